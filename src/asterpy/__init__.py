@@ -1,0 +1,1 @@
+"""asterpy: a Linux-compatible kernel written in Kernel Python."""
