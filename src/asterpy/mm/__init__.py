@@ -1,0 +1,1 @@
+"""Memory management: physical frame allocator (frames) and the kernel heap (heap)."""

@@ -1,0 +1,1 @@
+"""Tests of the translator back end: targets, toolchain, IR extensions, debug info, optimize, emit, link."""

@@ -1,0 +1,153 @@
+"""Stage 4b, objects: reference counting, allocation and release of class instances."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from llvmlite import ir
+
+from translator.check import types as T
+from translator.lower import irx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from translator.lower.module import ModuleLowering
+
+from translator.lower.module import HEADER, I1, I64, PTR, RT_ALLOC, RT_FREE, VOID, Builder
+
+
+def rc_helpers(ml: "ModuleLowering") -> tuple[ir.Function, ir.Function]:
+    """The module's incref/decref helpers (null-safe, always inlined)."""
+    inc = ml.m.globals.get("kpy.incref")
+    if inc is not None:
+        return inc, ml.m.globals["kpy.decref"]  # type: ignore[return-value]
+    inc = ir.Function(ml.m, ir.FunctionType(VOID, [PTR]), "kpy.incref")
+    dec = ir.Function(ml.m, ir.FunctionType(VOID, [PTR]), "kpy.decref")
+    for fn in (inc, dec):
+        fn.linkage = "internal"
+        irx.set_fn_attr(fn, "alwaysinline")
+        irx.set_fn_attr(fn, "nounwind")
+    # incref: if (p) p->rc += 1
+    b = Builder(inc.append_basic_block("entry"))
+    p = inc.args[0]
+    live, done = inc.append_basic_block("live"), inc.append_basic_block("done")
+    b.cbranch(b.icmp_unsigned("!=", p, ir.Constant(PTR, None)), live, done)
+    b.position_at_end(live)
+    rc = b.load(p, typ=I64)
+    b.store(b.add(rc, ir.Constant(I64, 1)), p)
+    b.branch(done)
+    b.position_at_end(done)
+    b.ret_void()
+    # decref: if (p && --p->rc == 0) p->vtable->release(p)
+    b = Builder(dec.append_basic_block("entry"))
+    p = dec.args[0]
+    live, dead, done = dec.append_basic_block("live"), dec.append_basic_block("dead"), dec.append_basic_block("done")
+    b.cbranch(b.icmp_unsigned("!=", p, ir.Constant(PTR, None)), live, done)
+    b.position_at_end(live)
+    rc = b.sub(b.load(p, typ=I64), ir.Constant(I64, 1))
+    b.store(rc, p)
+    b.cbranch(b.icmp_unsigned("==", rc, ir.Constant(I64, 0)), dead, done)
+    b.position_at_end(dead)
+    vt_slot = b.gep(p, [ir.Constant(I64, 1)], source_etype=I64)
+    vt = b.load(vt_slot, typ=PTR)
+    rel_slot = b.gep(vt, [ir.Constant(I64, 2)], source_etype=I64)
+    rel = b.load(rel_slot, typ=PTR)
+    b.call(ir.FunctionType(VOID, [PTR]), [p]) if False else b.call(_fnptr(b, rel, ir.FunctionType(VOID, [PTR])), [p])
+    b.branch(done)
+    b.position_at_end(done)
+    b.ret_void()
+    return inc, dec
+
+
+class _FnPtr(ir.values.Value):
+    """A function pointer value usable as a call target (opaque pointers need the callee type)."""
+
+    def __init__(self, ptr: ir.Value, fnty: ir.FunctionType):
+        self.ptr, self.function_type = ptr, fnty
+        self.type = PTR
+
+    def get_reference(self) -> str:
+        return self.ptr.get_reference()
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.get_reference()}"
+
+
+def _fnptr(b: ir.IRBuilder, ptr: ir.Value, fnty: ir.FunctionType) -> ir.Value:
+    return _FnPtr(ptr, fnty)
+
+
+def call_ptr(b: ir.IRBuilder, ptr: ir.Value, fnty: ir.FunctionType, args: list) -> ir.Instruction:
+    """Call through a function pointer of the given type."""
+    return b.call(_FnPtr(ptr, fnty), args)
+
+
+def alloc_object(ml: "ModuleLowering", b: ir.IRBuilder, ct: T.ClassType) -> ir.Value:
+    """Allocate and zero a new instance of ct with reference count 1 and its vtable set."""
+    ty = ml.class_ll(ct)
+    size = ml.sizeof_ll(ty)
+    raw = alloc_bytes(ml, b, ir.Constant(I64, size))
+    b.store(ir.Constant(I64, 1), raw)
+    vt_slot = b.gep(raw, [ir.Constant(I64, 1)], source_etype=I64)
+    b.store(ml.vtable(ct), vt_slot)
+    return raw
+
+
+def alloc_bytes(ml: "ModuleLowering", b: ir.IRBuilder, size: ir.Value) -> ir.Value:
+    """kmalloc + zero fill, panicking when the heap is exhausted."""
+    kmalloc = ml.runtime_fn(RT_ALLOC, I64, [I64])
+    addr = b.call(kmalloc, [size])
+    ok = b.icmp_unsigned("!=", addr, ir.Constant(I64, 0))
+    fn = b.function
+    oom, cont = fn.append_basic_block("oom"), fn.append_basic_block("alloc.ok")
+    b.cbranch(ok, cont, oom)
+    b.position_at_end(oom)
+    panic_str(ml, b, "out of kernel heap memory")
+    b.position_at_end(cont)
+    p = b.inttoptr(addr, PTR)
+    memset = ml.runtime_fn("llvm.memset.p0.i64", VOID, [PTR, ir.IntType(8), I64, I1])
+    b.call(memset, [p, ir.Constant(ir.IntType(8), 0), size, ir.Constant(I1, 0)])
+    return p
+
+
+def panic_str(ml: "ModuleLowering", b: ir.IRBuilder, msg: str) -> None:
+    """Emit a call to the runtime panic with a constant message, then unreachable."""
+    s = ml.string(msg)
+    fn = ml.runtime_fn("kpy_panic", VOID, [PTR, I64])
+    b.call(fn, [b.extract_value(s, 0), b.extract_value(s, 1)])
+    b.unreachable()
+
+
+def build_release(ml: "ModuleLowering", ct: T.ClassType, fn: ir.Function) -> None:
+    """Body of ct's release function: drop hook, field releases, weak cell, free."""
+    _, dec = rc_helpers(ml)
+    b = Builder(fn.append_basic_block("entry"))
+    obj = fn.args[0]
+    drop = ct.method("__del__")
+    if drop is not None:
+        dfn = ml.function(drop.func)  # type: ignore[arg-type]
+        b.call(dfn, [obj])
+    ty = ml.class_ll(ct)
+    for i, f in enumerate(ct.all_fields()):
+        if f.type.is_object:
+            slot = b.gep(obj, [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), len(HEADER) + i)], source_etype=ty)
+            b.call(dec, [b.load(slot, typ=PTR)])
+    cell_slot = b.gep(obj, [ir.Constant(I64, 2)], source_etype=I64)
+    cell = b.load(cell_slot, typ=PTR)
+    has_cell, freeit = fn.append_basic_block("weak"), fn.append_basic_block("free")
+    b.cbranch(b.icmp_unsigned("!=", cell, ir.Constant(PTR, None)), has_cell, freeit)
+    b.position_at_end(has_cell)
+    # A weak cell is {rc, target}: clear the target, drop the object's own reference to the cell.
+    tgt = b.gep(cell, [ir.Constant(I64, 1)], source_etype=I64)
+    b.store(ir.Constant(PTR, None), tgt)
+    rc = b.sub(b.load(cell, typ=I64), ir.Constant(I64, 1))
+    b.store(rc, cell)
+    dead, keep = fn.append_basic_block("cell.dead"), fn.append_basic_block("cell.keep")
+    b.cbranch(b.icmp_unsigned("==", rc, ir.Constant(I64, 0)), dead, keep)
+    b.position_at_end(dead)
+    kfree = ml.runtime_fn(RT_FREE, VOID, [I64])
+    b.call(kfree, [b.ptrtoint(cell, I64)])
+    b.branch(keep)
+    b.position_at_end(keep)
+    b.branch(freeit)
+    b.position_at_end(freeit)
+    b.call(kfree, [b.ptrtoint(obj, I64)])
+    b.ret_void()
