@@ -19,8 +19,19 @@ FMT_ALT, FMT_ZERO, FMT_UPPER = 1, 2, 4
 
 
 def console_write(ml: "ModuleLowering") -> ir.Function:
-    """The external console writer."""
-    return ml.runtime_fn(CONSOLE_WRITE, VOID, [PTR, I64])
+    """A `void (ptr, i64)` console writer: the external symbol, or an adapter when the program itself
+    defines `kpy_console_write` in Kernel Python (which takes the address as a u64)."""
+    existing = ml.m.globals.get(CONSOLE_WRITE)
+    if existing is None or existing.function_type.args[0] == PTR:  # type: ignore[union-attr]
+        return ml.runtime_fn(CONSOLE_WRITE, VOID, [PTR, I64])
+    adapter = ml.m.globals.get("kpy.console_write")
+    if adapter is None:
+        adapter = ir.Function(ml.m, ir.FunctionType(VOID, [PTR, I64]), "kpy.console_write")
+        adapter.linkage = "internal"
+        b = Builder(adapter.append_basic_block("entry"))
+        b.call(existing, [b.ptrtoint(adapter.args[0], I64), adapter.args[1]])
+        b.ret_void()
+    return adapter  # type: ignore[return-value]
 
 
 def panic_halt(ml: "ModuleLowering") -> ir.Function:
@@ -28,6 +39,28 @@ def panic_halt(ml: "ModuleLowering") -> ir.Function:
     fn = ml.runtime_fn(PANIC_HALT, VOID, [])
     if "noreturn" not in str(fn.attributes):
         irx.set_fn_attr(fn, "noreturn")
+    return fn
+
+
+def panic_fn(ml: "ModuleLowering") -> ir.Function:
+    """kpy.panic(msg, len): write the message and a newline to the console, then stop in kpy_panic_halt().
+
+    Defined here (internal, noreturn) rather than left external: the only hooks a translated program
+    needs from outside are the console writer and the halt, as docs/translator.md promises.
+    """
+    fn = ml.runtime_fn("kpy.panic", VOID, [PTR, I64])
+    if fn.blocks:
+        return fn
+    fn.linkage = "internal"
+    irx.set_fn_attr(fn, "noreturn")
+    irx.set_fn_attr(fn, "cold")
+    b = Builder(fn.append_basic_block("entry"))
+    write = console_write(ml)
+    b.call(write, list(fn.args))
+    nl = ml.string("\n")
+    b.call(write, [b.extract_value(nl, 0), b.extract_value(nl, 1)])
+    b.call(panic_halt(ml), [])
+    b.unreachable()
     return fn
 
 

@@ -103,7 +103,7 @@ def _class_size(cls: u64) -> u64:
 
 
 def heap_init(base: u64, size: u64) -> None:
-    """Make [base, base + size) the kernel heap, dropping whatever it held before."""
+    """Make [base, base + size) the kernel heap (call before any kmalloc; drops any old heap)."""
     global _heads, _strides, _class_of, _lo, _hi, _free_head, _large_free, _used
     if base + size < base:
         panic("heap_init: arena wraps around the address space")
@@ -172,7 +172,8 @@ def _first_fit(total: u64) -> u64:
     while b != 0:
         bsize = _ld(b + 8)
         if bsize >= total:
-            take = total
+            blk = b
+            take = bsize
             rest = bsize - total
             if rest >= MIN_LARGE:
                 # Hand out the tail and leave the front free in place: only its size and footer
@@ -180,10 +181,9 @@ def _first_fit(total: u64) -> u64:
                 _st(b + 8, rest)
                 _st(b + rest - FOOTER, rest | FREE_BIT)
                 blk = b + rest
+                take = total
             else:
                 _unlink_free(b)
-                blk = b
-                take = bsize
             _st(blk, TAG_LARGE_USED)
             _st(blk + 8, take)
             _st(blk + take - FOOTER, take)

@@ -14,7 +14,7 @@ from asterpy.lang.ints import (FixedInt, alignof, i8, i16, i32, i64, isize, size
 CLASSES: List[Any] = [u8, u16, u32, u64, i8, i16, i32, i64]
 WIDTH = {u8: (8, False), u16: (16, False), u32: (32, False), u64: (64, False),
          i8: (8, True), i16: (16, True), i32: (32, True), i64: (64, True)}
-FAST = settings(max_examples=300, deadline=None)
+FAST = settings(max_examples=200, deadline=None)
 
 ARITH: List[Tuple[str, Callable[[Any, Any], Any]]] = [
     ("+", operator.add), ("-", operator.sub), ("*", operator.mul),

@@ -217,11 +217,22 @@ def test_is_free_and_large_ranges() -> None:
     assert fa.alloc_contiguous(u64(64), u64(64)) == BASE + 90_048 * PAGE
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_alloc_contiguous_restarts_right_after_a_used_frame() -> None:
+    fa = make(64)
+    fa.add_free_range(u64(BASE), u64(BASE + 64 * PAGE))
+    for f in (1, 4, 6, 7):
+        fa.reserve_range(u64(BASE + f * PAGE), u64(BASE + f * PAGE + 1))
+    assert fa.alloc_contiguous(u64(2), u64(1)) == BASE + 2 * PAGE  # 0..1 fails at 1, 2..3 fits
+    assert fa.alloc_contiguous(u64(3), u64(1)) == BASE + 8 * PAGE  # 5 and 8 are the next free
+    assert fa.alloc_contiguous(u64(1), u64(1)) == BASE  # single frames fill the gaps
+    assert fa.alloc_contiguous(u64(1), u64(1)) == BASE + 5 * PAGE
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    st.integers(1, 300),
-    st.lists(st.integers(0, 299), max_size=40),
-    st.integers(1, 40),
+    st.integers(1, 200),
+    st.lists(st.integers(0, 199), max_size=120),
+    st.one_of(st.integers(1, 6), st.integers(1, 70)),
     st.sampled_from([1, 2, 3, 4, 8, 16, 64]),
 )
 def test_alloc_contiguous_matches_brute_force(n: int, used: List[int], count: int, align: int) -> None:

@@ -123,6 +123,16 @@ def test_small_reuse_after_free() -> None:
     assert heap_used() == used - 48  # class 32 + 16-byte header
 
 
+def test_slots_of_a_full_chunk_are_reused() -> None:
+    arena(256 * KIB)
+    cap = (64 * KIB - 16 - 64 - 8) // (512 + 16)
+    slots = [kmalloc(u64(512)) for _ in range(cap)]  # exactly one full chunk: it leaves the list
+    used = heap_used()
+    kfree(slots[5])
+    assert kmalloc(u64(500)) == slots[5]  # back on the list: no second chunk is made
+    assert heap_used() == used
+
+
 def test_large_reuse_after_free() -> None:
     arena(256 * KIB)
     a = kmalloc(u64(10_000))
