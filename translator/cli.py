@@ -1,10 +1,189 @@
-"""The `asterpy` command line."""
+"""The `asterpy` command line: compile, check, build, run and image."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Callable, NoReturn, Optional, TypeVar
+
 import click
+
+from translator.diagnostics import TranslateError
+
+ARCH_CHOICES = ("x86_64", "riscv64", "loongarch64", "host")
+RUN_ARCHES = ("x86_64",)
+# Exit status of `asterpy run` when QEMU was stopped at the timeout (as coreutils' timeout).
+EXIT_TIMEOUT = 124
+# Failures of the back end and the external tools, reported as messages (see _guard).
+EXPECTED_ERRORS = ("ToolError", "IRError", "CodegenCrash", "NotImplementedError")
+
+T = TypeVar("T")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error message to stderr and exit with `code`."""
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Run fn, turning translator and tool failures into messages and exit status 1 (no traceback)."""
+    from translator.build import BuildError
+    try:
+        return fn()
+    except TranslateError as exc:
+        _fail("\n".join(d.format() for d in exc.diagnostics))
+    except BuildError as exc:
+        _fail(f"asterpy: {exc}")
+    except Exception as exc:  # noqa: BLE001 - sorted below
+        # Matched by name so that a no-op command never imports llvmlite just to name its errors.
+        if type(exc).__name__ in EXPECTED_ERRORS or isinstance(exc, (OSError, ValueError)):
+            _fail(f"asterpy: error: {type(exc).__name__}: {exc}")
+        raise  # anything else is a bug in asterpy itself: keep its traceback
 
 
 @click.group()
 def main() -> None:
     """asterpy: build, run and test the Kernel Python kernel."""
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--arch", type=click.Choice(ARCH_CHOICES), default="host", show_default=True,
+              help="Target: a kernel arch (freestanding kernel settings) or the host.")
+@click.option("--emit", "emit", type=click.Choice(("ll", "asm", "obj")), default="obj", show_default=True,
+              help="LLVM IR, assembly or an ELF object.")
+@click.option("-O", "opt", type=click.IntRange(0, 3), default=2, show_default=True, help="Optimisation level.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Output file (default: FILE with .ll/.s/.o).")
+@click.option("--timings", is_flag=True, help="Print the time each stage took.")
+def compile(file: Path, arch: str, emit: str, opt: int, output: Optional[Path], timings: bool) -> None:
+    """Translate FILE (and every module it imports) to LLVM IR, assembly or an object."""
+    from translator.driver import compile_file
+    stage_times: dict[str, float] = {}
+    out = _guard(lambda: compile_file(file, arch=arch, emit=emit, out=output, opt=opt, timings=stage_times))
+    click.echo(f"wrote {out}")
+    if timings:
+        for name, seconds in stage_times.items():
+            click.echo(f"  {name:<14} {seconds:6.3f} s")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(files: tuple[Path, ...]) -> None:
+    """Type-check Kernel Python FILES (and their imports) without generating code."""
+    from translator.check import check_program
+    from translator.resolve import resolve
+
+    def run() -> int:
+        """Resolve and check; the number of modules."""
+        program = resolve(list(files))
+        check_program(program)
+        return len(program.modules)
+
+    modules = _guard(run)
+    click.echo(f"ok: {len(files)} file(s), {modules} module(s) checked")
+
+
+def _build(arch: str, opt: int = 2, force: bool = False, quiet: bool = False) -> "object":
+    """Build the kernel for arch, printing the stages; exit 1 with the failing stage on error."""
+    from translator.build import build_kernel
+    if not quiet:
+        click.echo(f"asterpy build --arch {arch}")
+    return _guard(lambda: build_kernel(arch, opt=opt, force=force,
+                                       report=None if quiet else click.echo))
+
+
+@main.command()
+@click.option("--arch", type=click.Choice(ARCH_CHOICES[:3]), default="x86_64", show_default=True)
+@click.option("-O", "opt", type=click.IntRange(0, 3), default=2, show_default=True, help="Optimisation level.")
+@click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
+def build(arch: str, opt: int, force: bool) -> None:
+    """Build the kernel ELF under images/out/<arch>/ (kernel.elf, kernel-pvh.elf)."""
+    _build(arch, opt, force)
+
+
+def _gdb_command(elf: Path) -> str:
+    """The gdb command line that loads the kernel's symbols and attaches to QEMU's gdbstub."""
+    return (f"gdb -q {elf} -ex 'set architecture i386:x86-64' -ex 'target remote localhost:1234' "
+            f"-ex 'hbreak kmain' -ex 'continue'")
+
+
+@main.command()
+@click.option("--arch", type=click.Choice(ARCH_CHOICES[:3]), default="x86_64", show_default=True)
+@click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line (exit=1 powers off at the end).")
+@click.option("--gdb", is_flag=True, help="Start halted with a gdbstub on tcp::1234; prints the gdb command.")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds before a non-interactive run is stopped.")
+@click.option("--pvh", is_flag=True, help="Boot the PVH image (no multiboot1 header) instead of multiboot1.")
+@click.option("--iso", is_flag=True, help="Boot a GRUB ISO (multiboot2) instead of -kernel.")
+@click.option("--memory", "memory_mb", type=int, default=256, show_default=True, help="Guest RAM in MiB.")
+@click.option("--machine", default=None, help="QEMU machine (default: microvm for -kernel, pc for the ISO).")
+@click.option("--no-build", is_flag=True, help="Boot the existing ELF without (re)building.")
+def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool, memory_mb: int,
+        machine: Optional[str], no_build: bool) -> None:
+    """Boot the kernel in QEMU on the serial console (captured when stdin is not a terminal)."""
+    from translator.build import kernel_path, out_dir
+    from translator.image import (KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, exit_status, run_interactive,
+                                 run_qemu)
+    if arch not in RUN_ARCHES:
+        _fail(f"asterpy: booting {arch} is not supported yet (supported: {', '.join(RUN_ARCHES)})")
+    if pvh and iso:
+        _fail("asterpy: --pvh and --iso exclude each other")
+    if not no_build:
+        _build(arch, quiet=False)
+    elf = out_dir(arch) / "kernel-pvh.elf" if pvh else kernel_path(arch)
+    if not elf.is_file():
+        _fail(f"asterpy: {elf} does not exist: run `asterpy build --arch {arch}` first")
+    cfg = QemuConfig(arch=arch, memory_mb=memory_mb, gdb=gdb, machine=machine,
+                     timeout=timeout if not gdb else 24 * 3600.0)
+    if iso:
+        from translator.image import make_grub_iso
+        iso_path = _guard(lambda: make_grub_iso(elf, out_dir(arch) / "asterpy.iso", cmdline=cmdline))
+        cfg.cdrom = iso_path
+    else:
+        cfg.kernel = elf
+        cfg.cmdline = cmdline
+    if gdb:
+        click.echo("QEMU starts halted with its gdbstub on tcp::1234; in another terminal:")
+        click.echo(f"  {_gdb_command(elf)}")
+    if sys.stdin.isatty():
+        rc = _guard(lambda: run_interactive(cfg))
+        status = exit_status(rc, arch)
+        sys.exit(0 if status == KERNEL_EXIT_PASS else 1 if status == KERNEL_EXIT_FAIL else rc)
+    started = time.monotonic()
+    result = _guard(lambda: run_qemu(cfg))
+    click.echo(result.output, nl=not result.output.endswith("\n"))
+    # QEMU's own "terminating on signal 15" is just the timeout's kill: not worth showing.
+    stderr = "\n".join(line for line in result.stderr.splitlines() if "terminating on signal" not in line)
+    if stderr.strip():
+        click.echo(stderr.rstrip(), err=True)
+    if result.exit_status == KERNEL_EXIT_PASS:
+        sys.exit(0)
+    if result.exit_status == KERNEL_EXIT_FAIL:
+        _fail("asterpy: the kernel reported failure (isa-debug-exit 0x11)")
+    if result.timed_out:
+        _fail(f"asterpy: QEMU stopped after {time.monotonic() - started:.1f} s (--timeout {timeout:g}); "
+              "add exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)
+    _fail(f"asterpy: QEMU ended with exit code {result.returncode} "
+          "(an even code without output usually means a triple fault)")
+
+
+@main.command()
+@click.option("--iso", is_flag=True, required=True, help="Make a GRUB ISO (the only image kind so far).")
+@click.option("--arch", type=click.Choice(("x86_64",)), default="x86_64", show_default=True)
+@click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line written into grub.cfg.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="ISO path (default: images/out/<arch>/asterpy.iso).")
+def image(iso: bool, arch: str, cmdline: str, output: Optional[Path]) -> None:
+    """Make a boot image: a BIOS GRUB ISO that loads the kernel through multiboot2."""
+    from translator.build import kernel_path, out_dir
+    from translator.image import make_grub_iso
+    _build(arch)
+    out = output or out_dir(arch) / "asterpy.iso"
+    t0 = time.perf_counter()
+    path = _guard(lambda: make_grub_iso(kernel_path(arch), out, cmdline=cmdline))
+    click.echo(f"  {'iso':<12} {time.perf_counter() - t0:6.3f} s  -> {path}")
 
 
 if __name__ == "__main__":

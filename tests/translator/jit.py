@@ -64,6 +64,7 @@ class Jit:
         init_llvm()
         self.tr = translate([Path(p) for p in paths], "host", opt)
         self.output = bytearray()
+        self._forward_fd: Optional[int] = None
         target = get_target("host")
         self.tm = create_target_machine(target, opt)
         mod = parse_ir(self.tr.ir_text)
@@ -83,7 +84,11 @@ class Jit:
             self.raw("asterpy.mm.heap.heap_init", None, [ctypes.c_uint64, ctypes.c_uint64])(base, HEAP_BYTES)
 
     def _console(self, ptr: int, n: int) -> None:
-        self.output += ctypes.string_at(ptr, n)
+        data = ctypes.string_at(ptr, n)
+        if self._forward_fd is not None:
+            os.write(self._forward_fd, data)  # in a forked child: stream to the parent
+        else:
+            self.output += data
 
     def _halt(self) -> None:
         sys.stdout.flush()
@@ -131,11 +136,8 @@ class Jit:
         if pid == 0:
             os.close(r)
             self.output.clear()
-            orig = self._console
-
-            def forward(ptr: int, n: int) -> None:
-                os.write(w, ctypes.string_at(ptr, n))
-            self._console = forward  # type: ignore[method-assign]
+            # The ctypes callback is bound to _console once, so redirect through an attribute.
+            self._forward_fd = w
             try:
                 res = fn(*args)
                 os.write(w, b"\0RESULT:" + repr(res).encode())

@@ -76,7 +76,7 @@ class BuiltinCalls:
             if isinstance(sym, BuiltinSym) and sym.name == "<module>":
                 return self.call_symbol(node, BuiltinSym(f.attr, sym.module), f.attr, expected)
             if isinstance(sym, ClassSym):
-                raise self.err(f, "class-level functions are not supported", "call the method on an instance, or use a module function")
+                return self.explicit_method_call(node, sym, f)
             return self.method_call(node, f, expected)
         if isinstance(f, ast.Name):
             if f.id in self.info.locals:
@@ -86,6 +86,22 @@ class BuiltinCalls:
                 raise self.err(f, f"name '{f.id}' is not defined", "define or import it")
             return self.call_symbol(node, sym, f.id, expected)
         raise self.err(f, "only named functions and methods can be called", "call a function by its name")
+
+    def explicit_method_call(self: "FunctionChecker", node: ast.Call, sym: ClassSym, f: ast.Attribute) -> T.KType:
+        """`Base.method(self, ...)`: a direct (never virtual) call of the method Base has or inherits."""
+        from translator.check.function import CallInfo
+        ct = self.decl.class_type(sym)
+        if not isinstance(ct, T.ClassType):
+            raise self.err(f, "class-level functions are not supported", "call the method on an instance, or use a module function")
+        m = ct.method(f.attr)
+        if m is None:
+            raise self.err(f, f"{ct.name} has no method '{f.attr}'", "check the method name")
+        if not node.args:
+            raise self.err(node, f"{ct.name}.{f.attr}() needs the instance as its first argument", f"write {ct.name}.{f.attr}(self, ...)")
+        args = self.bind_args(node, m.func, skip_self=False)  # type: ignore[arg-type]
+        node.ck = CallInfo("func", m.func, args)  # type: ignore[attr-defined]
+        self.note_call(m.func)  # type: ignore[arg-type]
+        return self.decl.signature(m.func).ret  # type: ignore[arg-type]
 
     def nargs(self: "FunctionChecker", node: ast.Call, n: int, name: str = "") -> None:
         """Require exactly n positional arguments and no keywords."""
@@ -170,8 +186,7 @@ class BuiltinCalls:
             vals[f.index] = k.value
         for f, v in zip(st.fields, vals):
             if v is not None:
-                self.expr(v, f.type)
-                self.check_struct_copy(v, f.type)
+                self.expr(v, f.type)  # a struct argument is stored by copy, in CPython too
         node.ck = CallInfo("new_struct", st, vals)  # type: ignore[attr-defined]
         return st
 
@@ -389,8 +404,7 @@ class BuiltinCalls:
                 return inner.elem
             if name == "store":
                 self.nargs(node, 1, "store")
-                self.expr(node.args[0], inner.elem)
-                self.check_struct_copy(node.args[0], inner.elem)
+                self.expr(node.args[0], inner.elem)  # raw memory receives a copy of the bytes
                 return T.NONE
             if name == "cast":
                 self.nargs(node, 1, "cast")

@@ -274,12 +274,14 @@ class FunctionChecker(BuiltinCalls):
         if isinstance(tgt, ast.Attribute):
             ft = self.lvalue_attr(tgt)
             self.expr(value, ft)
-            self.check_struct_copy(value, ft)
+            if not _stores_by_copy(tgt.value):
+                self.check_struct_copy(value, ft)
             return
         if isinstance(tgt, ast.Subscript):
             et = self.lvalue_subscript(tgt)
             self.expr(value, et)
-            self.check_struct_copy(value, et)
+            if not _stores_by_copy(tgt.value):
+                self.check_struct_copy(value, et)
             return
         raise self.err(tgt, "cannot assign to this", "assign to a name, a field or an element")
 
@@ -918,6 +920,16 @@ class FunctionChecker(BuiltinCalls):
 
     def e_Call(self, node: ast.Call, expected: Optional[T.KType]) -> T.KType:
         return self.call(node, expected)
+
+
+def _stores_by_copy(container: ast.expr) -> bool:
+    """True if storing a struct into a field/element of `container` copies it in CPython too.
+
+    A @struct field, an Array element and raw memory behind a Ptr hold bytes, so the runtime library
+    stores a copy there: no `.copy()` is needed. Class fields, List elements and names share the object.
+    """
+    t = T.strip_optional(getattr(container, "kt", None))  # type: ignore[arg-type]
+    return isinstance(t, (T.StructType, T.ArrayType, T.PtrType))
 
 
 def _valid_spec(spec: str) -> bool:

@@ -198,6 +198,9 @@ class DeclChecker:
                 return T.BYTES, v
             if v is None:
                 return T.NONE, None
+            if isinstance(v, (float, complex)):
+                raise src.error(node, "floating-point numbers are not part of Kernel Python",
+                                "use integers (for example fixed point)")
         elif isinstance(node, (ast.Name, ast.Attribute)):
             sym = self.type_symbol(mod, node)
             if isinstance(sym, ConstSym):
@@ -223,6 +226,9 @@ class DeclChecker:
                 if isinstance(lt, T.IntType) and isinstance(rt, T.IntType) and lt != rt:
                     raise src.error(node, f"cannot mix {lt!r} and {rt!r}", f"convert one explicitly, e.g. {lt!r}(x)")
                 r = _const_binop(node.op, lv, rv, t, src, node)
+                if t is T.LITERAL and not (-(1 << 63) <= r < (1 << 64)):
+                    raise src.error(node, "this constant does not fit in 64 bits (there are no big integers)",
+                                    "give an operand a type so the result wraps, e.g. u64(1) << 70")
                 return t, r
             if isinstance(lv, str) and isinstance(rv, str) and isinstance(node.op, ast.Add):
                 return T.STR, lv + rv
@@ -294,11 +300,16 @@ class DeclChecker:
                     raise src.error(stmt.value, "struct fields cannot have default values here",
                                     "fields start as zero; set them after construction")
                 ft = self.ann_type(cs.module, stmt.annotation)
-                if isinstance(ft, T.StructType) and not ft.complete:
-                    raise src.error(stmt, f"struct {ft.name} contains itself", "use a Ptr to it instead")
+                inner = ft
+                while isinstance(inner, T.ArrayType):  # Array[S, N] inside S contains S too
+                    inner = inner.elem
+                if isinstance(inner, T.StructType) and not inner.complete:
+                    raise src.error(stmt, f"struct {inner.name} contains itself", "use a Ptr to it instead")
                 if ft.is_object or ft in (T.STR, T.NONE) or isinstance(ft, (T.TupleType, T.AtomicType)):
                     raise src.error(stmt.annotation, f"a @struct field cannot hold {ft!r}",
                                     "struct fields are integers, bool, Ptr[T], Array[T, N] or other structs")
+                if st.field(stmt.target.id) is not None:
+                    raise src.error(stmt, f"field '{stmt.target.id}' is already declared", "give it another name")
                 st.fields.append(T.FieldInfo(stmt.target.id, ft, index=len(st.fields)))
             elif isinstance(stmt, ast.FunctionDef):
                 continue  # struct methods are declared in declare_methods
@@ -342,9 +353,19 @@ class DeclChecker:
         """Create FuncSyms for the methods of a class or struct."""
         owner = cs.type
         from translator.resolve import Resolver  # noqa: F401  (kept for symmetry of imports)
+        seen: set[str] = set()
         for stmt in cs.node.body:
             if not isinstance(stmt, ast.FunctionDef):
                 continue
+            # CPython silently keeps the last of two defs with one name, and an instance field
+            # would shadow a method of its name; natively both would exist, so refuse either.
+            if stmt.name in seen:
+                raise cs.module.src.error(stmt, f"method '{stmt.name}' is defined twice in class {cs.name}",
+                                          "give each method its own name (the later def would replace the earlier one)")
+            seen.add(stmt.name)
+            if owner.field(stmt.name) is not None:  # type: ignore[union-attr]
+                raise cs.module.src.error(stmt, f"'{stmt.name}' is both a field and a method of {cs.name}",
+                                          "give the field and the method different names")
             for d in stmt.decorator_list:
                 raise cs.module.src.error(d, f"method decorator '@{ast.unparse(d)}' is not part of Kernel Python",
                                           "write a plain method, or a module-level function instead of a static method")
@@ -493,9 +514,22 @@ def _const_binop(op: ast.operator, a: int, b: int, t: T.KType, src, node) -> int
     if isinstance(op, ast.Div):
         raise src.error(node, "'/' is float division, which Kernel Python does not have", "write // for integer division")
     if isinstance(op, ast.Pow):
+        if isinstance(t, T.IntType):
+            raise src.error(node, "'**' is not supported on fixed-width integers", "write the value, or a shift (1 << n)")
         if b < 0:
             raise src.error(node, "negative exponent", "use a non-negative exponent")
+        if b > 64 and a not in (-1, 0, 1):  # the result could not fit in 64 bits: do not build it
+            raise src.error(node, "this constant does not fit in 64 bits (there are no big integers)", "use a smaller exponent")
         r = a ** b
+    elif isinstance(op, (ast.LShift, ast.RShift)) and b >= 64:
+        # Do not build a huge number: typed values give 0 (or -1 for >> of a negative), as at run time.
+        if isinstance(op, ast.RShift):
+            r = -1 if a < 0 else 0
+        elif a == 0 or isinstance(t, T.IntType):
+            r = 0
+        else:
+            raise src.error(node, "this constant does not fit in 64 bits (there are no big integers)",
+                            "shift a typed value, e.g. u64(1) << n, which gives 0 past the width")
     else:
         ops = {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b, ast.FloorDiv: lambda: a // b,
                ast.Mod: lambda: a % b, ast.BitAnd: lambda: a & b, ast.BitOr: lambda: a | b, ast.BitXor: lambda: a ^ b,

@@ -153,7 +153,8 @@ def write_str(fl: "FunctionLowering", node: ast.expr) -> None:
             spec = getattr(v, "spec", "")
             if t == T.STR:
                 write_str(fl, v.value)
-            elif t == T.BOOL:
+            elif t == T.BOOL and not spec:
+                # Python prints True/False only for an empty spec; with one, a bool formats as the int 0/1.
                 val = fl.expr(v.value)
                 yes, no = fl.ml.string("True"), fl.ml.string("False")
                 s = b.select(val, yes, no)

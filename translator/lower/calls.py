@@ -27,12 +27,17 @@ class CallLowering:
         return m(node, ck)
 
     # ---- user functions ----------------------------------------------------------------------------
-    def lower_args(self, fs, args: list, recv=None) -> list:  # type: ignore[no-untyped-def]
-        """Lower call arguments by the callee's parameter types (structs by address, objects borrowed)."""
+    def lower_args(self, fs, args: list, recv=None, skip_self: bool = False) -> list:  # type: ignore[no-untyped-def]
+        """Lower call arguments by the callee's parameter types (structs by address, objects borrowed).
+
+        With `recv` the receiver is prepended; with `skip_self` the caller prepends it later.
+        """
         params = fs.sig.params
         out = []
         if recv is not None:
             out.append(recv)
+            params = params[1:]
+        elif skip_self:
             params = params[1:]
         for p, a in zip(params, args):
             if isinstance(p.type, T.StructType):
@@ -115,16 +120,22 @@ class CallLowering:
         return r
 
     def c_new(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
+        """C(args): evaluate the arguments, then allocate, then run __init__ (CPython's order).
+
+        Allocating first would let an argument that raises release a half-made object, running its
+        __del__ although CPython never created it.
+        """
         ct = ck.target
-        obj = alloc_object(self.ml, self.b, ct)
         node.owned = True  # type: ignore[attr-defined]
-        if ck.extra is not None:
-            self.temps.append(obj)  # released if __init__ raises
-            mark = len(self.temps)
-            args = self.lower_args(ck.extra, ck.args, recv=obj)
-            self.emit_call(ck.extra, self.ml.function(ck.extra), args, node)
-            self.release_temps(mark)
-            self.temps.pop()
+        if ck.extra is None:
+            return alloc_object(self.ml, self.b, ct)
+        mark = len(self.temps)
+        args = self.lower_args(ck.extra, ck.args, skip_self=True)
+        obj = alloc_object(self.ml, self.b, ct)
+        self.temps.append(obj)  # released if __init__ raises
+        self.emit_call(ck.extra, self.ml.function(ck.extra), [obj] + args, node)
+        self.temps.pop()
+        self.release_temps(mark)
         return obj
 
     def c_new_struct(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]

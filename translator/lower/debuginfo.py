@@ -21,6 +21,7 @@ class DebugInfo:
         self.module = module
         self.directory = directory
         self._files: dict[str, ir.DIValue] = {}
+        self._locations: dict[tuple[int, int, int], ir.DIValue] = {}
         paths = [str(f) for f in files]
         if not paths:
             raise ValueError("DebugInfo needs at least one source file")
@@ -75,4 +76,10 @@ class DebugInfo:
 
     def location(self, line: int, col: int, scope: ir.DIValue) -> ir.DIValue:
         """A DILocation for `builder.debug_metadata` (col is 1-based; 0 means unknown)."""
-        return self.module.add_debug_info("DILocation", {"line": line, "column": col, "scope": scope})
+        # llvmlite deduplicates metadata by hashing its operands, which is slow; keep our own cache.
+        key = (line, col, id(scope))
+        loc = self._locations.get(key)
+        if loc is None:
+            loc = self.module.add_debug_info("DILocation", {"line": line, "column": col, "scope": scope})
+            self._locations[key] = loc
+        return loc

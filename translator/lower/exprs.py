@@ -189,12 +189,11 @@ class ExprLowering(CallLowering):
         raise NotImplementedError(f"address of {ast.dump(node)}")
 
     def checked_index(self, idx: ir.Value, t: T.KType, n: ir.Value) -> ir.Value:
-        """Python indexing: negative counts from the end; out of range panics (IndexError under CPython)."""
+        """Array indexing: 0 <= i < n or a panic (IndexError under CPython; Arrays have no negative indexing).
+
+        A negative signed index sign-extends to a huge unsigned value, so one unsigned compare covers both ends.
+        """
         i = self.to_i64(idx, t)
-        signed = isinstance(t, T.IntType) and t.signed or t is T.LITERAL
-        if signed:
-            neg = self.b.icmp_signed("<", i, ir.Constant(I64, 0))
-            i = self.b.select(neg, self.b.add(i, n), i)
         self.guard(self.b.icmp_unsigned("<", i, n), "index out of range")
         return i
 
@@ -409,22 +408,63 @@ class ExprLowering(CallLowering):
         """Compare two lowered values of the checked types."""
         sym = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
                ast.Is: "==", ast.IsNot: "!="}[type(op)]
+        if isinstance(at, (T.StructType, T.ArrayType)):
+            # Struct and Array values are addresses of storage: compare what they hold, not where.
+            r = self.value_equal(a, b, at)
+            return r if sym == "==" else self.b.not_(r)
         if a.type == PTR or b.type == PTR:
             return self.b.icmp_unsigned(sym, a, b)
         if at == T.STR:
             from translator.lower.containers import str_equal
             r = str_equal(self, a, b)
             return r if sym == "==" else self.b.not_(r)
-        if isinstance(at, T.StructType):
-            memcmp = self.ml.runtime_fn("kpy.memcmp", ir.IntType(32), [PTR, PTR, I64])
-            from translator.lower.rtlib import ensure_memcmp
-            ensure_memcmp(self.ml)
-            r = self.b.call(memcmp, [a, b, ir.Constant(I64, at.size)])
-            return self.b.icmp_signed(sym, r, ir.Constant(ir.IntType(32), 0))
         t = at if isinstance(at, T.IntType) else bt
         if isinstance(t, T.IntType) and t.signed:
             return self.b.icmp_signed(sym, a, b)
         return self.b.icmp_unsigned(sym, a, b)
+
+    def value_equal(self, a: ir.Value, b: ir.Value, t: T.KType) -> ir.Value:
+        """Field-wise equality of two struct/array values at addresses a and b (padding is ignored).
+
+        Like the runtime library's `==`: every field compares as its own type (a bool byte as a
+        truth value), nested structs and arrays recursively.
+        """
+        B = self.b
+        if isinstance(t, T.StructType):
+            sty = self.ml.struct_ll(t)
+            r: ir.Value = ir.Constant(I1, 1)
+            for f in t.fields:
+                idx = [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), self.ml.field_index(t, f))]
+                fa, fb = B.gep(a, idx, source_etype=sty), B.gep(b, idx, source_etype=sty)
+                r = B.and_(r, self.value_equal(fa, fb, f.type))
+            return r
+        if isinstance(t, T.ArrayType):
+            if t.count == 0:
+                return ir.Constant(I1, 1)
+            if isinstance(t.elem, (T.IntType, T.PtrType)):
+                # No padding and no two encodings of one value: equal values are equal bytes.
+                from translator.lower.rtlib import ensure_memcmp
+                r = B.call(ensure_memcmp(self.ml), [a, b, ir.Constant(I64, t.size)])
+                return B.icmp_signed("==", r, ir.Constant(ir.IntType(32), 0))
+            # Any other element type: a loop over the elements that stops at the first difference.
+            aty = self.ml.ll(t)
+            start = B.block
+            head, body, done = self.new_block("aeq.head"), self.new_block("aeq.body"), self.new_block("aeq.end")
+            B.branch(head)
+            B.position_at_end(head)
+            i = B.phi(I64)
+            i.add_incoming(ir.Constant(I64, 0), start)
+            more = B.icmp_unsigned("<", i, ir.Constant(I64, t.count))
+            B.cbranch(more, body, done)
+            B.position_at_end(body)
+            ea = B.gep(a, [ir.Constant(I64, 0), i], source_etype=aty)
+            eb = B.gep(b, [ir.Constant(I64, 0), i], source_etype=aty)
+            same = self.value_equal(ea, eb, t.elem)
+            i.add_incoming(B.add(i, ir.Constant(I64, 1)), B.block)
+            B.cbranch(same, head, done)
+            B.position_at_end(done)
+            return B.not_(more)  # the loop ran off the end: every element matched
+        return B.icmp_unsigned("==", self.load_mem(a, t), self.load_mem(b, t))
 
     def e_IfExp(self, node: ast.IfExp) -> ir.Value:
         t = node.kt  # type: ignore[attr-defined]

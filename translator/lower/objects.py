@@ -110,8 +110,9 @@ def alloc_bytes(ml: "ModuleLowering", b: ir.IRBuilder, size: ir.Value) -> ir.Val
 
 def panic_str(ml: "ModuleLowering", b: ir.IRBuilder, msg: str) -> None:
     """Emit a call to the runtime panic with a constant message, then unreachable."""
+    from translator.lower.rtlib import panic_fn
     s = ml.string(msg)
-    fn = ml.runtime_fn("kpy_panic", VOID, [PTR, I64])
+    fn = panic_fn(ml)
     b.call(fn, [b.extract_value(s, 0), b.extract_value(s, 1)])
     b.unreachable()
 

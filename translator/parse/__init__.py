@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -25,13 +26,23 @@ def parse_source(text: str, path: Path, name: str) -> ParsedModule:
     """Parse `text` as the module `name`; a syntax error becomes a positioned diagnostic."""
     src = SourceFile(path, text)
     try:
-        tree = ast.parse(text, filename=str(path), type_comments=False)
+        with warnings.catch_warnings():
+            # SyntaxWarnings (odd escapes, `0x1for`) would go to stderr on every translation; the
+            # checker refuses whatever the construct turns out to mean.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=str(path), type_comments=False)
     except SyntaxError as e:
         line = e.lineno or 1
         col = max((e.offset or 1) - 1, 0)
         src_line = src.lines[line - 1] if 0 < line <= len(src.lines) else ""
         raise TranslateError([Diagnostic(str(path), line, col, f"syntax error: {e.msg}",
                                          "Kernel Python is Python 3.11 syntax", src_line)]) from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        # CPython's parser gives up on some inputs without a SyntaxError (null bytes in older
+        # versions, expressions nested thousands deep); they are still the user's error.
+        msg = "the code is nested too deeply to parse" if not isinstance(e, ValueError) else f"cannot parse: {e}"
+        raise TranslateError([Diagnostic(str(path), 1, 0, msg, "split deeply nested expressions into statements",
+                                         src.lines[0] if src.lines else "")]) from None
     return ParsedModule(name, src, tree)
 
 
@@ -41,7 +52,12 @@ def parse_file(path: Path, name: Optional[str] = None) -> ParsedModule:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise TranslateError([Diagnostic(str(path), 1, 0, f"cannot read source file: {e.strerror}")]) from None
+        raise TranslateError([Diagnostic(str(path), 1, 0, f"cannot read source file: {e.strerror or e}",
+                                         "check that the path names a readable .py file")]) from None
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[:e.start].count(b"\n") + 1
+        raise TranslateError([Diagnostic(str(path), line, 0, f"source file is not valid UTF-8 ({e.reason} at byte {e.start})",
+                                         "save the file as UTF-8 (Python 3's source encoding)")]) from None
     return parse_source(text, path, name or path.stem)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
-from translator.diagnostics import SourceFile, TranslateError
+from translator.diagnostics import Diagnostic, SourceFile, TranslateError
 from translator.parse import DEFAULT_ROOTS, ParsedModule, find_module, module_name_for, parse_file
 
 # Modules whose names the translator knows natively (their CPython code is the simulation).
@@ -182,6 +182,8 @@ class Resolver:
         mod = ModuleInfo(parsed.name, parsed, allow_intrinsics=in_arch or self.intrinsics_anywhere)
         self.program.modules[parsed.name] = mod
         self._bind(mod)
+        _screen(mod)
+        _cpython_compiles(mod)
         return mod
 
     def _define(self, mod: ModuleInfo, name: str, sym: Symbol, node: ast.AST) -> None:
@@ -229,6 +231,7 @@ class Resolver:
             raise mod.src.error(node, "asterpy.lang.intrinsics may only be used under arch/",
                                 "put the unsafe code in an arch module and call it through the arch interface")
         if _is_builtin_module(name):
+            _check_builtin_module(mod, name, node, self.program.roots)
             bind = asname or name.split(".")[0]
             self._define(mod, bind, BuiltinSym("<module>", name), node)
             return
@@ -249,14 +252,22 @@ class Resolver:
             modname = ".".join(base[:keep] + ([stmt.module] if stmt.module else []))
         else:
             modname = stmt.module or ""
-        if modname == INTRINSIC_MODULE and not mod.allow_intrinsics:
+        if not modname:
+            raise src.error(stmt, "relative import goes above the top-level package", "use an absolute import")
+        intrinsics_by_name = modname == "asterpy.lang" and any(a.name == "intrinsics" for a in stmt.names)
+        if (modname == INTRINSIC_MODULE or intrinsics_by_name) and not mod.allow_intrinsics:
             raise src.error(stmt, "asterpy.lang.intrinsics may only be used under arch/",
                             "put the unsafe code in an arch module and call it through the arch interface")
         for alias in stmt.names:
             if alias.name == "*":
                 raise src.error(stmt, "'import *' is not part of Kernel Python", "import the names you use explicitly")
             bind = alias.asname or alias.name
+            if modname == "asterpy.lang" and alias.name == "intrinsics":
+                self._define(mod, bind, BuiltinSym("<module>", INTRINSIC_MODULE), stmt)
+                continue
             if _is_builtin_module(modname):
+                _check_builtin_module(mod, modname, stmt, self.program.roots)
+                _check_builtin_name(mod, modname, alias.name, stmt)
                 self._define(mod, bind, BuiltinSym(alias.name, modname), stmt)
                 continue
             sub = f"{modname}.{alias.name}"
@@ -329,6 +340,125 @@ class Resolver:
             g = GlobalSym(mod, name, stmt)
             mod.globals.append(g)
             self._define(mod, name, g, stmt)
+
+
+def _check_builtin_module(mod: ModuleInfo, name: str, node: ast.AST, roots: tuple[Path, ...]) -> None:
+    """Refuse an import of a runtime-library submodule that does not exist (asterpy.lang.nosuch)."""
+    if name.startswith("asterpy.lang.") and find_module(name, roots) is None:
+        raise mod.src.error(node, f"cannot find module '{name}'",
+                            "the runtime library is asterpy.lang and its submodules (ints, struct, memory, atomic, "
+                            "errno, errors, linkage, weak, console, intrinsics)")
+
+
+def _check_builtin_name(mod: ModuleInfo, modname: str, name: str, node: ast.AST) -> None:
+    """Refuse `from asterpy.lang import nosuch` at the import rather than at the first use."""
+    import importlib
+    try:
+        pymod = importlib.import_module(modname)
+    except Exception:  # typing_extensions may be missing; the checker judges each use anyway
+        return
+    if not hasattr(pymod, name):
+        raise mod.src.error(node, f"module '{modname}' has no name '{name}'",
+                            "check the spelling; docs/language.md lists the runtime library's names")
+
+
+# Python built-ins that look names up at run time: never part of the subset.
+DYNAMIC_BUILTINS = {
+    "eval": "write the code itself: Kernel Python is translated ahead of time, there is no interpreter",
+    "exec": "write the code itself: Kernel Python is translated ahead of time, there is no interpreter",
+    "compile": "write the code itself: Kernel Python is translated ahead of time, there is no interpreter",
+    "__import__": "import the module at the top of the file",
+    "getattr": "read the field directly: obj.field (fields are declared in the class body)",
+    "setattr": "assign the field directly: obj.field = value (fields are declared in the class body)",
+    "delattr": "fields cannot be removed; assign None to an Optional field instead",
+    "hasattr": "every object of a class has all its declared fields; use isinstance(obj, C) to test the class",
+    "globals": "name the global directly",
+    "locals": "name the local directly",
+    "vars": "read the fields directly: obj.field",
+    "dir": "read the fields directly: obj.field",
+    "type": "use isinstance(obj, C) to test the class",
+    "id": "compare objects with `is`",
+    "hash": "hash the integer fields yourself",
+    "iter": "loop with for x in ...",
+    "next": "loop with for x in ...",
+    "float": "use integers (for example fixed point)",
+    "complex": "use integers",
+    "open": "there are no files in the kernel's own code; use the VFS interfaces",
+    "input": "there is no standard input in the kernel",
+}
+
+# Attributes that reach into Python's object model at run time.
+DYNAMIC_ATTRS = {"__dict__", "__class__", "__slots__", "__getattr__", "__getattribute__", "__setattr__",
+                 "__delattr__", "__globals__", "__code__", "__closure__", "__module__", "__name__", "__qualname__",
+                 "__bases__", "__mro__", "__subclasses__", "__annotations__", "__builtins__", "__self__",
+                 "__func__", "__defaults__", "__kwdefaults__", "__wrapped__", "__weakref__"}
+
+_INT64_RANGE = (-(1 << 63), 1 << 64)
+
+
+def _screen(mod: ModuleInfo) -> None:
+    """Refuse constructs that are outside the subset wherever they appear, before any type checking."""
+    # These never have a meaning in Kernel Python whatever their context (module level, class body,
+    # default value or function body), so one walk catches them with one message each.
+    src = mod.src
+    for node in ast.walk(mod.parsed.tree):
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            kw = "yield from" if isinstance(node, ast.YieldFrom) else "yield"
+            raise src.error(node, f"generators ({kw}) are not part of Kernel Python",
+                            "return a List[T] of the results, or pass an object whose method is called for each item")
+        if isinstance(node, ast.Nonlocal):
+            raise src.error(node, "nonlocal is not part of Kernel Python (there are no closures)",
+                            "pass the value as a parameter and return the new value")
+        if isinstance(node, ast.Await):
+            raise src.error(node, "await is not part of Kernel Python (there is no async)",
+                            "call the function directly; kernel threads block by sleeping on a wait queue")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DYNAMIC_BUILTINS \
+                and node.func.id not in mod.symbols:
+            name = node.func.id
+            why = "floats are not part of Kernel Python" if name in ("float", "complex") else \
+                "it needs Python's run-time object model, which Kernel Python does not have"
+            raise src.error(node, f"{name}() is not part of Kernel Python: {why}", DYNAMIC_BUILTINS[name])
+        if isinstance(node, ast.Attribute) and node.attr in DYNAMIC_ATTRS:
+            raise src.error(node, f"dynamic attribute '{node.attr}' is not part of Kernel Python",
+                            "objects have only the fields declared in their class body: read them as obj.field")
+        if isinstance(node, ast.Constant) and type(node.value) is int \
+                and not (_INT64_RANGE[0] <= node.value < _INT64_RANGE[1]):
+            raise src.error(node, f"integer literal {node.value:#x} does not fit in 64 bits (there are no big integers)",
+                            "use values that fit in u64 or i64; split wider numbers into several u64 words")
+
+
+_COMPILE_HINTS = {
+    "prior to global declaration": "put the `global` statement first in the function",
+    "assigned to before global declaration": "put the `global` statement first in the function",
+    "is parameter and global": "give the parameter another name",
+    "outside function": "move the statement into a function",
+    "outside loop": "use it only inside a for or while loop",
+    "duplicate argument": "give each parameter its own name",
+    "must be last": "put the catch-all handler last",
+}
+
+
+def _cpython_compiles(mod: ModuleInfo) -> None:
+    """Refuse what CPython's compiler refuses although its parser accepts it (a kernel module must import)."""
+    # ast.parse accepts e.g. `return` outside a function, a name used before its `global`
+    # statement or duplicate parameter names; compile() does the symbol-table checks.
+    import warnings
+    src = mod.src
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(mod.parsed.tree, str(src.path), "exec", dont_inherit=True)
+    except SyntaxError as e:
+        line = e.lineno or 1
+        col = max((e.offset or 1) - 1, 0)
+        src_line = src.lines[line - 1] if 0 < line <= len(src.lines) else ""
+        hint = next((h for key, h in _COMPILE_HINTS.items() if key in e.msg),
+                    "Kernel Python modules are valid Python 3.11: fix what CPython reports")
+        raise TranslateError([Diagnostic(str(src.path), line, col, f"CPython refuses this module: {e.msg}",
+                                         hint, src_line)]) from None
+    except (ValueError, RecursionError, MemoryError):
+        raise src.error(None, "CPython cannot compile this module (it is nested too deeply)",
+                        "split deeply nested expressions into statements") from None
 
 
 def _is_type_checking(test: ast.expr) -> bool:

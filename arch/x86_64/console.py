@@ -1,0 +1,56 @@
+"""The x86_64 kernel console: the runtime's console and panic hooks, on COM1."""
+
+from typing import Final
+
+from asterpy.lang import Ptr, kprint, u8, u16, u64
+from asterpy.lang.intrinsics import asm, outb
+from asterpy.lang.linkage import export
+
+from arch.x86_64.serial import serial_present, serial_putc
+
+# isa-debug-exit (QEMU): writing v makes QEMU exit with status (v << 1) | 1.
+DEBUG_EXIT_PORT: Final = u16(0xF4)
+EXIT_PASS: Final = u8(0x10)
+EXIT_FAIL: Final = u8(0x11)
+
+
+@export("kpy_console_write")
+def kpy_console_write(ptr: u64, n: u64) -> None:
+    """Write n bytes at address ptr to the serial console, LF as CR LF (what a terminal expects)."""
+    if not serial_present():
+        return
+    p = Ptr[u8](ptr)
+    for i in range(u64(0), n):
+        c = p[i]
+        if c == 10:
+            serial_putc(u8(13))
+        serial_putc(c)
+
+
+def qemu_exit(status: u8) -> None:
+    """Ask QEMU's isa-debug-exit device to end the VM (a no-op without the device)."""
+    outb(DEBUG_EXIT_PORT, status)
+
+
+def halt_forever() -> None:
+    """Stop this CPU for good: interrupts off, halt, and halt again after an NMI."""
+    while True:
+        asm("cli; hlt", "~{memory}")
+
+
+@export("kpy_panic_halt")
+def kpy_panic_halt() -> None:
+    """The end of a panic: say so, report failure to QEMU if it listens, and halt."""
+    kprint("kernel halted")
+    qemu_exit(EXIT_FAIL)
+    halt_forever()
+
+
+@export("kpy_console_putc")
+def kpy_console_putc(c: u8) -> None:
+    """Write one byte to the serial console (LF as CR LF)."""
+    if not serial_present():
+        return
+    if c == 10:
+        serial_putc(u8(13))
+    serial_putc(c)

@@ -1,0 +1,1 @@
+"""Boot-time helpers shared by the architectures: the flattened device tree reader (`fdt`)."""

@@ -1,0 +1,1 @@
+"""The arch-neutral kernel core: boot information, logging and the kernel's main function."""

@@ -1,0 +1,145 @@
+"""Differential harness: run one Kernel Python function under CPython and JIT-compiled, compare what each did."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+_HERE = Path(__file__).resolve().parent
+if str(_HERE.parent) not in sys.path:
+    sys.path.insert(0, str(_HERE.parent))  # for tests/translator/jit.py
+
+from jit import Jit, load_cpython  # noqa: E402
+
+from asterpy.lang import memory  # noqa: E402
+from asterpy.lang.console import captured_console  # noqa: E402
+from asterpy.lang.errors import SysError  # noqa: E402
+
+CASES = _HERE / "cases"
+PANIC_STATUS = 77
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call did: returned a value, raised SysError(errno), or failed (a bug: CPython raised, native panicked)."""
+
+    kind: str  # "value", "syserror" or "fault"
+    value: Any = None
+    output: tuple = ()
+    detail: str = ""
+
+    def same_as(self, other: "Outcome") -> bool:
+        """Equal outcome kind, value (including its runtime-library class) and console lines."""
+        if self.kind != other.kind or self.output != other.output:
+            return False
+        if self.kind == "value":
+            # CPython's `return 3` in an i64 function gives a plain int: only its value can be compared.
+            plain = type(self.value) is int or type(other.value) is int
+            return (plain or type(self.value) is type(other.value)) and self.value == other.value
+        if self.kind == "syserror":
+            return self.value == other.value
+        return True  # a fault's message differs between the worlds (traceback vs panic text)
+
+
+class Case:
+    """One case module, imported under CPython and JIT-compiled once."""
+
+    def __init__(self, filename: str, opt: int = 2):
+        self.path = CASES / filename
+        self.jit = Jit([self.path], opt=opt)
+        self.modname = next(name for name, m in self.jit.tr.program.modules.items()
+                            if Path(m.src.path).resolve() == self.path.resolve())
+        self.py = load_cpython(self.path, "diffcase_" + self.path.stem)
+        self._native: dict[str, Callable[..., Any]] = {}
+
+    def native(self, name: str) -> Callable[..., Any]:
+        """The JIT-compiled function `name`."""
+        if name not in self._native:
+            self._native[name] = self.jit.func(self.modname, name)
+        return self._native[name]
+
+    def run_py(self, name: str, *args: Any) -> Outcome:
+        """Call the CPython function, capturing its console lines."""
+        fn = getattr(self.py, name)
+        errno, fault = None, None
+        with captured_console() as lines:
+            try:
+                v = fn(*args)
+            except SysError as e:
+                errno = e.errno
+            except Exception as e:  # noqa: BLE001 - any other exception is a bug that panics natively
+                fault = f"{type(e).__name__}: {e}"
+            # Leaving the handler freed the exception and its traceback, so the frames it kept alive
+            # (and their locals' drop hooks) are gone before the captured lines are read.
+        if errno is not None:
+            return Outcome("syserror", errno, tuple(lines))
+        if fault is not None:
+            return Outcome("fault", None, tuple(lines), fault)
+        return Outcome("value", v, tuple(lines))
+
+    def run_native(self, name: str, *args: Any, child: bool = False) -> Outcome:
+        """Call the native function; in a forked child when it is expected to panic."""
+        fn = self.native(name)
+        if child:
+            code, text, tail = self.jit.in_child(fn, *args)
+            lines = tuple(text.splitlines())
+            if code == PANIC_STATUS:
+                return Outcome("fault", None, lines[:-1], lines[-1] if lines else "")
+            return Outcome("unexpected", code, lines, tail)
+        self.jit.output.clear()
+        try:
+            v = fn(*args)
+        except SysError as e:
+            return Outcome("syserror", e.errno, _lines(self.jit.output))
+        return Outcome("value", v, _lines(self.jit.output))
+
+    def check(self, name: str, *args: Any, fork: bool = True) -> Outcome:
+        """Run both worlds and assert they agree; returns the CPython outcome.
+
+        When CPython fails with a non-SysError exception the native call must panic, which needs a
+        forked child (a few ms each); bulk sweeps pass fork=False and leave that to dedicated tests.
+        """
+        want = self.run_py(name, *args)
+        if want.kind == "fault" and not fork:
+            return want
+        got = self.run_native(name, *args, child=want.kind == "fault")
+        assert got.same_as(want), f"{name}{args}: CPython {want}, native {got}"
+        return want
+
+
+def _lines(buf: bytearray) -> tuple:
+    text = buf.decode(errors="replace")
+    return tuple(text.splitlines())
+
+
+def fault_lines(out: Outcome) -> tuple:
+    """Console lines of an outcome (used to compare what ran before a panic)."""
+    return out.output
+
+
+class SimBuffer:
+    """The same bytes in CPython's simulated memory and in a real ctypes buffer, for Ptr tests."""
+
+    def __init__(self, data: bytes, align: int = 16):
+        import ctypes
+        self.size = len(data)
+        self.sim_addr = memory.sim.alloc(max(self.size, 1), align)
+        memory.sim.write(self.sim_addr, data)
+        self._raw = ctypes.create_string_buffer(self.size + align)
+        self.native_addr = (ctypes.addressof(self._raw) + align - 1) & ~(align - 1)
+        ctypes.memmove(self.native_addr, data, self.size)
+
+    def sim_bytes(self) -> bytes:
+        """Current contents on the CPython side."""
+        return memory.sim.read(self.sim_addr, self.size)
+
+    def native_bytes(self) -> bytes:
+        """Current contents on the native side."""
+        import ctypes
+        return ctypes.string_at(self.native_addr, self.size)
+
+
+def fresh_sim() -> Optional[memory.SimMemory]:
+    """Install a fresh simulated memory for CPython."""
+    return memory.reset_sim()

@@ -1,0 +1,1 @@
+"""Refusal tests: every construct outside Kernel Python is rejected with a positioned, helpful TranslateError."""
