@@ -1,6 +1,7 @@
 """The translator pipeline end to end: parse → resolve → check → lower → optimize → emit (→ link)."""
 from __future__ import annotations
 
+import ast
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +27,12 @@ class Translation:
 
 
 def needs_heap(program: Program) -> bool:
-    """True if translated code allocates (class instances), so the kernel heap must be linked in."""
-    return any(not c.is_struct for m in program.modules.values() for c in m.classes)
+    """True if translated code allocates (class instances, containers), so the kernel heap must be linked in."""
+    if any(not c.is_struct for m in program.modules.values() for c in m.classes):
+        return True
+    return any(isinstance(n, (ast.List, ast.Dict)) or (isinstance(n, ast.Constant) and isinstance(n.value, bytes))
+               or (isinstance(n, ast.Name) and n.id in ("List", "Dict", "bytes", "bytearray", "Weak"))
+               for m in program.modules.values() for n in ast.walk(m.parsed.tree))
 
 
 def translate(paths: list, arch: str = "host", opt: int = 2, timings: Optional[dict] = None,

@@ -3,9 +3,10 @@
 from typing import Final
 
 from asterpy.lang import Ptr, kprint, u8, u16, u64
-from asterpy.lang.intrinsics import asm, outb
+from asterpy.lang.intrinsics import asm, asm_u64, outb
 from asterpy.lang.linkage import export
 
+from arch.x86_64.backtrace import print_backtrace
 from arch.x86_64.serial import serial_present, serial_putc
 
 # isa-debug-exit (QEMU): writing v makes QEMU exit with status (v << 1) | 1.
@@ -38,12 +39,22 @@ def halt_forever() -> None:
         asm("cli; hlt", "~{memory}")
 
 
-@export("kpy_panic_halt")
-def kpy_panic_halt() -> None:
-    """The end of a panic: say so, report failure to QEMU if it listens, and halt."""
+def fatal_halt() -> None:
+    """The end of every fatal error: say so, report failure to QEMU if it listens, and halt."""
     kprint("kernel halted")
     qemu_exit(EXIT_FAIL)
     halt_forever()
+
+
+@export("kpy_panic_halt")
+def kpy_panic_halt() -> None:
+    """The end of a panic (after its message): a backtrace from here, then halt."""
+    # Where we are and our frame pointer, read here: if this function is inlined into the one
+    # that panicked, they are that function's, and the inline-aware symbolizer names both.
+    pc = asm_u64("leaq 0(%rip), $0", "=r")
+    rbp = asm_u64("movq %rbp, $0", "=r")
+    print_backtrace(pc, rbp, True)
+    fatal_halt()
 
 
 @export("kpy_console_putc")

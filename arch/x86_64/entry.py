@@ -10,6 +10,7 @@ import arch.x86_64.memfuncs as memfuncs  # noqa: F401 - memset/memcpy/memmove fo
 from arch.x86_64.console import EXIT_PASS, halt_forever, qemu_exit
 from arch.x86_64.multiboot import DIRECT_MAP, parse_boot_info, protocol_of
 from arch.x86_64.serial import serial_init
+from arch.x86_64.traps import run_deliberate_failures, traps_init
 from asterpy.kernel.bootinfo import ARCH_X86_64, bootinfo_reset, set_kernel_range
 from asterpy.kernel.main import kernel_main
 
@@ -31,11 +32,15 @@ def kernel_phys_end() -> u64:
 def kmain(magic: u64, info: u64) -> None:
     """Called by boot.S in 64-bit mode: magic says which loader, info is its physical structure."""
     serial_init()
+    # Our own GDT, TSS and IDT first: from here on a CPU exception prints a report, not a triple fault.
+    traps_init()
     bootinfo_reset(ARCH_X86_64, protocol_of(magic), DIRECT_MAP)
     set_kernel_range(kernel_phys_start(), (kernel_phys_end() + PAGE_MASK) & ~PAGE_MASK)
     if not parse_boot_info(magic, info):
         kprint(f"asterpy: unknown boot loader or unreadable boot info (magic {magic:#x}, info {info:#x}): halting")
         halt_forever()
+    # `panic=1`, `fault=ud|pf|gp|df` on the command line: fail on purpose (boot tests).
+    run_deliberate_failures()
     if kernel_main():
         qemu_exit(EXIT_PASS)
         # Without the exit device the outb does nothing: fall back to the shim's halt loop.

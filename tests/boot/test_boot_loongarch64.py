@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from translator.driver import compile_file
 from translator.emit import assemble
 from translator.image import QemuConfig, QemuResult, run_qemu
 from translator.link import link, read_symbols
@@ -45,14 +47,16 @@ TRAP_KMAINS = {
 }
 
 
-def build_kernel(out_dir: Path, kmain_source: Path, name: str = "kernel.elf") -> Path:
+def build_kernel(out_dir: Path, kmain_source: Path, name: str = "kernel.elf",
+                 defines: Sequence[str] = (), objects: Sequence[Path] = ()) -> Path:
     """Boot shim + a kmain (assembly) -> out_dir/name, with the translator's own emit/link steps."""
     target = get_target("loongarch64", kernel=True)
     stem = Path(name).stem
     boot_o = assemble(ARCH_DIR / "boot.S", target, out_dir / f"{stem}-boot.o")
-    kmain_o = assemble(kmain_source, target, out_dir / f"{stem}-kmain.o")
-    return link([boot_o, kmain_o], out_dir / name, linker_script=ARCH_DIR / "kernel.ld",
-                extra_args=LINK_ARGS)
+    kmain_o = assemble(kmain_source, target, out_dir / f"{stem}-kmain.o",
+                       extra_args=[f"-D{d}" for d in defines])
+    return link([boot_o, kmain_o, *objects], out_dir / name,
+                linker_script=ARCH_DIR / "kernel.ld", extra_args=LINK_ARGS)
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +162,21 @@ def test_early_trap_is_reported(qemu_la: str, tmp_path: Path, kind: str) -> None
         assert badv == 0x1234
     else:
         assert (int(m.group(1), 16) >> 16) & 0x3F == 0xC, "ESTAT.Ecode is not BRK"
+
+
+def test_native_fdt_reader(qemu_la: str, tmp_path: Path) -> None:
+    """src/asterpy/boot/fdt.py, translated for loongarch64, reads QEMU 7.2's FDT at 1 MiB."""
+    fdt_o = compile_file(REPO / "src" / "asterpy" / "boot" / "fdt.py", arch="loongarch64",
+                         emit="obj", out=tmp_path / "fdt.o")
+    kernel = build_kernel(tmp_path, STUB_S, "fdt.elf", defines=["ASTERPY_NATIVE_FDT"],
+                          objects=[fdt_o])
+    result = boot(kernel)
+    check_report(stub_report(result))
+    m = re.search(r"asterpy stub fdt: open=0x0 memory=0x([0-9a-f]+) uart=0x([0-9a-f]+) "
+                  r"bootargs=(.*)\|", result.output)
+    assert m, f"no fdt line:\n{result.output[-2000:]}"
+    # QEMU 7.2 puts no /memory node and no bootargs in this tree (see the boot doc).
+    assert int(m.group(1), 16) == 0
+    assert int(m.group(2), 16) == 0x1FE001E0
+    assert m.group(3) == ""
+    assert result.returncode == 0

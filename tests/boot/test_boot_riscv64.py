@@ -4,10 +4,12 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 from elftools.elf.elffile import ELFFile
 
+from translator.driver import compile_file
 from translator.emit import assemble
 from translator.image import QemuConfig, QemuResult, run_qemu
 from translator.link import link, read_symbols
@@ -45,14 +47,16 @@ kmain:
 """
 
 
-def build_kernel(out_dir: Path, kmain_source: Path, name: str = "kernel.elf") -> Path:
+def build_kernel(out_dir: Path, kmain_source: Path, name: str = "kernel.elf",
+                 defines: Sequence[str] = (), objects: Sequence[Path] = ()) -> Path:
     """Boot shim + a kmain (assembly) -> out_dir/name, with the translator's own emit/link steps."""
     target = get_target("riscv64", kernel=True)
     stem = Path(name).stem
     boot_o = assemble(ARCH_DIR / "boot.S", target, out_dir / f"{stem}-boot.o")
-    kmain_o = assemble(kmain_source, target, out_dir / f"{stem}-kmain.o")
-    return link([boot_o, kmain_o], out_dir / name, linker_script=ARCH_DIR / "kernel.ld",
-                extra_args=LINK_ARGS)
+    kmain_o = assemble(kmain_source, target, out_dir / f"{stem}-kmain.o",
+                       extra_args=[f"-D{d}" for d in defines])
+    return link([boot_o, kmain_o, *objects], out_dir / name,
+                linker_script=ARCH_DIR / "kernel.ld", extra_args=LINK_ARGS)
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +158,20 @@ def test_early_trap_is_reported(qemu_rv: str, tmp_path: Path) -> None:
     assert int(m.group(2), 16) >= KERNEL_VMA_OFFSET + PHYS_BASE
     assert int(m.group(3), 16) == 0x1234
     assert not result.timed_out, "SBI system reset did not end QEMU"
+
+
+def test_native_fdt_reader(qemu_rv: str, tmp_path: Path) -> None:
+    """src/asterpy/boot/fdt.py, translated for riscv64, reads QEMU's FDT from the stub kmain."""
+    fdt_o = compile_file(REPO / "src" / "asterpy" / "boot" / "fdt.py", arch="riscv64",
+                         emit="obj", out=tmp_path / "fdt.o")
+    kernel = build_kernel(tmp_path, STUB_S, "fdt.elf", defines=["ASTERPY_NATIVE_FDT"],
+                          objects=[fdt_o])
+    result = boot(kernel, memory_mb=512, cmdline="console=ttyS0 asterpy=native")
+    check_report(stub_report(result), 512)
+    m = re.search(r"asterpy stub fdt: open=0x0 memory=0x([0-9a-f]+) uart=0x([0-9a-f]+) "
+                  r"bootargs=(.*)\|", result.output)
+    assert m, f"no fdt line:\n{result.output[-2000:]}"
+    assert int(m.group(1), 16) == 512 << 20
+    assert int(m.group(2), 16) == 0x10000000
+    assert m.group(3) == "console=ttyS0 asterpy=native"
+    assert result.returncode == 0

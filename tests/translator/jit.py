@@ -129,8 +129,11 @@ class Jit:
             return None if ret in (T.NONE, T.NORETURN) else _kpy_value(ret, r)
         return call
 
-    def in_child(self, fn, *args: Any) -> tuple[int, str, Any]:  # type: ignore[no-untyped-def]
-        """Run fn(*args) in a forked child (so a panic cannot kill the test); return (status, console, result)."""
+    def in_child(self, fn, *args: Any, timeout: float = 10.0) -> tuple[int, str, Any]:  # type: ignore[no-untyped-def]
+        """Run fn(*args) in a forked child (so a panic cannot kill the test); return (status, console, result).
+
+        A child still running after `timeout` seconds (a miscompiled loop) is killed: status -9.
+        """
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -146,8 +149,17 @@ class Jit:
                 os.write(w, b"\0EXC:" + repr(e).encode())
                 os._exit(1)
         os.close(w)
+        import select
+        import signal
+        import time
         data = b""
+        deadline = time.monotonic() + timeout
         while True:
+            wait = deadline - time.monotonic()
+            ready = select.select([r], [], [], max(wait, 0))[0] if wait > 0 else []
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                break
             chunk = os.read(r, 65536)
             if not chunk:
                 break

@@ -853,8 +853,8 @@ class FunctionChecker(BuiltinCalls):
         bt = self.expr(node.value)
         bt = T.strip_optional(bt) if isinstance(bt, T.OptionalType) else bt
         if isinstance(bt, T.TupleType):
+            self.expr(node.slice)  # folds a constant index into .const
             idx = getattr(node.slice, "const", None)
-            self.expr(node.slice)
             if idx is None or not (0 <= idx < len(bt.elems)):
                 raise self.err(node.slice, "tuple index must be a constant in range", "write t[0], t[1], ...")
             node.index = idx  # type: ignore[attr-defined]
@@ -884,8 +884,11 @@ class FunctionChecker(BuiltinCalls):
                     if not all(isinstance(p, ast.Constant) for p in v.format_spec.values):  # type: ignore[attr-defined]
                         raise self.err(v, "nested format specifications are not supported", "write a constant spec like {x:08x}")
                     spec = "".join(p.value for p in v.format_spec.values)  # type: ignore[attr-defined]
-                if not (T.is_int(t) or t in (T.BOOL, T.STR) or isinstance(t, T.PtrType)):
-                    raise self.err(v, f"cannot format a {t!r} in an f-string", "format integers, bool, str or Ptr values")
+                if isinstance(t, T.PtrType):
+                    # CPython prints a Ptr as its repr, Ptr[u32](0x1000), and refuses any format spec.
+                    raise self.err(v, "a Ptr cannot be formatted in an f-string", f"format its address: {{{ast.unparse(v.value)}.addr:#x}}")
+                if not (T.is_int(t) or t in (T.BOOL, T.STR)):
+                    raise self.err(v, f"cannot format a {t!r} in an f-string", "format integers, bool or str values")
                 if not _valid_spec(spec):
                     raise self.err(v, f"format spec '{spec}' is not supported",
                                    "use d, x, X, b, o with optional #, 0, width (e.g. {x:#018x})")

@@ -1,4 +1,12 @@
-"""Stage 4h, containers (List, Dict, bytes, bytearray), str equality and weak references lowered to native code."""
+"""Stage 4h, containers (List, Dict, bytes, bytearray), str equality and weak references lowered to native code.
+
+Every container is a heap object with the standard header, so the generic incref/decref work on it, and a vtable
+per concrete type whose release frees its storage and releases object elements in CPython's order (lists last
+element first, dicts in insertion order). Layouts are in containers_rt.py; Dict's table is in containers_dict.py.
+Ownership follows the rest of the lowering: element reads are borrowed (owned when the container was a temporary),
+stored objects are owned by the container, pop() moves the container's reference to the caller. Where CPython
+raises (IndexError, KeyError, ValueError) the native code panics with the message and the source position.
+"""
 from __future__ import annotations
 
 import ast
@@ -8,7 +16,7 @@ from llvmlite import ir
 
 from translator.check import types as T
 from translator.lower.containers_dict import DictHelpers, dict_helpers, key_supported
-from translator.lower.containers_rt import (CELL_SIZE, L_CAP, L_DATA, L_LEN, LIST_SIZE, W_CELL, WEAK_SIZE, by_address,
+from translator.lower.containers_rt import (CELL_SIZE, D_INDEX, DICT_SIZE, L_CAP, L_DATA, L_LEN, LIST_SIZE, W_CELL, WEAK_SIZE, by_address,
                                             bytes_literal_global, c64, elem_size, entry_alloca, ld, list_clear_fn,
                                             list_contains_fn, list_reserve_fn, list_vtable, memmove, new_object, st,
                                             str_eq_fn, weak_vtable)
@@ -140,7 +148,7 @@ def _find_entry(fl: Any, h: DictHelpers, d: ir.Value, key: ir.Value) -> tuple[ir
 def _entry_of(fl: Any, h: DictHelpers, d: ir.Value, pos: ir.Value) -> ir.Value:
     """The entry number stored in index slot pos."""
     b = fl.b
-    return b.sext(b.load(h.index_slot(b, ld(b, d, 8, PTR), pos), typ=I32), I64)
+    return b.sext(b.load(h.index_slot(b, ld(b, d, D_INDEX, PTR), pos), typ=I32), I64)
 
 
 def _finish(fl: Any, node: ast.expr, mark: int, v: ir.Value, t: T.KType, borrowed_from_temp: bool) -> ir.Value:
@@ -598,7 +606,7 @@ def dict_display(fl: Any, node: ast.Dict) -> Any:
     dt = node.kt  # type: ignore[attr-defined]
     h = _dict(fl, dt, node)
     vt = dt.value
-    d = new_object(fl.ml, b, 72, h.vtable)
+    d = new_object(fl.ml, b, DICT_SIZE, h.vtable)
     at = len(fl.temps)
     fl.temps.append(d)
     for k, v in zip(node.keys, node.values):

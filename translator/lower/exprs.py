@@ -39,8 +39,8 @@ class ExprLowering(CallLowering):
 
     # ---- helpers ------------------------------------------------------------------------------------
     def panic(self, msg: str) -> None:
-        """Emit a panic with a fixed message plus this source position."""
-        panic_str(self.ml, self.b, msg)
+        """Emit a panic with a fixed message plus this source position (the statement or call being lowered)."""
+        panic_str(self.ml, self.b, f"{msg}\n  at {self.src.path}:{self.cur_line} in {self.fs.name}")  # type: ignore[attr-defined]
 
     def guard(self, ok: ir.Value, msg: str) -> None:
         """Panic with `msg` unless `ok` holds."""
@@ -176,6 +176,9 @@ class ExprLowering(CallLowering):
                                   source_etype=self.ml.class_ll(inner))
         if isinstance(node, ast.Subscript):
             bt = node.value.kt  # type: ignore[attr-defined]
+            if isinstance(T.strip_optional(bt), (T.ListType, T.DictType, T.BytesType)):
+                from translator.lower.containers import container_address
+                return container_address(self, node)
             if isinstance(bt, T.PtrType):
                 base = self.expr(node.value)
                 idx = self.to_i64(self.expr(node.slice), node.slice.kt)  # type: ignore[attr-defined]
@@ -411,6 +414,10 @@ class ExprLowering(CallLowering):
         if isinstance(at, (T.StructType, T.ArrayType)):
             # Struct and Array values are addresses of storage: compare what they hold, not where.
             r = self.value_equal(a, b, at)
+            return r if sym == "==" else self.b.not_(r)
+        if isinstance(at, T.BytesType) and isinstance(bt, T.BytesType) and sym in ("==", "!="):
+            from translator.lower.containers import bytes_equal
+            r = bytes_equal(self, a, b)
             return r if sym == "==" else self.b.not_(r)
         if a.type == PTR or b.type == PTR:
             return self.b.icmp_unsigned(sym, a, b)

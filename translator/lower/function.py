@@ -43,6 +43,7 @@ class FunctionLowering(ExprLowering):
         self.inc, self.dec = rc_helpers(ml)
         self.scope = None
         self.handling: list = []
+        self.cur_line = fs.node.lineno
 
     # ---- set-up and exit -----------------------------------------------------------------------
     def run(self) -> None:
@@ -120,7 +121,9 @@ class FunctionLowering(ExprLowering):
             self.b.ret_void()
 
     def set_loc(self, node: ast.AST) -> None:
-        """Attach the source line of `node` to the instructions that follow."""
+        """Attach the source line of `node` to the instructions that follow (debug info and panic messages)."""
+        if hasattr(node, "lineno"):
+            self.cur_line = node.lineno
         if self.scope is not None and hasattr(node, "lineno"):
             self.b.debug_metadata = self.ml.di.location(node.lineno, node.col_offset + 1, self.scope)  # type: ignore[union-attr]
 
@@ -169,7 +172,8 @@ class FunctionLowering(ExprLowering):
             self.expr(s.value)
         self.release_temps(0)
         self.run_unwinds(0)
-        self.b.branch(self.exit_block)
+        if not self.b.block.is_terminated:
+            self.b.branch(self.exit_block)
 
     def s_Assign(self, s: ast.Assign) -> None:
         tgt = s.targets[0]
@@ -209,6 +213,11 @@ class FunctionLowering(ExprLowering):
             self.container_store(tgt, v)
         else:
             self.store_mem(self.address_of(tgt), v, t)
+
+    def container_store(self, tgt: ast.Subscript, v: ir.Value) -> None:
+        """Store a scalar or str into a List, Dict or bytearray element."""
+        from translator.lower.containers import container_store
+        container_store(self, tgt, v)
 
     def store_name(self, tgt: ast.Name, v: ir.Value, owned: bool) -> None:
         """Store into a local or global; object values must be owned references."""
@@ -315,9 +324,14 @@ class FunctionLowering(ExprLowering):
         if not self.b.block.is_terminated:
             self.b.branch(step_b)
         self.b.position_at_end(step_b)
+        # Stepping past the end could wrap around the type (range(250, 255, 3) over u8 would reach
+        # 253 + 3 = 0 < 255): leave when the distance still to go, exact as an unsigned number because
+        # the counter has not passed stop yet, is at most the step.
         i = self.b.load(counter, typ=lt)
+        left = self.b.sub(stop, i) if step > 0 else self.b.sub(i, stop)
+        more = self.b.icmp_unsigned(">", left, ir.Constant(lt, abs(step)))
         self.b.store(self.b.add(i, ir.Constant(lt, step)), counter)
-        self.b.branch(head)
+        self.b.cbranch(more, head, done)
         self.b.position_at_end(done)
 
     def for_iter(self, s: ast.For) -> None:
@@ -328,12 +342,14 @@ class FunctionLowering(ExprLowering):
     def s_Break(self, s: ast.Break) -> None:
         cont, brk, depth = self.loops[-1]
         self.run_unwinds(depth)
-        self.b.branch(brk)
+        if not self.b.block.is_terminated:
+            self.b.branch(brk)
 
     def s_Continue(self, s: ast.Continue) -> None:
         cont, brk, depth = self.loops[-1]
         self.run_unwinds(depth)
-        self.b.branch(cont)
+        if not self.b.block.is_terminated:
+            self.b.branch(cont)
 
     def s_Delete(self, s: ast.Delete) -> None:
         from translator.lower.containers import lower_delete
@@ -362,10 +378,14 @@ class FunctionLowering(ExprLowering):
             u = self.unwinds[depth]
             if u.kind == "handler":
                 self.run_unwinds(depth + 1)
+                if self.b.block.is_terminated:
+                    return  # a finally body in between left by itself
                 self.b.store(errno, u.slot)  # type: ignore[arg-type]
                 self.b.branch(u.handler)  # type: ignore[arg-type]
                 return
         self.run_unwinds(0)
+        if self.b.block.is_terminated:
+            return
         if self.err_slot is None:
             # Only reachable if the may-raise analysis was bypassed: never lose an error silently.
             from translator.lower.objects import panic_str
@@ -394,6 +414,11 @@ class FunctionLowering(ExprLowering):
                 self.block(u.body)
             elif u.kind == "lock":
                 self.lock_release(u.lock_ptr)  # type: ignore[arg-type]
+            if self.b.block.is_terminated:
+                # The finally body left by itself (return, break, continue, raise): that exit ran the
+                # outer clean-ups and replaces the pending one, as in CPython (a return in finally
+                # discards the exception in flight).
+                break
         self.unwinds = saved
 
     def s_Try(self, s: ast.Try) -> None:

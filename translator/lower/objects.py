@@ -117,6 +117,61 @@ def panic_str(ml: "ModuleLowering", b: ir.IRBuilder, msg: str) -> None:
     b.unreachable()
 
 
+def release_order(ct: T.ClassType) -> list[T.FieldInfo]:
+    """The order in which a dying instance releases its fields: the order CPython's instance dict has.
+
+    CPython keeps attributes in first-assignment order and releases them in that order, so the
+    fields are ordered as __init__ first assigns them (`self.f = ...` in source order, following
+    explicit `Base.__init__(self, ...)` calls where they occur); fields that __init__ never assigns
+    come last, in declaration order. A field first assigned only on some path of __init__ can still
+    differ from CPython's run-time order.
+    """
+    fields = ct.all_fields()
+    order: list[str] = []
+    _init_assignments(ct, order, set())
+    by_name = {f.name: f for f in fields}
+    out = [by_name[n] for n in order if n in by_name]
+    return out + [f for f in fields if f.name not in order]
+
+
+def _init_assignments(ct: T.ClassType, order: list[str], seen: set) -> None:
+    """Append the fields that ct's __init__ (or the inherited one) assigns to `self`, in source order."""
+    import ast
+    m = ct.method("__init__")
+    if m is None or id(m.func) in seen:
+        return
+    seen.add(id(m.func))
+    node = m.func.node  # type: ignore[attr-defined]
+    if not node.args.args:
+        return
+    me = node.args.args[0].arg
+
+    def visit(n: ast.AST) -> None:
+        if isinstance(n, ast.Call) and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == me:
+            for a in n.args:
+                visit(a)
+            ck = getattr(n, "ck", None)
+            target = getattr(ck, "target", None)
+            owner = getattr(target, "owner", None)
+            if ck is not None and ck.kind == "func" and getattr(target, "name", "") == "__init__" \
+                    and isinstance(owner, T.ClassType):
+                _init_assignments(owner, order, seen)
+            return
+        if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            visit(n.value) if n.value is not None else None  # the value is evaluated before the store
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            for t in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me \
+                        and t.attr not in order:
+                    order.append(t.attr)
+            return
+        for c in ast.iter_child_nodes(n):
+            visit(c)
+
+    for stmt in node.body:
+        visit(stmt)
+
+
 def build_release(ml: "ModuleLowering", ct: T.ClassType, fn: ir.Function) -> None:
     """Body of ct's release function: drop hook, field releases, weak cell, free."""
     _, dec = rc_helpers(ml)
@@ -127,8 +182,10 @@ def build_release(ml: "ModuleLowering", ct: T.ClassType, fn: ir.Function) -> Non
         dfn = ml.function(drop.func)  # type: ignore[arg-type]
         b.call(dfn, [obj])
     ty = ml.class_ll(ct)
-    for i, f in enumerate(ct.all_fields()):
+    fields = ct.all_fields()
+    for f in release_order(ct):
         if f.type.is_object:
+            i = fields.index(f)
             slot = b.gep(obj, [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), len(HEADER) + i)], source_etype=ty)
             b.call(dec, [b.load(slot, typ=PTR)])
     cell_slot = b.gep(obj, [ir.Constant(I64, 2)], source_etype=I64)

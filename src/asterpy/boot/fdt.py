@@ -434,13 +434,16 @@ def prop_has_string(p: FdtProp, w0: u64, w1: u64, n: u64) -> bool:
     """True if the string-list property (e.g. compatible) contains the tag as one entry."""
     if p.off == NONE:
         return False
-    at = u64(0)
-    while at < p.length:
-        # Each entry is NUL-terminated inside the value; the last NUL bounds the walk.
-        s = bounded_strlen(p.value + at, p.length - at)
-        if s == n and bytes_match_tag(p.value + at, s, w0, w1, n):
-            return True
-        at += s + 1
+    v = Ptr[u8](p.value)
+    start = u64(0)
+    i = u64(0)
+    # Entries are NUL-terminated; bytes after the last NUL (a malformed value) are not an entry.
+    while i < p.length:
+        if v[i] == 0:
+            if i - start == n and bytes_match_tag(p.value + start, n, w0, w1, n):
+                return True
+            start = i + 1
+        i += 1
     return False
 
 
@@ -615,12 +618,12 @@ def fdt_find_path(f: Fdt, path: u64, length: u64) -> FdtNode:
             found = none_node()
             while child.off != NONE and child.depth > node.depth:
                 if child.depth == node.depth + 1 and component_matches(child, path + i, j - i):
-                    found = child
+                    found = child.copy()
                     break
                 child = fdt_next_node(f, child)
             if found.off == NONE:
                 return found
-            node = found
+            node = found.copy()
         i = j + 1
     return node
 

@@ -1,13 +1,30 @@
-"""The arch-neutral kernel entry: banner, memory summary, command line, physical frame allocator."""
+"""The kernel entry after the arch's boot code: memory (frames, heap, page tables), clocks, the timer."""
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, u8, u32, u64
+from asterpy.lang import Ptr, SysError, kprint, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
+from asterpy.mm.paging import (
+    EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, NOCACHE, READ, WRITE, AddressSpace, new_address_space,
+)
 
 from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, protocol_name, usable_bytes
 from asterpy.kernel.log import console_putc, log_bytes, log_newline
+from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year, clock_init, monotonic_ns
+
+# The arch half of the start-up sequence. Only x86_64 builds today; when a second arch does,
+# these names move behind one arch interface module that the build selects.
+from arch.x86_64.apic import (
+    TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
+    lapic_timer_start, pic_disable, tick_count,
+)
+from arch.x86_64.paging import (
+    KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, rodata_end, rodata_start, text_end,
+    text_start,
+)
+from arch.x86_64.rtc import rtc_read_unix
+from arch.x86_64.tsc import tsc_calibrate
 
 VERSION: Final = "0.1.0"
 
@@ -15,13 +32,27 @@ PAGE_MASK: Final = u64(0xFFF)
 # Nothing below 1 MiB is handed out: real-mode IVT, BIOS data, EBDA, option ROMs, and the
 # boot loader's low structures live there.
 LOW_MEMORY_END: Final = u64(0x100000)
-# Frames beyond the boot direct map cannot be touched yet, so they are not managed yet.
+# Frames beyond the boot direct map cannot be touched before the kernel tables are loaded,
+# so they are not managed yet.
 DIRECT_MAP_LIMIT: Final = u64(0x100000000)
-# The first kernel heap arena, carved next to the frame bitmap.
-HEAP_ARENA_SIZE: Final = u64(1 << 20)
+# The bootstrap heap arena, carved next to the frame bitmap: it holds the frame allocator
+# object itself (a class instance needs a heap); the real heap then comes from the frames.
+BOOT_HEAP_SIZE: Final = u64(128 << 10)
+# The kernel heap: usable memory / HEAP_FRACTION, at most HEAP_MAX, at least HEAP_MIN.
+HEAP_MAX: Final = u64(64 << 20)
+HEAP_MIN: Final = u64(1 << 20)
+HEAP_FRACTION: Final = u64(8)
+# IDT gates the timer needs (vectors 0..47: the exceptions and the timer's 32).
+IDT_MIN_VECTORS: Final = u64(48)
+# How long kernel_main watches the timer.
+TIMER_WATCH_NS: Final = u64(50000000)
 
-# The frame allocator (None until kernel_main has set it up).
+# The frame allocator (None until kernel_main has set it up). It lives in the bootstrap arena,
+# which the move to the real heap forgets: this global keeps it alive for good, so it is never
+# handed to kfree (which would refuse an address outside the current heap).
 frames: FrameAllocator | None = None
+# The kernel's address space (None until init_paging has loaded it).
+kernel_space: AddressSpace | None = None
 
 
 def align_up(x: u64) -> u64:
@@ -80,12 +111,12 @@ def init_frames() -> u64:
     top = managed_top()
     frame_count = top >> 12
     bitmap_bytes = align_up(((frame_count + 63) >> 6) << 3)
-    area = find_free_area(bitmap_bytes + HEAP_ARENA_SIZE, boot_info.kernel_end)
+    area = find_free_area(bitmap_bytes + BOOT_HEAP_SIZE, boot_info.kernel_end)
     if area == 0:
         kprint("frames: no room for the frame bitmap and heap: not initialised")
         return u64(0)
     dm = boot_info.direct_map
-    heap_init(dm + area + bitmap_bytes, HEAP_ARENA_SIZE)
+    heap_init(dm + area + bitmap_bytes, BOOT_HEAP_SIZE)
     fa = FrameAllocator(dm + area, u64(0), frame_count)
     for i in range(u32(0), boot_info.region_count):
         if boot_info.regions[i].kind == MEM_USABLE:
@@ -98,7 +129,7 @@ def init_frames() -> u64:
             fa.reserve_range(base, base + boot_info.regions[i].length)
     fa.reserve_range(u64(0), LOW_MEMORY_END)
     fa.reserve_range(boot_info.kernel_start, boot_info.kernel_end)
-    fa.reserve_range(area, area + bitmap_bytes + HEAP_ARENA_SIZE)
+    fa.reserve_range(area, area + bitmap_bytes + BOOT_HEAP_SIZE)
     for i in range(u32(0), boot_info.reserved_count):
         fa.reserve_range(boot_info.reserved[i].start, boot_info.reserved[i].end)
     for i in range(u32(0), boot_info.module_count):
@@ -148,8 +179,115 @@ def cmdline_requests_exit() -> bool:
     return False
 
 
+def heap_size_for(usable: u64) -> u64:
+    """Kernel heap size for `usable` bytes of RAM: usable / 8 within [1 MiB, 64 MiB], page aligned."""
+    size = (usable // HEAP_FRACTION) & ~PAGE_MASK
+    if size > HEAP_MAX:
+        size = HEAP_MAX
+    if size < HEAP_MIN:
+        size = HEAP_MIN
+    return size
+
+
+def init_heap(fa: FrameAllocator) -> u64:
+    """Move the kernel heap onto contiguous frames sized from usable memory; return its size, 0 if it stayed."""
+    size = heap_size_for(usable_bytes())
+    while size >= HEAP_MIN:
+        try:
+            base = fa.alloc_contiguous(size >> 12, u64(1))
+            heap_init(boot_info.direct_map + base, size)
+            return size
+        except SysError:
+            size = size >> 1
+    return u64(0)
+
+
+def map_direct(space: AddressSpace, base: u64, end: u64) -> u64:
+    """Map physical base..end, rounded out to large pages, into the direct map (RW, NX); return the bytes added."""
+    dm = boot_info.direct_map
+    pa = base & ~HUGE_MASK
+    mapped = u64(0)
+    while pa < end:
+        # Neighbouring regions may share a large page: map each one once.
+        if space.page_size_of(dm + pa) == 0:
+            space.map_huge(dm + pa, pa, READ | WRITE | GLOBAL)
+            mapped += HUGE_SIZE
+        pa += HUGE_SIZE
+    return mapped
+
+
+def map_image(space: AddressSpace, start: u64, end: u64, flags: u64) -> None:
+    """Map the kernel image's virtual start..end (page aligned) onto where it was loaded."""
+    space.map_range(start, start - KERNEL_VMA, end - start, flags, False)
+
+
+def init_paging(fa: FrameAllocator) -> AddressSpace:
+    """Build the kernel's own tables (image W^X, direct map of usable RAM, local APIC uncached) and load them."""
+    paging_cpu_init()
+    space = new_address_space(fa, boot_info.direct_map, True)
+    map_image(space, text_start(), text_end(), READ | EXEC | GLOBAL)
+    map_image(space, rodata_start(), rodata_end(), READ | GLOBAL)
+    map_image(space, data_start(), bss_end(), READ | WRITE | GLOBAL)
+    direct = u64(0)
+    for i in range(u32(0), boot_info.region_count):
+        if boot_info.regions[i].kind == MEM_USABLE:
+            base = boot_info.regions[i].base
+            direct += map_direct(space, base, base + boot_info.regions[i].length)
+    # Device registers are never cached (the boot tables had them write-back).
+    apic = lapic_phys_base()
+    if space.page_size_of(boot_info.direct_map + apic) == 0:
+        space.map(boot_info.direct_map + apic, apic, READ | WRITE | NOCACHE | GLOBAL)
+    load_root(space.root)
+    kprint(f"paging: kernel W^X, direct map {direct >> 20} MiB")
+    return space
+
+
+def log_rtc() -> None:
+    """Print the RTC's date and time: `rtc: YYYY-MM-DD hh:mm:ss UTC`."""
+    t = rtc_read_unix()
+    days = t // SECS_PER_DAY
+    secs = t - days * SECS_PER_DAY
+    kprint(f"rtc: {civil_year(days):04d}-{civil_month(days):02d}-{civil_day(days):02d} "
+           f"{secs // 3600:02d}:{(secs // 60) % 60:02d}:{secs % 60:02d} UTC")
+
+
+def init_time() -> u64:
+    """Calibrate the TSC, start the monotonic clock, print the RTC; return the TSC rate (0: no PIT)."""
+    hz = tsc_calibrate()
+    if hz == 0:
+        kprint("tsc: no PIT to calibrate against: no clock")
+        return u64(0)
+    kprint(f"tsc: {(hz + 500000) // 1000000} MHz")
+    clock_init(hz)
+    log_rtc()
+    return hz
+
+
+def init_timer(tsc_hz: u64) -> None:
+    """Mask the PICs, enable the local APIC, run its timer at TIMER_HZ, and watch it for 50 ms."""
+    pic_disable()
+    lapic_init(boot_info.direct_map)
+    rate = lapic_timer_calibrate(tsc_hz)
+    kprint(f"apic: timer {rate // 1000} kHz, {TIMER_HZ} Hz on vector 32")
+    lapic_timer_start(TIMER_HZ)
+    # sti only with an IDT whose gates cover the timer: without one, the first tick would
+    # triple-fault. The arch's trap code loads it before kernel_main when it is there.
+    if idt_loaded(IDT_MIN_VECTORS):
+        interrupts_enable()
+    else:
+        kprint("timer: no IDT loaded: interrupts stay off")
+    t0 = monotonic_ns()
+    start_ticks = tick_count()
+    while monotonic_ns() - t0 < TIMER_WATCH_NS:
+        pass
+    t1 = monotonic_ns()
+    kprint(f"timer: {tick_count() - start_ticks} ticks in {TIMER_WATCH_NS // 1000000} ms")
+    kprint(f"clock: monotonic advanced {t1 - t0} ns")
+
+
 def kernel_main() -> bool:
     """The kernel proper, after the arch set up the console and boot_info; True asks to power off."""
+    global kernel_space
     arch = arch_name(boot_info.arch)
     proto = protocol_name(boot_info.protocol)
     kprint(f"asterpy {VERSION} ({arch}, booted via {proto})")
@@ -157,4 +295,15 @@ def kernel_main() -> bool:
     log_cmdline()
     free = init_frames()
     kprint(f"frames: {free} free")
+    fa = frames
+    if fa is None:
+        return cmdline_requests_exit()
+    kprint(f"heap: {init_heap(fa) >> 20} MiB")
+    try:
+        kernel_space = init_paging(fa)
+    except SysError as e:
+        kprint(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
+    hz = init_time()
+    if hz != 0:
+        init_timer(hz)
     return cmdline_requests_exit()

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from asterpy.lang import i64
 
-from .harness import Case
+from .harness import Case, pack_ops
 
 
 @pytest.mark.parametrize("name,args", [
@@ -53,3 +55,23 @@ def test_pop_evaluates_its_argument_first(more: Case, n: int, i: int) -> None:
 def test_weak_of_optional(more: Case, keep: bool) -> None:
     """Weak[C](obj) on an Optional[C] local; the weak reference does not keep the object alive."""
     more.check("weak_explicit", keep)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.integers(0, 255), max_size=16))
+def test_struct_ops(more: Case, ops: list) -> None:
+    """Padded structs stored inline in List and Dict under random append/pop/insert/field-store/copy/pop-default."""
+    w = pack_ops(ops)
+    more.check("struct_ops", w[0], w[1], i64(len(ops)))
+
+
+def test_unoptimised(more_o0: Case) -> None:
+    """The same functions before LLVM's optimisations."""
+    for name, args in [("strings", (7,)), ("flags", (5,)), ("optionals", (5,)), ("nested_objects", (7,)),
+                       ("field_containers", (3,)), ("weak_values", (5,)), ("bytes_keys", (13,)),
+                       ("raise_in_loop", (1,)), ("catch_in_loop", (1,)), ("raise_in_display", (3,))]:
+        more_o0.check(name, *[i64(a) for a in args])
+    more_o0.check("small", i64(6))
+    more_o0.check("struct_ops", *pack_ops(list(range(3, 256, 17)))[:2], i64(15))
+    for a in range(6):
+        more_o0.check("bytes_eq", i64(a), i64(5 - a))

@@ -85,7 +85,9 @@ class Case:
             code, text, tail = self.jit.in_child(fn, *args)
             lines = tuple(text.splitlines())
             if code == PANIC_STATUS:
-                return Outcome("fault", None, lines[:-1], lines[-1] if lines else "")
+                # A panic ends with its message and an "  at file:line in function" line.
+                n = 2 if len(lines) >= 2 and lines[-1].startswith("  at ") else 1
+                return Outcome("fault", None, lines[:-n], "\n".join(lines[-n:]))
             return Outcome("unexpected", code, lines, tail)
         self.jit.output.clear()
         try:
@@ -106,6 +108,43 @@ class Case:
         got = self.run_native(name, *args, child=want.kind == "fault")
         assert got.same_as(want), f"{name}{args}: CPython {want}, native {got}"
         return want
+
+
+    def check_in_child(self, name: str, *args: Any) -> Outcome:
+        """Like check(), but the native call always runs in a forked child: for code that might loop forever."""
+        want = self.run_py(name, *args)
+        code, text, tail = self.jit.in_child(self.native(name), *args, timeout=5.0)
+        lines = tuple(text.splitlines())
+        where = f"{name}{args}: CPython {want}, native exit {code} ({'timeout' if code == -9 else tail})"
+        if want.kind == "fault":
+            assert code == PANIC_STATUS, where
+            return want
+        if want.kind == "syserror":
+            assert code == 1 and tail == f"EXC:{SysError(want.value)!r}", where
+            return want
+        assert code == 0 and tail.startswith("RESULT:"), where
+        got = Outcome("value", _eval_result(tail), lines)
+        assert got.same_as(want), f"{name}{args}: CPython {want}, native {got}"
+        return want
+
+
+    def check_many_in_child(self, name: str, inputs: list) -> None:
+        """check() for many argument tuples, the native calls all in one forked child (no console output expected)."""
+        fn = self.native(name)
+        code, text, tail = self.jit.in_child(lambda: [fn(*a) for a in inputs], timeout=10.0)
+        assert code == 0 and tail.startswith("RESULT:"), f"{name}: native exit {code} ({'timeout' if code == -9 else tail})"
+        results = _eval_result(tail)
+        for args, got in zip(inputs, results):
+            want = self.run_py(name, *args)
+            assert want.kind == "value" and Outcome("value", got, want.output).same_as(want), \
+                f"{name}{args}: CPython {want}, native {got!r}"
+
+
+def _eval_result(tail: str) -> Any:
+    """Turn the child's 'RESULT:u64(5)' text back into a value."""
+    from asterpy.lang import ints
+    text = tail[len("RESULT:"):]
+    return eval(text, {n: getattr(ints, n) for n in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64")})  # noqa: S307
 
 
 def _lines(buf: bytearray) -> tuple:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from asterpy.lang import i32, i64, u8, u32, u64
+from asterpy.lang import i8, i32, i64, u8, u32, u64
 
 from .harness import Case
 
@@ -114,3 +114,26 @@ def test_globals_mutated_via_global(case: Case) -> None:
         case.check("get_total")
     for _ in range(3):
         case.check("toggle")
+
+
+def test_range_near_type_limits(case: Case) -> None:
+    """range() whose last step would wrap around the loop variable's type stops like CPython's (no wrap)."""
+    unsigned = [0, 1, 2, 3, 4, 5, 100, 249, 250, 251, 252, 253, 254, 255]
+    signed = [-128, -127, -126, -125, -124, -123, -1, 0, 1, 123, 124, 125, 126, 127]
+    case.check_many_in_child("range_u8_step", [(u8(a), u8(b)) for a in unsigned for b in unsigned])
+    case.check_many_in_child("range_u8_unit", [(u8(a), u8(b)) for a in unsigned for b in unsigned])
+    case.check_many_in_child("range_i8_down", [(i8(a), i8(b)) for a in signed for b in signed])
+
+
+def test_range_near_i64_limits(case: Case) -> None:
+    """Huge steps next to i64's max and min."""
+    for start in (0, 2**63 - 1, 2**63 - 2, -(2**63), 2**62):
+        case.check_in_child("range_i64_near_max", i64(start), True)
+    for start in (-(2**63) + 1, -(2**63) + 999, -(2**63) + 1001, -(2**63) + 5000):
+        case.check_in_child("range_i64_near_max", i64(start), False)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_rebinding_loop_variable(case: Case, n: int) -> None:
+    """Rebinding the loop variable in the body does not change the iteration."""
+    case.check_in_child("rebind_loop_var", i64(n))

@@ -57,14 +57,38 @@ def test_objects_released_on_error_path(case: Case, name: str) -> None:
     "except block ends, so their drop hooks run after the handler body; native code releases them as the "
     "error leaves each frame, before the handler runs. A language-level difference, not a lowering bug: "
     "fixing it needs a decision in DESIGN.md section 2 (e.g. defer releases to the end of the handler)."))
-def test_drop_order_when_handler_prints(case: Case) -> None:
-    """A handler that prints before the frames it caught from are released."""
-    case.check("handler_prints", i64(-1))
+@pytest.mark.parametrize("name", ["handler_prints", "init_raises"])
+def test_drop_order_when_handler_prints(case: Case, name: str) -> None:
+    """A handler that prints before the frames it caught from (or a half-made object) are released."""
+    case.check(name, i64(5) if name == "init_raises" else i64(-1))
 
 
 def test_handler_without_output_before_release(case: Case) -> None:
-    """The same function on its success path agrees."""
+    """The same functions on their success paths agree."""
     case.check("handler_prints", i64(3))
+    case.check("init_raises", i64(1))
+
+
+@pytest.mark.parametrize("n", [0, 2, 5])
+def test_objects_in_loops_with_handlers(case: Case, n: int) -> None:
+    """A loop that rebinds an object, catches an error and breaks out of the handler."""
+    case.check("loop_with_objects", i64(n))
+
+
+def test_lock_released_on_return_and_break(case: Case) -> None:
+    """return and break/continue from inside `with lock:` release the lock."""
+    for x in (3, -3):
+        case.check("with_return", i64(x))
+        case.check("locked")
+    for n in (1, 3):
+        case.check("with_break", i64(n))
+        case.check("locked")
+
+
+def test_finally_with_object(case: Case) -> None:
+    """finally runs before the frame's objects are released, on return and on error."""
+    for x in (1, 5):
+        case.check("finally_with_object", i64(x))
 
 
 @pytest.mark.parametrize("kind", [0, 1])
@@ -81,3 +105,27 @@ def test_lock_released_on_exception(case: Case) -> None:
     for x in (-1, 3, 13):
         case.check("lock_released_on_error", i64(x))
         case.check("global_lock", i64(x))
+
+
+@pytest.mark.parametrize("name", ["finally_swallow", "finally_raises", "call_nested", "reraise_errno", "with_in_try",
+                                  "except_then_finally_order"])
+def test_finally_leaving_by_itself_and_nested_handlers(case: Case, name: str) -> None:
+    """return/raise inside finally replace the error in flight; handlers nested in handlers; bare raise after them."""
+    for x in (-1, 3, 13):
+        case.check(name, i64(x))
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_break_continue_in_finally(case: Case, n: int) -> None:
+    """break and continue inside finally discard the error in flight."""
+    case.check("break_in_finally", i64(n))
+    case.check("continue_in_finally", i64(n))
+
+
+def test_none_receivers_fail_in_both_worlds(case: Case) -> None:
+    """A field read or method call on None: AttributeError under CPython, a panic natively; recursion over objects."""
+    for name in ("none_receiver", "none_method"):
+        case.check(name, True)
+        out = case.check(name, False)
+        assert out.kind == "fault" and "NoneType" in out.detail
+    case.check("recursive_len", i64(5))

@@ -1,10 +1,18 @@
 """More container shapes: str/bool/u8 elements, Optional and nested objects, errors raised inside loops."""
 from typing import Dict, List, Optional
 
-from asterpy.lang import i64, kprint, u8, u64
+from asterpy.lang import i64, i32, kprint, u8, u64
+from asterpy.lang.struct import struct
 from asterpy.lang.errno import EINVAL
 from asterpy.lang.errors import SysError
 from asterpy.lang.weak import Weak
+
+
+@struct
+class Rec:
+    a: u8
+    b: i32
+    c: u8
 
 
 class Item:
@@ -236,3 +244,43 @@ def weak_explicit(keep: bool) -> i64:
     if x is None:
         return -1
     return x.id
+
+
+def rec_sum(r: Rec) -> i64:
+    return i64(r.a) * 1000000 + i64(r.b) * 1000 + i64(r.c)
+
+
+def struct_ops(w0: u64, w1: u64, n: i64) -> i64:
+    """Random operations on List[Rec] (a padded 12-byte struct) and Dict[u8, Rec]."""
+    xs: List[Rec] = [Rec(u8(1), i32(2), u8(3))]
+    d: Dict[u8, Rec] = {}
+    for i in range(n):
+        sh = u64(8 * (i % 8))
+        w = w0 if i < 8 else w1
+        op = i64((w >> sh) & u64(0xFF))
+        kind = op % 6
+        arg = op // 6
+        m = len(xs)
+        if kind == 0:
+            xs.append(Rec(u8(arg), i32(arg * 3 - 50), u8(i)))
+        elif kind == 1 and m > 0:
+            r = xs.pop(arg % m - m // 2)
+            d[u8(arg % 5)] = r.copy()
+        elif kind == 2:
+            xs.insert(arg - 20, Rec(u8(i), i32(-arg), u8(arg)))
+        elif kind == 3 and m > 0:
+            xs[arg % m].b += i32(arg)
+            xs[arg % m].c = u8(7)
+        elif kind == 4 and m > 0:
+            xs[-1] = xs[arg % m].copy()
+        else:
+            k = u8(arg % 5)
+            if k in d:
+                d[k].a += u8(1)
+                kprint(f"rec {rec_sum(d[k])}")
+            got = d.pop(k, Rec(u8(0), i32(0), u8(0)))
+            xs.append(got.copy())
+    s = i64(len(d))
+    for j in range(len(xs)):
+        s = s * 7 + rec_sum(xs[j])
+    return s

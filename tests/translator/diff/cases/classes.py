@@ -322,3 +322,30 @@ def identity_checks() -> i64:
     if a.next is None:
         r += 100
     return r
+
+
+class Two:
+    a: Node
+    b: Node
+
+    def __init__(self) -> None:
+        self.b = Node(2)
+        self.a = Node(1)
+
+    def __del__(self) -> None:
+        kprint("drop two")
+
+
+class Three(Two):
+    c: Node
+
+    def __init__(self) -> None:
+        self.c = Node(3)
+        Two.__init__(self)
+
+
+def field_release_order() -> None:
+    t = Two()
+    kprint("made two")
+    t = Three()
+    kprint("made three")

@@ -1,7 +1,7 @@
 """Control flow, calls and module state, for the differential tests."""
 from typing import Final
 
-from asterpy.lang import i32, i64, u8, u32, u64, kprint
+from asterpy.lang import i8, i32, i64, u8, u32, u64, kprint
 
 LIMIT: Final = 10
 MASK: Final[u32] = 0xFF00
@@ -259,3 +259,46 @@ def read_counter() -> i64:
 def greet(n: i64) -> None:
     for i in range(n):
         kprint(GREETING)
+
+
+def range_u8_step(start: u8, stop: u8) -> u64:
+    acc: u64 = 0
+    for i in range(start, stop, 3):
+        acc = acc * 1000 + u64(i)
+    return acc
+
+
+def range_i8_down(start: i8, stop: i8) -> i64:
+    acc: i64 = 0
+    for i in range(start, stop, -3):
+        acc = acc * 1000 + i64(i)
+    return acc
+
+
+def range_u8_unit(start: u8, stop: u8) -> u32:
+    n: u32 = 0
+    for i in range(start, stop):
+        n += 1
+    return n
+
+
+def range_i64_near_max(start: i64, step_big: bool) -> i64:
+    n: i64 = 0
+    if step_big:
+        for i in range(start, 9223372036854775807, 4611686018427387904):
+            n += 1
+    else:
+        for i in range(start, -9223372036854775808, -1000):
+            n += 1
+            if n > 100000:
+                break
+    return n
+
+
+def rebind_loop_var(n: i64) -> i64:
+    acc: i64 = 0
+    for i in range(n):
+        acc += i
+        i += 100
+        acc += i
+    return acc

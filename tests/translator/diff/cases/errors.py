@@ -2,7 +2,7 @@
 from typing import Optional
 
 from asterpy.lang import i64, u32, kprint, SpinLock, SysError
-from asterpy.lang.errno import EINVAL, ENOENT, EPERM
+from asterpy.lang.errno import EINVAL, EIO, ENOENT, EPERM
 
 
 def leaf(x: i64) -> i64:
@@ -282,3 +282,219 @@ def read_uncaught(kind: i64, x: i64) -> i64:
 def base_direct(x: i64) -> i64:
     d = Dev()
     return d.read(x)
+
+
+# ---- loops, with and finally around objects -------------------------------------------------------------
+def fail_above2(x: i64) -> i64:
+    if x > 2:
+        raise SysError(ENOENT)
+    return x
+
+
+def loop_with_objects(n: i64) -> i64:
+    acc: i64 = 0
+    for i in range(n):
+        o = Res(i)
+        try:
+            acc += fail_above2(i)
+        except SysError:
+            kprint("caught")
+            break
+    kprint("after loop")
+    return acc
+
+
+lk: SpinLock = SpinLock()
+
+
+def with_return(x: i64) -> i64:
+    with lk:
+        if x > 0:
+            return x
+    return -1
+
+
+def with_break(n: i64) -> i64:
+    i: i64 = 0
+    while True:
+        with lk:
+            i += 1
+            if i >= n:
+                break
+            continue
+    return i
+
+
+def locked() -> bool:
+    return lk.locked()
+
+
+def finally_with_object(x: i64) -> i64:
+    try:
+        o = Res(7)
+        return fail_above2(x)
+    finally:
+        kprint("finally")
+
+
+class Dtor:
+    id: i64
+
+    def __init__(self, id: i64) -> None:
+        self.id = id
+        fail_above2(id)
+
+    def __del__(self) -> None:
+        kprint(f"dtor {self.id}")
+
+
+def init_raises(x: i64) -> i64:
+    try:
+        d = Dtor(x)
+        return d.id
+    except SysError:
+        kprint("init failed")
+        return -1
+
+
+# ---- finally that leaves by itself, nested handlers, None receivers --------------------------------------
+def finally_swallow(x: i64) -> i64:
+    try:
+        return leaf(x)
+    finally:
+        kprint("fin")
+        return 5
+
+
+def finally_raises(x: i64) -> i64:
+    try:
+        return leaf(x)
+    finally:
+        if x == 13:
+            raise SysError(EIO)
+
+
+def break_in_finally(n: i64) -> i64:
+    acc: i64 = 0
+    for i in range(n):
+        try:
+            acc += leaf(i - 2)
+        finally:
+            if i == 0:
+                break  # discards the error in flight
+    return acc
+
+
+def continue_in_finally(n: i64) -> i64:
+    acc: i64 = 0
+    for i in range(n):
+        try:
+            acc += leaf(i - 2)
+        finally:
+            if i < 2:
+                continue  # discards the error in flight
+    return acc
+
+
+def nested_handlers(x: i64) -> i64:
+    try:
+        leaf(x)
+        return 0
+    except SysError as e:
+        try:
+            leaf(x + 100)
+            kprint("inner ok")
+        except SysError as f:
+            kprint(f"inner {f.errno}")
+        kprint(f"outer {e.errno}")
+        try:
+            leaf(-1)
+        except SysError:
+            pass
+        raise
+
+
+def call_nested(x: i64) -> i64:
+    try:
+        return nested_handlers(x)
+    except SysError as e:
+        return -e.errno
+
+
+def reraise_errno(x: i64) -> i64:
+    try:
+        return leaf(x)
+    except SysError as e:
+        raise SysError(e.errno + 100)
+
+
+lk2: SpinLock = SpinLock()
+
+
+def with_in_try(x: i64) -> i64:
+    try:
+        with lk2:
+            try:
+                return leaf(x)
+            finally:
+                kprint(f"inner fin {lk2.locked()}")
+    except SysError as e:
+        kprint(f"caught {e.errno} locked={lk2.locked()}")
+        return -1
+    finally:
+        kprint(f"outer fin {lk2.locked()}")
+
+
+def except_then_finally_order(x: i64) -> i64:
+    r: i64 = 0
+    for i in range(3):
+        try:
+            try:
+                r += leaf(x - i)
+            except SysError as e:
+                kprint(f"e {e.errno} at {i}")
+                if i == 1:
+                    continue
+                r -= 1
+            finally:
+                kprint(f"f {i}")
+        finally:
+            kprint(f"ff {i}")
+    return r
+
+
+class LNode:
+    id: i64
+    nxt: Optional["LNode"]
+
+    def __init__(self, id: i64) -> None:
+        self.id = id
+        self.nxt = None
+
+    def length(self) -> i64:
+        if self.nxt is None:
+            return 1
+        return 1 + self.nxt.length()
+
+
+def none_receiver(flag: bool) -> i64:
+    a: Optional[LNode] = None
+    if flag:
+        a = LNode(3)
+    return a.id
+
+
+def none_method(flag: bool) -> i64:
+    a: Optional[LNode] = None
+    if flag:
+        a = LNode(3)
+    return a.length()
+
+
+def recursive_len(n: i64) -> i64:
+    head = LNode(0)
+    for i in range(n):
+        x = LNode(i + 1)
+        x.nxt = head
+        head = x
+    return head.length()

@@ -1,0 +1,260 @@
+"""x86_64 trap dispatcher: x86_trap(frame) from trap.S; exceptions end in a panic report with a backtrace."""
+
+from typing import Final
+
+from asterpy.lang import Ptr, kprint, panic, struct, u64, u8, volatile_load
+from asterpy.lang.intrinsics import asm, asm_u64
+from asterpy.lang.linkage import export
+
+from arch.x86_64.apic import lapic_eoi, timer_interrupt
+from arch.x86_64.backtrace import print_backtrace
+from arch.x86_64.console import fatal_halt
+from arch.x86_64.gdt import gdt_init
+from arch.x86_64.idt import idt_init
+from asterpy.kernel.bootinfo import boot_info
+
+VEC_DIVIDE: Final = u64(0)
+VEC_DEBUG: Final = u64(1)
+VEC_NMI: Final = u64(2)
+VEC_BREAKPOINT: Final = u64(3)
+VEC_PAGE_FAULT: Final = u64(14)
+VEC_EXCEPTIONS_END: Final = u64(32)
+VEC_IRQ_BASE: Final = u64(32)      # 32..47: the legacy IRQ range (the LAPIC timer is 32)
+VEC_IRQ_END: Final = u64(48)
+VEC_TIMER: Final = u64(32)         # arch/x86_64/apic.py programs the LAPIC timer on it
+VEC_SPURIOUS: Final = u64(255)
+
+# Page-fault error code bits.
+PF_PRESENT: Final = u64(1 << 0)
+PF_WRITE: Final = u64(1 << 1)
+PF_USER: Final = u64(1 << 2)
+PF_RESERVED: Final = u64(1 << 3)
+PF_FETCH: Final = u64(1 << 4)
+
+# A lower-half address above the boot identity map (1 GiB): unmapped, so reading it is a #PF.
+UNMAPPED_ADDR: Final = u64(0x80000000000)
+
+# Command-line words of the deliberate failures, as packed little-endian ASCII (a word is at
+# most 8 bytes here): "panic=1", "fault=ud", "fault=pf", "fault=df", "fault=gp".
+WORD_PANIC: Final = u64(0x313D63696E6170)
+WORD_FAULT_UD: Final = u64(0x64753D746C756166)
+WORD_FAULT_PF: Final = u64(0x66703D746C756166)
+WORD_FAULT_DF: Final = u64(0x66643D746C756166)
+WORD_FAULT_GP: Final = u64(0x70673D746C756166)
+
+
+@struct
+class TrapFrame:
+    """What trap.S leaves on the stack, lowest address first: the general registers it pushed,
+    the vector and error code of the stub, and the CPU's interrupt frame."""
+
+    r15: u64
+    r14: u64
+    r13: u64
+    r12: u64
+    r11: u64
+    r10: u64
+    r9: u64
+    r8: u64
+    rbp: u64
+    rdi: u64
+    rsi: u64
+    rdx: u64
+    rcx: u64
+    rbx: u64
+    rax: u64
+    vector: u64
+    error_code: u64
+    rip: u64
+    cs: u64
+    rflags: u64
+    rsp: u64
+    ss: u64
+
+
+# Interrupts seen by vector range (for tests and /proc later).
+spurious_count: u64 = 0
+unexpected_count: u64 = 0
+
+
+def traps_init() -> None:
+    """Load the kernel's GDT and TSS, then the IDT: from here on exceptions are reported."""
+    gdt_init()
+    idt_init()
+
+
+def exception_name(vector: u64) -> str:
+    """The mnemonic and name of a CPU exception vector."""
+    if vector == 0:
+        return "#DE divide error"
+    if vector == 1:
+        return "#DB debug"
+    if vector == 2:
+        return "NMI non-maskable interrupt"
+    if vector == 3:
+        return "#BP breakpoint"
+    if vector == 4:
+        return "#OF overflow"
+    if vector == 5:
+        return "#BR bound range exceeded"
+    if vector == 6:
+        return "#UD invalid opcode"
+    if vector == 7:
+        return "#NM device not available"
+    if vector == 8:
+        return "#DF double fault"
+    if vector == 9:
+        return "coprocessor segment overrun"
+    if vector == 10:
+        return "#TS invalid TSS"
+    if vector == 11:
+        return "#NP segment not present"
+    if vector == 12:
+        return "#SS stack-segment fault"
+    if vector == 13:
+        return "#GP general protection"
+    if vector == 14:
+        return "#PF page fault"
+    if vector == 16:
+        return "#MF x87 floating-point error"
+    if vector == 17:
+        return "#AC alignment check"
+    if vector == 18:
+        return "#MC machine check"
+    if vector == 19:
+        return "#XM SIMD floating-point exception"
+    if vector == 20:
+        return "#VE virtualization exception"
+    if vector == 21:
+        return "#CP control protection"
+    if vector == 28:
+        return "#HV hypervisor injection"
+    if vector == 29:
+        return "#VC VMM communication"
+    if vector == 30:
+        return "#SX security exception"
+    return "reserved exception"
+
+
+def read_cr2() -> u64:
+    """The faulting linear address of the last page fault."""
+    return asm_u64("movq %cr2, $0", "=r")
+
+
+def read_cr3() -> u64:
+    """The current page-table root."""
+    return asm_u64("movq %cr3, $0", "=r")
+
+
+def report_exception(f: TrapFrame) -> None:
+    """Print the exception, the interrupted state, every register and a backtrace."""
+    v = f.vector
+    kprint(f"panic: CPU exception {exception_name(v)} (vector {v}, error code {f.error_code:#x})")
+    if v == VEC_PAGE_FAULT:
+        err = f.error_code
+        kprint(f"  CR2 {read_cr2():#018x}  CR3 {read_cr3():#018x}  "
+               f"present={(err & PF_PRESENT) != 0} write={(err & PF_WRITE) != 0} "
+               f"user={(err & PF_USER) != 0} reserved={(err & PF_RESERVED) != 0} "
+               f"fetch={(err & PF_FETCH) != 0}")
+    kprint(f"  RIP {f.rip:#018x}  CS {f.cs:#06x}  RFLAGS {f.rflags:#018x}")
+    kprint(f"  RSP {f.rsp:#018x}  SS {f.ss:#06x}")
+    kprint(f"  RAX {f.rax:#018x}  RBX {f.rbx:#018x}  RCX {f.rcx:#018x}")
+    kprint(f"  RDX {f.rdx:#018x}  RSI {f.rsi:#018x}  RDI {f.rdi:#018x}")
+    kprint(f"  RBP {f.rbp:#018x}  R8  {f.r8:#018x}  R9  {f.r9:#018x}")
+    kprint(f"  R10 {f.r10:#018x}  R11 {f.r11:#018x}  R12 {f.r12:#018x}")
+    kprint(f"  R13 {f.r13:#018x}  R14 {f.r14:#018x}  R15 {f.r15:#018x}")
+    # The saved rip is the faulting instruction itself (a fault) or the next one (a trap such
+    # as #BP or #DB): symbolize it exactly either way, the callers at their return addresses.
+    print_backtrace(f.rip, f.rbp, True)
+
+
+def irq(vector: u64) -> None:
+    """A device interrupt, vectors 32..47: the timer's work for vector 32, then the local APIC's EOI."""
+    if vector == VEC_TIMER:
+        timer_interrupt()
+    lapic_eoi()
+
+
+@export("x86_trap")
+def x86_trap(frame: u64) -> None:
+    """Called by trap.S with interrupts off and the TrapFrame at `frame`."""
+    global spurious_count
+    global unexpected_count
+    f = Ptr[TrapFrame](frame).load()
+    v = f.vector
+    if v < VEC_EXCEPTIONS_END:
+        report_exception(f)
+        fatal_halt()
+    if v == VEC_SPURIOUS:
+        # The local APIC's spurious vector: no EOI, nothing to do.
+        spurious_count += 1
+        return
+    if v < VEC_IRQ_END:
+        irq(v)
+        return
+    unexpected_count += 1
+    kprint(f"x86_trap: unexpected interrupt vector {v} ignored")
+
+
+# ------------------------------------------------------------------ deliberate failures (tests)
+
+def deliberate_panic() -> None:
+    """Panic on purpose (kernel command line `panic=1`): tests the panic report and backtrace."""
+    panic("deliberate panic (panic=1 on the command line)")
+
+
+def deliberate_invalid_opcode() -> None:
+    """Execute ud2 (`fault=ud`): an #UD in kernel code."""
+    asm("ud2", "~{memory}")
+
+
+def deliberate_page_fault() -> u64:
+    """Read an unmapped lower-half address (`fault=pf`): a #PF with CR2 = that address."""
+    return volatile_load(Ptr[u64](UNMAPPED_ADDR))
+
+
+def deliberate_general_protection() -> u64:
+    """Read a non-canonical address (`fault=gp`): a #GP."""
+    return volatile_load(Ptr[u64](u64(0x8000000000000000)))
+
+
+def deliberate_double_fault() -> None:
+    """Point rsp at unmapped memory and execute ud2 (`fault=df`): delivering the #UD faults, so
+    does delivering that #PF, and the CPU raises #DF, which runs on its own IST stack."""
+    asm("movq $0, %rsp; ud2", "r,~{memory}", UNMAPPED_ADDR)
+
+
+def cmdline_word(p: Ptr[u8], n: u64) -> u64:
+    """The n bytes at p packed little-endian into a u64 (0 for words longer than 8 bytes)."""
+    if n > 8:
+        return u64(0)
+    w = u64(0)
+    for i in range(u64(0), n):
+        w |= u64(p[i]) << (8 * i)
+    return w
+
+
+def run_deliberate_failures() -> None:
+    """Trigger the failure that a `panic=1` or `fault=ud|pf|gp|df` command-line word asks for."""
+    if boot_info.cmdline == 0:
+        return
+    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
+    n = boot_info.cmdline_len
+    i = u64(0)
+    while i < n:
+        while i < n and p[i] == 0x20:
+            i += 1
+        start = i
+        while i < n and p[i] != 0x20:
+            i += 1
+        w = cmdline_word(p + start, i - start)
+        if w == WORD_PANIC:
+            deliberate_panic()
+        elif w == WORD_FAULT_UD:
+            deliberate_invalid_opcode()
+        elif w == WORD_FAULT_PF:
+            deliberate_page_fault()
+        elif w == WORD_FAULT_GP:
+            deliberate_general_protection()
+        elif w == WORD_FAULT_DF:
+            deliberate_double_fault()

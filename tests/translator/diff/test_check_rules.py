@@ -1,0 +1,118 @@
+"""Checker rules that keep the two worlds equal: refusals where meaning would differ, acceptance where it would not."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from translator.diagnostics import TranslateError
+from translator.driver import translate
+
+HEADER = "from typing import Optional\nfrom asterpy.lang import i64, u32, Ptr, struct, u64\n"
+
+
+def check(tmp_path: Path, body: str) -> None:
+    """Translate a small module (raises TranslateError when refused)."""
+    path = tmp_path / "rules.py"
+    path.write_text(HEADER + textwrap.dedent(body))
+    translate([path], "host", 0)
+
+
+OVERRIDES = {
+    "parameter type": ("def f(self, x: i64) -> i64:", "def f(self, x: u32) -> i64:", "differs"),
+    "parameter name": ("def f(self, x: i64) -> i64:", "def f(self, y: i64) -> i64:", "differs"),
+    "parameter count": ("def f(self, x: i64) -> i64:", "def f(self, x: i64, y: i64) -> i64:", "argument"),
+    "default": ("def f(self, x: i64 = 1) -> i64:", "def f(self, x: i64 = 2) -> i64:", "default"),
+    "result": ("def f(self, x: i64) -> i64:", "def f(self, x: i64) -> u32:", "returns"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(OVERRIDES))
+def test_override_must_keep_signature(tmp_path: Path, what: str) -> None:
+    """A call through the base class binds by the base signature, so an override may not change it."""
+    base, sub, word = OVERRIDES[what]
+    src = f"""
+    class A:
+        {base}
+            return 1
+
+    class B(A):
+        {sub}
+            return 2
+    """
+    with pytest.raises(TranslateError) as e:
+        check(tmp_path, src)
+    assert "overrides 'A.f'" in str(e.value) and word in str(e.value)
+
+
+def test_same_signature_override_is_fine(tmp_path: Path) -> None:
+    """Identical parameters, defaults and result type are accepted."""
+    check(tmp_path, """
+    class A:
+        def f(self, x: i64 = 1) -> i64:
+            return x
+
+    class B(A):
+        def f(self, x: i64 = 1) -> i64:
+            return A.f(self, x) + 1
+    """)
+
+
+def test_struct_stores_that_copy_need_no_copy_call(tmp_path: Path) -> None:
+    """Struct fields, constructors and Ptr stores copy in CPython too; binding a name or a class field shares."""
+    check(tmp_path, """
+    @struct
+    class P:
+        x: i64
+
+    @struct
+    class Q:
+        p: P
+
+    def f(addr: u64) -> i64:
+        a = P(1)
+        q = Q(a)
+        q.p = a
+        Ptr[P](addr).store(a)
+        Ptr[P](addr)[1] = a
+        return q.p.x
+    """)
+    for bad in ("b = a", "h.p = a"):
+        with pytest.raises(TranslateError, match="copy"):
+            check(tmp_path, f"""
+            @struct
+            class P:
+                x: i64
+
+            class H:
+                p: P
+
+                def __init__(self) -> None:
+                    self.p = P()
+
+            def f() -> i64:
+                a = P(1)
+                h = H()
+                b = P()
+                {bad}
+                return a.x
+            """)
+
+
+def test_ptr_in_fstring_is_refused(tmp_path: Path) -> None:
+    """CPython prints a Ptr as its repr and refuses specs: only p.addr formats the same in both worlds."""
+    with pytest.raises(TranslateError, match=r"\.addr"):
+        check(tmp_path, """
+        from asterpy.lang import kprint
+
+        def f(addr: u64) -> None:
+            kprint(f"{Ptr[u32](addr)}")
+        """)
+    check(tmp_path, """
+    from asterpy.lang import kprint
+
+    def f(addr: u64) -> None:
+        p = Ptr[u32](addr)
+        kprint(f"{p.addr:#x}")
+    """)
