@@ -214,11 +214,11 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
 
         def do_link() -> None:
             """One ELF per shim variant, from the same kernel object, each with its symbol table."""
-            link_with_ksyms([boot_o, trap_o, kernel_o], stage_dir / elf.name, kernel_ld, link_args,
-                            target, stage_dir)
+            main = link_with_ksyms([boot_o, trap_o, kernel_o], stage_dir / elf.name, kernel_ld, link_args,
+                                   target, stage_dir)
             if pvh:
                 link_with_ksyms([boot_pvh_o, trap_o, kernel_o], stage_dir / elf_pvh.name, kernel_ld,
-                                link_args, target, stage_dir)
+                                link_args, target, stage_dir, reuse=main)
 
         stage("link", do_link)
         for name in ["kernel.o", "boot.o", "trap.o", elf.name] + (["boot-pvh.o", elf_pvh.name] if pvh else []):
@@ -463,29 +463,35 @@ def _text_symbols(elf_path: Path) -> dict[str, int]:
 
 
 def link_with_ksyms(objects: list[Path], out_elf: Path, kernel_ld: Path, link_args: list[str],
-                    target: object, work: Path) -> Ksyms:
+                    target: object, work: Path,
+                    reuse: Optional[tuple[dict[str, int], Ksyms]] = None) -> tuple[dict[str, int], Ksyms]:
     """Link twice: with an empty symbol table, then with the one extracted from the first link.
 
-    Raises RuntimeError if the second link moved any code symbol of the first.
+    `reuse` is what an earlier call returned for another variant of the same kernel (the PVH
+    image differs only in its boot headers): when the first link puts every code symbol at the
+    same address, that table is used again instead of reading the DWARF once more.
+    Returns the code symbols of the first link and the table; raises RuntimeError if the second
+    link moved any code symbol of the first.
     """
     from translator.emit import assemble
     from translator.link import link
     stem = out_elf.stem
+    empty_bin, table_bin = work / f"{stem}.ksyms0.bin", work / f"{stem}.ksyms.bin"
     empty_s, table_s = work / f"{stem}.ksyms0.s", work / f"{stem}.ksyms.s"
     empty_o, table_o = work / f"{stem}.ksyms0.o", work / f"{stem}.ksyms.o"
-    empty_bin, table_bin = work / f"{stem}.ksyms0.bin", work / f"{stem}.ksyms.bin"
     empty_bin.write_bytes(pack_ksyms(Ksyms(base=0)))
     empty_s.write_text(ksyms_asm(empty_bin, empty_bin.stat().st_size))
     assemble(empty_s, target, empty_o)  # type: ignore[arg-type]
     first = work / f"{stem}.pass1.elf"
     link(objects + [empty_o], first, linker_script=kernel_ld, extra_args=link_args)
-    ks = extract_ksyms(first)
+    before = _text_symbols(first)
+    ks = reuse[1] if reuse is not None and reuse[0] == before else extract_ksyms(first)
     table_bin.write_bytes(pack_ksyms(ks))
     table_s.write_text(ksyms_asm(table_bin, table_bin.stat().st_size))
     assemble(table_s, target, table_o)  # type: ignore[arg-type]
     link(objects + [table_o], out_elf, linker_script=kernel_ld, extra_args=link_args)
-    before, after = _text_symbols(first), _text_symbols(out_elf)
+    after = _text_symbols(out_elf)
     if before != after:
         moved = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
         raise RuntimeError(f"embedding the symbol table moved code symbols: {', '.join(moved[:10])}")
-    return ks
+    return before, ks

@@ -39,6 +39,20 @@ def halt_forever() -> None:
         asm("cli; hlt", "~{memory}")
 
 
+# Set by the first fatal report (panic or CPU exception): a second one while it prints (a fault
+# in the backtrace code, say) must not recurse but stop at once.
+_reporting: bool = False
+
+
+def begin_fatal_report() -> bool:
+    """Claim the fatal report: True the first time, False if one is already being printed."""
+    global _reporting
+    if _reporting:
+        return False
+    _reporting = True
+    return True
+
+
 def fatal_halt() -> None:
     """The end of every fatal error: say so, report failure to QEMU if it listens, and halt."""
     kprint("kernel halted")
@@ -53,7 +67,10 @@ def kpy_panic_halt() -> None:
     # that panicked, they are that function's, and the inline-aware symbolizer names both.
     pc = asm_u64("leaq 0(%rip), $0", "=r")
     rbp = asm_u64("movq %rbp, $0", "=r")
-    print_backtrace(pc, rbp, True)
+    if begin_fatal_report():
+        print_backtrace(pc, rbp, True)
+    else:
+        kprint("panic while printing a fatal error report")
     fatal_halt()
 
 

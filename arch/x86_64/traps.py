@@ -8,21 +8,19 @@ from asterpy.lang.linkage import export
 
 from arch.x86_64.apic import lapic_eoi, timer_interrupt
 from arch.x86_64.backtrace import print_backtrace
-from arch.x86_64.console import fatal_halt
+from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
 from asterpy.kernel.bootinfo import boot_info
 
-VEC_DIVIDE: Final = u64(0)
-VEC_DEBUG: Final = u64(1)
-VEC_NMI: Final = u64(2)
 VEC_BREAKPOINT: Final = u64(3)
+VEC_OVERFLOW: Final = u64(4)
 VEC_PAGE_FAULT: Final = u64(14)
 VEC_EXCEPTIONS_END: Final = u64(32)
 VEC_IRQ_BASE: Final = u64(32)      # 32..47: the legacy IRQ range (the LAPIC timer is 32)
 VEC_IRQ_END: Final = u64(48)
 VEC_TIMER: Final = u64(32)         # arch/x86_64/apic.py programs the LAPIC timer on it
-VEC_SPURIOUS: Final = u64(255)
+VEC_SPURIOUS_FIRST: Final = u64(0xF0)   # 0xF0..0xFE: the 8259 PICs' vectors, 0xFF: the LAPIC's spurious
 
 # Page-fault error code bits.
 PF_PRESENT: Final = u64(1 << 0)
@@ -163,9 +161,9 @@ def report_exception(f: TrapFrame) -> None:
     kprint(f"  RBP {f.rbp:#018x}  R8  {f.r8:#018x}  R9  {f.r9:#018x}")
     kprint(f"  R10 {f.r10:#018x}  R11 {f.r11:#018x}  R12 {f.r12:#018x}")
     kprint(f"  R13 {f.r13:#018x}  R14 {f.r14:#018x}  R15 {f.r15:#018x}")
-    # The saved rip is the faulting instruction itself (a fault) or the next one (a trap such
-    # as #BP or #DB): symbolize it exactly either way, the callers at their return addresses.
-    print_backtrace(f.rip, f.rbp, True)
+    # The saved rip is the faulting instruction itself for a fault, but the next instruction
+    # for a trap (int3, into): symbolize the latter one byte back, inside the instruction.
+    print_backtrace(f.rip, f.rbp, v != VEC_BREAKPOINT and v != VEC_OVERFLOW)
 
 
 def irq(vector: u64) -> None:
@@ -183,10 +181,14 @@ def x86_trap(frame: u64) -> None:
     f = Ptr[TrapFrame](frame).load()
     v = f.vector
     if v < VEC_EXCEPTIONS_END:
-        report_exception(f)
+        if begin_fatal_report():
+            report_exception(f)
+        else:
+            kprint(f"CPU exception {exception_name(v)} at {f.rip:#018x} while printing a fatal error report")
         fatal_halt()
-    if v == VEC_SPURIOUS:
-        # The local APIC's spurious vector: no EOI, nothing to do.
+    if v >= VEC_SPURIOUS_FIRST:
+        # The local APIC's spurious vector, or a spurious IRQ 7/15 of the masked 8259 PICs
+        # (apic.py moves them to 0xF0..0xFF): no EOI, nothing to do.
         spurious_count += 1
         return
     if v < VEC_IRQ_END:

@@ -2,26 +2,24 @@
 
 from typing import Final
 
-from asterpy.lang import u16, u64
+from asterpy.lang import u64
 from asterpy.lang.intrinsics import asm_u64
 
-from arch.x86_64.pit import (
-    PIT_HZ,
-    pit_ch0_load_max,
-    pit_ch0_read,
-    pit_ch2_done,
-    pit_ch2_load,
-    pit_ch2_start,
-    pit_ch2_stop,
-)
+from arch.x86_64.pit import PIT_HZ, pit_ch2_usable, pit_count, pit_oneshot_start, pit_stop
 
 # 10 ms of PIT ticks (1193182 Hz / 100).
 CALIBRATE_TICKS: Final = u64(11932)
-# The polling loops give up after this many TSC cycles (~1 s at 10 GHz): a missing or wedged
+RUNS: Final = 3
+# Reads of the PIT per end point: the one bracketed most tightly by its two TSC reads wins.
+SAMPLE_TRIES: Final = 5
+# The polling loop gives up after this many TSC cycles (~1 s at 10 GHz): a missing or wedged
 # PIT must not hang the boot.
 SPIN_LIMIT: Final = u64(10000000000)
 
 _tsc_hz: u64 = u64(0)
+# The last sample_pit() result: the PIT count and the TSC at the moment it was read.
+_sample_count: u64 = u64(0)
+_sample_tsc: u64 = u64(0)
 
 
 def rdtsc() -> u64:
@@ -40,54 +38,66 @@ def tsc_hz_from(cycles: u64, pit_ticks: u64) -> u64:
     return cycles * u64(PIT_HZ) // pit_ticks
 
 
-def measure_ch2(ticks: u64) -> u64:
-    """TSC cycles during a channel-2 one-shot of `ticks` PIT ticks; 0 if channel 2 cannot be used."""
-    if not pit_ch2_load(u16(ticks)):
-        pit_ch2_stop()
-        return u64(0)
-    start = rdtsc()
-    pit_ch2_start()
-    while not pit_ch2_done():
-        if rdtsc() - start > SPIN_LIMIT:
-            pit_ch2_stop()
-            return u64(0)
-    cycles = rdtsc() - start
-    pit_ch2_stop()
-    return cycles
+def sample_pit() -> None:
+    """Read the PIT count paired with the TSC at that moment (into _sample_count/_sample_tsc)."""
+    # A vCPU descheduled (or an SMI) between the PIT read and the TSC read would skew the
+    # pair: bracket the read with two TSC reads and keep the tightest of a few tries.
+    global _sample_count, _sample_tsc
+    best = u64(0xFFFFFFFFFFFFFFFF)
+    for _ in range(0, SAMPLE_TRIES):
+        t0 = rdtsc()
+        c = u64(pit_count())
+        t1 = rdtsc()
+        if t1 - t0 < best:
+            best = t1 - t0
+            _sample_count = c
+            _sample_tsc = t0 + ((t1 - t0) >> 1)
 
 
-def measure_ch0(ticks: u64) -> u64:
-    """TSC cycles while channel 0 counts `ticks` down (read back by latching); 0 if it does not move."""
-    pit_ch0_load_max()
-    first = pit_ch0_read()
-    t0 = rdtsc()
-    now = first
-    # Start on a tick edge, so the partial first tick is not counted.
-    while now == first:
+def measure(channel2: bool, ticks: u64) -> u64:
+    """TSC frequency over `ticks` PIT ticks of a one-shot on channel 2 (or 0); 0 if the PIT does not count."""
+    pit_oneshot_start(channel2)
+    sample_pit()
+    c0 = _sample_count
+    t0 = _sample_tsc
+    # Poll until the count has gone down by `ticks`: how late this notices does not matter,
+    # the end point is a fresh paired sample.
+    while c0 - u64(pit_count()) < ticks:
         if rdtsc() - t0 > SPIN_LIMIT:
+            pit_stop()
             return u64(0)
-        now = pit_ch0_read()
-    start = rdtsc()
-    while u64(now - pit_ch0_read()) < ticks:
-        if rdtsc() - start > SPIN_LIMIT:
-            return u64(0)
-    return rdtsc() - start
+    sample_pit()
+    pit_stop()
+    elapsed = c0 - _sample_count
+    if elapsed == 0 or elapsed > c0:
+        return u64(0)
+    return tsc_hz_from(_sample_tsc - t0, elapsed)
+
+
+def median3(a: u64, b: u64, c: u64) -> u64:
+    """The middle one of three values."""
+    lo = min(a, b)
+    hi = max(a, b)
+    if c < lo:
+        return lo
+    if c > hi:
+        return hi
+    return c
 
 
 def tsc_calibrate() -> u64:
-    """Measure the TSC frequency in Hz over ~10 ms of PIT (shortest of 3 runs); 0 if no PIT answered."""
+    """Measure the TSC frequency in Hz against ~10 ms of PIT one-shot, median of 3; 0 if no PIT counts."""
     global _tsc_hz
-    best = u64(0)
-    for _ in range(0, 3):
-        cycles = measure_ch2(CALIBRATE_TICKS)
-        if cycles == 0:
-            cycles = measure_ch0(CALIBRATE_TICKS)
-        # The shortest run is the least disturbed one (an emulator's vCPU descheduled, an SMI).
-        if cycles != 0 and (best == 0 or cycles < best):
-            best = cycles
-    if best == 0:
+    channel2 = pit_ch2_usable()
+    r0 = measure(channel2, CALIBRATE_TICKS)
+    if r0 == 0 and channel2:
+        channel2 = False
+        r0 = measure(channel2, CALIBRATE_TICKS)
+    if r0 == 0:
         return u64(0)
-    _tsc_hz = tsc_hz_from(best, CALIBRATE_TICKS)
+    r1 = measure(channel2, CALIBRATE_TICKS)
+    r2 = measure(channel2, CALIBRATE_TICKS)
+    _tsc_hz = median3(r0, r1, r2)
     return _tsc_hz
 
 

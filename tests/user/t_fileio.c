@@ -36,12 +36,12 @@ static void test_open_close(void)
     close(r);
 #endif
 #ifdef SYS_creat
-    int c = (int)syscall(SYS_creat, "creat.txt", 0644);
-    CHECK("raw SYS_creat", c >= 0);
-    CHECK_EQ("creat is O_WRONLY", fcntl(c, F_GETFL) & O_ACCMODE, O_WRONLY);
-    close(c);
+    int rc = (int)syscall(SYS_creat, "creat.txt", 0644);
+    CHECK("raw SYS_creat", rc >= 0);
+    CHECK_EQ("creat is O_WRONLY", fcntl(rc, F_GETFL) & O_ACCMODE, O_WRONLY);
+    close(rc);
 #endif
-    c = creat("creat2.txt", 0600);
+    int c = creat("creat2.txt", 0600);
     CHECK("creat", c >= 0);
     CHECK_EQ("creat write", write(c, "hello", 5), 5);
     close(c);

@@ -715,9 +715,12 @@ class FunctionChecker(BuiltinCalls):
                 t = want or T.LITERAL
                 v = _fold(node.op, lv, rv)
                 if v is not None:
-                    node.const = want.wrap(v) if want else v  # type: ignore[attr-defined]
                     if want and not (want.min <= v <= want.max):
-                        node.const = want.wrap(v)  # type: ignore[attr-defined]
+                        # Under CPython the folded value stays an unbounded plain int where it is bound
+                        # or returned: refuse it like an out-of-range literal instead of wrapping silently.
+                        raise self.err(node, f"{ast.unparse(node)} = {v} does not fit in {want!r}",
+                                       f"write {want!r}({ast.unparse(node)}) to wrap it explicitly")
+                    node.const = v  # type: ignore[attr-defined]
                     return t
             if want:
                 r = want
@@ -749,9 +752,10 @@ class FunctionChecker(BuiltinCalls):
             if isinstance(t, T.IntType):
                 node.const = t.wrap(node.const)  # type: ignore[attr-defined]
             elif isinstance(expected, T.IntType):
-                node.const = expected.wrap(node.const)  # type: ignore[attr-defined]
-                if isinstance(node.op, ast.USub) and not (expected.min <= -c <= expected.max):
-                    raise self.err(node, f"{-c} does not fit in {expected!r}", f"write {expected!r}({-c}) to wrap it explicitly")
+                v = node.const  # type: ignore[attr-defined]
+                if not (expected.min <= v <= expected.max):
+                    raise self.err(node, f"{ast.unparse(node)} = {v} does not fit in {expected!r}",
+                                   f"write {expected!r}({ast.unparse(node)}) to wrap it explicitly")
                 return expected
         return t
 

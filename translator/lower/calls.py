@@ -13,6 +13,13 @@ from translator.lower.objects import alloc_object, call_ptr
 ATOMIC_RMW = {"swap": "xchg", "fetch_add": "add", "fetch_sub": "sub", "fetch_and": "and", "fetch_or": "or"}
 
 
+def source_order(args: list, call: ast.Call) -> list[int]:
+    """Indices of `args` (in parameter order) in the order CPython evaluates them: positional
+    arguments, then keywords as written; defaults (constants) last."""
+    written = {id(a): k for k, a in enumerate(list(call.args) + [kw.value for kw in call.keywords])}
+    return sorted(range(len(args)), key=lambda i: written.get(id(args[i]), len(written) + i))
+
+
 class CallLowering:
     """Mixin of FunctionLowering: call expressions."""
 
@@ -27,9 +34,10 @@ class CallLowering:
         return m(node, ck)
 
     # ---- user functions ----------------------------------------------------------------------------
-    def lower_args(self, fs, args: list, recv=None, skip_self: bool = False) -> list:  # type: ignore[no-untyped-def]
-        """Lower call arguments by the callee's parameter types (structs by address, objects borrowed).
+    def lower_args(self, fs, args: list, call: ast.Call, recv=None, skip_self: bool = False) -> list:  # type: ignore[no-untyped-def]
+        """Lower call arguments by the callee's parameter types (structs by address, objects held).
 
+        `args` are in parameter order; they are evaluated in the order `call` writes them.
         With `recv` the receiver is prepended; with `skip_self` the caller prepends it later.
         """
         params = fs.sig.params
@@ -39,14 +47,16 @@ class CallLowering:
             params = params[1:]
         elif skip_self:
             params = params[1:]
-        for p, a in zip(params, args):
+        vals: list = [None] * len(args)
+        for i in source_order(args, call):
+            p, a = params[i], args[i]
             if isinstance(p.type, T.StructType):
-                out.append(self.expr(a))
+                vals[i] = self.expr(a)
             elif p.type.is_object:
-                out.append(self.borrow(a))
+                vals[i] = self.hold(a)
             else:
-                out.append(self.expr(a))
-        return out
+                vals[i] = self.expr(a)
+        return out + vals
 
     def emit_call(self, fs, callee, args: list, node: ast.Call):  # type: ignore[no-untyped-def]
         """Emit the call with the callee's ABI: out pointer, error check, result."""
@@ -84,14 +94,14 @@ class CallLowering:
 
     def c_func(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
         mark = len(self.temps)
-        args = self.lower_args(ck.target, ck.args)
+        args = self.lower_args(ck.target, ck.args, node)
         r = self.emit_call(ck.target, self.ml.function(ck.target), args, node)
         self.release_temps(mark)
         return r
 
     def receiver(self, node: ast.expr, what: str) -> ir.Value:
-        """A borrowed, None-checked method receiver."""
-        obj = self.borrow(node)
+        """A None-checked method receiver, kept alive for the call (see hold())."""
+        obj = self.hold(node)
         if isinstance(node.kt, T.OptionalType):  # type: ignore[attr-defined]
             self.guard(self.b.icmp_unsigned("!=", obj, ir.Constant(PTR, None)), f"'NoneType' object has no attribute '{what}'")
         return obj
@@ -100,7 +110,7 @@ class CallLowering:
         mark = len(self.temps)
         fs = ck.target
         obj = self.receiver(ck.recv, fs.name)
-        args = self.lower_args(fs, ck.args, recv=obj)
+        args = self.lower_args(fs, ck.args, node, recv=obj)
         if ck.virtual:
             vt = self.b.load(self.b.gep(obj, [ir.Constant(I64, 1)], source_etype=I64), typ=PTR)
             slot = self.b.gep(vt, [ir.Constant(I64, 3 + ck.extra.slot)], source_etype=I64)
@@ -114,7 +124,7 @@ class CallLowering:
     def c_struct_method(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
         mark = len(self.temps)
         recv = self.address_of(ck.recv)
-        args = self.lower_args(ck.target, ck.args, recv=recv)
+        args = self.lower_args(ck.target, ck.args, node, recv=recv)
         r = self.emit_call(ck.target, self.ml.function(ck.target), args, node)
         self.release_temps(mark)
         return r
@@ -130,7 +140,7 @@ class CallLowering:
         if ck.extra is None:
             return alloc_object(self.ml, self.b, ct)
         mark = len(self.temps)
-        args = self.lower_args(ck.extra, ck.args, skip_self=True)
+        args = self.lower_args(ck.extra, ck.args, node, skip_self=True)
         obj = alloc_object(self.ml, self.b, ct)
         self.temps.append(obj)  # released if __init__ raises
         self.emit_call(ck.extra, self.ml.function(ck.extra), [obj] + args, node)
@@ -142,7 +152,8 @@ class CallLowering:
         st = ck.target
         tmp = self.temp_struct(st)
         sty = self.ml.struct_ll(st)
-        for f, v in zip(st.fields, ck.args):
+        for i in source_order(ck.args, node):
+            f, v = st.fields[i], ck.args[i]
             if v is None:
                 continue
             addr = self.b.gep(tmp, [ir.Constant(I32, 0), ir.Constant(I32, self.ml.field_index(st, f))], source_etype=sty)

@@ -30,6 +30,22 @@ class ExprLowering(CallLowering):
             self.temps.append(v)
         return v
 
+    def hold(self, node: ast.expr) -> ir.Value:
+        """Evaluate an object argument or receiver so that it stays alive for the whole call.
+
+        A caller's local cannot be rebound while the call runs (there are no closures), so it is
+        passed borrowed. A global or a field can: the callee (or a later argument) may rebind it and
+        free the object while it is still in use. CPython's argument holds a reference; here the
+        caller takes one too and drops it after the call, like a temporary.
+        """
+        v = self.expr(node)
+        if getattr(node, "owned", False):
+            self.temps.append(v)
+        elif node.kt.is_object and not (isinstance(node, ast.Name) and getattr(node, "ref", ("",))[0] == "local"):  # type: ignore[attr-defined]
+            self.b.call(self.inc, [v])
+            self.temps.append(v)
+        return v
+
     def release_temps(self, mark: int) -> None:
         """Release the temporaries created since `mark` (CPython drops them right after use)."""
         while len(self.temps) > mark:

@@ -116,3 +116,21 @@ def test_ptr_in_fstring_is_refused(tmp_path: Path) -> None:
         p = Ptr[u32](addr)
         kprint(f"{p.addr:#x}")
     """)
+
+
+@pytest.mark.parametrize("expr", ["1 << 70", "200 + 100 * 3", "~0", "-(1 << 63) - 1"])
+def test_folded_literal_that_does_not_fit_is_refused(tmp_path: Path, expr: str) -> None:
+    """CPython keeps a folded literal expression as an unbounded int where it is bound or returned, so it must
+    fit the declared type (like a plain literal) or be converted explicitly."""
+    with pytest.raises(TranslateError, match="does not fit"):
+        check(tmp_path, f"""
+        from asterpy.lang import u8
+
+        def f() -> u64:
+            x: {'u8' if '200' in expr else 'u64'} = {expr}
+            return u64(x)
+        """)
+    check(tmp_path, f"""
+    def f() -> u64:
+        return u64({expr})
+    """)

@@ -64,3 +64,39 @@ def test_global_object(case: Case) -> None:
     case.check("store_global", i64(5))
     case.check("store_global", i64(6))
     case.check("clear_global")
+
+
+@pytest.fixture(scope="module")
+def hier() -> Case:
+    """hierarchy.py imported and JIT-compiled once."""
+    return Case("hierarchy.py")
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3])
+def test_three_level_hierarchy(hier: Case, k: int) -> None:
+    """Overrides at the middle level, Base.method(self) calls, a subclass __del__ calling the base one,
+    isinstance on an Optional that may be None."""
+    hier.check("via_optional", i64(k))
+    hier.check("isinstance_none", i64(k))
+
+
+def test_struct_fields_of_objects_and_default_init(hier: Case) -> None:
+    """A struct held in an object field: copies are independent; a class without __init__ starts zeroed."""
+    hier.check("struct_field_copy")
+    hier.check("no_init")
+
+
+@pytest.fixture(scope="module")
+def temps() -> Case:
+    """temps.py imported and JIT-compiled once."""
+    return Case("temps.py")
+
+
+@pytest.mark.parametrize("a", [-1, 1])
+@pytest.mark.parametrize("b", [-1, 1, 5])
+def test_temporaries_in_conditional_code(temps: Case, a: int, b: int) -> None:
+    """Temporaries made on one side of and/or/if-else die right after their use, only on the path that made them."""
+    temps.check("temps_in_boolops", i64(a), i64(b))
+    temps.check("temps_in_ifexp", i64(a * b * 3))
+    temps.check("temps_in_while", i64(b))
+    temps.check("temps_in_compare", i64(a * b))

@@ -1,5 +1,5 @@
 """Seed of the translator fuzz test: a small valid Kernel Python module touching most of the subset."""
-from typing import Final, Optional
+from typing import Dict, Final, List, Optional
 
 from asterpy.lang import Array, Ptr, SpinLock, SysError, kprint, panic, struct, u8, u16, u32, u64, i32, i64
 from asterpy.lang.errno import EINVAL, ENOENT
@@ -100,3 +100,19 @@ def chain(n: u64) -> u64:
     if nxt is not None:
         return head.total() + nxt.total()
     return head.total()
+
+
+def index_of(xs: List[u64], want: u64) -> i64:
+    i = i64(0)
+    for x in xs:
+        if x == want:
+            return i
+        i += 1
+    return -1
+
+
+def histogram(data: bytes) -> Dict[u8, u64]:
+    counts: Dict[u8, u64] = {}
+    for b in data:
+        counts[b] = counts.get(b, u64(0)) + 1
+    return counts

@@ -13,8 +13,7 @@ from asterpy.lang import memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# The command line the riscv64 DTB carries in /chosen bootargs.
-RISCV_BOOTARGS = "console=ttyS0 root=/dev/vda init=/bin/sh"
+from fdt_ref import RISCV_BOOTARGS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

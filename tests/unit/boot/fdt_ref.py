@@ -14,6 +14,9 @@ PAGE = 4096
 # Far from the simulation's bump arena, so the pages around a placed blob stay unmapped.
 PLACE_BASE = 0x2000_0000_0000
 
+# The command line the riscv64 DTB fixture carries in /chosen bootargs.
+RISCV_BOOTARGS = "console=ttyS0 root=/dev/vda init=/bin/sh"
+
 PropValue = Union[bytes, str, int, Sequence[int]]
 
 
@@ -61,6 +64,7 @@ def build_dtb(root: Node, reserved: Sequence[tuple[int, int]] = (), version: int
     count = 0
 
     def token(t: int) -> None:
+        """Append token t (after a NOP every nop_every tokens)."""
         nonlocal count
         count += 1
         if nop_every and count % nop_every == 0:
@@ -68,6 +72,7 @@ def build_dtb(root: Node, reserved: Sequence[tuple[int, int]] = (), version: int
         body.extend(struct.pack(">I", t))
 
     def emit(node: Node) -> None:
+        """Append node, its properties and its children."""
         token(BEGIN_NODE)
         body.extend(node.name.encode() + b"\0")
         while len(body) % 4:

@@ -12,8 +12,8 @@ from asterpy.boot import fdt
 from asterpy.lang import Ptr, SysError, memory, sizeof, u64
 from asterpy.lang.errno import EINVAL
 
-from conftest import RISCV_BOOTARGS
-from fdt_ref import Node, build_dtb, cells, compact, dts_structure, place, read_bytes, ref_parse, ref_prop
+from fdt_ref import (RISCV_BOOTARGS, Node, build_dtb, cells, compact, dts_structure, place,
+                     read_bytes, ref_parse, ref_prop)
 
 Walk = list[tuple[int, str, list[tuple[str, bytes]]]]
 
@@ -71,10 +71,8 @@ def memory_ranges(f: fdt.Fdt, max_out: int = 16) -> tuple[list[tuple[int, int]],
 def ref_memory(blob: bytes) -> list[tuple[int, int]]:
     """Non-empty /memory reg ranges by the reference parser (root cells)."""
     nodes = ref_parse(blob)
-    root = nodes[0]
     ac = struct.unpack(">I", ref_prop(nodes, "/", "#address-cells") or b"\0\0\0\2")[0]
     sc = struct.unpack(">I", ref_prop(nodes, "/", "#size-cells") or b"\0\0\0\1")[0]
-    del root
     out = []
     for n in nodes:
         if n.depth != 1:
@@ -405,12 +403,8 @@ def test_bad_structure() -> None:
     expect_einval(corrupt(blob, first_prop + 4, ">I", 0xFFFFFFF0))    # huge property length
     expect_einval(corrupt(blob, first_prop + 8, ">I", off_strings))   # name offset past strings
     # A node name with no NUL before the end of the structure block.
-    root = Node("x" * 64)
-    bad = bytearray(build_dtb(root))
-    o = struct.unpack_from(">I", bad, 8)[0]
-    size = struct.unpack_from(">I", bad, 36)[0]
+    bad = bytearray(build_dtb(Node("x" * 64)))
     struct.pack_into(">I", bad, 36, 4 + 60)                          # block ends inside the name
-    del size, o
     expect_einval(bytes(bad))
 
 

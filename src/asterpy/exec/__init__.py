@@ -1,0 +1,1 @@
+"""Program loading: ELF executable parsing (elf.py); the loader and execve come later."""

@@ -1,0 +1,13 @@
+"""Fixtures for the x86_64 arch unit tests: fresh simulated memory per test."""
+
+from typing import Iterator
+
+import pytest
+
+from asterpy.lang import memory
+
+
+@pytest.fixture(autouse=True)
+def fresh_sim() -> Iterator[memory.SimMemory]:
+    """Every test starts with empty simulated memory (descriptor tables and symbol tables live there)."""
+    yield memory.reset_sim()

@@ -1,0 +1,13 @@
+"""Shared fixtures for the file-system unit tests: fresh simulated memory per test."""
+
+from typing import Iterator
+
+import pytest
+
+from asterpy.lang import memory
+
+
+@pytest.fixture(autouse=True)
+def fresh_sim() -> Iterator[memory.SimMemory]:
+    """Every test starts with empty simulated memory (archives are placed there)."""
+    yield memory.reset_sim()
