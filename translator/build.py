@@ -18,7 +18,6 @@ import bisect
 import hashlib
 import json
 import os
-import re
 import struct
 import tempfile
 import time
@@ -41,27 +40,7 @@ LINK_ALIASES = {
 
 MANIFEST = "build.json"
 
-_DEFINE = re.compile(r"^define [^\n]*$", re.M)
 
-
-def kernel_fn_attrs(ir_text: str, attrs: tuple[str, ...]) -> str:
-    """Add the target's kernel function attributes (noredzone, "frame-pointer"="all") to every
-    function definition of the IR text that lacks them.
-
-    Workaround: `irx.apply_target_defaults` exists but the lowering never calls it, so without
-    this the kernel is built with a red zone (an interrupt would clobber it) and without frame
-    pointers (no backtraces). Harmless once the lowering applies them itself.
-    """
-    def fix(m: "re.Match[str]") -> str:
-        """One define line with the missing attributes inserted before its !dbg (or at its end)."""
-        line = m.group(0)
-        missing = [a for a in attrs if a not in line and not (a.startswith('"') and a.split("=")[0] in line)]
-        if not missing:
-            return line
-        head, sep, tail = line.partition(" !dbg ")
-        return f"{head} {' '.join(missing)}{sep}{tail}"
-
-    return _DEFINE.sub(fix, ir_text)
 
 Reporter = Callable[[str], None]
 
@@ -195,7 +174,7 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
         tr = stage("translate", lambda: translate([entry], arch, opt))
         target = get_target(arch, kernel=True)
         kernel_o = stage_dir / "kernel.o"
-        ir_text = kernel_fn_attrs(tr.ir_text, target.fn_attrs)  # type: ignore[attr-defined]
+        ir_text = tr.ir_text
         stage("emit", lambda: emit_object(ir_text, target, kernel_o, opt=opt, isolate=True))
         boot_o = stage_dir / "boot.o"
         boot_pvh_o = stage_dir / "boot-pvh.o"

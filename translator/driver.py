@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Optional
 
 from translator.check import CheckedProgram, check_program
-from translator.parse import DEFAULT_ROOTS
 from translator.resolve import Program, resolve
 from translator.targets import Target, get_target
 
@@ -54,6 +53,9 @@ def translate(paths: list, arch: str = "host", opt: int = 2, timings: Optional[d
     timings["check"] = t2 - t1
     target = get_target(arch, kernel=kernel) if arch != "host" else get_target("host")
     module = ModuleLowering(checked, target, debug=debug).run()
+    # Every definition gets the target's attributes: no red zone and frame pointers in the kernel.
+    from translator.lower.irx import apply_target_defaults
+    apply_target_defaults(module, target)
     text = str(module)
     t3 = time.perf_counter()
     timings["lower"] = t3 - t2

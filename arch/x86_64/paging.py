@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import u64
+from asterpy.lang import Ptr, u8, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 
 # Four levels of 512 eight-byte entries: PML4 (level 3), PDPT (2), PD (1), PT (0).
@@ -29,6 +29,8 @@ HUGE_ADDR_MASK: Final = u64(0x000FFFFFFFE00000)
 
 # Where the linker put the kernel image: virtual = physical + KERNEL_VMA (kernel.ld).
 KERNEL_VMA: Final = u64(0xFFFFFFFF80000000)
+
+X86_RET: Final = u8(0xC3)
 
 MSR_EFER: Final = u64(0xC0000080)
 EFER_NXE: Final = u64(1 << 11)
@@ -168,3 +170,14 @@ def data_start() -> u64:
 def bss_end() -> u64:
     """Virtual end of .bss, page aligned: the end of the kernel image."""
     return asm_u64("movabsq $$__bss_end, $0", "=r")
+
+
+def probe_write(va: u64) -> None:
+    """Write the byte at va back unchanged: faults if the page is not writable (W^X checks)."""
+    asm("movb ($0), %al; movb %al, ($0)", "r,~{rax},~{memory}", va)
+
+
+def probe_exec(va: u64) -> None:
+    """Store a `ret` at va (a writable page) and call it: faults if the page is not executable (NX checks)."""
+    Ptr[u8](va).store(X86_RET)
+    asm("call *$0", "r,~{memory},~{rax},~{rcx},~{rdx},~{rsi},~{rdi},~{r8},~{r9},~{r10},~{r11}", va)

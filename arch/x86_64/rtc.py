@@ -27,7 +27,7 @@ HOUR_PM: Final = u8(0x80)          # in 12-hour mode, bit 7 of the hour register
 # The century register is not standard (ACPI FADT names one if present): years 00..99 are 20xx.
 CENTURY: Final = i64(2000)
 # Give up waiting for an update to finish after this many polls (an update takes < 2 ms).
-UIP_SPIN_LIMIT: Final = 1000000
+UIP_SPIN_LIMIT: Final = 100000
 
 
 def cmos_read(reg: u8) -> u8:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from translator.build import BuildResult, build_kernel
-from translator.image import KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 
@@ -79,3 +79,18 @@ def test_clocks_and_timer(kernel: BuildResult, machine: str) -> None:
     else:
         # 100 Hz for at least 50 ms: about 5 ticks (fewer only if the VM was starved).
         assert 1 <= ticks <= 1 + ns // 10_000_000 + 1, f"{ticks} ticks in {ns} ns"
+
+
+@pytest.mark.parametrize("word, what, error", [
+    ("wx=text", "write=True", 0x3),       # present | write: .text is read-only
+    ("wx=ro", "write=True", 0x3),         # present | write: .rodata is read-only
+    ("wx=nx", "fetch=True", 0x11),        # present | instruction fetch: the direct map is NX
+])
+def test_wx_is_enforced_by_the_cpu(kernel: BuildResult, word: str, what: str, error: int) -> None:
+    """Writing to .text or .rodata, or executing the direct map, page-faults under the kernel's tables."""
+    result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, cmdline=f"{word} exit=1"))
+    out = result.output.replace("\r", "")
+    assert f"panic: CPU exception #PF page fault (vector 14, error code {error:#x})" in out, out
+    assert what in out and "present=True" in out
+    assert "W^X probe did not fault" not in out
+    assert result.exit_status == KERNEL_EXIT_FAIL

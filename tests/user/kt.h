@@ -40,13 +40,13 @@
 #define KT_BADPTR2 ((void *)-4096L)
 
 static const char *kt_prog = "?";
-static int kt_npass, kt_nfail;
+static __attribute__((unused)) int kt_npass, kt_nfail;
 static char kt_dir[PATH_MAX];
 static char kt_self[PATH_MAX];
 
 /* Print with vsnprintf + a single write(2): async-signal-tolerant and fork-safe. */
-static void kt_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void kt_out(const char *fmt, ...)
+static __attribute__((unused)) void kt_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static __attribute__((unused)) void kt_out(const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -90,8 +90,8 @@ static const char *kt_errname(int e)
 }
 
 /* Record one case: ok != 0 passes; otherwise `fmt` explains what went wrong. */
-static void kt_report(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void kt_report(const char *name, int ok, const char *fmt, ...)
+static __attribute__((unused)) void kt_report(const char *name, int ok, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static __attribute__((unused)) void kt_report(const char *name, int ok, const char *fmt, ...)
 {
     if (ok) {
         kt_npass++;
@@ -158,7 +158,7 @@ static void kt_report(const char *name, int ok, const char *fmt, ...)
 
 /* Skip a case that cannot apply here (e.g. root-only behaviour, no trap on this CPU): it
  * still prints a PASS line, suffixed "[skipped: why]", so the case list stays stable. */
-static void kt_skip(const char *name, const char *why)
+static __attribute__((unused)) void kt_skip(const char *name, const char *why)
 {
     kt_npass++;
     kt_out("PASS %s: %s [skipped: %s]\n", kt_prog, name, why);
@@ -166,7 +166,7 @@ static void kt_skip(const char *name, const char *why)
 #define SKIP(name, why) kt_skip((name), (why))
 
 /* Remove a directory tree that the test created (no symlink following). */
-static void kt_rmtree(const char *path)
+static __attribute__((unused)) void kt_rmtree(const char *path)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
@@ -192,7 +192,7 @@ static void kt_rmtree(const char *path)
 }
 
 /* Set the program name, make and enter the scratch directory, remember our own path. */
-static void kt_init(int argc, char **argv, const char *prog)
+static __attribute__((unused)) void kt_init(int argc, char **argv, const char *prog)
 {
     kt_prog = prog;
     const char *base = getenv("KT_TMPDIR");
@@ -219,7 +219,7 @@ static void kt_init(int argc, char **argv, const char *prog)
 }
 
 /* Print the summary, remove the scratch directory and exit (0 only when nothing failed). */
-static void kt_finish(void)
+static __attribute__((unused)) void kt_finish(void)
 {
     if (kt_dir[0]) {
         if (chdir("/") == 0)
@@ -230,7 +230,7 @@ static void kt_finish(void)
 }
 
 /* Write a whole file (helper for setting up cases); returns 0 on success. */
-static int kt_write_file(const char *path, const void *data, size_t len)
+static __attribute__((unused)) int kt_write_file(const char *path, const void *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)

@@ -116,7 +116,7 @@ static void test_rw(void)
     struct iovec riov[2] = {{a, 2}, {b, sizeof b}};
     CHECK_EQ("readv scatters", readv(fd, riov, 2), 8);
     CHECK("readv data", memcmp(a, "ab", 2) == 0 && memcmp(b, "cdefgh", 6) == 0);
-    CHECK_ERR("readv negative iovcnt -> EINVAL", readv(fd, riov, -1), EINVAL);
+    CHECK_ERR("readv negative iovcnt -> EINVAL", syscall(SYS_readv, fd, riov, -1), EINVAL);
     CHECK_ERR("writev iovcnt > IOV_MAX -> EINVAL", syscall(SYS_writev, fd, iov, 1025), EINVAL);
     CHECK_ERR("readv bad iov pointer -> EFAULT", syscall(SYS_readv, fd, KT_BADPTR, 1), EFAULT);
     struct iovec bad = {KT_BADPTR, 8};

@@ -78,14 +78,13 @@ static void test_sigpipe(void)
 {
     int p[2];
     pipe(p);
+    close(p[0]); /* before fork, so the child's write can never find a reader */
     pid_t pid = fork();
     if (pid == 0) {
-        close(p[0]);
         signal(SIGPIPE, SIG_DFL);
         write(p[1], "x", 1);
         _exit(0); /* not reached: SIGPIPE kills us */
     }
-    close(p[0]);
     close(p[1]);
     int status = 0;
     waitpid(pid, &status, 0);

@@ -65,6 +65,8 @@ class FunctionChecker(BuiltinCalls):
         self.in_except = 0
         self.narrow: dict[str, T.KType] = {}
         self.global_names: set[str] = set()
+        # `except SysError as e` binds e only inside its handler: CPython deletes it at the end.
+        self.active_exc: list[str] = []
 
     # ---- helpers -------------------------------------------------------------------------------
     def err(self, node: Optional[ast.AST], msg: str, hint: str = ""):  # type: ignore[no-untyped-def]
@@ -535,7 +537,7 @@ class FunctionChecker(BuiltinCalls):
             exc.kt = T.SYSERROR  # type: ignore[attr-defined]
             self.info.raises = True
             return
-        if isinstance(exc, ast.Name) and getattr(self, "_exc_names", {}).get(exc.id):
+        if isinstance(exc, ast.Name) and exc.id in self.active_exc:
             exc.kt = T.SYSERROR  # type: ignore[attr-defined]
             exc.ref = ("local", exc.id)  # type: ignore[attr-defined]
             self.info.raises = True
@@ -560,14 +562,14 @@ class FunctionChecker(BuiltinCalls):
         for h in s.handlers:
             self.in_except += 1
             if h.name:
-                names = getattr(self, "_exc_names", {})
-                names[h.name] = True
-                self._exc_names = names
                 if h.name in self.info.locals and self.info.locals[h.name].type != T.SYSERROR:
                     raise self.err(h, f"'{h.name}' is already a {self.info.locals[h.name].type!r}", "use another name")
                 if h.name not in self.info.locals:
                     self.new_local(h.name, T.SYSERROR, h)
+                self.active_exc.append(h.name)
             self.block(h.body)
+            if h.name:
+                self.active_exc.pop()
             self.in_except -= 1
         self.block(s.finalbody)
 
@@ -618,6 +620,9 @@ class FunctionChecker(BuiltinCalls):
             return self.narrow[name]
         lv = self.info.locals.get(name)
         if lv is not None and name not in self.global_names:
+            if lv.type == T.SYSERROR and name not in self.active_exc:
+                raise self.err(node, f"'{name}' is only bound inside its `except SysError as {name}:` block",
+                               "CPython deletes it when the handler ends: copy e.errno into a local inside the handler")
             node.ref = ("local", name)  # type: ignore[attr-defined]
             return lv.type
         sym = lookup(self.mod, name)

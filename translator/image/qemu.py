@@ -35,6 +35,7 @@ class Board:
     bios: Optional[str]
     exit_device: Optional[str]
     host_arch: str
+    min_memory_mb: int = 0  # the board refuses less (loongarch64 virt wants at least 1 GiB)
 
 
 BOARDS: dict[str, Board] = {
@@ -55,7 +56,7 @@ BOARDS: dict[str, Board] = {
     # power off (exit code 0) and report PASS/FAIL as text on the UART.
     "loongarch64": Board(
         qemu="qemu-system-loongarch64", machine="virt", bios=None, exit_device=None,
-        host_arch="loongarch64",
+        host_arch="loongarch64", min_memory_mb=1024,
     ),
 }
 
@@ -168,7 +169,7 @@ def qemu_command(cfg: QemuConfig, interactive: bool = False) -> list[str]:
     # -nodefaults: no VGA, NIC (and its option ROM), floppy, parallel port or default serial;
     # the boards still have their own built-in devices (IDE on pc, UART on virt).
     args = [binary, "-M", machine, "-accel", accel, "-nodefaults", "-display", "none",
-            "-m", str(cfg.memory_mb), "-smp", str(cfg.smp)]
+            "-m", str(max(cfg.memory_mb, board.min_memory_mb)), "-smp", str(cfg.smp)]
     cpu = cfg.cpu or ("host" if accel == "kvm" else None)
     if cpu:
         args += ["-cpu", cpu]

@@ -77,12 +77,12 @@ class CallLowering:
             return ir.Constant(I64, 0)
         if isinstance(ret, T.StructType):
             return out_slot
+        if ret.is_object:
+            node.owned = True  # type: ignore[attr-defined]  # results are +1, through the out pointer too
         if out:
             return self.b.load(out_slot, typ=self.ml.ll(ret))
         if ret is T.NONE:
             return ir.Constant(I64, 0)
-        if ret.is_object:
-            node.owned = True  # type: ignore[attr-defined]
         return r
 
     def entry_alloca(self, ty: ir.Type) -> ir.Value:

@@ -65,6 +65,8 @@ class FunctionLowering(ExprLowering):
         self.ret_slot = None
         if ret not in (T.NONE, T.NORETURN) and not isinstance(ret, T.StructType):
             self.ret_slot = self.b.alloca(self.ml.ll(ret), name="ret")
+            if ret.is_object:
+                self.b.store(ir.Constant(PTR, None), self.ret_slot)  # owned; see s_Return and emit_exit
         params = {p.name: (p, a) for p, a in zip(self.sig.params, args)}
         for name, lv in self.fi.locals.items():
             t = lv.type
@@ -105,6 +107,13 @@ class FunctionLowering(ExprLowering):
     def emit_exit(self) -> None:
         """The single exit block: release owned locals (in CPython's order), then return."""
         self.b.position_at_end(self.exit_block)
+        ret = self.sig.ret
+        if self.fs.may_raise and self.ret_slot is not None and ret.is_object:
+            # An error after `return obj` (raised in a finally) discards the pending result first.
+            failed = self.b.icmp_unsigned("!=", self.b.load(self.err_slot, typ=I64), ir.Constant(I64, 0))
+            with self.b.if_then(failed):
+                self.b.call(self.dec, [self.b.load(self.ret_slot, typ=PTR)])
+                self.b.store(ir.Constant(PTR, None), self.ret_slot)
         for name, lv in self.fi.locals.items():
             if lv.type.is_object and (not lv.is_param or lv.reassigned):
                 self.b.call(self.dec, [self.b.load(self.locals[name], typ=PTR)])
@@ -164,8 +173,11 @@ class FunctionLowering(ExprLowering):
                 p = self.expr(s.value)
                 self.copy_struct(self.out_ptr, p, ret)
             elif ret.is_object:
+                # A return inside finally replaces a pending result, which dies (as in CPython).
                 v = self.take(s.value)
+                old = self.b.load(self.ret_slot, typ=PTR)
                 self.b.store(v, self.ret_slot)
+                self.b.call(self.dec, [old])
             else:
                 self.b.store(self.expr(s.value), self.ret_slot)
         elif s.value is not None:

@@ -20,8 +20,8 @@ from arch.x86_64.apic import (
     lapic_timer_start, pic_disable, tick_count,
 )
 from arch.x86_64.paging import (
-    KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, rodata_end, rodata_start, text_end,
-    text_start,
+    KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
+    rodata_start, text_end, text_start,
 )
 from arch.x86_64.rtc import rtc_read_unix
 from arch.x86_64.tsc import tsc_calibrate
@@ -46,6 +46,13 @@ HEAP_FRACTION: Final = u64(8)
 IDT_MIN_VECTORS: Final = u64(48)
 # How long kernel_main watches the timer.
 TIMER_WATCH_NS: Final = u64(50000000)
+
+# Command-line words `wx=text`, `wx=ro`, `wx=nx` (packed little-endian): after the kernel tables
+# are loaded, write to .text / write to .rodata / execute a direct-map page, which must fault
+# (boot tests check the page-fault report).
+WORD_WX_TEXT: Final = u64(0x747865743D7877)
+WORD_WX_RO: Final = u64(0x6F723D7877)
+WORD_WX_NX: Final = u64(0x786E3D7877)
 
 # The frame allocator (None until kernel_main has set it up). It lives in the bootstrap arena,
 # which the move to the real heap forgets: this global keeps it alive for good, so it is never
@@ -223,7 +230,8 @@ def map_image(space: AddressSpace, start: u64, end: u64, flags: u64) -> None:
 
 def init_paging(fa: FrameAllocator) -> AddressSpace:
     """Build the kernel's own tables (image W^X, direct map of usable RAM, local APIC uncached) and load them."""
-    paging_cpu_init()
+    if not paging_cpu_init():
+        kprint("paging: this CPU has no NX: data and rodata stay executable")
     space = new_address_space(fa, boot_info.direct_map, True)
     map_image(space, text_start(), text_end(), READ | EXEC | GLOBAL)
     map_image(space, rodata_start(), rodata_end(), READ | GLOBAL)
@@ -240,6 +248,54 @@ def init_paging(fa: FrameAllocator) -> AddressSpace:
     load_root(space.root)
     kprint(f"paging: kernel W^X, direct map {direct >> 20} MiB")
     return space
+
+
+def pack_word(p: Ptr[u8], n: u64) -> u64:
+    """The n bytes at p packed little-endian into a u64 (0 for words longer than 8 bytes)."""
+    if n > 8:
+        return u64(0)
+    w = u64(0)
+    for i in range(u64(0), n):
+        w |= u64(p[i]) << (8 * i)
+    return w
+
+
+def cmdline_has_word(word: u64) -> bool:
+    """Whether a word of the command line, packed with pack_word, equals `word`."""
+    if boot_info.cmdline == 0:
+        return False
+    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
+    n = boot_info.cmdline_len
+    i = u64(0)
+    while i < n:
+        while i < n and p[i] == 0x20:
+            i += 1
+        start = i
+        while i < n and p[i] != 0x20:
+            i += 1
+        if i > start and pack_word(p + start, i - start) == word:
+            return True
+    return False
+
+
+def run_wx_probes(fa: FrameAllocator) -> None:
+    """Break W^X on purpose when the command line asks (`wx=text|ro|nx`): each must page-fault."""
+    if cmdline_has_word(WORD_WX_TEXT):
+        kprint("paging: writing to .text")
+        probe_write(text_start())
+    if cmdline_has_word(WORD_WX_RO):
+        kprint("paging: writing to .rodata")
+        probe_write(rodata_start())
+    if cmdline_has_word(WORD_WX_NX):
+        try:
+            frame = fa.alloc()
+        except SysError:
+            return
+        kprint("paging: executing the direct map")
+        probe_exec(boot_info.direct_map + frame)
+    if (cmdline_has_word(WORD_WX_TEXT) or cmdline_has_word(WORD_WX_RO)
+            or cmdline_has_word(WORD_WX_NX)):
+        kprint("paging: W^X probe did not fault")
 
 
 def log_rtc() -> None:
@@ -301,6 +357,7 @@ def kernel_main() -> bool:
     kprint(f"heap: {init_heap(fa) >> 20} MiB")
     try:
         kernel_space = init_paging(fa)
+        run_wx_probes(fa)
     except SysError as e:
         kprint(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
     hz = init_time()

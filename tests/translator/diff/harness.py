@@ -52,6 +52,10 @@ class Case:
                             if Path(m.src.path).resolve() == self.path.resolve())
         self.py = load_cpython(self.path, "diffcase_" + self.path.stem)
         self._native: dict[str, Callable[..., Any]] = {}
+        # With classes in the program the heap is linked in: every in-process call must give back
+        # all it allocated, except functions that park objects in globals (listed by the test).
+        self.heap_used = self.jit.func("asterpy.mm.heap", "heap_used") if self.jit.heap is not None else None
+        self.keeps_objects: set[str] = set()
 
     def native(self, name: str) -> Callable[..., Any]:
         """The JIT-compiled function `name`."""
@@ -90,11 +94,16 @@ class Case:
                 return Outcome("fault", None, lines[:-n], "\n".join(lines[-n:]))
             return Outcome("unexpected", code, lines, tail)
         self.jit.output.clear()
+        before = self.heap_used() if self.heap_used is not None else 0
         try:
             v = fn(*args)
+            out = Outcome("value", v, _lines(self.jit.output))
         except SysError as e:
-            return Outcome("syserror", e.errno, _lines(self.jit.output))
-        return Outcome("value", v, _lines(self.jit.output))
+            out = Outcome("syserror", e.errno, _lines(self.jit.output))
+        if self.heap_used is not None and name not in self.keeps_objects:
+            leaked = int(self.heap_used()) - int(before)
+            assert leaked == 0, f"{name}{args}: the heap grew by {leaked} bytes (an object was not released)"
+        return out
 
     def check(self, name: str, *args: Any, fork: bool = True) -> Outcome:
         """Run both worlds and assert they agree; returns the CPython outcome.

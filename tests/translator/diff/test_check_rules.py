@@ -134,3 +134,40 @@ def test_folded_literal_that_does_not_fit_is_refused(tmp_path: Path, expr: str) 
     def f() -> u64:
         return u64({expr})
     """)
+
+
+def test_exception_name_only_inside_its_handler(tmp_path: Path) -> None:
+    """CPython deletes `e` when its except block ends: a use after the block is refused."""
+    with pytest.raises(TranslateError, match="only bound inside"):
+        check(tmp_path, """
+        from asterpy.lang import SysError
+
+        def g() -> None:
+            raise SysError(2)
+
+        def f() -> i64:
+            try:
+                g()
+            except SysError as e:
+                pass
+            return e.errno
+        """)
+    check(tmp_path, """
+    from asterpy.lang import SysError
+
+    def g() -> None:
+        raise SysError(2)
+
+    def f() -> i64:
+        r: i64 = 0
+        try:
+            g()
+        except SysError as e:
+            r = e.errno
+        try:
+            g()
+        except SysError as e:
+            r += e.errno
+            raise e
+        return r
+    """)

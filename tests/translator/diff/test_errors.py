@@ -129,3 +129,12 @@ def test_none_receivers_fail_in_both_worlds(case: Case) -> None:
         out = case.check(name, False)
         assert out.kind == "fault" and "NoneType" in out.detail
     case.check("recursive_len", i64(5))
+
+
+@pytest.mark.parametrize("x", [-2, -1, 0, 1])
+def test_object_results_of_raising_functions(case: Case, x: int) -> None:
+    """An object returned through the out pointer of a may-raise function is owned once (it dies when its last
+    name goes); a pending `return obj` dies when finally raises or returns something else."""
+    case.check("use_factory", i64(x))
+    case.check("caller_finally_raises", i64(x))
+    case.check("caller_finally_returns", i64(x))

@@ -115,3 +115,11 @@ def test_ptr_layout_structs(case: Case, magic: int, kind: int, ok: bool, length:
     assert len(header) == 24
     run_on_memory(case, "ptr_header", header + bytes(8))
     run_on_memory(case, "ptr_packed", packed + bytes(1), u64(v))
+
+
+@SETTINGS
+@given(a=st.integers(0, 0xFFFF))
+def test_array_iteration_and_equality(case: Case, a: int) -> None:
+    """for v in array (stores during the loop are seen, as in CPython); == on structs and Arrays is by value."""
+    case.check("iterate", u16(a))
+    case.check("arr_eq", u16(a))

@@ -112,3 +112,25 @@ def test_rtc_read_through_simulated_ports(dt: datetime.datetime, binary: bool, h
     assert rtc_read_unix() == calendar.timegm(dt.timetuple())
     # NMIs stay masked (bit 7) on every register selection.
     assert all(i & 0x80 for i in cmos.indices)
+
+
+def test_rtc_read_retries_when_an_update_lands_between_reads() -> None:
+    """If the clock ticks between the two passes, the reader goes round again and gets the new time."""
+    before = datetime.datetime(2026, 12, 31, 23, 59, 59)
+    after = datetime.datetime(2027, 1, 1, 0, 0, 0)
+    cmos = FakeCmos(cmos_regs(before, False, True), 0)
+    reads = {"n": 0}
+    base_read = cmos.read
+
+    def read(offset: int, width: int) -> int:
+        # After the first pass's six time registers (and its status-A polls), flip to the new time.
+        if offset == 1 and (cmos.index & 0x7F) in (0, 2, 4, 7, 8, 9):
+            reads["n"] += 1
+            if reads["n"] == 7:
+                cmos.regs = cmos_regs(after, False, True)
+        return base_read(offset, width)
+
+    cmos.read = read  # type: ignore[method-assign]
+    intrinsics.register_port(0x70, 2, cmos)
+    assert rtc_read_unix() == calendar.timegm(after.timetuple())
+    assert reads["n"] > 12

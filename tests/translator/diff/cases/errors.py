@@ -498,3 +498,62 @@ def recursive_len(n: i64) -> i64:
         x.nxt = head
         head = x
     return head.length()
+
+
+# ---- object results of functions that may raise --------------------------------------------------------
+
+class RNode:
+    id: i64
+
+    def __init__(self, id: i64) -> None:
+        self.id = id
+
+    def __del__(self) -> None:
+        kprint(f"drop {self.id}")
+
+
+def ret_obj_finally_raises(x: i64) -> RNode:
+    try:
+        return RNode(1)
+    finally:
+        if x > 0:
+            raise SysError(EIO)
+
+
+def caller_finally_raises(x: i64) -> i64:
+    try:
+        n = ret_obj_finally_raises(x)
+        kprint("got")
+        return n.id
+    except SysError as e:
+        kprint(f"err {e.errno}")
+        return -1
+
+
+def ret_obj_twice(x: i64) -> RNode:
+    try:
+        return RNode(1)
+    finally:
+        if x > 0:
+            return RNode(2)
+
+
+def caller_finally_returns(x: i64) -> i64:
+    n = ret_obj_twice(x)
+    kprint("got")
+    return n.id
+
+
+def make_or_fail(x: i64) -> RNode:
+    if x < 0:
+        raise SysError(EIO)
+    return RNode(x)
+
+
+def use_factory(x: i64) -> i64:
+    n = make_or_fail(x)
+    kprint("made")
+    m = make_or_fail(x + 1)
+    n = m
+    kprint("rebound")
+    return n.id

@@ -239,3 +239,29 @@ def ptr_null(addr: u64) -> i32:
     if p == Ptr[u32](addr):
         r += 1000
     return r
+
+
+# ---- iterating and comparing Arrays ------------------------------------------------------------------------
+
+@struct
+class Five:
+    items: Array[u16, 5]
+
+
+def iterate(a: u16) -> u32:
+    h = Five()
+    for i in range(5):
+        h.items[i] = a + u16(i)
+    t: u32 = 0
+    for v in h.items:
+        t = t * 3 + u32(v)
+        h.items[4] = u16(1)
+    return t
+
+
+def arr_eq(a: u16) -> bool:
+    h = Five()
+    g = Five()
+    h.items[2] = a
+    g.items[2] = u16(7)
+    return h == g and h.items == g.items
