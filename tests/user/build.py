@@ -22,6 +22,17 @@ sys.path.insert(0, str(REPO_ROOT))
 from translator.toolchain import zig_command, zig_env  # noqa: E402
 
 
+def user_cc_flags(arch: str) -> tuple[str, ...]:
+    """`-target`/`-mcpu`/`-mabi` for user programs: the translator's user-mode settings.
+
+    Baseline CPUs on purpose: zig's default loongarch64 CPU emits LSX vector instructions
+    (musl's strchrnul, for one) that QEMU 7.2 (Debian 12) does not implement, and matching
+    the translator's flags lets both share zig's cached musl builds.
+    """
+    from translator.targets import get_target
+    return tuple(get_target(arch, kernel=False).zig_cc_flags)
+
+
 @dataclass(frozen=True)
 class Target:
     """One way of building the programs: an architecture plus a C library and compiler."""
@@ -37,7 +48,7 @@ class Target:
         if self.compiler == "gcc":
             cc = ["gcc"]
         else:
-            cc = zig_command("cc") + ["-target", f"{self.arch}-linux-{self.libc}"]
+            cc = zig_command("cc") + list(user_cc_flags(self.arch))
         return cc + COMMON_FLAGS + [f"-I{HERE}", "-o", str(out), str(src)]
 
 

@@ -179,7 +179,13 @@ static void test_dup(void)
     CHECK_EQ("dup2 to chosen fd", dup2(fd, 100), 100);
     CHECK_EQ("dup2 target offset shared", lseek(100, 0, SEEK_CUR), 3);
     CHECK_EQ("dup2 same fd returns fd", dup2(fd, fd), fd);
-    CHECK_ERR("dup2 same bad fd -> EBADF", dup2(555, 555), EBADF);
+#ifdef SYS_dup2
+    /* raw: where there is no dup2 syscall (riscv64, loongarch64) zig's musl emulates it
+     * and returns 555 here without asking the kernel */
+    CHECK_ERR("dup2 same bad fd -> EBADF", syscall(SYS_dup2, 555, 555), EBADF);
+#else
+    SKIP("dup2 same bad fd -> EBADF", "no dup2 syscall on this architecture");
+#endif
     CHECK_ERR("dup2 bad oldfd -> EBADF", dup2(555, 101), EBADF);
     CHECK_ERR("dup2 negative newfd -> EBADF", dup2(fd, -1), EBADF);
     int d2 = open("dup.txt", O_RDONLY);

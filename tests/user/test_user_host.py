@@ -2,23 +2,38 @@
 from __future__ import annotations
 
 import importlib.util
+import platform
 import shutil
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-import build  # noqa: E402  (tests/user/build.py, the build/run helper)
+
+def _load_helper() -> ModuleType:
+    """Import tests/user/build.py under a private name (a plain `import build` could find
+    PyPA's `build` package instead)."""
+    spec = importlib.util.spec_from_file_location("asterpy_user_build", HERE / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while defining classes
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load_helper()
 
 PROGRAMS = build.programs()
 
 
 def _target_missing(name: str) -> str | None:
-    """Why `name` cannot be built here, or None if it can."""
+    """Why programs for `name` cannot be built and run here, or None if they can."""
     target = build.TARGETS[name]
+    if platform.machine().lower() not in (target.arch, "amd64" if target.arch == "x86_64" else target.arch):
+        return f"{target.arch} binaries cannot run on this {platform.machine()} host"
     if target.compiler == "gcc":
         if shutil.which("gcc") is None:
             return "gcc not installed"
