@@ -312,8 +312,9 @@ def elf_load_bias(img: ElfImage, hint: u64, limit: u64) -> u64:
     span = elf_load_span(img)
     if hint >= USER_END_MAX or span > limit:
         raise SysError(ENOEXEC)
+    # hint and max_align are both below 2**63 (check_load), so the sum cannot wrap.
     start = (hint + img.max_align - 1) & ~(img.max_align - 1)
-    if start < hint or start > limit - span:
+    if start > limit - span:
         raise SysError(ENOEXEC)
     # Wrapping subtraction: a bias "below zero" is fine, the sum with each vaddr is exact.
     return start - img.min_vaddr

@@ -4,8 +4,8 @@ Format (the `newc` and `crc` formats of cpio(5)): each entry is a 110-byte ASCII
 magic "070701" (or "070702", whose check field is the sum of a regular file's data bytes), then
 thirteen 8-digit hex fields; then the NUL-terminated name, padded with NULs so that header +
 name ends on a multiple of 4; then the file data (a symlink's data is its target), padded to a
-multiple of 4.  The entry named "TRAILER!!!" ends the archive; anything after it (cpio pads to
-512 bytes) is not read.
+multiple of 4.  The entry named "TRAILER!!!" ends the archive; CpioReader.next_archive skips the
+zero padding after it (cpio pads to 512 bytes) to a concatenated next archive.
 
 The archive is untrusted (it comes from the boot loader or a disk).  Every offset is compared
 with the archive size before the bytes are read, in a form that cannot wrap, so a malformed
@@ -182,6 +182,7 @@ class CpioReader:
     done: bool
 
     def __init__(self, base: u64, size: u64) -> None:
+        """Start at the first entry of the archive at (base, size)."""
         self.base = base
         self.size = size
         self.pos = u64(0)
@@ -196,6 +197,19 @@ class CpioReader:
         if e.trailer:
             self.done = True
         return e
+
+    def next_archive(self) -> bool:
+        """After a trailer, skip the zero words that may separate concatenated archives (an
+        initramfs may be several); True if another archive follows, to read with next_entry."""
+        if not self.done:
+            raise SysError(EINVAL)
+        p = Ptr[u8](self.base)
+        while self.pos < self.size:
+            if p[self.pos] != 0:
+                self.done = False
+                return True
+            self.pos += 1
+        return False
 
 
 def cpio_count(base: u64, size: u64) -> u64:

@@ -5020,7 +5020,7 @@ def riscv64_sys_id(nr: u64) -> u32:
 
 
 def riscv64_number(sys_id: u32) -> i64:
-    """The riscv64 number of syscall sys_id, or -1 if riscv64 does not have it."""
+    """The riscv64 number of syscall sys_id, or -1 if riscv64 lacks it."""
     if riscv64_only_elsewhere(sys_id):
         return i64(-1)
     return generic_number(sys_id)
@@ -5048,7 +5048,7 @@ def loongarch64_sys_id(nr: u64) -> u32:
 
 
 def loongarch64_number(sys_id: u32) -> i64:
-    """The loongarch64 number of syscall sys_id, or -1 if loongarch64 does not have it."""
+    """The loongarch64 number of syscall sys_id, or -1 if loongarch64 lacks it."""
     if loongarch64_only_elsewhere(sys_id):
         return i64(-1)
     return generic_number(sys_id)

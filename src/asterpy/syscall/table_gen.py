@@ -554,7 +554,7 @@ def render_numbers(calls: Optional[List[Syscall]] = None) -> str:
                   "        return SYS_NONE",
                   "    return sys_id",
                   "", "", f"def {arch}_number(sys_id: u32) -> i64:",
-                  f'    """The {arch} number of syscall sys_id, or -1 if {arch} does not have it."""',
+                  f'    """The {arch} number of syscall sys_id, or -1 if {arch} lacks it."""',
                   f"    if {arch}_only_elsewhere(sys_id):",
                   "        return i64(-1)",
                   "    return generic_number(sys_id)"]

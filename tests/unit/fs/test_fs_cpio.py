@@ -282,3 +282,32 @@ def test_fuzz_mutations_only_raise_einval(data: st.DataObject) -> None:
             assert e.errno == EINVAL
         else:
             assert len(got) <= len(blob) // 112
+
+
+def test_concatenated_archives(tree: Path) -> None:
+    """An initramfs may be several archives with zero words between them."""
+    first = make_archive(tree, "newc")
+    second = write_newc([(b"extra", 0o100600, b"late")])
+    blob = first + b"\0" * 8 + second + b"\0" * 4
+    base = place_at_end(blob)
+    r = CpioReader(u64(base), u64(len(blob)))
+    with pytest.raises(SysError):
+        r.next_archive()            # still inside the first archive
+    names = []
+    while True:
+        e = r.next_entry()
+        if not e.trailer:
+            names.append(memory.sim.read(e.name, e.name_len))
+        elif not r.next_archive():
+            break
+    assert names == [r_.name for r_ in ref_read(first)] + [b"extra"]
+
+
+def test_garbage_after_trailer_is_einval() -> None:
+    blob = write_newc([]) + b"\0\0\0\0junk"
+    base = place_at_end(blob)
+    r = CpioReader(u64(base), u64(len(blob)))
+    assert r.next_entry().trailer
+    assert r.next_archive()
+    with pytest.raises(SysError):
+        r.next_entry()
