@@ -462,12 +462,18 @@ class FunctionChecker(BuiltinCalls):
                 t = self.int_result(it, t, at, "range")
             if t is T.LITERAL:
                 t = self.info.locals[s.target.id].type if s.target.id in self.info.locals else T.I64
-            for a in it.args:
+            for a in it.args[:2]:
                 self.coerce(a, a.kt, t)  # type: ignore[attr-defined]
             if len(it.args) == 3:
+                # The step is never stored in the loop variable, so it only has to be a constant whose size
+                # fits the type's width: range(n, 0, -1) counts a u8 down, as under CPython.
                 step = getattr(it.args[2], "const", None)
                 if step is None or step == 0:
                     raise self.err(it.args[2], "range()'s step must be a non-zero constant", "write a literal step such as 1 or -1")
+                if isinstance(t, T.IntType) and abs(step) >= 1 << t.bits:
+                    raise self.err(it.args[2], f"a step of {step} is larger than any {t!r} range", "use a smaller step")
+                if it.args[2].kt is T.LITERAL:  # type: ignore[attr-defined]
+                    it.args[2].kt = t  # type: ignore[attr-defined]
             it.kt = t  # type: ignore[attr-defined]
             s.kind = "range"  # type: ignore[attr-defined]
             self.bind_loop_var(s.target, t)

@@ -144,23 +144,27 @@ def write_str(fl: "FunctionLowering", node: ast.expr) -> None:
     """Write a str expression (a literal, a constant, or an f-string piece by piece) to the console."""
     b = fl.b
     if isinstance(node, ast.JoinedStr):
-        for v in node.values:
+        # CPython builds the whole string before printing anything: evaluate every field first, so
+        # output from a call inside a field comes before the line, not in the middle of it.
+        vals = [fl.expr(v.value) if isinstance(v, ast.FormattedValue) and not isinstance(v.value, ast.JoinedStr) else None
+                for v in node.values]
+        for v, val in zip(node.values, vals):
             if isinstance(v, ast.Constant):
                 emit_literal(fl, v.value)
                 continue
             assert isinstance(v, ast.FormattedValue)
             t = v.value.kt  # type: ignore[attr-defined]
             spec = getattr(v, "spec", "")
-            if t == T.STR:
-                write_str(fl, v.value)
+            if t == T.STR and val is None:
+                write_str(fl, v.value)  # a nested f-string
+            elif t == T.STR:
+                b.call(console_write(fl.ml), [b.extract_value(val, 0), b.extract_value(val, 1)])
             elif t == T.BOOL and not spec:
                 # Python prints True/False only for an empty spec; with one, a bool formats as the int 0/1.
-                val = fl.expr(v.value)
                 yes, no = fl.ml.string("True"), fl.ml.string("False")
                 s = b.select(val, yes, no)
                 b.call(console_write(fl.ml), [b.extract_value(s, 0), b.extract_value(s, 1)])
             else:
-                val = fl.expr(v.value)
                 if val.type == PTR:
                     val = b.ptrtoint(val, I64)
                 signed = isinstance(t, T.IntType) and t.signed or t is T.LITERAL

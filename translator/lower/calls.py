@@ -51,7 +51,7 @@ class CallLowering:
         for i in source_order(args, call):
             p, a = params[i], args[i]
             if isinstance(p.type, T.StructType):
-                vals[i] = self.expr(a)
+                vals[i] = self.hold_struct_arg(a)
             elif p.type.is_object:
                 vals[i] = self.hold(a)
             else:
@@ -160,7 +160,7 @@ class CallLowering:
             if isinstance(f.type, (T.StructType, T.ArrayType)):
                 self.copy_struct(addr, self.expr(v), f.type)
             else:
-                self.store_mem(addr, self.expr(v), f.type)
+                self.store_mem(addr, self.expr(v), f.type, 1 if st.packed else None)
         return tmp
 
     def c_copy(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]

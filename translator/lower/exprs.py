@@ -46,6 +46,32 @@ class ExprLowering(CallLowering):
             self.temps.append(v)
         return v
 
+    def hold_struct_arg(self, node: ast.expr) -> ir.Value:
+        """The address of a struct argument that may lie inside an object.
+
+        A struct inside a temporary object is copied out and the object dies at once, as CPython drops
+        the temporary right after reading the field (e_Attribute does this). A struct inside an object
+        reached through a global or a field is passed in place, and that object is held for the call
+        (see hold()): the callee could rebind the global or field and free the storage.
+        """
+        root = node
+        while isinstance(root, (ast.Attribute, ast.Subscript)) and isinstance(
+                getattr(root.value, "kt", None), (T.StructType, T.ArrayType)):
+            root = root.value
+        owner = root.value if isinstance(root, ast.Attribute) else None
+        if owner is None or not isinstance(T.strip_optional(getattr(owner, "kt", None)), T.ClassType) \
+                or (isinstance(owner, ast.Name) and getattr(owner, "ref", ("",))[0] == "local"):  # type: ignore[arg-type]
+            return self.expr(node)
+        v = self.expr(owner)
+        if not getattr(owner, "owned", False):  # an owned temporary is released by e_Attribute after the copy
+            self.b.call(self.inc, [v])
+            self.temps.append(v)
+        owner.pinned_value = v  # type: ignore[attr-defined]
+        try:
+            return self.expr(node)
+        finally:
+            del owner.pinned_value  # type: ignore[attr-defined]
+
     def release_temps(self, mark: int) -> None:
         """Release the temporaries created since `mark` (CPython drops them right after use)."""
         while len(self.temps) > mark:
@@ -116,6 +142,9 @@ class ExprLowering(CallLowering):
     # ---- the dispatcher --------------------------------------------------------------------------------
     def expr(self, node: ast.expr) -> ir.Value:
         """Lower an expression to its value (struct values are addresses of storage)."""
+        pinned = getattr(node, "pinned_value", None)
+        if pinned is not None:
+            return pinned  # evaluated (and held) already by hold_struct_arg()
         t = getattr(node, "kt", None)
         c = getattr(node, "const", None)
         if c is not None and isinstance(t, (T.IntType, T.LiteralIntType)) and not isinstance(node, ast.Call) \
@@ -247,7 +276,7 @@ class ExprLowering(CallLowering):
         addr = self.address_of(node)
         if isinstance(t, (T.StructType, T.ArrayType, T.AtomicType)) or t == T.SPINLOCK:
             return addr
-        return self.load_mem(addr, t)
+        return self.load_mem(addr, t, self.lvalue_align(node))
 
     def e_Subscript(self, node: ast.Subscript) -> ir.Value:
         bt = node.value.kt  # type: ignore[attr-defined]
@@ -264,7 +293,7 @@ class ExprLowering(CallLowering):
                 self.copy_struct(tmp, addr, t)
                 return tmp
             return addr
-        return self.load_mem(addr, t)
+        return self.load_mem(addr, t, self.lvalue_align(node))
 
     # ---- integers ------------------------------------------------------------------------------------
     def e_BinOp(self, node: ast.BinOp) -> ir.Value:
@@ -446,7 +475,7 @@ class ExprLowering(CallLowering):
             return self.b.icmp_signed(sym, a, b)
         return self.b.icmp_unsigned(sym, a, b)
 
-    def value_equal(self, a: ir.Value, b: ir.Value, t: T.KType) -> ir.Value:
+    def value_equal(self, a: ir.Value, b: ir.Value, t: T.KType, unaligned: bool = False) -> ir.Value:
         """Field-wise equality of two struct/array values at addresses a and b (padding is ignored).
 
         Like the runtime library's `==`: every field compares as its own type (a bool byte as a
@@ -459,7 +488,7 @@ class ExprLowering(CallLowering):
             for f in t.fields:
                 idx = [ir.Constant(ir.IntType(32), 0), ir.Constant(ir.IntType(32), self.ml.field_index(t, f))]
                 fa, fb = B.gep(a, idx, source_etype=sty), B.gep(b, idx, source_etype=sty)
-                r = B.and_(r, self.value_equal(fa, fb, f.type))
+                r = B.and_(r, self.value_equal(fa, fb, f.type, unaligned or t.packed))
             return r
         if isinstance(t, T.ArrayType):
             if t.count == 0:
@@ -482,12 +511,13 @@ class ExprLowering(CallLowering):
             B.position_at_end(body)
             ea = B.gep(a, [ir.Constant(I64, 0), i], source_etype=aty)
             eb = B.gep(b, [ir.Constant(I64, 0), i], source_etype=aty)
-            same = self.value_equal(ea, eb, t.elem)
+            same = self.value_equal(ea, eb, t.elem, unaligned)
             i.add_incoming(B.add(i, ir.Constant(I64, 1)), B.block)
             B.cbranch(same, head, done)
             B.position_at_end(done)
             return B.not_(more)  # the loop ran off the end: every element matched
-        return B.icmp_unsigned("==", self.load_mem(a, t), self.load_mem(b, t))
+        align = 1 if unaligned else None
+        return B.icmp_unsigned("==", self.load_mem(a, t, align), self.load_mem(b, t, align))
 
     def e_IfExp(self, node: ast.IfExp) -> ir.Value:
         t = node.kt  # type: ignore[attr-defined]

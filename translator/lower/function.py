@@ -224,7 +224,7 @@ class FunctionLowering(ExprLowering):
         elif isinstance(tgt, ast.Subscript) and isinstance(tgt.value.kt, (T.ListType, T.DictType, T.BytesType)):  # type: ignore[attr-defined]
             self.container_store(tgt, v)
         else:
-            self.store_mem(self.address_of(tgt), v, t)
+            self.store_mem(self.address_of(tgt), v, t, self.lvalue_align(tgt))
 
     def container_store(self, tgt: ast.Subscript, v: ir.Value) -> None:
         """Store a scalar or str into a List, Dict or bytearray element."""
@@ -243,17 +243,33 @@ class FunctionLowering(ExprLowering):
         else:
             self.store_mem(slot, v, t)
 
-    def store_mem(self, ptr: ir.Value, v: ir.Value, t: T.KType) -> None:
-        """Store a register value to memory (bool widened to a byte)."""
+    def store_mem(self, ptr: ir.Value, v: ir.Value, t: T.KType, align: Optional[int] = None) -> None:
+        """Store a register value to memory (bool widened to a byte); align=1 inside packed structs."""
         if t == T.BOOL:
             v = self.b.zext(v, I8)
-        self.b.store(v, ptr)
+        self.b.store(v, ptr, align=align)
 
-    def load_mem(self, ptr: ir.Value, t: T.KType) -> ir.Value:
-        """Load a register value from memory (bool narrowed from a byte)."""
+    def load_mem(self, ptr: ir.Value, t: T.KType, align: Optional[int] = None) -> ir.Value:
+        """Load a register value from memory (bool narrowed from a byte); align=1 inside packed structs."""
         if t == T.BOOL:
-            return self.b.trunc(self.b.load(ptr, typ=I8), I1)
-        return self.b.load(ptr, typ=self.ml.ll(t))
+            return self.b.trunc(self.b.load(ptr, typ=I8, align=align), I1)
+        return self.b.load(ptr, typ=self.ml.ll(t), align=align)
+
+    def lvalue_align(self, node: ast.expr) -> Optional[int]:
+        """1 if `node` reaches its storage through a packed struct (a field may sit at any offset), else None.
+
+        Without it LLVM assumes the type's natural alignment, which a packed field need not have:
+        undefined behaviour, and a trap on arches without misaligned access.
+        """
+        while isinstance(node, (ast.Attribute, ast.Subscript)):
+            bt = getattr(node.value, "kt", None)
+            if isinstance(bt, T.StructType):
+                if bt.packed:
+                    return 1
+            elif not isinstance(bt, T.ArrayType):
+                return None
+            node = node.value
+        return None
 
     def s_AugAssign(self, s: ast.AugAssign) -> None:
         tgt = s.target
@@ -268,9 +284,10 @@ class FunctionLowering(ExprLowering):
             return
         else:
             slot = self.address_of(tgt)
-        cur = self.load_mem(slot, t)
+        align = self.lvalue_align(tgt)
+        cur = self.load_mem(slot, t, align)
         rhs = self.expr(s.value)
-        self.store_mem(slot, self.arith(s.op, cur, rhs, t, s), t)
+        self.store_mem(slot, self.arith(s.op, cur, rhs, t, s), t, align)
 
     def s_If(self, s: ast.If) -> None:
         then, other, done = self.new_block("if.then"), self.new_block("if.else"), self.new_block("if.end")
@@ -340,9 +357,10 @@ class FunctionLowering(ExprLowering):
         # 253 + 3 = 0 < 255): leave when the distance still to go, exact as an unsigned number because
         # the counter has not passed stop yet, is at most the step.
         i = self.b.load(counter, typ=lt)
+        mask = (1 << lt.width) - 1
         left = self.b.sub(stop, i) if step > 0 else self.b.sub(i, stop)
-        more = self.b.icmp_unsigned(">", left, ir.Constant(lt, abs(step)))
-        self.b.store(self.b.add(i, ir.Constant(lt, step)), counter)
+        more = self.b.icmp_unsigned(">", left, ir.Constant(lt, abs(step) & mask))
+        self.b.store(self.b.add(i, ir.Constant(lt, step & mask)), counter)  # wraps to the right value: it fits
         self.b.cbranch(more, head, done)
         self.b.position_at_end(done)
 

@@ -33,7 +33,7 @@ PAGE_MASK: Final = u64(0xFFF)
 # boot loader's low structures live there.
 LOW_MEMORY_END: Final = u64(0x100000)
 # Frames beyond the boot direct map cannot be touched before the kernel tables are loaded,
-# so they are not managed yet.
+# so they are handed out only after that (add_high_memory).
 DIRECT_MAP_LIMIT: Final = u64(0x100000000)
 # The bootstrap heap arena, carved next to the frame bitmap: it holds the frame allocator
 # object itself (a class instance needs a heap); the real heap then comes from the frames.
@@ -68,15 +68,13 @@ def align_up(x: u64) -> u64:
 
 
 def managed_top() -> u64:
-    """End of the highest usable region, capped to what the direct map reaches."""
+    """End of the highest usable region: the frame allocator covers [0, this)."""
     top = u64(0)
     for i in range(u32(0), boot_info.region_count):
         if boot_info.regions[i].kind == MEM_USABLE:
             end = boot_info.regions[i].base + boot_info.regions[i].length
             if end > top:
                 top = end
-    if top > DIRECT_MAP_LIMIT:
-        top = DIRECT_MAP_LIMIT
     return top & ~PAGE_MASK
 
 
@@ -112,8 +110,36 @@ def find_free_area(size: u64, above: u64) -> u64:
     return u64(0)
 
 
+def clip_reserve(fa: FrameAllocator, start: u64, end: u64, lo: u64, hi: u64) -> None:
+    """Reserve the part of [start, end) that lies inside [lo, hi)."""
+    s = start if start > lo else lo
+    e = end if end < hi else hi
+    if s < e:
+        fa.reserve_range(s, e)
+
+
+def release_memory(fa: FrameAllocator, lo: u64, hi: u64) -> None:
+    """Free the usable frames in [lo, hi), then take back everything in it that is not free to use."""
+    for i in range(u32(0), boot_info.region_count):
+        if boot_info.regions[i].kind == MEM_USABLE:
+            base = boot_info.regions[i].base
+            end = base + boot_info.regions[i].length
+            fa.add_free_range(base if base > lo else lo, end if end < hi else hi)
+    # Usable regions may overlap reserved ones in a sloppy map: reserve after freeing.
+    for i in range(u32(0), boot_info.region_count):
+        if boot_info.regions[i].kind != MEM_USABLE:
+            base = boot_info.regions[i].base
+            clip_reserve(fa, base, base + boot_info.regions[i].length, lo, hi)
+    clip_reserve(fa, u64(0), LOW_MEMORY_END, lo, hi)
+    clip_reserve(fa, boot_info.kernel_start, boot_info.kernel_end, lo, hi)
+    for i in range(u32(0), boot_info.reserved_count):
+        clip_reserve(fa, boot_info.reserved[i].start, boot_info.reserved[i].end, lo, hi)
+    for i in range(u32(0), boot_info.module_count):
+        clip_reserve(fa, boot_info.modules[i].start, boot_info.modules[i].end, lo, hi)
+
+
 def init_frames() -> u64:
-    """Set up the heap arena and the frame allocator from the memory map; return the free frames."""
+    """Set up the bootstrap heap and the frame allocator (frames below 4 GiB free); return the free frames."""
     global frames
     top = managed_top()
     frame_count = top >> 12
@@ -125,24 +151,19 @@ def init_frames() -> u64:
     dm = boot_info.direct_map
     heap_init(dm + area + bitmap_bytes, BOOT_HEAP_SIZE)
     fa = FrameAllocator(dm + area, u64(0), frame_count)
-    for i in range(u32(0), boot_info.region_count):
-        if boot_info.regions[i].kind == MEM_USABLE:
-            base = boot_info.regions[i].base
-            fa.add_free_range(base, base + boot_info.regions[i].length)
-    # Usable regions may overlap reserved ones in a sloppy map: reserve after freeing.
-    for i in range(u32(0), boot_info.region_count):
-        if boot_info.regions[i].kind != MEM_USABLE:
-            base = boot_info.regions[i].base
-            fa.reserve_range(base, base + boot_info.regions[i].length)
-    fa.reserve_range(u64(0), LOW_MEMORY_END)
-    fa.reserve_range(boot_info.kernel_start, boot_info.kernel_end)
+    # Frames above the boot direct map are released by add_high_memory once the kernel's
+    # tables map them (a page table or the heap placed there could not be reached before).
+    release_memory(fa, u64(0), DIRECT_MAP_LIMIT)
     fa.reserve_range(area, area + bitmap_bytes + BOOT_HEAP_SIZE)
-    for i in range(u32(0), boot_info.reserved_count):
-        fa.reserve_range(boot_info.reserved[i].start, boot_info.reserved[i].end)
-    for i in range(u32(0), boot_info.module_count):
-        fa.reserve_range(boot_info.modules[i].start, boot_info.modules[i].end)
     frames = fa
     return fa.free_count()
+
+
+def add_high_memory(fa: FrameAllocator) -> u64:
+    """Free the usable frames above the boot direct map (call once the kernel tables map them); return how many."""
+    before = fa.free_count()
+    release_memory(fa, DIRECT_MAP_LIMIT, u64(0xFFFFFFFFFFFFF000))
+    return fa.free_count() - before
 
 
 def log_cmdline() -> None:
@@ -357,6 +378,9 @@ def kernel_main() -> bool:
     kprint(f"heap: {init_heap(fa) >> 20} MiB")
     try:
         kernel_space = init_paging(fa)
+        high = add_high_memory(fa)
+        if high != 0:
+            kprint(f"frames: {high} more above 4 GiB")
         run_wx_probes(fa)
     except SysError as e:
         kprint(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")

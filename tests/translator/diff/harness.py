@@ -161,11 +161,6 @@ def _lines(buf: bytearray) -> tuple:
     return tuple(text.splitlines())
 
 
-def fault_lines(out: Outcome) -> tuple:
-    """Console lines of an outcome (used to compare what ran before a panic)."""
-    return out.output
-
-
 class SimBuffer:
     """The same bytes in CPython's simulated memory and in a real ctypes buffer, for Ptr tests."""
 

@@ -171,3 +171,26 @@ def test_exception_name_only_inside_its_handler(tmp_path: Path) -> None:
             raise e
         return r
     """)
+
+
+def test_range_step_is_a_constant_that_fits_the_width(tmp_path: Path) -> None:
+    """A negative step over an unsigned range is fine; a step beyond the type's width is refused."""
+    check(tmp_path, """
+    from asterpy.lang import u8
+
+    def f(n: u8) -> u8:
+        s: u8 = 0
+        for i in range(n, 0, -1):
+            s += i
+        return s
+    """)
+    with pytest.raises(TranslateError, match="larger than any u8 range"):
+        check(tmp_path, """
+        from asterpy.lang import u8
+
+        def f(n: u8) -> u8:
+            s: u8 = 0
+            for i in range(0, n, 256):
+                s += i
+            return s
+        """)

@@ -14,8 +14,10 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 
 @pytest.fixture(scope="module")
 def case() -> Case:
-    """classes.py imported and JIT-compiled once."""
-    return Case("classes.py")
+    """classes.py imported and JIT-compiled once; the heap must balance after every call but the global ones."""
+    c = Case("classes.py")
+    c.keeps_objects |= {"store_global", "clear_global"}
+    return c
 
 
 @SETTINGS

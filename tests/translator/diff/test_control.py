@@ -123,6 +123,10 @@ def test_range_near_type_limits(case: Case) -> None:
     case.check_many_in_child("range_u8_step", [(u8(a), u8(b)) for a in unsigned for b in unsigned])
     case.check_many_in_child("range_u8_unit", [(u8(a), u8(b)) for a in unsigned for b in unsigned])
     case.check_many_in_child("range_i8_down", [(i8(a), i8(b)) for a in signed for b in signed])
+    # negative and large steps over narrow types: the step is a constant, not a value of the loop type
+    case.check_many_in_child("range_u8_down", [(u8(a), u8(b)) for a in unsigned for b in unsigned])
+    case.check_many_in_child("range_u8_down_big_step", [(u8(a), u8(b)) for a in unsigned for b in unsigned])
+    case.check_many_in_child("range_i8_big_step", [(i8(a), i8(b)) for a in signed for b in signed])
 
 
 def test_range_near_i64_limits(case: Case) -> None:

@@ -138,3 +138,10 @@ def test_object_results_of_raising_functions(case: Case, x: int) -> None:
     case.check("use_factory", i64(x))
     case.check("caller_finally_raises", i64(x))
     case.check("caller_finally_returns", i64(x))
+
+
+@pytest.mark.parametrize("x", [-200, -1, 0, 12, 13, 255])
+def test_results_through_out_pointer(case: Case, x: int) -> None:
+    """Tuples, i8, bool and u64 results of functions that may raise (the out-pointer ABI)."""
+    for name in ("use_raising_pair", "raising_i8", "raising_bool", "raising_u64"):
+        case.check(name, i64(x))

@@ -52,3 +52,9 @@ def test_bools_and_text(case: Case) -> None:
         case.check("fmt_bool_spec", t)
         for x in (-3, 0, 3):
             case.check("fmt_mixed", i32(x), t)
+
+
+@pytest.mark.parametrize("c", [False, True])
+def test_fields_are_evaluated_before_printing(case: Case, c: bool) -> None:
+    """A call inside an f-string field that prints comes before the whole line, as CPython builds the string first."""
+    case.check("field_calls_print", i64(-5), c)

@@ -3,7 +3,7 @@
 from typing import List
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import arch.x86_64.tsc as tsc
@@ -66,16 +66,18 @@ class FakePit:
     """The PIT's command and channel ports: a mode-0 countdown that moves `step` ticks per latch."""
 
     def __init__(self, step: int) -> None:
+        """A PIT whose counts all start at 0."""
         self.step = step
         self.count = {0: 0, 2: 0}
         self.latched: List[int] = []
         self.commands: List[int] = []
 
     def read(self, offset: int, width: int) -> int:
-        ch = offset
+        """The next latched byte (low, then high)."""
         return self.latched.pop(0)
 
     def write(self, offset: int, width: int, value: int) -> None:
+        """A command (latch or load) on port 0x43, or a count byte on a channel port."""
         if offset == 3:
             self.commands.append(value)
             ch = value >> 6
@@ -95,12 +97,15 @@ class Port61:
     """Port 0x61: remembers what was written."""
 
     def __init__(self) -> None:
+        """Port 0x61 as firmware leaves it (OUT2 high, gate low)."""
         self.value = 0x20
 
     def read(self, offset: int, width: int) -> int:
+        """The last value written."""
         return self.value
 
     def write(self, offset: int, width: int, value: int) -> None:
+        """Remember value."""
         self.value = value
 
 
@@ -118,12 +123,13 @@ def test_calibration_against_a_simulated_pit(monkeypatch: pytest.MonkeyPatch, wi
     clock = [0]
 
     def fake_rdtsc() -> u64:
+        """A TSC that advances 1000 cycles per read."""
         clock[0] += 1000
         return u64(clock[0])
 
     monkeypatch.setattr(tsc, "rdtsc", fake_rdtsc)
     hz = int(tsc.tsc_calibrate())
-    # Each loop iteration: one latch (4 ticks) and one TSC read (1000 cycles) ...
+    # Each poll is one latch (4 ticks) and one or three TSC reads: a rate in this range.
     assert 100_000_000 < hz < 1_000_000_000
     channels = {c >> 6 for c in pit.commands}
     assert channels == ({2} if with_port61 else {0})

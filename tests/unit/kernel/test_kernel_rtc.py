@@ -54,6 +54,7 @@ def test_bcd_decoding() -> None:
 def test_hours_in_12_and_24_hour_modes(binary: bool) -> None:
     """12-hour mode: 12 AM is 0, 12 PM is 12, PM adds 12; 24-hour mode is the plain value."""
     def enc(n: int) -> int:
+        """n as the RTC stores it in this mode."""
         return n if binary else ((n // 10) << 4) | (n % 10)
 
     for h in range(24):
@@ -67,12 +68,14 @@ class FakeCmos:
     """Ports 0x70/0x71: an index register and the RTC's registers, busy (UIP) for a few reads."""
 
     def __init__(self, regs: Dict[int, int], busy_reads: int) -> None:
+        """Registers regs; status A reports an update in progress for the first busy_reads reads."""
         self.regs = regs
         self.index = 0
         self.busy_reads = busy_reads
         self.indices: List[int] = []
 
     def read(self, offset: int, width: int) -> int:
+        """The selected register (port 0x71)."""
         if offset != 1:
             return 0xFF
         reg = self.index & 0x7F
@@ -83,6 +86,7 @@ class FakeCmos:
         return self.regs.get(reg, 0)
 
     def write(self, offset: int, width: int, value: int) -> None:
+        """Select a register (port 0x70)."""
         if offset == 0:
             self.index = value
             self.indices.append(value)
@@ -91,6 +95,7 @@ class FakeCmos:
 def cmos_regs(dt: datetime.datetime, binary: bool, h24: bool) -> Dict[int, int]:
     """The RTC registers holding dt in the given modes."""
     def enc(n: int) -> int:
+        """n as the RTC stores it in this mode."""
         return n if binary else ((n // 10) << 4) | (n % 10)
 
     if h24:
@@ -123,6 +128,7 @@ def test_rtc_read_retries_when_an_update_lands_between_reads() -> None:
     base_read = cmos.read
 
     def read(offset: int, width: int) -> int:
+        """The fake's read, switching to the new time partway through the first pass."""
         # After the first pass's six time registers (and its status-A polls), flip to the new time.
         if offset == 1 and (cmos.index & 0x7F) in (0, 2, 4, 7, 8, 9):
             reads["n"] += 1

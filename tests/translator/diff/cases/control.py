@@ -302,3 +302,24 @@ def rebind_loop_var(n: i64) -> i64:
         i += 100
         acc += i
     return acc
+
+
+def range_u8_down(start: u8, stop: u8) -> u64:
+    acc: u64 = 0
+    for i in range(start, stop, -1):
+        acc = acc * 7 + u64(i)
+    return acc
+
+
+def range_u8_down_big_step(start: u8, stop: u8) -> u64:
+    acc: u64 = 0
+    for i in range(start, stop, -200):
+        acc = acc * 1000 + u64(i)
+    return acc
+
+
+def range_i8_big_step(start: i8, stop: i8) -> i64:
+    acc: i64 = 0
+    for i in range(start, stop, 200):
+        acc = acc * 1000 + i64(i)
+    return acc

@@ -1,7 +1,7 @@
 """SysError raising, propagation, except/finally, bare re-raise, `with lock:`, and objects on the error path."""
-from typing import Optional
+from typing import Optional, Tuple
 
-from asterpy.lang import i64, u32, kprint, SpinLock, SysError
+from asterpy.lang import i8, i64, u32, u64, kprint, SpinLock, SysError
 from asterpy.lang.errno import EINVAL, EIO, ENOENT, EPERM
 
 
@@ -557,3 +557,37 @@ def use_factory(x: i64) -> i64:
     n = m
     kprint("rebound")
     return n.id
+
+
+# ---- results of every kind through the out pointer of raising functions -----------------------------------
+def raising_pair(x: i64) -> Tuple[i64, bool]:
+    if x == 13:
+        raise SysError(EPERM)
+    return x * 3, x > 0
+
+
+def use_raising_pair(x: i64) -> i64:
+    try:
+        a, b = raising_pair(x)
+        t = raising_pair(x + 1)
+        return a + t[0] + (1000 if b else 0) + (10000 if t[1] else 0)
+    except SysError as e:
+        return -e.errno
+
+
+def raising_i8(x: i64) -> i8:
+    if x == 13:
+        raise SysError(EPERM)
+    return i8(x)
+
+
+def raising_bool(x: i64) -> bool:
+    if x == 13:
+        raise SysError(EPERM)
+    return x < 0
+
+
+def raising_u64(x: i64) -> u64:
+    if x == 13:
+        raise SysError(EPERM)
+    return u64(x)

@@ -31,3 +31,12 @@ def fmt_mixed(x: i32, s: bool) -> None:
     kprint(f"{NAME}: {label} {x} ({x + 1}) {{braces}} {s}")
     kprint("plain text, no fields")
     kprint(f"")
+
+
+def noisy(x: i64) -> i64:
+    kprint(f"computing {x}")
+    return x * 2
+
+
+def field_calls_print(x: i64, c: bool) -> None:
+    kprint(f"a {noisy(x)} b {noisy(x + 1):#x} {'yes' if c else 'no'} {c}")

@@ -102,3 +102,48 @@ def field_receiver_freed() -> i64:
     p = N(3)
     p.child = N(4)
     return p.child.detach_parent_and_read(p)
+
+
+@struct
+class Regs:
+    a: i64
+    b: i64
+
+
+class Task:
+    id: i64
+    regs: Regs
+
+    def __init__(self, id: i64) -> None:
+        self.id = id
+        self.regs = Regs(id * 10, id * 100)
+
+    def __del__(self) -> None:
+        kprint(f"drop task {self.id}")
+
+
+current: "Optional[Task]" = None
+
+
+def switch_and_read(r: Regs) -> i64:
+    global current
+    current = Task(7)  # the task owning r may die here
+    scratch = Task(8)  # and its memory be reused
+    kprint("switched")
+    return r.a + r.b + scratch.id
+
+
+def struct_arg_from_global_object() -> i64:
+    global current
+    current = Task(1)
+    t = current
+    t = None
+    return switch_and_read(current.regs)
+
+
+def make_task(id: i64) -> Task:
+    return Task(id)
+
+
+def struct_arg_from_temporary_object() -> i64:
+    return switch_and_read(make_task(3).regs) + switch_and_read(Task(4).regs)

@@ -265,3 +265,18 @@ def arr_eq(a: u16) -> bool:
     h.items[2] = a
     g.items[2] = u16(7)
     return h == g and h.items == g.items
+
+
+# ---- packed fields accessed in place ------------------------------------------------------------------------
+def packed_fields(v: u64) -> u64:
+    k = Packed(1, 2, 3, v)
+    k.b += u32(5)
+    k.d ^= u64(k.c)
+    m = Mixed()
+    m.p.d = v
+    m.p.b = k.b
+    same = k == m.p
+    r = k.d + u64(k.b) + u64(k.c) + m.p.d
+    if same:
+        r += 1
+    return r
