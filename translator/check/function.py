@@ -222,6 +222,11 @@ class FunctionChecker(BuiltinCalls):
                 s.value.kt = T.NONE  # type: ignore[attr-defined]
             return
         t = self.expr(s.value, ret)
+        if isinstance(t, T.StructType) and isinstance(s.value, ast.Name) and s.value.id in self.info.locals:
+            lv = self.info.locals[s.value.id]
+            if lv.is_param and not lv.reassigned:
+                raise self.err(s.value, "returning a struct parameter would share the caller's struct under CPython",
+                               f"return {s.value.id}.copy()")
         if isinstance(t, T.StructType) and isinstance(s.value, (ast.Attribute, ast.Subscript)) and not self.is_fresh(s.value):
             raise self.err(s.value, "returning a struct stored elsewhere would share it under CPython",
                            f"return {ast.unparse(s.value)}.copy()")
@@ -230,6 +235,9 @@ class FunctionChecker(BuiltinCalls):
         if len(s.targets) != 1:
             raise self.err(s, "chained assignment is not supported", "assign each name separately")
         tgt = s.targets[0]
+        if isinstance(tgt, (ast.Tuple, ast.List)) and any(isinstance(e, ast.Starred) for e in tgt.elts):
+            star = next(e for e in tgt.elts if isinstance(e, ast.Starred))
+            raise self.err(star, "starred assignment is not part of Kernel Python", "unpack a tuple into one name per element")
         if isinstance(tgt, ast.Tuple):
             vt = self.expr(s.value)
             if not isinstance(vt, T.TupleType) or len(vt.elems) != len(tgt.elts):
@@ -308,6 +316,10 @@ class FunctionChecker(BuiltinCalls):
         lv = self.info.locals.get(name)
         if lv is None:
             if vt is T.LITERAL:
+                c = getattr(value, "const", None)
+                if declared is None and isinstance(c, int) and not (T.I64.min <= c <= T.I64.max):
+                    raise self.err(value, f"{c} does not fit in int (i64), the type of an unannotated local",
+                                   f"write u64({ast.unparse(value)}) or annotate the local")
                 vt = declared or T.I64
                 value.kt = vt  # type: ignore[attr-defined]
             if isinstance(vt, T.ListType) and vt.elem is T.NONE or isinstance(vt, T.DictType) and vt.key is T.NONE:
@@ -325,32 +337,39 @@ class FunctionChecker(BuiltinCalls):
         bt = self.expr(tgt.value)
         bt = T.strip_optional(bt)
         if isinstance(bt, T.StructType):
-            root = tgt.value
-            while isinstance(root, (ast.Attribute, ast.Subscript)) and isinstance(getattr(root.value, "kt", None), (T.StructType, T.ArrayType)):
-                root = root.value
-            if self.is_fresh(root) and not isinstance(root, ast.Name):
-                raise self.err(tgt, "assigning to a field of a temporary struct has no effect",
-                               "copy it into a local, change the local, then store it back")
-            if isinstance(root, ast.Name) and getattr(root, "ref", ("",))[0] == "local":
-                lv = self.info.locals[root.id]
-                if lv.is_param and not (self.sig.is_method and lv.index == 0):
-                    raise self.err(tgt, "struct parameters are read-only (CPython shares them with the caller)",
-                                   f"copy first: {root.id} = {root.id}.copy()")
+            self.check_struct_writable(tgt, tgt.value)
+        elif not isinstance(bt, T.ClassType):
+            raise self.err(tgt, f"cannot assign to attribute '{tgt.attr}' of {bt!r}",
+                           "assign to fields of structs and class instances")
         f = self.field_of(bt, tgt.attr, tgt)
         tgt.kt = f.type  # type: ignore[attr-defined]
-        if isinstance(bt, T.ClassType) and self.fs.name != "__init__" and f.type == T.SPINLOCK:
-            pass
         return f.type
+
+    def check_struct_writable(self, tgt: ast.expr, base: ast.expr) -> None:
+        """Refuse writing into a temporary struct or into a struct parameter (shared under CPython)."""
+        root = base
+        while isinstance(root, (ast.Attribute, ast.Subscript)) and isinstance(getattr(root.value, "kt", None), (T.StructType, T.ArrayType)):
+            root = root.value
+        if self.is_fresh(root) and not isinstance(root, ast.Name):
+            what = "a field" if isinstance(tgt, ast.Attribute) else "an element"
+            raise self.err(tgt, f"assigning to {what} of a temporary struct has no effect",
+                           "copy it into a local, change the local, then store it back")
+        if isinstance(root, ast.Name) and getattr(root, "ref", ("",))[0] == "local":
+            lv = self.info.locals[root.id]
+            if lv.is_param and not lv.reassigned and not (self.sig.is_method and lv.index == 0):
+                raise self.err(tgt, "struct parameters are read-only (CPython shares them with the caller)",
+                               f"copy first: {root.id} = {root.id}.copy()")
 
     def lvalue_subscript(self, tgt: ast.Subscript) -> T.KType:
         """Check a subscript used as an assignment target; return the element type."""
         bt = self.expr(tgt.value)
         if isinstance(bt, T.PtrType):
             self.expr(tgt.slice)
-            self.need_int(tgt.slice)
+            self.need_ptr_offset(tgt.slice)
             tgt.kt = bt.elem  # type: ignore[attr-defined]
             return bt.elem
         if isinstance(bt, T.ArrayType):
+            self.check_struct_writable(tgt, tgt.value)
             self.expr(tgt.slice)
             self.need_int(tgt.slice)
             tgt.kt = bt.elem  # type: ignore[attr-defined]
@@ -370,6 +389,16 @@ class FunctionChecker(BuiltinCalls):
             tgt.kt = T.U8  # type: ignore[attr-defined]
             return T.U8
         raise self.err(tgt, f"cannot assign to an element of {bt!r}", "assign to Ptr, Array, List, Dict or bytearray elements")
+
+    def need_ptr_offset(self, node: ast.expr) -> None:
+        """A Ptr index or offset is usize, isize or a literal (the runtime library refuses narrower types)."""
+        t = node.kt  # type: ignore[attr-defined]
+        if t is T.LITERAL:
+            node.kt = T.I64  # type: ignore[attr-defined]
+            return
+        if t not in (T.U64, T.I64):
+            raise self.err(node, f"a Ptr index or offset must be usize or isize, not {t!r}",
+                           f"convert it: usize({ast.unparse(node)})")
 
     def need_int(self, node: ast.expr) -> None:
         """Require an integer-typed expression (already checked)."""
@@ -706,6 +735,8 @@ class FunctionChecker(BuiltinCalls):
         if isinstance(op, ast.MatMult):
             raise self.err(node, "'@' is not an integer operator", "use *")
         if isinstance(a, T.PtrType) and isinstance(op, (ast.Add, ast.Sub)) and T.is_int(b):
+            if isinstance(node, ast.BinOp):
+                self.need_ptr_offset(node.right)
             return a
         if not (T.is_int(a) and T.is_int(b)):
             if a == T.BOOL and b == T.BOOL and isinstance(op, (ast.BitAnd, ast.BitOr, ast.BitXor)):
@@ -733,6 +764,9 @@ class FunctionChecker(BuiltinCalls):
                                        f"write {want!r}({ast.unparse(node)}) to wrap it explicitly")
                     node.const = v  # type: ignore[attr-defined]
                     return t
+            if isinstance(node.op, ast.Pow):
+                raise self.err(node, "'**' needs constant operands whose result fits in 64 bits",
+                               "write the value as a literal, or use a shift (1 << n)")
             if want:
                 r = want
         if isinstance(r, T.IntType):
@@ -878,7 +912,10 @@ class FunctionChecker(BuiltinCalls):
             self.expr(node.slice, bt.key)
             return bt.value
         self.expr(node.slice)
-        self.need_int(node.slice)
+        if isinstance(bt, T.PtrType):
+            self.need_ptr_offset(node.slice)
+        else:
+            self.need_int(node.slice)
         if isinstance(bt, (T.PtrType, T.ArrayType, T.ListType)):
             return bt.elem
         if isinstance(bt, T.BytesType):

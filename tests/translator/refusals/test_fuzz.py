@@ -76,9 +76,6 @@ def test_mutated_modules_never_crash(fuzz_dir: Path, ops: list[tuple[str, int, i
 
 # Crashes the fuzzer found in files outside this task's ownership, pinned until they are fixed.
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="function.py lvalue_attr/field_of: assigning to an attribute of None crashes with "
-                   "AttributeError ('NoneType' object has no attribute 'field')")
 def test_fuzz_found_assign_attribute_of_none(tmp_path: Path) -> None:
     path, _ = write_module(tmp_path, """
         def f() -> None:

@@ -55,8 +55,6 @@ def test_power_on_fixed_width_constant(refused: Refused) -> None:
     """, 1, 11, "'**' is not supported on fixed-width integers")
 
 
-@pytest.mark.xfail(strict=True, reason="function.py e_BinOp lets 2**70 through unfolded; lower/exprs.py arith "
-                   "then raises NotImplementedError('Pow') (found by the fuzz test)")
 def test_power_of_literals_too_big(refused: Refused) -> None:
     refused("""
         def f(b: u64) -> u64:
@@ -134,8 +132,6 @@ def test_big_integer_constant_expression(refused: Refused) -> None:
     """, 1, 11, "does not fit in 64 bits")
 
 
-@pytest.mark.xfail(strict=True, reason="function.py bind_name gives a literal-initialised local the type i64 without "
-                   "checking that the literal fits (CPython holds 2**64-1, native code -1)")
 def test_literal_local_does_not_fit_i64(refused: Refused) -> None:
     refused("""
         def f() -> bool:
@@ -211,3 +207,13 @@ def test_integer_condition(refused: Refused) -> None:
                 pass
     """, 2, 7, "a condition must be a bool")
     assert "!= 0" in d.hint
+
+
+def test_ptr_index_of_narrow_type(refused: Refused) -> None:
+    """The runtime library accepts only usize, isize or a literal as a Ptr offset; so does the checker."""
+    refused("""
+        from asterpy.lang import Ptr, u16, u32
+
+        def load_at(addr: u64, i: u32) -> u16:
+            return Ptr[u16](addr)[i]
+    """, 4, 26, "must be usize or isize")

@@ -177,8 +177,6 @@ def test_chained_assignment(refused: Refused) -> None:
     """, 2, 4, "chained assignment is not supported")
 
 
-@pytest.mark.xfail(strict=True, reason="function.py s_Assign reports 'cannot unpack List[u64] into 2 names' instead of "
-                   "refusing the starred target")
 def test_starred_assignment(refused: Refused) -> None:
     refused("""
         def f(t: List[u64]) -> None:

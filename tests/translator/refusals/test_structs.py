@@ -131,8 +131,6 @@ def test_struct_returned_from_field(refused: Refused) -> None:
     assert d.hint == "return h.s.copy()"
 
 
-@pytest.mark.xfail(strict=True, reason="function.py s_Return checks only Attribute/Subscript values: returning a "
-                   "struct *parameter* shares the caller's struct under CPython but copies natively")
 def test_struct_parameter_returned(refused: Refused) -> None:
     refused("""
         @struct
@@ -203,8 +201,6 @@ def test_mutating_nested_field_of_struct_parameter(refused: Refused) -> None:
     """, 10, 4, "struct parameters are read-only")
 
 
-@pytest.mark.xfail(strict=True, reason="function.py lvalue_subscript does not apply lvalue_attr's read-only check "
-                   "to the struct parameter at the root of `s.arr[i]`")
 def test_mutating_array_of_struct_parameter(refused: Refused) -> None:
     refused("""
         @struct
