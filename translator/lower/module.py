@@ -158,6 +158,18 @@ class ModuleLowering:
         key = id(fs)
         if key not in self.funcs:
             fty, _ = self.abi(fs)
+            existing = self.m.globals.get(fs.symbol)
+            if existing is not None:
+                # An @extern declaration and the @export that defines the same symbol (or two
+                # declarations of one extern) are one function; two definitions are an error.
+                other = next((o for o in self.cp.info.functions if id(o) in self.funcs and self.funcs[id(o)] is existing), None)
+                both_define = other is not None and not other.extern and not fs.extern
+                if both_define or not isinstance(existing, ir.Function) or existing.function_type != fty:
+                    what = "defined twice" if both_define else "declared with two different signatures"
+                    raise fs.module.src.error(fs.node, f"symbol '{fs.symbol}' is {what}",
+                                              "give each exported function its own symbol name, and make @extern match it")
+                self.funcs[key] = existing
+                return existing
             fn = ir.Function(self.m, fty, fs.symbol)
             if not (fs.export or fs.extern):
                 fn.linkage = "internal" if not self.keep_all else ""
