@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import ast
-import builtins
 from dataclasses import dataclass, field
 from typing import Optional
 
 from translator.check import types as T
-from translator.diagnostics import TranslateError
 from translator.resolve import (BuiltinSym, ClassSym, ConstSym, FuncSym, GlobalSym, ModuleInfo, ModuleSym,
                                 Program, Symbol)
 
@@ -352,7 +350,6 @@ class DeclChecker:
     def declare_methods(self, cs: ClassSym) -> None:
         """Create FuncSyms for the methods of a class or struct."""
         owner = cs.type
-        from translator.resolve import Resolver  # noqa: F401  (kept for symmetry of imports)
         seen: set[str] = set()
         for stmt in cs.node.body:
             if not isinstance(stmt, ast.FunctionDef):

@@ -9,7 +9,7 @@ from llvmlite import ir
 
 from translator.check import types as T
 from translator.lower import irx
-from translator.lower.module import I1, I8, I16, I32, I64, PTR, STR_T, VOID
+from translator.lower.module import I1, I8, I16, I32, I64, PTR, VOID
 from translator.lower.rtlib import FMT_ALT, FMT_UPPER, FMT_ZERO, console_write, fmt_int, panic_halt
 
 if TYPE_CHECKING:  # pragma: no cover

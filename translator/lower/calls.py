@@ -7,7 +7,7 @@ from llvmlite import ir
 
 from translator.check import types as T
 from translator.lower import irx
-from translator.lower.module import HEADER, I1, I8, I16, I32, I64, PTR, STR_T, VOID
+from translator.lower.module import I1, I8, I32, I64, PTR
 from translator.lower.objects import alloc_object, call_ptr
 
 ATOMIC_RMW = {"swap": "xchg", "fetch_add": "add", "fetch_sub": "sub", "fetch_and": "and", "fetch_or": "or"}
@@ -181,7 +181,6 @@ class CallLowering:
         obj = self.borrow(node.args[0])
         ct = ck.target
         end = self.ml.cp.info.class_ids_end[id(ct)]
-        fn = self.fn
         live, done = self.new_block("isa.live"), self.new_block("isa.end")
         start = self.b.block
         self.b.cbranch(self.b.icmp_unsigned("!=", obj, ir.Constant(PTR, None)), live, done)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
+
 
 from llvmlite import ir
 
 from translator.check import types as T
 from translator.lower.calls import CallLowering
-from translator.lower.module import HEADER, I1, I8, I64, PTR, STR_T, VOID
+from translator.lower.module import I1, I64, PTR, VOID
 from translator.lower.objects import panic_str
 
 
