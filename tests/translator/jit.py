@@ -21,6 +21,7 @@ from translator.targets import create_target_machine, get_target, init_llvm
 HEAP_BYTES = 8 << 20
 _CONSOLE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64)
 _HALT = ctypes.CFUNCTYPE(None)
+_LOG_BEGIN = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_int64)
 _PANIC_STATUS = 77
 
 
@@ -72,11 +73,13 @@ class Jit:
             optimize(mod, self.tm, opt)
         self.console_cb = _CONSOLE(self._console)
         self.halt_cb = _HALT(self._halt)
+        self.log_cb = _LOG_BEGIN(self._log_begin)
         llvm.add_symbol("kpy_console_write", ctypes.cast(self.console_cb, ctypes.c_void_p).value)
         llvm.add_symbol("kpy_panic_halt", ctypes.cast(self.halt_cb, ctypes.c_void_p).value)
+        llvm.add_symbol("kpy_log_begin", ctypes.cast(self.log_cb, ctypes.c_void_p).value)
         self.engine = llvm.create_mcjit_compiler(mod, self.tm)
         self.engine.finalize_object()
-        Jit._keep.append((self.console_cb, self.halt_cb, self.engine, mod))
+        Jit._keep.append((self.console_cb, self.halt_cb, self.log_cb, self.engine, mod))
         self.heap = None
         if "asterpy.mm.heap" in self.tr.program.modules:
             self.heap = ctypes.create_string_buffer(HEAP_BYTES + 64)
@@ -89,6 +92,21 @@ class Jit:
             os.write(self._forward_fd, data)  # in a forked child: stream to the parent
         else:
             self.output += data
+
+    def _log_begin(self, level: int) -> bool:
+        """The harness's log prefix: the runtime library's default (zero timestamp), so both worlds agree."""
+        from asterpy.lang import console
+        text: list[str] = []
+        old = console.set_console_sink(text.append)
+        try:
+            shown = console.default_log_begin(level)
+        finally:
+            console.set_console_sink(old)
+        data = "".join(text).encode()
+        if data:
+            buf = ctypes.create_string_buffer(data, len(data))
+            self._console(ctypes.addressof(buf), len(data))
+        return shown
 
     def _halt(self) -> None:
         sys.stdout.flush()

@@ -263,7 +263,7 @@ class BuiltinCalls:
             node.const = fi.offset  # type: ignore[attr-defined]
             ck.kind = "const"
             return T.LITERAL
-        if n in ("panic", "kprint"):
+        if n in ("panic", "kprint", "kwrite", "kerror", "kwarn", "kinfo", "kdebug"):
             self.nargs(node, 1, n)
             self.expr(node.args[0], T.STR)
             return T.NORETURN if n == "panic" else T.NONE

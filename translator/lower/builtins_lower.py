@@ -3,18 +3,20 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Optional
 
 from llvmlite import ir
 
 from translator.check import types as T
 from translator.lower import irx
 from translator.lower.module import I1, I8, I16, I32, I64, PTR, VOID
-from translator.lower.rtlib import FMT_ALT, FMT_UPPER, FMT_ZERO, console_write, fmt_int, panic_halt
+from translator.lower.rtlib import FMT_ALT, FMT_UPPER, FMT_ZERO, console_write, fmt_int, log_begin, panic_halt
 
 if TYPE_CHECKING:  # pragma: no cover
     from translator.lower.function import FunctionLowering
 
+# The levelled log built-ins and their syslog-style levels (asterpy.lang.console).
+LOG_LEVELS = {"kerror": 3, "kwarn": 4, "kinfo": 6, "kdebug": 7}
 WIDTHS = {"8": I8, "16": I16, "32": I32, "64": I64}
 
 
@@ -42,6 +44,16 @@ def lower_builtin(fl: "FunctionLowering", node: ast.Call, name: str) -> ir.Value
         if isinstance(t, T.IntType) and not t.signed:
             return x
         return b.select(b.icmp_signed("<", x, ir.Constant(x.type, 0)), b.neg(x), x)
+    if name in LOG_LEVELS:
+        level = ir.Constant(I64, LOG_LEVELS[name])
+        done = write_str(fl, args[0], gate=lambda: b.call(log_begin(fl.ml), [level]))
+        emit_literal(fl, "\n")
+        b.branch(done)
+        b.position_at_end(done)
+        return ir.Constant(I64, 0)
+    if name == "kwrite":
+        write_str(fl, args[0])
+        return ir.Constant(I64, 0)
     if name in ("kprint", "panic"):
         write_str(fl, args[0])
         if name == "kprint":
@@ -140,41 +152,61 @@ def emit_literal(fl: "FunctionLowering", text: str) -> None:
     fl.b.call(console_write(fl.ml), [fl.b.extract_value(s, 0), fl.b.extract_value(s, 1)])
 
 
-def write_str(fl: "FunctionLowering", node: ast.expr) -> None:
-    """Write a str expression (a literal, a constant, or an f-string piece by piece) to the console."""
+def write_str(fl: "FunctionLowering", node: ast.expr, gate: Optional[Callable[[], ir.Value]] = None) -> Optional[ir.Block]:
+    """Write a str expression (a literal, a constant, or an f-string piece by piece) to the console.
+
+    CPython builds the whole string before printing anything, so every field is evaluated first
+    (output from a call inside a field comes before the line, not in the middle of it). `gate`, if
+    given, runs after that and before anything is written; its i1 result decides whether to write
+    (the log level filter). With a gate, the caller gets the block where both paths meet, to branch
+    to once it has finished its own writing."""
     b = fl.b
     if isinstance(node, ast.JoinedStr):
-        # CPython builds the whole string before printing anything: evaluate every field first, so
-        # output from a call inside a field comes before the line, not in the middle of it.
         vals = [fl.expr(v.value) if isinstance(v, ast.FormattedValue) and not isinstance(v.value, ast.JoinedStr) else None
                 for v in node.values]
-        for v, val in zip(node.values, vals):
-            if isinstance(v, ast.Constant):
-                emit_literal(fl, v.value)
-                continue
-            assert isinstance(v, ast.FormattedValue)
-            t = v.value.kt  # type: ignore[attr-defined]
-            spec = getattr(v, "spec", "")
-            if t == T.STR and val is None:
-                write_str(fl, v.value)  # a nested f-string
-            elif t == T.STR:
-                b.call(console_write(fl.ml), [b.extract_value(val, 0), b.extract_value(val, 1)])
-            elif t == T.BOOL and not spec:
-                # Python prints True/False only for an empty spec; with one, a bool formats as the int 0/1.
-                yes, no = fl.ml.string("True"), fl.ml.string("False")
-                s = b.select(val, yes, no)
-                b.call(console_write(fl.ml), [b.extract_value(s, 0), b.extract_value(s, 1)])
-            else:
-                if val.type == PTR:
-                    val = b.ptrtoint(val, I64)
-                signed = isinstance(t, T.IntType) and t.signed or t is T.LITERAL
-                wide = fl.to_i64(val, t)
-                base, width, flags = parse_spec(spec)
-                b.call(fmt_int(fl.ml), [wide, ir.Constant(I1, int(signed)), ir.Constant(I64, base),
-                                        ir.Constant(I64, width), ir.Constant(I64, flags)])
-        return
-    s = fl.expr(node)
-    b.call(console_write(fl.ml), [b.extract_value(s, 0), b.extract_value(s, 1)])
+        whole = None
+    else:
+        vals, whole = [], fl.expr(node)
+    done = None
+    if gate is not None:
+        go = gate()
+        write, done = fl.new_block("log.write"), fl.new_block("log.end")
+        b.cbranch(go, write, done)
+        b.position_at_end(write)
+    if whole is not None:
+        b.call(console_write(fl.ml), [b.extract_value(whole, 0), b.extract_value(whole, 1)])
+        return done
+    _write_pieces(fl, node, vals)  # type: ignore[arg-type]
+    return done
+
+
+def _write_pieces(fl: "FunctionLowering", node: ast.JoinedStr, vals: list) -> None:
+    """Write the pieces of an f-string whose fields have been evaluated into `vals`."""
+    b = fl.b
+    for v, val in zip(node.values, vals):
+        if isinstance(v, ast.Constant):
+            emit_literal(fl, v.value)
+            continue
+        assert isinstance(v, ast.FormattedValue)
+        t = v.value.kt  # type: ignore[attr-defined]
+        spec = getattr(v, "spec", "")
+        if t == T.STR and val is None:
+            write_str(fl, v.value)  # a nested f-string
+        elif t == T.STR:
+            b.call(console_write(fl.ml), [b.extract_value(val, 0), b.extract_value(val, 1)])
+        elif t == T.BOOL and not spec:
+            # Python prints True/False only for an empty spec; with one, a bool formats as the int 0/1.
+            yes, no = fl.ml.string("True"), fl.ml.string("False")
+            s = b.select(val, yes, no)
+            b.call(console_write(fl.ml), [b.extract_value(s, 0), b.extract_value(s, 1)])
+        else:
+            if val.type == PTR:
+                val = b.ptrtoint(val, I64)
+            signed = isinstance(t, T.IntType) and t.signed or t is T.LITERAL
+            wide = fl.to_i64(val, t)
+            base, width, flags = parse_spec(spec)
+            b.call(fmt_int(fl.ml), [wide, ir.Constant(I1, int(signed)), ir.Constant(I64, base),
+                                    ir.Constant(I64, width), ir.Constant(I64, flags)])
 
 
 def parse_spec(spec: str) -> tuple[int, int, int]:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # Provided outside the translated program: by arch code in the kernel, by the harness in tests.
 CONSOLE_WRITE = "kpy_console_write"   # void (ptr bytes, i64 len)
 PANIC_HALT = "kpy_panic_halt"         # noreturn void (): backtrace and stop
+LOG_BEGIN = "kpy_log_begin"           # bool (u64 level): write a log line's prefix, or say the level is filtered
 
 FMT_ALT, FMT_ZERO, FMT_UPPER = 1, 2, 4
 
@@ -32,6 +33,11 @@ def console_write(ml: "ModuleLowering") -> ir.Function:
         b.call(existing, [b.ptrtoint(adapter.args[0], I64), adapter.args[1]])
         b.ret_void()
     return adapter  # type: ignore[return-value]
+
+
+def log_begin(ml: "ModuleLowering") -> ir.Function:
+    """The log-line prefix writer `i1 (i64 level)`: the kernel's (Kernel Python, @export) or the harness's."""
+    return ml.runtime_fn(LOG_BEGIN, I1, [I64])
 
 
 def panic_halt(ml: "ModuleLowering") -> ir.Function:

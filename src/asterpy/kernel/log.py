@@ -1,11 +1,42 @@
-"""Kernel log output beyond kprint(): raw bytes from memory (command lines, module names)."""
+"""The kernel log: the timestamped, levelled prefix of kinfo()/kwarn()/... lines, and raw bytes from memory."""
 
 from typing import Final
 
-from asterpy.lang import Ptr, u8, u64
-from asterpy.lang.linkage import extern
+from asterpy.kernel.time import NS_PER_SEC, monotonic_ns
+from asterpy.lang import Ptr, kwrite, u8, u64
+from asterpy.lang.linkage import export, extern
 
 CH_NL: Final = u8(0x0A)
+
+# Lines above this level (syslog numbering: 3 error, 4 warn, 6 info, 7 debug) are not printed.
+_threshold: u64 = u64(6)
+
+
+def set_log_threshold(level: u64) -> None:
+    """Print log lines up to `level` (7 shows debug lines too)."""
+    global _threshold
+    _threshold = level
+
+
+def level_name(level: u64) -> str:
+    """The word a log line shows for its level."""
+    if level <= 3:
+        return "error"
+    if level <= 4:
+        return "warn"
+    if level <= 6:
+        return "info"
+    return "debug"
+
+
+@export("kpy_log_begin")
+def kpy_log_begin(level: u64) -> bool:
+    """Start a log line: `[seconds.micros] level: ` on the monotonic clock; False if the level is filtered."""
+    if level > _threshold:
+        return False
+    ns = monotonic_ns()
+    kwrite(f"[{ns // NS_PER_SEC:5d}.{ns % NS_PER_SEC // u64(1000):06d}] {level_name(level)}: ")
+    return True
 
 
 # The arch console's single-byte writer. The symbol is an alias that the kernel link defines
