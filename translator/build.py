@@ -2,9 +2,10 @@
 
 Stages (each printed with its wall time; a failure names its stage):
 
-    translate   parse + resolve + check + lower the whole kernel to one LLVM module
+    translate   parse + resolve + check + lower the whole kernel to one LLVM module (module roots:
+                src/, the repository, arch/<arch>/ for `kernel_arch`, see docs/arch.md)
     emit        optimise and generate the object (llvmlite; an LLVM abort becomes an error)
-    assemble    arch/<arch>/boot.S and arch/<arch>/trap.S with zig cc
+    assemble    arch/<arch>/boot.S and, where there is one, arch/<arch>/trap.S with zig cc
     link        ld.lld with arch/<arch>/kernel.ld, twice: the second link embeds the symbol
                 table (function names, inlined calls, DWARF line table) read from the first
 
@@ -18,6 +19,7 @@ import bisect
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
 import time
@@ -29,7 +31,7 @@ from translator.diagnostics import TranslateError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUT_ROOT = REPO_ROOT / "images" / "out"
-BUILD_ARCHES = ("x86_64",)
+BUILD_ARCHES = ("x86_64", "riscv64", "loongarch64")
 
 # Link-time aliases for extern symbols that the same program also exports under another name.
 # The translator cannot yet have an @extern and an @export of one symbol in one LLVM module
@@ -85,6 +87,61 @@ def entry_path(arch: str) -> Path:
     return REPO_ROOT / "arch" / arch / "entry.py"
 
 
+def module_roots(arch: str) -> tuple[Path, ...]:
+    """Where kernel modules are found for `arch`: src/, the repository, then arch/<arch>/.
+
+    The arch folder comes last so that every other module keeps its dotted name (`arch.x86_64.traps`);
+    it is there for the one module name no other root has, `kernel_arch`: the arch interface
+    (docs/arch.md) that arch-neutral code imports without naming an arch.
+    """
+    from translator.parse import DEFAULT_ROOTS
+    return tuple(DEFAULT_ROOTS) + (REPO_ROOT / "arch" / arch,)
+
+
+_DEFINE_RE = re.compile(r'^define\b[^@]*@"?([^"(\s]+)"?\(')
+
+
+def stub_foreign_asm(ir_text: str, arch: str) -> str:
+    """Replace the body of every function of another arch's modules that holds inline asm by a trap.
+
+    Stopgap: `asterpy.mm.paging` and `asterpy.kernel.time` still import `arch.x86_64.paging` and
+    `arch.x86_64.tsc` directly (instead of going through `kernel_arch`), and the translator emits
+    every function, so a riscv64 kernel would carry x86 inline asm that its assembler refuses.
+    Those functions are never called on another arch (kernel_main reaches the machine only through
+    kernel_arch); if one were, `llvm.trap` stops the CPU at once.
+    """
+    if arch == "x86_64":
+        return ir_text
+    out: list[str] = []
+    lines = ir_text.split("\n")
+    i = 0
+    stubbed = False
+    while i < len(lines):
+        line = lines[i]
+        m = _DEFINE_RE.match(line)
+        if m and m.group(1).startswith("arch.") and not m.group(1).startswith(f"arch.{arch}."):
+            # The opening brace ends the define line or stands on the next one.
+            brace = i if line.rstrip().endswith("{") else i + 1
+            j = brace + 1
+            while j < len(lines) and lines[j] != "}":
+                j += 1
+            body = lines[brace + 1:j]
+            if any(" asm " in b or "asm sideeffect" in b for b in body):
+                out.extend(lines[i:brace + 1])
+                out.append("entry:")
+                out.append("  call void @llvm.trap()")
+                out.append("  unreachable")
+                out.append("}")
+                stubbed = True
+                i = j + 1
+                continue
+        out.append(line)
+        i += 1
+    if stubbed and "declare void @llvm.trap()" not in ir_text:
+        out.append("declare void @llvm.trap() cold noreturn nounwind")
+    return "\n".join(out)
+
+
 def _hash_file(path: Path) -> str:
     """SHA-256 of a file's bytes."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -127,6 +184,9 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
     out = Path(out) if out is not None else out_dir(arch)
     arch_dir = REPO_ROOT / "arch" / arch
     boot_s, trap_s, kernel_ld = arch_dir / "boot.S", arch_dir / "trap.S", arch_dir / "kernel.ld"
+    has_trap_s = trap_s.is_file()
+    # Only x86_64 has a second boot-header variant (PVH without the multiboot1 header).
+    pvh = pvh and arch == "x86_64"
     entry = Path(entry) if entry is not None else entry_path(arch)
     elf, elf_pvh = out / "kernel.elf", out / "kernel-pvh.elf"
     outputs = [elf] + ([elf_pvh] if pvh else [])
@@ -165,16 +225,17 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
         manifest.unlink()  # a failed build must not leave a manifest that calls it current
     # The inputs the translator does not read itself are fingerprinted before the build, so an
     # edit made while it runs makes the next build run again instead of being recorded as built.
-    fixed_inputs = {str(p): _hash_file(p) for p in [boot_s, trap_s, kernel_ld] + _translator_sources()}
+    fixed_inputs = {str(p): _hash_file(p) for p in [boot_s, kernel_ld] + ([trap_s] if has_trap_s else [])
+                    + _translator_sources()}
 
     # Everything is made in a private staging directory and moved into place at the end, so a
     # concurrent build or a QEMU reading the previous kernel never sees a half-written file.
     with tempfile.TemporaryDirectory(prefix=".build-", dir=out) as tmp:
         stage_dir = Path(tmp)
-        tr = stage("translate", lambda: translate([entry], arch, opt))
+        tr = stage("translate", lambda: translate([entry], arch, opt, roots=module_roots(arch)))
         target = get_target(arch, kernel=True)
         kernel_o = stage_dir / "kernel.o"
-        ir_text = tr.ir_text
+        ir_text = stub_foreign_asm(tr.ir_text, arch)
         stage("emit", lambda: emit_object(ir_text, target, kernel_o, opt=opt, isolate=True))
         boot_o = stage_dir / "boot.o"
         boot_pvh_o = stage_dir / "boot-pvh.o"
@@ -183,7 +244,8 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
         def do_assemble() -> None:
             """The shim with all headers, (pvh) without the multiboot1 one, and the trap stubs."""
             assemble(boot_s, target, boot_o)
-            assemble(trap_s, target, trap_o)
+            if has_trap_s:
+                assemble(trap_s, target, trap_o)
             if pvh:
                 assemble(boot_s, target, boot_pvh_o, ["-DASTERPY_NO_MULTIBOOT1"])
 
@@ -191,16 +253,19 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
         link_args = ["-z", "max-page-size=4096", "--build-id=none"]
         link_args += [f"--defsym={alias}={real}" for alias, real in sorted(LINK_ALIASES.items())]
 
+        traps = [trap_o] if has_trap_s else []
+
         def do_link() -> None:
             """One ELF per shim variant, from the same kernel object, each with its symbol table."""
-            main = link_with_ksyms([boot_o, trap_o, kernel_o], stage_dir / elf.name, kernel_ld, link_args,
+            main = link_with_ksyms([boot_o] + traps + [kernel_o], stage_dir / elf.name, kernel_ld, link_args,
                                    target, stage_dir)
             if pvh:
-                link_with_ksyms([boot_pvh_o, trap_o, kernel_o], stage_dir / elf_pvh.name, kernel_ld,
+                link_with_ksyms([boot_pvh_o] + traps + [kernel_o], stage_dir / elf_pvh.name, kernel_ld,
                                 link_args, target, stage_dir, reuse=main)
 
         stage("link", do_link)
-        for name in ["kernel.o", "boot.o", "trap.o", elf.name] + (["boot-pvh.o", elf_pvh.name] if pvh else []):
+        for name in (["kernel.o", "boot.o"] + (["trap.o"] if has_trap_s else []) + [elf.name]
+                     + (["boot-pvh.o", elf_pvh.name] if pvh else [])):
             os.replace(stage_dir / name, out / name)
 
     # The kernel's modules are fingerprinted from the text that was actually translated.

@@ -11,7 +11,7 @@ import click
 from translator.diagnostics import TranslateError
 
 ARCH_CHOICES = ("x86_64", "riscv64", "loongarch64", "host")
-RUN_ARCHES = ("x86_64",)
+RUN_ARCHES = ("x86_64", "riscv64", "loongarch64")
 # Exit status of `asterpy run` when QEMU was stopped at the timeout (as coreutils' timeout).
 EXIT_TIMEOUT = 124
 # Failures of the back end and the external tools, reported as messages (see _guard).
@@ -103,9 +103,23 @@ def build(arch: str, opt: int, force: bool) -> None:
     _build(arch, opt, force)
 
 
-def _gdb_command(elf: Path) -> str:
+GDB_ARCH = {"x86_64": "i386:x86-64", "riscv64": "riscv:rv64", "loongarch64": "Loongarch64"}
+
+
+def cmdline_fw_cfg_args(arch: str, cmdline: str) -> list[str]:
+    """QEMU arguments that also pass the command line as fw_cfg file opt/asterpy/cmdline (loongarch64).
+
+    QEMU 7.2's loongarch virt board puts -append neither in the FDT nor in fw_cfg's cmdline
+    items; the kernel reads this file instead (arch/loongarch64/entry.py).
+    """
+    if arch != "loongarch64" or not cmdline:
+        return []
+    return ["-fw_cfg", "name=opt/asterpy/cmdline,string=" + cmdline.replace(",", ",,")]
+
+
+def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
     """The gdb command line that loads the kernel's symbols and attaches to QEMU's gdbstub."""
-    return (f"gdb -q {elf} -ex 'set architecture i386:x86-64' -ex 'target remote localhost:1234' "
+    return (f"gdb -q {elf} -ex 'set architecture {GDB_ARCH[arch]}' -ex 'target remote localhost:1234' "
             f"-ex 'hbreak kmain' -ex 'continue'")
 
 
@@ -117,7 +131,8 @@ def _gdb_command(elf: Path) -> str:
               help="Seconds before a non-interactive run is stopped.")
 @click.option("--pvh", is_flag=True, help="Boot the PVH image (no multiboot1 header) instead of multiboot1.")
 @click.option("--iso", is_flag=True, help="Boot a GRUB ISO (multiboot2) instead of -kernel.")
-@click.option("--memory", "memory_mb", type=int, default=256, show_default=True, help="Guest RAM in MiB.")
+@click.option("--memory", "memory_mb", type=int, default=256, show_default=True,
+              help="Guest RAM in MiB (loongarch64 virt takes at least 1024).")
 @click.option("--machine", default=None, help="QEMU machine (default: microvm for -kernel, pc for the ISO).")
 @click.option("--no-build", is_flag=True, help="Boot the existing ELF without (re)building.")
 def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool, memory_mb: int,
@@ -130,6 +145,8 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
         _fail(f"asterpy: booting {arch} is not supported yet (supported: {', '.join(RUN_ARCHES)})")
     if pvh and iso:
         _fail("asterpy: --pvh and --iso exclude each other")
+    if (pvh or iso) and arch != "x86_64":
+        _fail("asterpy: --pvh and --iso are x86_64 boot paths")
     if not no_build:
         _build(arch, quiet=False)
     elf = out_dir(arch) / "kernel-pvh.elf" if pvh else kernel_path(arch)
@@ -144,9 +161,10 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
     else:
         cfg.kernel = elf
         cfg.cmdline = cmdline
+        cfg.extra_args = tuple(cmdline_fw_cfg_args(arch, cmdline))
     if gdb:
         click.echo("QEMU starts halted with its gdbstub on tcp::1234; in another terminal:")
-        click.echo(f"  {_gdb_command(elf)}")
+        click.echo(f"  {_gdb_command(elf, arch)}")
     if sys.stdin.isatty():
         rc = _guard(lambda: run_interactive(cfg))
         status = exit_status(rc, arch)
@@ -158,10 +176,17 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
     stderr = "\n".join(line for line in result.stderr.splitlines() if "terminating on signal" not in line)
     if stderr.strip():
         click.echo(stderr.rstrip(), err=True)
-    if result.exit_status == KERNEL_EXIT_PASS:
+    status = result.exit_status
+    if arch == "loongarch64" and result.returncode == 0 and not result.timed_out:
+        # No exit device with a status on this board: the kernel says PASS or FAIL, then powers off.
+        if "asterpy: exit PASS" in result.output:
+            status = KERNEL_EXIT_PASS
+        elif "asterpy: exit FAIL" in result.output:
+            status = KERNEL_EXIT_FAIL
+    if status == KERNEL_EXIT_PASS:
         sys.exit(0)
-    if result.exit_status == KERNEL_EXIT_FAIL:
-        _fail("asterpy: the kernel reported failure (isa-debug-exit 0x11)")
+    if status == KERNEL_EXIT_FAIL:
+        _fail(f"asterpy: the kernel reported failure (exit status {KERNEL_EXIT_FAIL:#x})")
     if result.timed_out:
         _fail(f"asterpy: QEMU stopped after {time.monotonic() - started:.1f} s (--timeout {timeout:g}); "
               "add exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)

@@ -72,3 +72,46 @@ def test_extern_with_another_signature_is_refused(tmp_path: Path) -> None:
     """)
     with pytest.raises(TranslateError, match="two different signatures"):
         translate([path], "x86_64")
+
+
+def test_generated_names_do_not_collide_with_methods(tmp_path: Path) -> None:
+    """A method called `release` or `vtable` is fine: the translator's own symbols use another separator."""
+    path = _write(tmp_path, """
+        from asterpy.lang import u64
+
+        class Buffer:
+            size: u64
+
+            def __init__(self, size: u64) -> None:
+                self.size = size
+
+            def release(self) -> u64:
+                return self.size
+
+            def vtable(self) -> u64:
+                return u64(0)
+
+        def use(n: u64) -> u64:
+            return Buffer(n).release() + Buffer(n).vtable()
+    """)
+    translate([path], "x86_64")
+
+
+def test_asm_that_defines_labels_is_never_inlined(tmp_path: Path) -> None:
+    """A function whose asm defines a symbol keeps one copy (inlining would define the label twice)."""
+    arch = tmp_path / "arch" / "x86_64"
+    arch.mkdir(parents=True)
+    path = arch / "labels.py"
+    path.write_text(textwrap.dedent("""
+        from asterpy.lang import u64
+        from asterpy.lang.intrinsics import asm
+
+        def holder() -> None:
+            asm(".pushsection .text.entry; entry_label: nop; .popsection", "")
+
+        def caller() -> None:
+            holder()
+    """))
+    ir_text = translate([path], "x86_64", intrinsics_anywhere=True).ir_text
+    line = next(x for x in ir_text.splitlines() if x.startswith("define") and "holder" in x)
+    assert "noinline" in line

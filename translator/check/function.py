@@ -160,6 +160,9 @@ class FunctionChecker(ExprChecks, BuiltinCalls):
             if not (len(node.body) == 1 and isinstance(node.body[0], ast.Expr) or len(node.body) <= 2):
                 raise self.err(node, "an @extern function's body must be `...`", "write the body as ...")
             return self.info
+        if self.fs.naked:
+            self.check_naked(node)
+            return self.info
         body = node.body
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
@@ -169,6 +172,20 @@ class FunctionChecker(ExprChecks, BuiltinCalls):
             raise self.err(node, f"function '{node.name}' can reach its end without returning a {self.sig.ret!r}",
                            "add a return statement (or raise/panic) on every path")
         return self.info
+
+    def check_naked(self, node: ast.FunctionDef) -> None:
+        """A @naked function has no prologue: its body may only be asm("...", "") statements (no operands)."""
+        body = node.body[1:] if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) \
+            and isinstance(node.body[0].value.value, str) else node.body
+        if not body:
+            raise self.err(node, "a @naked function needs a body of asm(...) statements", 'write asm("...", "")')
+        for s in body:
+            call = s.value if isinstance(s, ast.Expr) else None
+            if not (isinstance(call, ast.Call) and self.is_builtin(call.func, "asm") and len(call.args) == 2 and not call.keywords
+                    and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+                raise self.err(s, "a @naked function's body may only be asm(\"...\", \"\") statements",
+                               "naked code has no stack frame: reach parameters through their registers in the asm text")
+            self.expr(call)
 
     # ---- statements ----------------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt]) -> None:

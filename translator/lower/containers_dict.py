@@ -42,7 +42,7 @@ class DictHelpers:
         self.insert = self._insert()
         self.remove = self._remove()
         self.clear = self._clear()
-        self.vtable = vtable_global(ml, f"{self.name}.vtable", self._release())
+        self.vtable = vtable_global(ml, f"{self.name}:vtable", self._release())
 
     # ---- addressing -------------------------------------------------------------------------
     def entry_field(self, b: ir.IRBuilder, entries: ir.Value, e: ir.Value, f: int) -> ir.Value:
@@ -277,7 +277,7 @@ class DictHelpers:
 
     def _release(self) -> ir.Function:
         """release(d): release the values in insertion order, free the arrays and the object."""
-        fn = new_fn(self.ml, f"{self.name}.release", VOID, [PTR])
+        fn = new_fn(self.ml, f"{self.name}:release", VOID, [PTR])
         d = fn.args[0]
         b = Builder(fn.append_basic_block("entry"))
         entries = ld(b, d, D_ENTRIES, PTR)

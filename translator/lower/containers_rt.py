@@ -270,7 +270,7 @@ def _drop_elems(ml: "ModuleLowering", b: ir.IRBuilder, data: ir.Value, n: ir.Val
 
 def list_release_fn(ml: "ModuleLowering", t: T.KType, name: str) -> ir.Function:
     """`release(list)`: release elements (last first), free the storage and the object."""
-    fn = new_fn(ml, f"{name}.release", VOID, [PTR])
+    fn = new_fn(ml, f"{name}:release", VOID, [PTR])
     lst = fn.args[0]
     b = Builder(fn.append_basic_block("entry"))
     data = ld(b, lst, L_DATA, PTR)
@@ -288,7 +288,7 @@ def list_vtable(ml: "ModuleLowering", t: T.KType) -> ir.GlobalVariable:
     if key not in c:
         name = "bytes" if t is None else f"List[{type_name(t)}]"
         rel = list_release_fn(ml, t if t is not None else T.U8, name)
-        c[key] = vtable_global(ml, f"{name}.vtable", rel)
+        c[key] = vtable_global(ml, f"{name}:vtable", rel)
     return c[key]
 
 
@@ -388,7 +388,7 @@ def weak_vtable(ml: "ModuleLowering") -> ir.GlobalVariable:
     c = cache(ml)
     if "weak_vt" in c:
         return c["weak_vt"]
-    fn = new_fn(ml, "Weak.release", VOID, [PTR])
+    fn = new_fn(ml, "Weak:release", VOID, [PTR])
     w = fn.args[0]
     b = Builder(fn.append_basic_block("entry"))
     cell = ld(b, w, W_CELL, PTR)
@@ -402,5 +402,5 @@ def weak_vtable(ml: "ModuleLowering") -> ir.GlobalVariable:
     b.position_at_end(done)
     kfree(ml, b, w)
     b.ret_void()
-    c["weak_vt"] = vtable_global(ml, "Weak.vtable", fn)
+    c["weak_vt"] = vtable_global(ml, "Weak:vtable", fn)
     return c["weak_vt"]

@@ -49,6 +49,9 @@ class FunctionLowering(ExprLowering):
     def run(self) -> None:
         """Emit the whole function."""
         fn = self.fn
+        if self.fs.naked:
+            self.run_naked()
+            return
         _, out = self.ml.abi(self.fs)
         self.entry = fn.append_basic_block("entry")
         self.b = Builder(self.entry)
@@ -103,6 +106,19 @@ class FunctionLowering(ExprLowering):
             else:
                 self.b.branch(self.exit_block)
         self.emit_exit()
+
+    def run_naked(self) -> None:
+        """A @naked function: its asm statements and nothing else (no prologue, no epilogue, never inlined)."""
+        from translator.lower import irx
+        irx.set_fn_attr(self.fn, "naked")
+        irx.set_fn_attr(self.fn, "noinline")
+        self.entry = self.fn.append_basic_block("entry")
+        self.b = Builder(self.entry)
+        for s in self.fs.node.body:
+            call = s.value if isinstance(s, ast.Expr) else None
+            if isinstance(call, ast.Call):
+                irx.inline_asm(self.b, ir.FunctionType(ir.VoidType(), []), call.args[0].value, call.args[1].value)  # type: ignore[attr-defined]
+        self.b.unreachable()
 
     def emit_exit(self) -> None:
         """The single exit block: release owned locals (in CPython's order), then return."""

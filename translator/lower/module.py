@@ -1,6 +1,8 @@
 """Stage 4a, lower the program: LLVM types, globals, functions, class vtables and the runtime hooks."""
 from __future__ import annotations
 
+import ast
+import re
 from typing import Optional
 
 from llvmlite import ir
@@ -176,6 +178,9 @@ class ModuleLowering:
             if fs.sig.ret is T.NORETURN:  # type: ignore[union-attr]
                 irx.set_fn_attr(fn, "noreturn")
             irx.set_fn_attr(fn, "nounwind")
+            if _defines_asm_symbols(fs):
+                # Inlining would emit the asm (and its labels or section contents) twice.
+                irx.set_fn_attr(fn, "noinline")
             self.funcs[key] = fn
         return self.funcs[key]
 
@@ -264,7 +269,7 @@ class ModuleLowering:
         if key not in self.vtables:
             n = len(ct.vtable)
             ty = ir.LiteralStructType([I64, I64, PTR, ir.ArrayType(PTR, n)])
-            gv = ir.GlobalVariable(self.m, ty, f"{ct.qualname}.vtable")
+            gv = ir.GlobalVariable(self.m, ty, f"{ct.qualname}:vtable")
             gv.type = PTR
             gv.global_constant = True
             gv.linkage = "internal"
@@ -280,8 +285,21 @@ class ModuleLowering:
         from translator.lower.objects import build_release
         key = id(ct)
         if key not in self.release_fns:
-            fn = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), f"{ct.qualname}.release")
+            fn = ir.Function(self.m, ir.FunctionType(VOID, [PTR]), f"{ct.qualname}:release")
             fn.linkage = "internal"
             self.release_fns[key] = fn
             build_release(self, ct, fn)
         return self.release_fns[key]
+
+
+_ASM_DEFINES = re.compile(r"(^|[\n;])\s*([A-Za-z_.$][\w.$]*:|\.(push)?section\b|\.globl\b)")
+
+
+def _defines_asm_symbols(fs: FuncSym) -> bool:
+    """True if the function's inline asm defines labels, symbols or section contents (so it must exist once)."""
+    for node in ast.walk(fs.node):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("asm", "asm_u64") \
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str) \
+                and _ASM_DEFINES.search(node.args[0].value):
+            return True
+    return False

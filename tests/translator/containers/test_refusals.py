@@ -55,8 +55,8 @@ def test_vtables_per_concrete_type(tmp_path: Path) -> None:
             b = bytearray(a)
             return len(xs) + len(d) + len(b)
         """)
-    for name in ("List[refused.N].vtable", "Dict[str, List[refused.N]].vtable", "bytes.vtable",
-                 "List[refused.N].release", "Dict[str, List[refused.N]].release"):
+    for name in ("List[refused.N]:vtable", "Dict[str, List[refused.N]]:vtable", "bytes:vtable",
+                 "List[refused.N]:release", "Dict[str, List[refused.N]]:release"):
         assert f'@"{name}"' in ir_text, name
 
 
