@@ -11,6 +11,7 @@ from arch.x86_64.backtrace import print_backtrace
 from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
+from arch.x86_64.usermode import user_exception
 from asterpy.kernel.bootinfo import boot_info
 
 VEC_BREAKPOINT: Final = u64(3)
@@ -181,6 +182,10 @@ def x86_trap(frame: u64) -> None:
     f = Ptr[TrapFrame](frame).load()
     v = f.vector
     if v < VEC_EXCEPTIONS_END:
+        if (f.cs & 3) == 3:
+            # From user mode: the process dies (no signal delivery yet); does not return when a
+            # user program is running.
+            user_exception(v, f.error_code, f.rip)
         if begin_fatal_report():
             report_exception(f)
         else:

@@ -6,25 +6,24 @@ from asterpy.lang import Ptr, SysError, kprint, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
 from asterpy.mm.paging import (
-    EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, NOCACHE, READ, WRITE, AddressSpace, new_address_space,
+    EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, READ, WRITE, AddressSpace, new_address_space,
 )
 
-from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, protocol_name, usable_bytes
+from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, usable_bytes
 from asterpy.kernel.log import console_putc, log_bytes, log_newline
-from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year, clock_init, monotonic_ns
+from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year
 
-# The arch half of the start-up sequence. Only x86_64 builds today; when a second arch does,
-# these names move behind one arch interface module that the build selects.
-from arch.x86_64.apic import (
-    TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
-    lapic_timer_start, pic_disable, tick_count,
+# The arch interface (docs/arch.md): the build resolves `kernel_arch` to arch/<arch>/kernel_arch.py.
+from kernel_arch import (
+    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_bss_end, arch_clock_calibrate,
+    arch_clock_name, arch_clock_start, arch_data_start, arch_enable_interrupts, arch_load_root, arch_map_devices,
+    arch_monotonic_ns, arch_paging_cpu_init, arch_probe_exec, arch_probe_write, arch_rodata_end,
+    arch_rodata_start, arch_rtc_seconds, arch_text_end, arch_text_start, arch_tick_count, arch_timer_init,
+    arch_timer_start,
 )
-from arch.x86_64.paging import (
-    KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
-    rodata_start, text_end, text_start,
-)
-from arch.x86_64.rtc import rtc_read_unix
-from arch.x86_64.tsc import tsc_calibrate
+# Starting init (user mode) is arch-specific until the task and syscall code has an arch-neutral
+# half: each kernel_arch provides run_init_if_requested (x86_64 re-exports asterpy.task.init's).
+from kernel_arch import run_init_if_requested
 
 VERSION: Final = "0.1.0"
 
@@ -42,8 +41,6 @@ BOOT_HEAP_SIZE: Final = u64(128 << 10)
 HEAP_MAX: Final = u64(64 << 20)
 HEAP_MIN: Final = u64(1 << 20)
 HEAP_FRACTION: Final = u64(8)
-# IDT gates the timer needs (vectors 0..47: the exceptions and the timer's 32).
-IDT_MIN_VECTORS: Final = u64(48)
 # How long kernel_main watches the timer.
 TIMER_WATCH_NS: Final = u64(50000000)
 
@@ -246,27 +243,24 @@ def map_direct(space: AddressSpace, base: u64, end: u64) -> u64:
 
 def map_image(space: AddressSpace, start: u64, end: u64, flags: u64) -> None:
     """Map the kernel image's virtual start..end (page aligned) onto where it was loaded."""
-    space.map_range(start, start - KERNEL_VMA, end - start, flags, False)
+    space.map_range(start, start - ARCH_KERNEL_VMA, end - start, flags, False)
 
 
 def init_paging(fa: FrameAllocator) -> AddressSpace:
-    """Build the kernel's own tables (image W^X, direct map of usable RAM, local APIC uncached) and load them."""
-    if not paging_cpu_init():
+    """Build the kernel's own tables (image W^X, direct map of usable RAM, the arch's devices uncached) and load them."""
+    if not arch_paging_cpu_init():
         kprint("paging: this CPU has no NX: data and rodata stay executable")
     space = new_address_space(fa, boot_info.direct_map, True)
-    map_image(space, text_start(), text_end(), READ | EXEC | GLOBAL)
-    map_image(space, rodata_start(), rodata_end(), READ | GLOBAL)
-    map_image(space, data_start(), bss_end(), READ | WRITE | GLOBAL)
+    map_image(space, arch_text_start(), arch_text_end(), READ | EXEC | GLOBAL)
+    map_image(space, arch_rodata_start(), arch_rodata_end(), READ | GLOBAL)
+    map_image(space, arch_data_start(), arch_bss_end(), READ | WRITE | GLOBAL)
     direct = u64(0)
     for i in range(u32(0), boot_info.region_count):
         if boot_info.regions[i].kind == MEM_USABLE:
             base = boot_info.regions[i].base
             direct += map_direct(space, base, base + boot_info.regions[i].length)
-    # Device registers are never cached (the boot tables had them write-back).
-    apic = lapic_phys_base()
-    if space.page_size_of(boot_info.direct_map + apic) == 0:
-        space.map(boot_info.direct_map + apic, apic, READ | WRITE | NOCACHE | GLOBAL)
-    load_root(space.root)
+    arch_map_devices(space, boot_info.direct_map)
+    arch_load_root(space.root)
     kprint(f"paging: kernel W^X, direct map {direct >> 20} MiB")
     return space
 
@@ -303,17 +297,17 @@ def run_wx_probes(fa: FrameAllocator) -> None:
     """Break W^X on purpose when the command line asks (`wx=text|ro|nx`): each must page-fault."""
     if cmdline_has_word(WORD_WX_TEXT):
         kprint("paging: writing to .text")
-        probe_write(text_start())
+        arch_probe_write(arch_text_start())
     if cmdline_has_word(WORD_WX_RO):
         kprint("paging: writing to .rodata")
-        probe_write(rodata_start())
+        arch_probe_write(arch_rodata_start())
     if cmdline_has_word(WORD_WX_NX):
         try:
             frame = fa.alloc()
         except SysError:
             return
         kprint("paging: executing the direct map")
-        probe_exec(boot_info.direct_map + frame)
+        arch_probe_exec(boot_info.direct_map + frame)
     if (cmdline_has_word(WORD_WX_TEXT) or cmdline_has_word(WORD_WX_RO)
             or cmdline_has_word(WORD_WX_NX)):
         kprint("paging: W^X probe did not fault")
@@ -321,7 +315,7 @@ def run_wx_probes(fa: FrameAllocator) -> None:
 
 def log_rtc() -> None:
     """Print the RTC's date and time: `rtc: YYYY-MM-DD hh:mm:ss UTC`."""
-    t = rtc_read_unix()
+    t = arch_rtc_seconds()
     days = t // SECS_PER_DAY
     secs = t - days * SECS_PER_DAY
     kprint(f"rtc: {civil_year(days):04d}-{civil_month(days):02d}-{civil_day(days):02d} "
@@ -329,36 +323,28 @@ def log_rtc() -> None:
 
 
 def init_time() -> u64:
-    """Calibrate the TSC, start the monotonic clock, print the RTC; return the TSC rate (0: no PIT)."""
-    hz = tsc_calibrate()
+    """Measure the clock counter (the TSC on x86_64), start the monotonic clock, print the RTC; return its rate (0: none)."""
+    hz = arch_clock_calibrate()
     if hz == 0:
-        kprint("tsc: no PIT to calibrate against: no clock")
+        kprint(f"{arch_clock_name()}: nothing to calibrate against: no clock")
         return u64(0)
-    kprint(f"tsc: {(hz + 500000) // 1000000} MHz")
-    clock_init(hz)
+    kprint(f"{arch_clock_name()}: {(hz + 500000) // 1000000} MHz")
+    arch_clock_start(hz)
     log_rtc()
     return hz
 
 
-def init_timer(tsc_hz: u64) -> None:
-    """Mask the PICs, enable the local APIC, run its timer at TIMER_HZ, and watch it for 50 ms."""
-    pic_disable()
-    lapic_init(boot_info.direct_map)
-    rate = lapic_timer_calibrate(tsc_hz)
-    kprint(f"apic: timer {rate // 1000} kHz, {TIMER_HZ} Hz on vector 32")
-    lapic_timer_start(TIMER_HZ)
-    # sti only with an IDT whose gates cover the timer: without one, the first tick would
-    # triple-fault. The arch's trap code loads it before kernel_main when it is there.
-    if idt_loaded(IDT_MIN_VECTORS):
-        interrupts_enable()
-    else:
-        kprint("timer: no IDT loaded: interrupts stay off")
-    t0 = monotonic_ns()
-    start_ticks = tick_count()
-    while monotonic_ns() - t0 < TIMER_WATCH_NS:
+def init_timer(clock_hz: u64) -> None:
+    """Set up the interrupt controller and timer, run it at ARCH_TIMER_HZ, and watch it for 50 ms."""
+    arch_timer_init(boot_info.direct_map, clock_hz)
+    arch_timer_start(ARCH_TIMER_HZ)
+    arch_enable_interrupts()
+    t0 = arch_monotonic_ns()
+    start_ticks = arch_tick_count()
+    while arch_monotonic_ns() - t0 < TIMER_WATCH_NS:
         pass
-    t1 = monotonic_ns()
-    kprint(f"timer: {tick_count() - start_ticks} ticks in {TIMER_WATCH_NS // 1000000} ms")
+    t1 = arch_monotonic_ns()
+    kprint(f"timer: {arch_tick_count() - start_ticks} ticks in {TIMER_WATCH_NS // 1000000} ms")
     kprint(f"clock: monotonic advanced {t1 - t0} ns")
 
 
@@ -366,7 +352,7 @@ def kernel_main() -> bool:
     """The kernel proper, after the arch set up the console and boot_info; True asks to power off."""
     global kernel_space
     arch = arch_name(boot_info.arch)
-    proto = protocol_name(boot_info.protocol)
+    proto = arch_boot_protocol_name()
     kprint(f"asterpy {VERSION} ({arch}, booted via {proto})")
     kprint(f"memory: {usable_bytes() >> 20} MiB usable")
     log_cmdline()
@@ -377,7 +363,8 @@ def kernel_main() -> bool:
         return cmdline_requests_exit()
     kprint(f"heap: {init_heap(fa) >> 20} MiB")
     try:
-        kernel_space = init_paging(fa)
+        if ARCH_HAS_PAGING:
+            kernel_space = init_paging(fa)
         high = add_high_memory(fa)
         if high != 0:
             kprint(f"frames: {high} more above 4 GiB")
@@ -387,4 +374,5 @@ def kernel_main() -> bool:
     hz = init_time()
     if hz != 0:
         init_timer(hz)
+    run_init_if_requested(frames, kernel_space)
     return cmdline_requests_exit()

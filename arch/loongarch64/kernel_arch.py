@@ -1,0 +1,165 @@
+"""loongarch64 side of the arch interface (docs/arch.md): what kernel_main asks of the machine.
+
+Imported as `kernel_arch` (the build puts arch/loongarch64 among the module roots): the same names
+and signatures as arch/x86_64/kernel_arch.py.
+"""
+
+from typing import Final
+
+from asterpy.lang import Ptr, i64, kprint, u8, u64
+from asterpy.mm.frames import FrameAllocator
+from asterpy.mm.paging import AddressSpace
+
+from arch.loongarch64.console import qemu_exit
+from arch.loongarch64.traps import (
+    counter_hz, interrupts_enable, read_counter, tick_count, timer_start, vector_installed,
+)
+from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.time import clock_mult, cycles_to_ns
+
+# Periodic timer rate (ticks per second).
+ARCH_TIMER_HZ: Final = u64(100)
+# Virtual minus physical address of the kernel image (the cached window DMW1).
+ARCH_KERNEL_VMA: Final = u64(0x9000000000000000)
+# No page tables yet: only the boot shim's direct-mapped windows translate (no TLB refill
+# handler, no PGDL/PGDH): kernel_main skips its paging step.
+ARCH_HAS_PAGING: Final = False
+
+_clock_base: u64 = u64(0)
+_clock_mult: u64 = u64(0)
+
+
+def arch_boot_protocol_name() -> str:
+    """How the kernel was entered, for the banner: QEMU's own ELF loader, no firmware."""
+    return "qemu"
+
+
+def arch_paging_cpu_init() -> bool:
+    """Prepare the CPU for the kernel's tables (not used while ARCH_HAS_PAGING is False)."""
+    return True
+
+
+def arch_text_start() -> u64:
+    """Virtual start of .text."""
+    return u64(0)
+
+
+def arch_text_end() -> u64:
+    """Virtual end of .text."""
+    return u64(0)
+
+
+def arch_rodata_start() -> u64:
+    """Virtual start of .rodata."""
+    return u64(0)
+
+
+def arch_rodata_end() -> u64:
+    """Virtual end of .rodata."""
+    return u64(0)
+
+
+def arch_data_start() -> u64:
+    """Virtual start of .data."""
+    return u64(0)
+
+
+def arch_bss_end() -> u64:
+    """Virtual end of .bss."""
+    return u64(0)
+
+
+def arch_map_devices(space: AddressSpace, direct_map: u64) -> None:
+    """Map device registers into the kernel tables (none: the uncached window reaches them)."""
+
+
+def arch_load_root(phys: u64) -> None:
+    """Switch page tables (not used while ARCH_HAS_PAGING is False)."""
+
+
+def arch_probe_write(va: u64) -> None:
+    """W^X write probe (not used while ARCH_HAS_PAGING is False)."""
+
+
+def arch_probe_exec(va: u64) -> None:
+    """W^X execute probe (not used while ARCH_HAS_PAGING is False)."""
+
+
+def arch_clock_name() -> str:
+    """Name of the counter behind the monotonic clock, for the boot log."""
+    return "stable counter"
+
+
+def arch_clock_calibrate() -> u64:
+    """The stable counter's rate in Hz, from CPUCFG (nothing to measure)."""
+    return counter_hz()
+
+
+def arch_clock_start(hz: u64) -> None:
+    """Start the monotonic clock on the stable counter running at hz."""
+    global _clock_base, _clock_mult
+    _clock_mult = clock_mult(hz)
+    _clock_base = read_counter()
+
+
+def arch_monotonic_ns() -> u64:
+    """Nanoseconds since arch_clock_start."""
+    return cycles_to_ns(read_counter() - _clock_base, _clock_mult)
+
+
+def arch_rtc_seconds() -> i64:
+    """Wall-clock time: no RTC driver yet (the LS7A RTC's TOY registers), so 0 (1970-01-01)."""
+    return i64(0)
+
+
+def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:
+    """Nothing to set up before the timer runs (no interrupt controller on the timer's line)."""
+    kprint(f"timer: constant timer, {ARCH_TIMER_HZ} Hz on the {clock_hz // 1000} kHz stable counter")
+
+
+def arch_timer_start(hz: u64) -> None:
+    """Run the constant timer periodically, hz interrupts a second."""
+    period = counter_hz() // hz
+    if period < 4:
+        period = u64(4)
+    timer_start(period)
+
+
+def arch_enable_interrupts() -> bool:
+    """Enable interrupts if the exception entry is installed; otherwise say why not and return False."""
+    if vector_installed():
+        interrupts_enable()
+        return True
+    kprint("timer: no exception entry installed: interrupts stay off")
+    return False
+
+
+def arch_tick_count() -> u64:
+    """Timer interrupts taken so far."""
+    return tick_count()
+
+
+def arch_exit(status: u8) -> None:
+    """Print PASS/FAIL and power off (GED): the board has no exit device with a status."""
+    qemu_exit(status)
+
+
+def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
+    """kernel_main's last step: user mode is not ported to loongarch64 yet, so init= only gets a note."""
+    if cmdline_names_init():
+        kprint("init: user mode is not available on loongarch64 yet")
+
+
+def cmdline_names_init() -> bool:
+    """Whether a command-line word starts with `init=`."""
+    if boot_info.cmdline == 0:
+        return False
+    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
+    n = boot_info.cmdline_len
+    i = u64(0)
+    while i + 5 <= n:
+        if ((i == 0 or p[i - 1] == 0x20) and p[i] == 0x69 and p[i + 1] == 0x6E and p[i + 2] == 0x69
+                and p[i + 3] == 0x74 and p[i + 4] == 0x3D):
+            return True
+        i += 1
+    return False

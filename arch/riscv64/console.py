@@ -1,0 +1,115 @@
+"""The riscv64 kernel console: the runtime's console and panic hooks on the 16550 UART; exit and halt."""
+
+from typing import Final
+
+from asterpy.lang import Ptr, kprint, mmio_read8, mmio_write8, mmio_write32, u8, u32, u64
+from asterpy.lang.intrinsics import asm, asm_u64
+from asterpy.lang.linkage import export
+
+from arch.riscv64.backtrace import print_backtrace
+from arch.riscv64.sbi import sbi_shutdown
+
+# Physical 0 in the boot shim's direct map (Sv39 root slots 256..319: 0 .. 64 GiB).
+DIRECT_MAP: Final = u64(0xFFFFFFC000000000)
+# QEMU virt's console UART, used when the FDT names none.
+DEFAULT_UART: Final = u64(0x10000000)
+# QEMU virt's sifive_test device: 0x5555 pass, 0x3333 | code << 16 exits with status `code`.
+SIFIVE_TEST: Final = u64(0x100000)
+SIFIVE_FAIL: Final = u32(0x3333)
+EXIT_PASS: Final = u8(0x10)
+EXIT_FAIL: Final = u8(0x11)
+
+REG_DATA: Final = u64(0)
+REG_IER: Final = u64(1)
+REG_FCR: Final = u64(2)
+REG_LCR: Final = u64(3)
+REG_LSR: Final = u64(5)
+LSR_THR_EMPTY: Final = u8(0x20)
+TX_SPIN_LIMIT: Final = u32(100000)
+
+# Virtual address of the UART's registers, 0 until console_init.
+_uart: u64 = u64(0)
+_reporting: bool = False
+
+
+def console_init(uart_phys: u64) -> None:
+    """Use the 16550 at uart_phys (through the direct map): 8N1, FIFOs on, interrupts off."""
+    global _uart
+    if uart_phys == 0:
+        uart_phys = DEFAULT_UART
+    _uart = DIRECT_MAP + uart_phys
+    # The firmware already set the baud rate; only the frame format and FIFOs are ours.
+    mmio_write8(_uart + REG_IER, u8(0))
+    mmio_write8(_uart + REG_LCR, u8(0x03))
+    mmio_write8(_uart + REG_FCR, u8(0x07))
+
+
+def uart_putc(c: u8) -> None:
+    """Send one byte once the transmit holding register is empty (give up on a wedged UART)."""
+    if _uart == 0:
+        return
+    spins = u32(0)
+    while (mmio_read8(_uart + REG_LSR) & LSR_THR_EMPTY) == 0:
+        spins += 1
+        if spins >= TX_SPIN_LIMIT:
+            return
+    mmio_write8(_uart + REG_DATA, c)
+
+
+@export("kpy_console_write")
+def kpy_console_write(ptr: u64, n: u64) -> None:
+    """Write n bytes at address ptr to the console, LF as CR LF."""
+    p = Ptr[u8](ptr)
+    for i in range(u64(0), n):
+        c = p[i]
+        if c == 10:
+            uart_putc(u8(13))
+        uart_putc(c)
+
+
+@export("kpy_console_putc")
+def kpy_console_putc(c: u8) -> None:
+    """Write one byte to the console (LF as CR LF)."""
+    if c == 10:
+        uart_putc(u8(13))
+    uart_putc(c)
+
+
+def qemu_exit(status: u8) -> None:
+    """End the VM with exit status `status` through sifive_test (QEMU virt); then SBI shutdown."""
+    mmio_write32(DIRECT_MAP + SIFIVE_TEST, SIFIVE_FAIL | (u32(status) << 16))
+    sbi_shutdown(status != EXIT_PASS)
+
+
+def halt_forever() -> None:
+    """Stop this hart for good: interrupts off, wfi in a loop."""
+    while True:
+        asm("csrci sstatus, 2\n wfi", "~{memory}")
+
+
+def begin_fatal_report() -> bool:
+    """Claim the fatal report: True the first time, False if one is already being printed."""
+    global _reporting
+    if _reporting:
+        return False
+    _reporting = True
+    return True
+
+
+def fatal_halt() -> None:
+    """The end of every fatal error: say so, report failure to QEMU, and halt."""
+    kprint("kernel halted")
+    qemu_exit(EXIT_FAIL)
+    halt_forever()
+
+
+@export("kpy_panic_halt")
+def kpy_panic_halt() -> None:
+    """The end of a panic (after its message): a backtrace from here, then halt."""
+    pc = asm_u64("auipc $0, 0", "=r")
+    fp = asm_u64("mv $0, s0", "=r")
+    if begin_fatal_report():
+        print_backtrace(pc, fp, True)
+    else:
+        kprint("panic while printing a fatal error report")
+    fatal_halt()

@@ -1,0 +1,159 @@
+"""x86_64 side of the arch interface (docs/arch.md): what kernel_main asks of the machine.
+
+The build resolves `import kernel_arch` to `arch/<arch>/kernel_arch.py` (the arch folder is a module
+root, after src/ and the repository root), so every arch's file defines the same names with the
+same signatures. Each function here only forwards to the x86_64 modules that implement it.
+"""
+
+from typing import Final
+
+from asterpy.lang import i64, kprint, u8, u64
+from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
+
+from arch.x86_64.apic import (
+    TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
+    lapic_timer_start, pic_disable, tick_count,
+)
+from arch.x86_64.console import qemu_exit
+from arch.x86_64.paging import (
+    KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
+    rodata_start, text_end, text_start,
+)
+from arch.x86_64.rtc import rtc_read_unix
+from arch.x86_64.tsc import tsc_calibrate
+from asterpy.kernel.bootinfo import boot_info, protocol_name
+from asterpy.kernel.time import clock_init, monotonic_ns
+# kernel_main's last step (init from the initramfs), imported by main.py through this module so
+# that other arches can provide their own (asterpy.task.init imports x86_64 modules directly).
+from asterpy.task.init import run_init_if_requested  # noqa: F401 - re-exported
+
+# Periodic timer rate (ticks per second).
+ARCH_TIMER_HZ: Final = TIMER_HZ
+# Virtual minus physical address of the kernel image.
+ARCH_KERNEL_VMA: Final = KERNEL_VMA
+# IDT gates the timer needs (vectors 0..47: the exceptions and the timer's 32).
+IDT_MIN_VECTORS: Final = u64(48)
+# Whether kernel_main builds its own page tables with asterpy.mm.paging on this arch.
+ARCH_HAS_PAGING: Final = True
+
+
+def arch_boot_protocol_name() -> str:
+    """How the kernel was entered, for the banner (the boot loader's protocol)."""
+    return protocol_name(boot_info.protocol)
+
+
+def arch_paging_cpu_init() -> bool:
+    """Prepare the CPU for the kernel's tables; False if it cannot enforce no-execute."""
+    return paging_cpu_init()
+
+
+def arch_text_start() -> u64:
+    """Virtual start of .text."""
+    return text_start()
+
+
+def arch_text_end() -> u64:
+    """Virtual end of .text."""
+    return text_end()
+
+
+def arch_rodata_start() -> u64:
+    """Virtual start of .rodata."""
+    return rodata_start()
+
+
+def arch_rodata_end() -> u64:
+    """Virtual end of .rodata."""
+    return rodata_end()
+
+
+def arch_data_start() -> u64:
+    """Virtual start of .data (the writable part runs to arch_bss_end)."""
+    return data_start()
+
+
+def arch_bss_end() -> u64:
+    """Virtual end of .bss."""
+    return bss_end()
+
+
+def arch_map_devices(space: AddressSpace, direct_map: u64) -> None:
+    """Map the device registers kernel_main's later steps use (the local APIC), uncached."""
+    # Device registers are never cached (the boot tables had them write-back).
+    apic = lapic_phys_base()
+    if space.page_size_of(direct_map + apic) == 0:
+        space.map(direct_map + apic, apic, READ | WRITE | NOCACHE | GLOBAL)
+
+
+def arch_load_root(phys: u64) -> None:
+    """Switch to the page tables whose root is at phys (flushing the TLB)."""
+    load_root(phys)
+
+
+def arch_probe_write(va: u64) -> None:
+    """Store to va (a W^X probe that must fault)."""
+    probe_write(va)
+
+
+def arch_probe_exec(va: u64) -> None:
+    """Execute at va (a W^X probe that must fault)."""
+    probe_exec(va)
+
+
+def arch_clock_name() -> str:
+    """Name of the counter behind the monotonic clock, for the boot log."""
+    return "tsc"
+
+
+def arch_clock_calibrate() -> u64:
+    """Measure the monotonic counter's rate in Hz (0: nothing to measure against)."""
+    return tsc_calibrate()
+
+
+def arch_clock_start(hz: u64) -> None:
+    """Start the monotonic clock on the counter running at hz."""
+    clock_init(hz)
+
+
+def arch_monotonic_ns() -> u64:
+    """Nanoseconds since arch_clock_start."""
+    return monotonic_ns()
+
+
+def arch_rtc_seconds() -> i64:
+    """Wall-clock time from the real-time clock, seconds since 1970 UTC (0: no RTC)."""
+    return rtc_read_unix()
+
+
+def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:
+    """Set up the interrupt controller and the timer (not yet ticking); print what was found."""
+    pic_disable()
+    lapic_init(direct_map)
+    rate = lapic_timer_calibrate(clock_hz)
+    kprint(f"apic: timer {rate // 1000} kHz, {TIMER_HZ} Hz on vector 32")
+
+
+def arch_timer_start(hz: u64) -> None:
+    """Make the timer interrupt hz times a second."""
+    lapic_timer_start(hz)
+
+
+def arch_enable_interrupts() -> bool:
+    """Enable interrupts if trap entry can take them; otherwise say why not and return False."""
+    # sti only with an IDT whose gates cover the timer: without one, the first tick would
+    # triple-fault. The arch's trap code loads it before kernel_main when it is there.
+    if idt_loaded(IDT_MIN_VECTORS):
+        interrupts_enable()
+        return True
+    kprint("timer: no IDT loaded: interrupts stay off")
+    return False
+
+
+def arch_tick_count() -> u64:
+    """Timer interrupts taken so far."""
+    return tick_count()
+
+
+def arch_exit(status: u8) -> None:
+    """Power off with an exit status (QEMU isa-debug-exit); returns if there is no such device."""
+    qemu_exit(status)

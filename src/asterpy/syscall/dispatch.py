@@ -1,0 +1,475 @@
+"""Syscall dispatch: a SYS_* id and six arguments to a handler; errors come back as -errno.
+
+The arch entry (arch/x86_64/syscall.py) maps the user's number to the kernel's dense id with
+the generated table (numbers.py) and calls `syscall_dispatch`. A handler raises SysError(errno);
+the dispatcher turns it into the negative errno user space expects. Unknown or unimplemented
+syscalls answer -ENOSYS and are logged once per number.
+
+This first slice runs one process (init, pid 1) whose file descriptors 0..2 are the console.
+"""
+
+from typing import Final
+
+from asterpy.lang import Array, Ptr, struct, SysError, i64, kprint, u8, u32, u64
+from asterpy.lang.errno import EBADF, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESRCH
+from asterpy.kernel.log import console_putc
+from asterpy.kernel.time import monotonic_ns
+from asterpy.syscall.numbers import (
+    SYS_ARCH_PRCTL, SYS_BRK, SYS_CLOCK_GETTIME, SYS_EXIT, SYS_EXIT_GROUP, SYS_GETEGID, SYS_GETEUID,
+    SYS_GETGID, SYS_GETPID, SYS_GETPPID, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_GETTID, SYS_GETUID, SYS_IOCTL,
+    SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP, SYS_NONE, SYS_PRLIMIT64, SYS_READLINK, SYS_READLINKAT, SYS_RSEQ,
+    SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_UNAME, SYS_WRITE,
+    SYS_WRITEV,
+)
+from asterpy.mm.paging import EXEC, WRITE
+from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process, current_process, page_up
+
+# The arch half of a few calls (FS base, ending the program, entropy). Only x86_64 has user
+# mode today; these names move behind the arch interface with the rest.
+from arch.x86_64.usermode import rdrand64, rdrand_available, rdtsc64, set_fs_base, user_exit
+
+IOV_MAX: Final = u64(1024)
+SIGSET_SIZE: Final = u64(8)
+NSIG: Final = u64(64)
+SIGKILL: Final = u64(9)
+SIGSTOP: Final = u64(19)
+SIG_BLOCK: Final = u64(0)
+SIG_UNBLOCK: Final = u64(1)
+SIG_SETMASK: Final = u64(2)
+
+ARCH_SET_GS: Final = u64(0x1001)
+ARCH_SET_FS: Final = u64(0x1002)
+ARCH_GET_FS: Final = u64(0x1003)
+ARCH_GET_GS: Final = u64(0x1004)
+
+PROT_MASK: Final = u64(7)
+PROT_GROWS: Final = u64(0x03000000)      # PROT_GROWSDOWN | PROT_GROWSUP
+PROT_WRITE: Final = u64(2)
+PROT_EXEC: Final = u64(4)
+MAP_SHARED: Final = u64(0x01)
+MAP_PRIVATE: Final = u64(0x02)
+MAP_TYPE: Final = u64(0x0F)
+MAP_FIXED: Final = u64(0x10)
+MAP_ANONYMOUS: Final = u64(0x20)
+
+CLOCK_REALTIME: Final = u64(0)
+CLOCK_MONOTONIC: Final = u64(1)
+CLOCK_PROCESS_CPUTIME_ID: Final = u64(2)
+CLOCK_THREAD_CPUTIME_ID: Final = u64(3)
+CLOCK_MONOTONIC_RAW: Final = u64(4)
+CLOCK_REALTIME_COARSE: Final = u64(5)
+CLOCK_MONOTONIC_COARSE: Final = u64(6)
+CLOCK_BOOTTIME: Final = u64(7)
+NSEC_PER_SEC: Final = u64(1000000000)
+
+GRND_MASK: Final = u64(7)                # GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE
+GETRANDOM_MAX: Final = u64(33554431)     # Linux caps one call at this many bytes
+
+RLIMIT_STACK: Final = u64(3)
+RLIMIT_NOFILE: Final = u64(7)
+RLIM_NLIMITS: Final = u64(16)
+RLIM_INFINITY: Final = u64(0xFFFFFFFFFFFFFFFF)
+STACK_RLIMIT: Final = u64(8 << 20)
+
+UTS_FIELD: Final = u64(65)
+UTS_SIZE: Final = u64(6 * 65)
+
+# Unix time in ns at monotonic 0 (set by init.py from the RTC): CLOCK_REALTIME = this + monotonic.
+realtime_base_ns: u64 = 0
+
+
+@struct
+class SeenSet:
+    """Syscall numbers below 1024 already reported as unimplemented (a bitmap)."""
+
+    bits: Array[u64, 16]
+
+
+enosys_seen: SeenSet = SeenSet()
+# State of the weak generator behind getrandom (see random_u64).
+random_state: u64 = 0
+
+
+def set_realtime_base(unix_seconds: u64) -> None:
+    """Anchor CLOCK_REALTIME: unix_seconds is the wall-clock time now."""
+    global realtime_base_ns
+    realtime_base_ns = unix_seconds * NSEC_PER_SEC - monotonic_ns()
+
+
+def proc() -> Process:
+    """The running process (every syscall has one)."""
+    p = current_process()
+    if p is None:
+        raise SysError(ESRCH)
+    return p
+
+
+def console_write_user(p: Process, buf: u64, n: u64) -> None:
+    """Write n bytes at user address buf to the console, or nothing and EFAULT if any is unreadable."""
+    p.check_user(buf, n, False)
+    done = u64(0)
+    while done < n:
+        va = buf + done
+        chunk = PAGE - (va & PAGE_MASK)
+        if chunk > n - done:
+            chunk = n - done
+        k = p.user_page(va, False)
+        for i in range(u64(0), chunk):
+            console_putc(byte_at(k + i))
+        done += chunk
+
+
+def byte_at(addr: u64) -> u8:
+    """The byte at kernel address addr."""
+    return Ptr[u8](addr).load()
+
+
+def sys_write(fd: u64, buf: u64, n: u64) -> u64:
+    """write(2) to the console (fds 0..2): EBADF for other fds, EFAULT for an unreadable buffer."""
+    if fd > 2:
+        raise SysError(EBADF)
+    if n == 0:
+        return u64(0)
+    console_write_user(proc(), buf, n)
+    return n
+
+
+def sys_writev(fd: u64, iov: u64, cnt: u64) -> u64:
+    """writev(2): EBADF, EINVAL for more than IOV_MAX vectors or a total above 2^63, EFAULT."""
+    if fd > 2:
+        raise SysError(EBADF)
+    if cnt > IOV_MAX:
+        raise SysError(EINVAL)
+    p = proc()
+    total = u64(0)
+    for i in range(u64(0), cnt):
+        ln = p.get_u64(iov + 16 * i + 8)
+        total += ln
+        if ln >= (u64(1) << 63) or total >= (u64(1) << 63):
+            raise SysError(EINVAL)
+    for i in range(u64(0), cnt):
+        p.check_user(p.get_u64(iov + 16 * i), p.get_u64(iov + 16 * i + 8), False)
+    for i in range(u64(0), cnt):
+        base = p.get_u64(iov + 16 * i)
+        ln = p.get_u64(iov + 16 * i + 8)
+        if ln != 0:
+            console_write_user(p, base, ln)
+    return total
+
+
+def sys_exit(code: u64) -> u64:
+    """exit/exit_group: end the process with status (code & 0xff); never returns."""
+    user_exit((code & 0xFF) << 8)
+    return u64(0)
+
+
+def sys_arch_prctl(code: u64, addr: u64) -> u64:
+    """arch_prctl(2): ARCH_SET_FS (EPERM outside user space), ARCH_GET_FS (EFAULT); GS: EINVAL for now."""
+    p = proc()
+    if code == ARCH_SET_FS:
+        if addr >= USER_TOP:
+            raise SysError(EPERM)
+        p.fs_base = addr
+        set_fs_base(addr)
+        return u64(0)
+    if code == ARCH_GET_FS:
+        p.put_u64(addr, p.fs_base)
+        return u64(0)
+    raise SysError(EINVAL)
+
+
+def put_str(p: Process, va: u64, s: bytes) -> None:
+    """Store s at user address va (the NUL comes from the zeroed buffer)."""
+    p.put_bytes(va, s)
+
+
+def sys_uname(buf: u64) -> u64:
+    """uname(2): six 65-byte fields; EFAULT if the buffer is not writable."""
+    p = proc()
+    p.check_user(buf, UTS_SIZE, True)
+    for i in range(u64(0), UTS_SIZE // 8):
+        p.put_u64(buf + 8 * i, u64(0))
+    for i in range((UTS_SIZE // 8) * 8, UTS_SIZE):
+        p.put_byte(buf + i, u8(0))
+    put_str(p, buf, b"Linux")
+    put_str(p, buf + UTS_FIELD, b"asterpy")
+    put_str(p, buf + 2 * UTS_FIELD, b"6.1.0-asterpy")
+    put_str(p, buf + 3 * UTS_FIELD, b"#1 asterpy 0.1.0")
+    put_str(p, buf + 4 * UTS_FIELD, b"x86_64")
+    put_str(p, buf + 5 * UTS_FIELD, b"(none)")
+    return u64(0)
+
+
+def sys_ioctl(fd: u64, req: u64) -> u64:
+    """ioctl(2): the console is not a terminal yet, so every request on fds 0..2 is ENOTTY."""
+    if fd > 2:
+        raise SysError(EBADF)
+    raise SysError(ENOTTY)
+
+
+def sys_rt_sigprocmask(how: u64, set_addr: u64, old_addr: u64, size: u64) -> u64:
+    """rt_sigprocmask(2): the mask is kept (SIGKILL/SIGSTOP never blocked) but nothing is delivered yet."""
+    if size != SIGSET_SIZE:
+        raise SysError(EINVAL)
+    p = proc()
+    new = p.sigmask
+    if set_addr != 0:
+        s = p.get_u64(set_addr)
+        if how == SIG_BLOCK:
+            new = p.sigmask | s
+        elif how == SIG_UNBLOCK:
+            new = p.sigmask & ~s
+        elif how == SIG_SETMASK:
+            new = s
+        else:
+            raise SysError(EINVAL)
+    if old_addr != 0:
+        p.put_u64(old_addr, p.sigmask)
+    p.sigmask = new & ~((u64(1) << (SIGKILL - 1)) | (u64(1) << (SIGSTOP - 1)))
+    return u64(0)
+
+
+def sys_rt_sigaction(sig: u64, act: u64, oact: u64, size: u64) -> u64:
+    """rt_sigaction(2): actions are stored and reported back; signals are not delivered yet."""
+    if size != SIGSET_SIZE or sig < 1 or sig > NSIG:
+        raise SysError(EINVAL)
+    if act != 0 and (sig == SIGKILL or sig == SIGSTOP):
+        raise SysError(EINVAL)
+    p = proc()
+    # Read the new action first: a bad act pointer must leave everything unchanged.
+    h = u64(0)
+    fl = u64(0)
+    rs = u64(0)
+    mk = u64(0)
+    if act != 0:
+        h = p.get_u64(act)
+        fl = p.get_u64(act + 8)
+        rs = p.get_u64(act + 16)
+        mk = p.get_u64(act + 24)
+    k = sig * 4
+    if oact != 0:
+        p.check_user(oact, u64(32), True)
+        p.put_u64(oact, p.sigactions[k])
+        p.put_u64(oact + 8, p.sigactions[k + 1])
+        p.put_u64(oact + 16, p.sigactions[k + 2])
+        p.put_u64(oact + 24, p.sigactions[k + 3])
+    if act != 0:
+        p.sigactions[k] = h
+        p.sigactions[k + 1] = fl
+        p.sigactions[k + 2] = rs
+        p.sigactions[k + 3] = mk
+    return u64(0)
+
+
+def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -> u64:
+    """mmap(2), anonymous only: EINVAL (length 0, bad type, unaligned offset or fixed address),
+    EBADF for a file mapping, ENOMEM when no address or frame is left."""
+    if length == 0 or (off & PAGE_MASK) != 0:
+        raise SysError(EINVAL)
+    kind = flags & MAP_TYPE
+    if kind != MAP_PRIVATE and kind != MAP_SHARED:
+        raise SysError(EINVAL)
+    if (flags & MAP_ANONYMOUS) == 0:
+        raise SysError(EBADF)
+    p = proc()
+    # Protection is not enforced yet (mprotect does not change pages): every mapping is
+    # readable and writable, executable if asked.
+    fl = WRITE
+    if (prot & PROT_EXEC) != 0:
+        fl |= EXEC
+    if (flags & MAP_FIXED) != 0:
+        end = page_up(addr + length)
+        if (addr & PAGE_MASK) != 0 or end < addr or end > USER_TOP or addr == 0:
+            raise SysError(EINVAL)
+        p.unmap_range(addr, end)
+        p.map_range_zeroed(addr, end, fl)
+        return addr
+    return p.mmap_anon(length, fl)
+
+
+def sys_munmap(addr: u64, length: u64) -> u64:
+    """munmap(2): EINVAL for an unaligned address, length 0 or a range leaving user space."""
+    end = page_up(addr + length)
+    if (addr & PAGE_MASK) != 0 or length == 0 or end < addr or end > USER_TOP:
+        raise SysError(EINVAL)
+    proc().unmap_range(addr, end)
+    return u64(0)
+
+
+def sys_mprotect(addr: u64, length: u64, prot: u64) -> u64:
+    """mprotect(2): checks only (EINVAL for an unaligned address, unknown bits, a wrapping
+    range); page permissions are not changed yet."""
+    if (addr & PAGE_MASK) != 0 or (prot & ~(PROT_MASK | PROT_GROWS)) != 0:
+        raise SysError(EINVAL)
+    if addr + length < addr or addr + length > USER_TOP:
+        raise SysError(EINVAL)
+    return u64(0)
+
+
+def sys_clock_gettime(clk: u64, tp: u64) -> u64:
+    """clock_gettime(2) from the kernel clock: EINVAL for an unknown clock, EFAULT for tp.
+    The CPU-time clocks answer with the monotonic clock (no per-task accounting yet)."""
+    now = monotonic_ns()
+    if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
+        now += realtime_base_ns
+    elif (clk != CLOCK_MONOTONIC and clk != CLOCK_MONOTONIC_RAW and clk != CLOCK_MONOTONIC_COARSE
+          and clk != CLOCK_BOOTTIME and clk != CLOCK_PROCESS_CPUTIME_ID and clk != CLOCK_THREAD_CPUTIME_ID):
+        raise SysError(EINVAL)
+    p = proc()
+    p.check_user(tp, u64(16), True)
+    p.put_u64(tp, now // NSEC_PER_SEC)
+    p.put_u64(tp + 8, now % NSEC_PER_SEC)
+    return u64(0)
+
+
+def random_u64() -> u64:
+    """64 bits for getrandom: RDRAND when the CPU has it, mixed (splitmix64) with the TSC.
+
+    Weak without RDRAND (QEMU's default CPU model): the state starts from the TSC and only the
+    TSC is added, so an observer who knows the boot timing can predict it. Not for keys.
+    """
+    global random_state
+    random_state += u64(0x9E3779B97F4A7C15) ^ rdtsc64()
+    if rdrand_available():
+        random_state ^= rdrand64()
+    z = random_state
+    z = (z ^ (z >> 30)) * u64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> 27)) * u64(0x94D049BB133111EB)
+    return z ^ (z >> 31)
+
+
+def sys_getrandom(buf: u64, n: u64, flags: u64) -> u64:
+    """getrandom(2): EINVAL for unknown flags, EFAULT for the buffer; at most 32 MiB - 1 per call."""
+    if (flags & ~GRND_MASK) != 0:
+        raise SysError(EINVAL)
+    if n > GETRANDOM_MAX:
+        n = GETRANDOM_MAX
+    p = proc()
+    p.check_user(buf, n, True)
+    i = u64(0)
+    while i < n:
+        r = random_u64()
+        j = u64(0)
+        while j < 8 and i < n:
+            p.put_byte(buf + i, u8(r >> (8 * j)))
+            i += 1
+            j += 1
+    return n
+
+
+def rlimit_of(resource: u64) -> u64:
+    """The soft limit of a resource (the hard one is RLIM_INFINITY except RLIMIT_NOFILE's 4096)."""
+    if resource == RLIMIT_STACK:
+        return STACK_RLIMIT
+    if resource == RLIMIT_NOFILE:
+        return u64(1024)
+    return RLIM_INFINITY
+
+
+def put_rlimit(p: Process, resource: u64, addr: u64) -> None:
+    """Store {soft, hard} for resource at user address addr (EFAULT)."""
+    p.check_user(addr, u64(16), True)
+    p.put_u64(addr, rlimit_of(resource))
+    p.put_u64(addr + 8, u64(4096) if resource == RLIMIT_NOFILE else RLIM_INFINITY)
+
+
+def sys_prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> u64:
+    """prlimit64(2): ESRCH for another process, EINVAL for an unknown resource, EFAULT; new limits
+    are read (EFAULT) but not applied yet."""
+    if pid != 0 and pid != 1:
+        raise SysError(ESRCH)
+    if resource >= RLIM_NLIMITS:
+        raise SysError(EINVAL)
+    p = proc()
+    if new != 0:
+        soft = p.get_u64(new)
+        hard = p.get_u64(new + 8)
+        if soft > hard:
+            raise SysError(EINVAL)
+    if old != 0:
+        put_rlimit(p, resource, old)
+    return u64(0)
+
+
+def sys_getrlimit(resource: u64, addr: u64) -> u64:
+    """getrlimit(2): EINVAL for an unknown resource, EFAULT."""
+    if resource >= RLIM_NLIMITS:
+        raise SysError(EINVAL)
+    put_rlimit(proc(), resource, addr)
+    return u64(0)
+
+
+def unimplemented(nr: u64) -> u64:
+    """Log an unknown or unimplemented syscall number once, then raise ENOSYS."""
+    seen = True
+    if nr < 1024:
+        seen = ((enosys_seen.bits[nr >> 6] >> (nr & 63)) & 1) != 0
+        enosys_seen.bits[nr >> 6] |= u64(1) << (nr & 63)
+    if not seen:
+        kprint(f"[pid 1] syscall {nr} not implemented: ENOSYS")
+    raise SysError(ENOSYS)
+
+
+def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """Run the handler of sys_id (raises SysError)."""
+    if sys_id == SYS_WRITE:
+        return sys_write(a0, a1, a2)
+    if sys_id == SYS_WRITEV:
+        return sys_writev(a0, a1, a2)
+    if sys_id == SYS_EXIT or sys_id == SYS_EXIT_GROUP:
+        return sys_exit(a0)
+    if sys_id == SYS_BRK:
+        return proc().set_brk(a0)
+    if sys_id == SYS_ARCH_PRCTL:
+        return sys_arch_prctl(a0, a1)
+    if sys_id == SYS_SET_TID_ADDRESS:
+        proc().clear_child_tid = a0
+        return u64(1)
+    if sys_id == SYS_GETPID or sys_id == SYS_GETTID:
+        return u64(1)
+    if sys_id == SYS_GETPPID:
+        return u64(0)
+    if sys_id == SYS_GETUID or sys_id == SYS_GETEUID or sys_id == SYS_GETGID or sys_id == SYS_GETEGID:
+        return u64(0)
+    if sys_id == SYS_UNAME:
+        return sys_uname(a0)
+    if sys_id == SYS_IOCTL:
+        return sys_ioctl(a0, a1)
+    if sys_id == SYS_RT_SIGPROCMASK:
+        return sys_rt_sigprocmask(a0, a1, a2, a3)
+    if sys_id == SYS_RT_SIGACTION:
+        return sys_rt_sigaction(a0, a1, a2, a3)
+    if sys_id == SYS_MMAP:
+        return sys_mmap(a0, a1, a2, a3, a4, a5)
+    if sys_id == SYS_MUNMAP:
+        return sys_munmap(a0, a1)
+    if sys_id == SYS_MPROTECT:
+        return sys_mprotect(a0, a1, a2)
+    if sys_id == SYS_CLOCK_GETTIME:
+        return sys_clock_gettime(a0, a1)
+    if sys_id == SYS_GETRANDOM:
+        return sys_getrandom(a0, a1, a2)
+    if sys_id == SYS_READLINK or sys_id == SYS_READLINKAT:
+        # No file system yet: /proc/self/exe and every other path do not exist.
+        raise SysError(ENOENT)
+    if sys_id == SYS_PRLIMIT64:
+        return sys_prlimit64(a0, a1, a2, a3)
+    if sys_id == SYS_GETRLIMIT:
+        return sys_getrlimit(a0, a1)
+    if sys_id == SYS_SET_ROBUST_LIST or sys_id == SYS_RSEQ:
+        # Both libcs cope with ENOSYS here; not worth a log line.
+        raise SysError(ENOSYS)
+    return unimplemented(nr)
+
+
+def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> i64:
+    """The result of syscall nr (kernel id sys_id, SYS_NONE if unknown): a value or -errno."""
+    if sys_id == SYS_NONE:
+        try:
+            unimplemented(nr)
+        except SysError as e:
+            return -i64(e.errno)
+    try:
+        return i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))
+    except SysError as e:
+        return -i64(e.errno)

@@ -1,0 +1,1 @@
+"""Tasks: user processes (process.py) and starting init (init.py)."""

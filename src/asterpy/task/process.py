@@ -1,0 +1,454 @@
+"""A user process: its address space, ELF loading, the initial stack, brk and mmap areas, copy-in/out.
+
+One process for now (init, pid 1). User memory is always reached through the process's page
+tables and the kernel's direct map (`user_copy_in` / `user_copy_out` check every page is a USER
+mapping, and writable for a copy out), never by dereferencing a user pointer: a bad pointer is
+EFAULT, not a kernel page fault, and the copies work whether or not the tables are loaded.
+Pages are allocated eagerly (no demand paging yet): ELF segments, the stack, brk growth and
+anonymous mmaps are backed by zeroed frames when they are created.
+"""
+
+from typing import Final
+
+from asterpy.lang import List, Ptr, SysError, memcpy, memset, u8, u16, u32, u64
+from asterpy.lang.errno import EFAULT, EINVAL, ENOMEM, ENOEXEC
+from asterpy.mm.frames import FrameAllocator
+from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, new_address_space
+
+# The page-table entry format, as mm/paging.py reads it (the arch interface will select it).
+from arch.x86_64.paging import pte_is_huge, pte_phys, pte_present
+from asterpy.exec.elf import (
+    ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_parse,
+)
+
+PAGE: Final = u64(4096)
+PAGE_MASK: Final = u64(4095)
+
+# The user half of the address space: [0, USER_TOP). The kernel half's top-level entries
+# (256..511 on x86_64) are copied from the kernel's tables, so kernel code, data and the direct
+# map stay reachable while a process's tables are loaded.
+USER_TOP: Final = u64(0x0000800000000000)
+KERNEL_HALF_FIRST: Final = u64(256)
+TOP_ENTRIES: Final = u64(512)
+
+# The stack: its top just below the last user page (Linux puts it near 0x7ffffffff000 too),
+# STACK_LIMIT reserved (RLIMIT_STACK), STACK_EAGER of it backed at exec (no growth on fault yet).
+STACK_TOP: Final = u64(0x00007FFFFFFFF000)
+STACK_LIMIT: Final = u64(8 << 20)
+STACK_EAGER: Final = u64(256 << 10)
+# Where an ET_DYN executable (static-pie) is loaded: Linux's ELF_ET_DYN_BASE for x86_64 is 2/3
+# of the user space; any fixed base does for now.
+ET_DYN_BASE: Final = u64(0x0000555555554000)
+# Anonymous mmap: a bump allocator upwards from here (addresses are never reused yet).
+MMAP_BASE: Final = u64(0x00007F0000000000)
+MMAP_END: Final = STACK_TOP - STACK_LIMIT - (u64(1) << 30)
+# brk may grow this far past its start.
+BRK_MAX: Final = u64(1) << 30
+
+# Auxiliary vector types (the ELF ABI's AT_*).
+AT_NULL: Final = u64(0)
+AT_PHDR: Final = u64(3)
+AT_PHENT: Final = u64(4)
+AT_PHNUM: Final = u64(5)
+AT_PAGESZ: Final = u64(6)
+AT_BASE: Final = u64(7)
+AT_FLAGS: Final = u64(8)
+AT_ENTRY: Final = u64(9)
+AT_UID: Final = u64(11)
+AT_EUID: Final = u64(12)
+AT_GID: Final = u64(13)
+AT_EGID: Final = u64(14)
+AT_PLATFORM: Final = u64(15)
+AT_HWCAP: Final = u64(16)
+AT_CLKTCK: Final = u64(17)
+AT_SECURE: Final = u64(23)
+AT_RANDOM: Final = u64(25)
+AT_HWCAP2: Final = u64(26)
+AT_EXECFN: Final = u64(31)
+AUXV_PAIRS: Final = u64(19)      # including AT_NULL
+
+CLK_TCK: Final = u64(100)
+MAX_ARGS: Final = u64(32)
+
+
+def page_down(x: u64) -> u64:
+    """x rounded down to a page."""
+    return x & ~PAGE_MASK
+
+
+def page_up(x: u64) -> u64:
+    """x rounded up to a page."""
+    return (x + PAGE_MASK) & ~PAGE_MASK
+
+
+class Process:
+    """A user address space and the per-process state the first syscalls need."""
+
+    pid: u64
+    frames: FrameAllocator
+    space: AddressSpace
+    dm: u64              # the kernel's direct map base (physical 0)
+    entry: u64
+    sp: u64              # initial stack pointer
+    brk_start: u64
+    brk: u64             # current break (page-backed up to page_up(brk))
+    mmap_next: u64
+    fs_base: u64
+    clear_child_tid: u64
+    sigmask: u64
+    # rt_sigaction's stored actions, 4 words per signal 1..64 (handler, flags, restorer, mask):
+    # kept and returned as old actions, not delivered yet.
+    sigactions: List[u64]
+    exit_status: u64
+
+    def __init__(self, frames: FrameAllocator, dm: u64, kernel_root: u64) -> None:
+        """An empty address space sharing the kernel half of kernel_root's top-level table."""
+        self.pid = u64(1)
+        self.frames = frames
+        self.dm = dm
+        self.space = new_address_space(frames, dm, True)
+        src = Ptr[u64](dm + kernel_root)
+        dst = Ptr[u64](dm + self.space.root)
+        for i in range(KERNEL_HALF_FIRST, TOP_ENTRIES):
+            dst[i] = src[i]
+        self.entry = u64(0)
+        self.sp = u64(0)
+        self.brk_start = u64(0)
+        self.brk = u64(0)
+        self.mmap_next = MMAP_BASE
+        self.fs_base = u64(0)
+        self.clear_child_tid = u64(0)
+        self.sigmask = u64(0)
+        self.sigactions = []
+        for _ in range(u64(0), u64(65 * 4)):
+            self.sigactions.append(u64(0))
+        self.exit_status = u64(0)
+
+    # ---------------------------------------------------------------- pages
+
+    def map_zeroed(self, va: u64, flags: u64) -> None:
+        """Back the page at va with a zeroed frame (ENOMEM); a page already mapped is kept, flags widened."""
+        old = self.space.flags_of(va)
+        if old != 0:
+            if (old | flags) != old:
+                pa = self.space.unmap(va)
+                self.space.map(va, pa, old | flags)
+            return
+        pa = self.frames.alloc()
+        memset(self.dm + pa, 0, PAGE)
+        try:
+            self.space.map(va, pa, flags | READ | USER)
+        except SysError as e:
+            self.frames.free(pa)
+            raise SysError(e.errno)
+
+    def map_range_zeroed(self, start: u64, end: u64, flags: u64) -> None:
+        """Back every page of [start, end) (page aligned) with zeroed frames."""
+        va = start
+        while va < end:
+            self.map_zeroed(va, flags)
+            va += PAGE
+
+    def unmap_range(self, start: u64, end: u64) -> None:
+        """Unmap every page of [start, end) (page aligned) and free its frame."""
+        va = start
+        while va < end:
+            pa = self.space.unmap(va)
+            if pa != NO_PHYS:
+                self.frames.free(pa)
+            va += PAGE
+
+    def user_page(self, va: u64, write: bool) -> u64:
+        """The kernel (direct-map) address of user byte va, or EFAULT if it is not user-accessible."""
+        if va >= USER_TOP:
+            raise SysError(EFAULT)
+        fl = self.space.flags_of(va)
+        if (fl & USER) == 0 or (write and (fl & WRITE) == 0):
+            raise SysError(EFAULT)
+        return self.dm + self.space.translate(va)
+
+    def copy_in(self, dst: u64, src: u64, n: u64) -> None:
+        """Copy n bytes from user address src to kernel address dst; EFAULT if any is not mapped."""
+        if src + n < src:
+            raise SysError(EFAULT)
+        done = u64(0)
+        while done < n:
+            va = src + done
+            chunk = PAGE - (va & PAGE_MASK)
+            if chunk > n - done:
+                chunk = n - done
+            memcpy(dst + done, self.user_page(va, False), chunk)
+            done += chunk
+
+    def copy_out(self, dst: u64, src: u64, n: u64) -> None:
+        """Copy n bytes from kernel address src to user address dst; EFAULT unless all are writable."""
+        if dst + n < dst:
+            raise SysError(EFAULT)
+        done = u64(0)
+        while done < n:
+            va = dst + done
+            chunk = PAGE - (va & PAGE_MASK)
+            if chunk > n - done:
+                chunk = n - done
+            memcpy(self.user_page(va, True), src + done, chunk)
+            done += chunk
+
+    def check_user(self, va: u64, n: u64, write: bool) -> None:
+        """EFAULT unless all n bytes at user address va are mapped for user access (and writable)."""
+        if n == 0:
+            return
+        if va + n < va or va + n > USER_TOP:
+            raise SysError(EFAULT)
+        page = page_down(va)
+        while page < va + n:
+            self.user_page(page, write)
+            page += PAGE
+
+    def put_byte(self, va: u64, b: u8) -> None:
+        """Store one byte at user address va (EFAULT)."""
+        Ptr[u8](self.user_page(va, True)).store(b)
+
+    def get_u64(self, va: u64) -> u64:
+        """The u64 at user address va (EFAULT)."""
+        if (va & 7) == 0:
+            return Ptr[u64](self.user_page(va, False)).load()
+        v = u64(0)
+        for i in range(u64(0), u64(8)):
+            v |= u64(Ptr[u8](self.user_page(va + i, False)).load()) << (8 * i)
+        return v
+
+    def put_u64(self, va: u64, v: u64) -> None:
+        """Store v at user address va (EFAULT)."""
+        if (va & 7) == 0:
+            Ptr[u64](self.user_page(va, True)).store(v)
+            return
+        for i in range(u64(0), u64(8)):
+            Ptr[u8](self.user_page(va + i, True)).store(u8(v >> (8 * i)))
+
+    def put_bytes(self, va: u64, data: bytes) -> None:
+        """Store the bytes of data at user address va (EFAULT)."""
+        for i in range(u64(0), u64(len(data))):
+            Ptr[u8](self.user_page(va + i, True)).store(data[i])
+
+    # ---------------------------------------------------------------- exec
+
+    def load_elf(self, base: u64, size: u64, machine: u16) -> ElfImage:
+        """Map the PT_LOAD segments of the ELF file at (base, size); set entry and the break."""
+        img = elf_parse(base, size, machine)
+        bias = elf_load_bias(img, ET_DYN_BASE, USER_TOP - STACK_LIMIT - (u64(1) << 32))
+        if img.type != ET_DYN:
+            bias = u64(0)
+        for n in range(u32(0), img.load_count):
+            seg = elf_load_segment(img, n)
+            start = seg.vaddr + bias
+            if start + seg.memsz < start or start + seg.memsz > MMAP_BASE:
+                raise SysError(ENOEXEC)
+            flags = READ
+            if (seg.flags & PF_W) != 0:
+                flags |= WRITE
+            if (seg.flags & PF_X) != 0:
+                flags |= EXEC
+            # Map writable first so the file bytes can be copied; segments sharing a page get
+            # the union of their permissions (as on Linux, where the later mmap wins a page).
+            self.map_range_zeroed(page_down(start), page_up(start + seg.memsz), flags)
+            self.copy_file(start, base + seg.offset, seg.filesz)
+            end = page_up(start + seg.memsz)
+            if end > self.brk_start:
+                self.brk_start = end
+        self.brk = self.brk_start
+        self.entry = img.entry + bias
+        img.entry = self.entry
+        if img.phdr_vaddr != 0:
+            img.phdr_vaddr += bias
+        else:
+            # No PT_PHDR and no load segment covering the headers: point at the first segment's
+            # image of them if it starts at file offset 0 (the usual layout).
+            first = elf_load_segment(img, u32(0))
+            if first.offset == 0:
+                img.phdr_vaddr = first.vaddr + bias + img.phoff
+        return img
+
+    def copy_file(self, va: u64, src: u64, n: u64) -> None:
+        """Copy n bytes of the file image at kernel address src to user va, page by page, ignoring
+        write permission (the loader fills read-only segments too)."""
+        done = u64(0)
+        while done < n:
+            a = va + done
+            chunk = PAGE - (a & PAGE_MASK)
+            if chunk > n - done:
+                chunk = n - done
+            pa = self.space.translate(a)
+            if pa == NO_PHYS:
+                raise SysError(EFAULT)
+            memcpy(self.dm + pa, src + done, chunk)
+            done += chunk
+
+    def push_bytes(self, sp: u64, data: bytes, nul: bool) -> u64:
+        """Push data (plus a NUL if asked) below sp; return the new sp, the data's address."""
+        n = u64(len(data))
+        if nul:
+            n += 1
+        sp -= n
+        self.put_bytes(sp, data)
+        if nul:
+            Ptr[u8](self.user_page(sp + u64(len(data)), True)).store(u8(0))
+        return sp
+
+    def push_mem(self, sp: u64, addr: u64, n: u64) -> u64:
+        """Push the n bytes at kernel address addr and a NUL below sp; the new sp (their address)."""
+        sp -= n + 1
+        for i in range(u64(0), n):
+            self.put_byte(sp + i, Ptr[u8](addr + i).load())
+        self.put_byte(sp + n, u8(0))
+        return sp
+
+    def setup_stack(self, img: ElfImage, arg_addrs: List[u64], arg_lens: List[u64], rnd0: u64, rnd1: u64,
+                    hwcap: u64) -> None:
+        """Map the stack and lay out argc, argv, envp and auxv on it as Linux does on x86_64.
+
+        The arguments are strings in kernel memory (addresses and lengths; argv[0] first). From
+        the top: the AT_RANDOM bytes, "x86_64" (AT_PLATFORM), the environment and argument
+        strings (argv[0] doubles as AT_EXECFN); then, 16-byte aligned at the final sp: argc,
+        the argv pointers and NULL, the envp pointers and NULL, the auxv pairs ending in AT_NULL.
+        """
+        if u64(len(arg_addrs)) > MAX_ARGS or len(arg_addrs) == 0 or len(arg_lens) != len(arg_addrs):
+            raise SysError(EINVAL)
+        self.map_range_zeroed(STACK_TOP - STACK_EAGER, STACK_TOP, WRITE)
+        sp = STACK_TOP
+        sp -= 16
+        random_at = sp
+        self.put_u64(sp, rnd0)
+        self.put_u64(sp + 8, rnd1)
+        sp = self.push_bytes(sp, b"x86_64", True)
+        platform_at = sp
+        # The environment Linux gives init when the command line sets none.
+        envp: List[u64] = []
+        sp = self.push_bytes(sp, b"TERM=linux", True)
+        envp.append(sp)
+        sp = self.push_bytes(sp, b"HOME=/", True)
+        envp.append(sp)
+        argv: List[u64] = []
+        i = len(arg_addrs) - 1
+        while i >= 0:
+            sp = self.push_mem(sp, arg_addrs[i], arg_lens[i])
+            argv.append(sp)
+            i -= 1
+        argc = u64(len(arg_addrs))
+        envc = u64(len(envp))
+        # argv and envp were collected last-first.
+        words = 1 + argc + 1 + envc + 1 + 2 * AUXV_PAIRS
+        sp = (sp - words * 8) & ~u64(15)
+        p = sp
+        self.put_u64(p, argc)
+        p += 8
+        for k in range(u64(0), argc):
+            self.put_u64(p, argv[argc - 1 - k])
+            p += 8
+        self.put_u64(p, u64(0))
+        p += 8
+        for k in range(u64(0), envc):
+            self.put_u64(p, envp[envc - 1 - k])
+            p += 8
+        self.put_u64(p, u64(0))
+        p += 8
+        p = self.put_aux(p, AT_PHDR, img.phdr_vaddr)
+        p = self.put_aux(p, AT_PHENT, u64(56))
+        p = self.put_aux(p, AT_PHNUM, u64(img.phnum))
+        p = self.put_aux(p, AT_PAGESZ, PAGE)
+        p = self.put_aux(p, AT_BASE, u64(0))
+        p = self.put_aux(p, AT_FLAGS, u64(0))
+        p = self.put_aux(p, AT_ENTRY, img.entry)
+        p = self.put_aux(p, AT_UID, u64(0))
+        p = self.put_aux(p, AT_EUID, u64(0))
+        p = self.put_aux(p, AT_GID, u64(0))
+        p = self.put_aux(p, AT_EGID, u64(0))
+        p = self.put_aux(p, AT_PLATFORM, platform_at)
+        p = self.put_aux(p, AT_HWCAP, hwcap)
+        p = self.put_aux(p, AT_CLKTCK, CLK_TCK)
+        p = self.put_aux(p, AT_SECURE, u64(0))
+        p = self.put_aux(p, AT_RANDOM, random_at)
+        p = self.put_aux(p, AT_HWCAP2, u64(0))
+        p = self.put_aux(p, AT_EXECFN, argv[argc - 1])
+        p = self.put_aux(p, AT_NULL, u64(0))
+        self.sp = sp
+
+    def put_aux(self, p: u64, key: u64, value: u64) -> u64:
+        """Store one auxv pair at user address p; the address after it."""
+        self.put_u64(p, key)
+        self.put_u64(p + 8, value)
+        return p + 16
+
+    # ---------------------------------------------------------------- brk and mmap
+
+    def set_brk(self, want: u64) -> u64:
+        """brk(want): move the break within [brk_start, brk_start + BRK_MAX); the break after it."""
+        if want < self.brk_start or want > self.brk_start + BRK_MAX:
+            return self.brk
+        old_end = page_up(self.brk)
+        new_end = page_up(want)
+        try:
+            if new_end > old_end:
+                self.map_range_zeroed(old_end, new_end, WRITE)
+            elif new_end < old_end:
+                self.unmap_range(new_end, old_end)
+        except SysError:
+            # Out of memory: undo a partial growth and keep the old break (Linux's answer).
+            self.unmap_range(old_end, new_end)
+            return self.brk
+        self.brk = want
+        return want
+
+    def mmap_anon(self, length: u64, flags: u64) -> u64:
+        """A fresh zeroed private mapping of length bytes; its address (ENOMEM, EINVAL)."""
+        if length == 0:
+            raise SysError(EINVAL)
+        size = page_up(length)
+        if size < length or size > MMAP_END - self.mmap_next:
+            raise SysError(ENOMEM)
+        addr = self.mmap_next
+        try:
+            self.map_range_zeroed(addr, addr + size, flags)
+        except SysError:
+            self.unmap_range(addr, addr + size)
+            raise SysError(ENOMEM)
+        # One guard page between mappings catches small overruns.
+        self.mmap_next = addr + size + PAGE
+        return addr
+
+    def free_user_memory(self) -> None:
+        """Free every user page and page-table page of the lower half (the process ended)."""
+        root = Ptr[u64](self.dm + self.space.root)
+        for i in range(u64(0), KERNEL_HALF_FIRST):
+            if pte_present(root[i]):
+                self.release_table(pte_phys(root[i], u64(3)), u64(2))
+                root[i] = u64(0)
+        self.frames.free(self.space.root)
+
+    def release_table(self, pa: u64, level: u64) -> None:
+        """Free the table at pa (its entries at `level`: 2 = PDPT .. 0 = page table) and the 4 KiB
+        frames it maps (processes map no large pages)."""
+        t = Ptr[u64](self.dm + pa)
+        for i in range(u64(0), TOP_ENTRIES):
+            e = t[i]
+            if pte_present(e):
+                if level == 0:
+                    self.frames.free(pte_phys(e, level))
+                elif not pte_is_huge(e, level):
+                    self.release_table(pte_phys(e, level), level - 1)
+        self.frames.free(pa)
+
+
+# The running process (None when no user program runs).
+current: Process | None = None
+
+
+def current_process() -> Process | None:
+    """The running process, None if none (read through this function: under CPython a
+    `from ... import current` would copy the binding)."""
+    return current
+
+
+def set_current(p: Process | None) -> None:
+    """Make p the running process."""
+    global current
+    current = p

@@ -1,0 +1,91 @@
+"""Build the real kernel for loongarch64 and boot it under QEMU virt (no firmware): banner, memory, time, traps."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from translator.build import BuildResult, build_kernel
+from translator.cli import cmdline_fw_cfg_args
+from translator.image import QemuConfig, QemuResult, run_qemu
+
+pytestmark = pytest.mark.boot
+
+REPO = Path(__file__).resolve().parents[2]
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+BANNER = re.compile(r"^asterpy (?P<version>\S+) \((?P<arch>\w+), booted via (?P<proto>\w+)\)$", re.M)
+MEMORY = re.compile(r"^memory: (?P<mib>\d+) MiB usable$", re.M)
+CMDLINE = re.compile(r"^cmdline: (?P<text>.*)$", re.M)
+FRAMES = re.compile(r"^frames: (?P<free>\d+) free$", re.M)
+HEAP = re.compile(r"^heap: (?P<mib>\d+) MiB$", re.M)
+CLOCK_RATE = re.compile(r"^stable counter: (?P<mhz>\d+) MHz$", re.M)
+TICKS = re.compile(r"^timer: (?P<ticks>\d+) ticks in (?P<ms>\d+) ms$", re.M)
+CLOCK = re.compile(r"^clock: monotonic advanced (?P<ns>\d+) ns$", re.M)
+DONE = re.compile(r"asterpy: exit (PASS|FAIL \(status 0x[0-9a-f]+\))\r?\n")
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The kernel built from arch/loongarch64/entry.py into a fresh directory."""
+    return build_kernel("loongarch64", out=tmp_path_factory.mktemp("la64kernel"), force=True)
+
+
+def _boot(kernel: BuildResult, cmdline: str, memory_mb: int = 1024, timeout: float = 30.0, **kw: Any) -> QemuResult:
+    """Boot on QEMU virt under TCG, the command line also as fw_cfg opt/asterpy/cmdline (as `asterpy run`)."""
+    return run_qemu(QemuConfig(arch="loongarch64", kernel=kernel.kernel, cmdline=cmdline, accel="tcg",
+                               memory_mb=memory_mb, timeout=timeout,
+                               extra_args=tuple(cmdline_fw_cfg_args("loongarch64", cmdline)), **kw),
+                    until=DONE)
+
+
+def _field(rx: "re.Pattern[str]", result: QemuResult) -> dict[str, str]:
+    """rx's named groups in the serial output; fails with the output if it is missing."""
+    m = rx.search(result.output.replace("\r", ""))
+    assert m, (f"{rx.pattern!r} not in the output (rc={result.returncode}, timed_out={result.timed_out})\n"
+               f"serial:\n{result.output[-3000:]}\nstderr:\n{result.stderr[-2000:]}")
+    return m.groupdict()
+
+
+@pytest.mark.parametrize("memory_mb", [1024, 2048])
+def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) -> None:
+    """Banner, memory (low 256 MiB + fw_cfg RAM size), command line, frames, heap, stable counter, ticks, PASS."""
+    result = _boot(kernel, "exit=1 hello loongarch", memory_mb=memory_mb)
+    assert _field(BANNER, result) == {"version": VERSION, "arch": "loongarch64", "proto": "qemu"}
+    assert int(_field(MEMORY, result)["mib"]) == memory_mb
+    assert _field(CMDLINE, result)["text"] == "exit=1 hello loongarch"
+    free = int(_field(FRAMES, result)["free"])
+    assert (memory_mb - 8) * 256 <= free <= memory_mb * 256
+    assert int(_field(HEAP, result)["mib"]) == 64
+    assert int(_field(CLOCK_RATE, result)["mhz"]) == 100  # QEMU's constant counter
+    assert int(_field(TICKS, result)["ticks"]) > 0
+    ns = int(_field(CLOCK, result)["ns"])
+    assert 50_000_000 <= ns < 1_000_000_000
+    assert "asterpy: exit PASS" in result.output
+    assert result.returncode == 0  # powered off through GED
+
+
+def test_panic_prints_a_symbolized_backtrace(kernel: BuildResult) -> None:
+    """panic=1: the message, a backtrace through kpy_panic_halt and kmain with file:line, FAIL."""
+    result = _boot(kernel, "panic=1")
+    out = result.output.replace("\r", "")
+    assert "deliberate panic (panic=1 on the command line)" in out, out[-3000:]
+    assert re.search(r"#0 0x9000000000[0-9a-f]{6} in kpy_panic_halt at arch/loongarch64/console\.py:\d+", out), out
+    assert re.search(r"#\d 0x9000000000[0-9a-f]{6} in kmain at arch/loongarch64/entry\.py:\d+", out), out
+    assert "kernel halted" in out
+    assert "asterpy: exit FAIL (status 0x11)" in out
+
+
+def test_breakpoint_prints_the_trap_report(kernel: BuildResult) -> None:
+    """fault=1: the exception entry reports ESTAT/ERA/BADV and a symbolized backtrace, FAIL."""
+    result = _boot(kernel, "fault=1")
+    out = result.output.replace("\r", "")
+    assert "panic: CPU exception BRK breakpoint (ecode 0xc" in out, out[-3000:]
+    assert re.search(r"era 0x9000000000[0-9a-f]{6}", out), out
+    assert re.search(r"#0 0x9000000000[0-9a-f]{6} in arch\.loongarch64\.traps\.deliberate_fault at "
+                     r"arch/loongarch64/traps\.py:\d+", out), out
+    assert re.search(r"in kmain at arch/loongarch64/entry\.py:\d+", out), out
+    assert "asterpy: exit FAIL (status 0x11)" in out

@@ -1,0 +1,93 @@
+"""Build the real kernel for riscv64 and boot it under QEMU virt with OpenSBI: banner, memory, time, traps."""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from translator.build import BuildResult, build_kernel
+from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+
+pytestmark = pytest.mark.boot
+
+REPO = Path(__file__).resolve().parents[2]
+VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+BANNER = re.compile(r"^asterpy (?P<version>\S+) \((?P<arch>\w+), booted via (?P<proto>\w+)\)$", re.M)
+MEMORY = re.compile(r"^memory: (?P<mib>\d+) MiB usable$", re.M)
+CMDLINE = re.compile(r"^cmdline: (?P<text>.*)$", re.M)
+FRAMES = re.compile(r"^frames: (?P<free>\d+) free$", re.M)
+HEAP = re.compile(r"^heap: (?P<mib>\d+) MiB$", re.M)
+CLOCK_RATE = re.compile(r"^time: (?P<mhz>\d+) MHz$", re.M)
+RTC = re.compile(r"^rtc: (?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$", re.M)
+TICKS = re.compile(r"^timer: (?P<ticks>\d+) ticks in (?P<ms>\d+) ms$", re.M)
+CLOCK = re.compile(r"^clock: monotonic advanced (?P<ns>\d+) ns$", re.M)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The kernel built from arch/riscv64/entry.py into a fresh directory."""
+    return build_kernel("riscv64", out=tmp_path_factory.mktemp("rv64kernel"), force=True)
+
+
+def _boot(kernel: BuildResult, cmdline: str, timeout: float = 30.0, **kw: Any) -> QemuResult:
+    """Boot the kernel on QEMU virt (OpenSBI) under TCG and return the captured result."""
+    return run_qemu(QemuConfig(arch="riscv64", kernel=kernel.kernel, cmdline=cmdline, accel="tcg",
+                               timeout=timeout, **kw))
+
+
+def _field(rx: "re.Pattern[str]", result: QemuResult) -> dict[str, str]:
+    """rx's named groups in the serial output; fails with the output if it is missing."""
+    m = rx.search(result.output.replace("\r", ""))
+    assert m, (f"{rx.pattern!r} not in the output (rc={result.returncode}, timed_out={result.timed_out})\n"
+               f"serial:\n{result.output[-3000:]}\nstderr:\n{result.stderr[-2000:]}")
+    return m.groupdict()
+
+
+@pytest.mark.parametrize("memory_mb", [256, 512])
+def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) -> None:
+    """Banner, memory from the FDT, bootargs, frames and heap, time CSR clock, RTC, SBI timer ticks, PASS."""
+    result = _boot(kernel, "exit=1 hello riscv", memory_mb=memory_mb)
+    banner = _field(BANNER, result)
+    assert banner == {"version": VERSION, "arch": "riscv64", "proto": "opensbi"}
+    # The FDT's /memory node is all of -m (OpenSBI's 2 MiB and the kernel are reserved, not removed).
+    assert int(_field(MEMORY, result)["mib"]) == memory_mb
+    assert _field(CMDLINE, result)["text"] == "exit=1 hello riscv"
+    free = int(_field(FRAMES, result)["free"])
+    assert (memory_mb - 8) * 256 <= free <= memory_mb * 256
+    heap = int(_field(HEAP, result)["mib"])
+    assert heap == min(64, memory_mb // 8)
+    assert int(_field(CLOCK_RATE, result)["mhz"]) == 10  # QEMU virt's timebase-frequency
+    _field(RTC, result)
+    ticks = _field(TICKS, result)
+    assert int(ticks["ticks"]) > 0
+    ns = int(_field(CLOCK, result)["ns"])
+    assert 50_000_000 <= ns < 1_000_000_000
+    assert result.exit_status == KERNEL_EXIT_PASS, result.output[-2000:]
+
+
+def test_panic_prints_a_symbolized_backtrace(kernel: BuildResult) -> None:
+    """panic=1: the message, a backtrace through kpy_panic_halt and kmain with file:line, FAIL status."""
+    result = _boot(kernel, "panic=1")
+    out = result.output.replace("\r", "")
+    assert "deliberate panic (panic=1 on the command line)" in out, out[-3000:]
+    assert "\nbacktrace:\n" in out
+    assert re.search(r"#0 0xffffffff[0-9a-f]{8} in kpy_panic_halt at arch/riscv64/console\.py:\d+", out), out
+    assert re.search(r"#\d 0xffffffff[0-9a-f]{8} in kmain at arch/riscv64/entry\.py:\d+", out), out
+    assert "kernel halted" in out
+    assert result.exit_status == KERNEL_EXIT_FAIL
+
+
+def test_page_fault_prints_the_trap_report(kernel: BuildResult) -> None:
+    """fault=1: the S-mode vector reports scause/sepc/stval and a symbolized backtrace, FAIL status."""
+    result = _boot(kernel, "fault=1")
+    out = result.output.replace("\r", "")
+    assert "panic: CPU exception load page fault (scause 0xd)" in out, out[-3000:]
+    assert re.search(r"sepc 0xffffffff[0-9a-f]{8}  stval 0x0000000000001000", out), out
+    assert re.search(r"#0 0xffffffff[0-9a-f]{8} in arch\.riscv64\.traps\.deliberate_fault at "
+                     r"arch/riscv64/traps\.py:\d+", out), out
+    assert re.search(r"in kmain at arch/riscv64/entry\.py:\d+", out), out
+    assert result.exit_status == KERNEL_EXIT_FAIL

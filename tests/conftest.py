@@ -1,0 +1,11 @@
+"""Test-wide set-up: under CPython, `import kernel_arch` (the arch interface) means the x86_64 one."""
+
+import sys
+from pathlib import Path
+
+# The build resolves `kernel_arch` to arch/<arch>/kernel_arch.py through its module roots
+# (translator/build.py module_roots); CPython needs the same folder on its path. Appended, so
+# that nothing else in arch/x86_64 can shadow a module found earlier.
+_ARCH_DIR = str(Path(__file__).resolve().parents[1] / "arch" / "x86_64")
+if _ARCH_DIR not in sys.path:
+    sys.path.append(_ARCH_DIR)
