@@ -6,7 +6,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kprint, u8, u64
+from asterpy.lang import Ptr, i64, kinfo, kwarn, u64, u8
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 
@@ -114,7 +114,7 @@ def arch_rtc_seconds() -> i64:
 
 def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:
     """Nothing to set up before the timer runs (no interrupt controller on the timer's line)."""
-    kprint(f"timer: constant timer, {ARCH_TIMER_HZ} Hz on the {clock_hz // 1000} kHz stable counter")
+    kinfo(f"timer: constant timer, {ARCH_TIMER_HZ} Hz on the {clock_hz // 1000} kHz stable counter")
 
 
 def arch_timer_start(hz: u64) -> None:
@@ -130,7 +130,7 @@ def arch_enable_interrupts() -> bool:
     if vector_installed():
         interrupts_enable()
         return True
-    kprint("timer: no exception entry installed: interrupts stay off")
+    kwarn("timer: no exception entry installed: interrupts stay off")
     return False
 
 
@@ -147,7 +147,7 @@ def arch_exit(status: u8) -> None:
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
     """kernel_main's last step: user mode is not ported to loongarch64 yet, so init= only gets a note."""
     if cmdline_names_init():
-        kprint("init: user mode is not available on loongarch64 yet")
+        kwarn("init: user mode is not available on loongarch64 yet")
 
 
 def cmdline_names_init() -> bool:

@@ -6,7 +6,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kprint, mmio_read32, u8, u64
+from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 
@@ -128,7 +128,7 @@ def arch_rtc_seconds() -> i64:
 
 def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:
     """Nothing to program before the first deadline: the SBI timer has no set-up; say what runs."""
-    kprint(f"sbi: timer via set_timer, {ARCH_TIMER_HZ} Hz on the {clock_hz // 1000} kHz time CSR")
+    kinfo(f"sbi: timer via set_timer, {ARCH_TIMER_HZ} Hz on the {clock_hz // 1000} kHz time CSR")
 
 
 def arch_timer_start(hz: u64) -> None:
@@ -144,7 +144,7 @@ def arch_enable_interrupts() -> bool:
     if vector_installed():
         interrupts_enable()
         return True
-    kprint("timer: no trap vector installed: interrupts stay off")
+    kwarn("timer: no trap vector installed: interrupts stay off")
     return False
 
 
@@ -161,7 +161,7 @@ def arch_exit(status: u8) -> None:
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
     """kernel_main's last step: user mode is not ported to riscv64 yet, so init= only gets a note."""
     if cmdline_names_init():
-        kprint("init: user mode is not available on riscv64 yet")
+        kwarn("init: user mode is not available on riscv64 yet")
 
 
 def cmdline_names_init() -> bool:

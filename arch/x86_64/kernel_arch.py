@@ -7,7 +7,7 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 
 from typing import Final
 
-from asterpy.lang import i64, kprint, u8, u64
+from asterpy.lang import i64, kinfo, kwarn, u64, u8
 from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
 
 from arch.x86_64.apic import (
@@ -130,7 +130,7 @@ def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:
     pic_disable()
     lapic_init(direct_map)
     rate = lapic_timer_calibrate(clock_hz)
-    kprint(f"apic: timer {rate // 1000} kHz, {TIMER_HZ} Hz on vector 32")
+    kinfo(f"apic: timer {rate // 1000} kHz, {TIMER_HZ} Hz on vector 32")
 
 
 def arch_timer_start(hz: u64) -> None:
@@ -145,7 +145,7 @@ def arch_enable_interrupts() -> bool:
     if idt_loaded(IDT_MIN_VECTORS):
         interrupts_enable()
         return True
-    kprint("timer: no IDT loaded: interrupts stay off")
+    kwarn("timer: no IDT loaded: interrupts stay off")
     return False
 
 

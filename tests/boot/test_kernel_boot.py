@@ -18,10 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 QBOOT = "/usr/share/qemu/qboot.rom"
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
-BANNER = re.compile(r"^asterpy (?P<version>\S+) \((?P<arch>\w+), booted via (?P<proto>\w+)\)$", re.M)
-MEMORY = re.compile(r"^memory: (?P<mib>\d+) MiB usable$", re.M)
-CMDLINE = re.compile(r"^cmdline: (?P<text>.*)$", re.M)
-FRAMES = re.compile(r"^frames: (?P<free>\d+) free$", re.M)
+BANNER = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?asterpy (?P<version>\S+) \((?P<arch>\w+), booted via (?P<proto>\w+)\)$", re.M)
+MEMORY = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?memory: (?P<mib>\d+) MiB usable$", re.M)
+CMDLINE = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?cmdline: (?P<text>.*)$", re.M)
+FRAMES = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?frames: (?P<free>\d+) free$", re.M)
 
 
 @pytest.fixture(scope="module")

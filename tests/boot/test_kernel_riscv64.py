@@ -16,15 +16,15 @@ pytestmark = pytest.mark.boot
 REPO = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
-BANNER = re.compile(r"^asterpy (?P<version>\S+) \((?P<arch>\w+), booted via (?P<proto>\w+)\)$", re.M)
-MEMORY = re.compile(r"^memory: (?P<mib>\d+) MiB usable$", re.M)
-CMDLINE = re.compile(r"^cmdline: (?P<text>.*)$", re.M)
-FRAMES = re.compile(r"^frames: (?P<free>\d+) free$", re.M)
-HEAP = re.compile(r"^heap: (?P<mib>\d+) MiB$", re.M)
-CLOCK_RATE = re.compile(r"^time: (?P<mhz>\d+) MHz$", re.M)
-RTC = re.compile(r"^rtc: (?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$", re.M)
-TICKS = re.compile(r"^timer: (?P<ticks>\d+) ticks in (?P<ms>\d+) ms$", re.M)
-CLOCK = re.compile(r"^clock: monotonic advanced (?P<ns>\d+) ns$", re.M)
+BANNER = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?asterpy (?P<version>\S+) \((?P<arch>\w+), booted via (?P<proto>\w+)\)$", re.M)
+MEMORY = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?memory: (?P<mib>\d+) MiB usable$", re.M)
+CMDLINE = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?cmdline: (?P<text>.*)$", re.M)
+FRAMES = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?frames: (?P<free>\d+) free$", re.M)
+HEAP = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?heap: (?P<mib>\d+) MiB$", re.M)
+CLOCK_RATE = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?time: (?P<mhz>\d+) MHz$", re.M)
+RTC = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?rtc: (?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$", re.M)
+TICKS = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?timer: (?P<ticks>\d+) ticks in (?P<ms>\d+) ms$", re.M)
+CLOCK = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?clock: monotonic advanced (?P<ns>\d+) ns$", re.M)
 
 
 @pytest.fixture(scope="module")

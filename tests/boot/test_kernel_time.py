@@ -12,14 +12,14 @@ from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, Qem
 
 pytestmark = pytest.mark.boot
 
-HEAP = re.compile(r"^heap: (?P<mib>\d+) MiB$", re.M)
-PAGING = re.compile(r"^paging: kernel W\^X, direct map (?P<mib>\d+) MiB$", re.M)
-HIGH = re.compile(r"^frames: (?P<frames>\d+) more above 4 GiB$", re.M)
-TSC = re.compile(r"^tsc: (?P<mhz>\d+) MHz$", re.M)
-RTC = re.compile(r"^rtc: (?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$", re.M)
-APIC = re.compile(r"^apic: timer (?P<khz>\d+) kHz, (?P<hz>\d+) Hz on vector 32$", re.M)
-TIMER = re.compile(r"^timer: (?P<ticks>\d+) ticks in (?P<ms>\d+) ms$", re.M)
-CLOCK = re.compile(r"^clock: monotonic advanced (?P<ns>\d+) ns$", re.M)
+HEAP = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?heap: (?P<mib>\d+) MiB$", re.M)
+PAGING = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?paging: kernel W\^X, direct map (?P<mib>\d+) MiB$", re.M)
+HIGH = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?frames: (?P<frames>\d+) more above 4 GiB$", re.M)
+TSC = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?tsc: (?P<mhz>\d+) MHz$", re.M)
+RTC = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?rtc: (?P<date>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC$", re.M)
+APIC = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?apic: timer (?P<khz>\d+) kHz, (?P<hz>\d+) Hz on vector 32$", re.M)
+TIMER = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?timer: (?P<ticks>\d+) ticks in (?P<ms>\d+) ms$", re.M)
+CLOCK = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?clock: monotonic advanced (?P<ns>\d+) ns$", re.M)
 NO_IDT = "timer: no IDT loaded: interrupts stay off"
 
 

@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 TRAPS = REPO / "arch" / "x86_64" / "traps.py"
 ENTRY = REPO / "arch" / "x86_64" / "entry.py"
 CONSOLE = REPO / "arch" / "x86_64" / "console.py"
-FRAME = re.compile(r"^  #(?P<n>\d+) 0x(?P<pc>[0-9a-f]{16}) in (?P<name>\S+)(?: at (?P<file>\S+):(?P<line>\d+))?$",
+FRAME = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?  #(?P<n>\d+) 0x(?P<pc>[0-9a-f]{16}) in (?P<name>\S+)(?: at (?P<file>\S+):(?P<line>\d+))?$",
                    re.M)
 
 

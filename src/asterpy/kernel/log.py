@@ -8,8 +8,9 @@ from asterpy.lang.linkage import export, extern
 
 CH_NL: Final = u8(0x0A)
 
-# Lines above this level (syslog numbering: 3 error, 4 warn, 6 info, 7 debug) are not printed.
-_threshold: u64 = u64(6)
+LOG_INFO: Final = u64(6)  # syslog numbering: 3 error, 4 warn, 6 info, 7 debug
+# Lines above this level are not printed.
+_threshold: u64 = LOG_INFO
 
 
 def set_log_threshold(level: u64) -> None:

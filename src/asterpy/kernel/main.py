@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, SysError, kprint, u8, u32, u64
+from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
 from asterpy.mm.paging import (
@@ -10,7 +10,7 @@ from asterpy.mm.paging import (
 )
 
 from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, usable_bytes
-from asterpy.kernel.log import console_putc, log_bytes, log_newline
+from asterpy.kernel.log import LOG_INFO, kpy_log_begin, log_bytes, log_newline
 from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year
 
 # The arch interface (docs/arch.md): the build resolves `kernel_arch` to arch/<arch>/kernel_arch.py.
@@ -143,7 +143,7 @@ def init_frames() -> u64:
     bitmap_bytes = align_up(((frame_count + 63) >> 6) << 3)
     area = find_free_area(bitmap_bytes + BOOT_HEAP_SIZE, boot_info.kernel_end)
     if area == 0:
-        kprint("frames: no room for the frame bitmap and heap: not initialised")
+        kwarn("frames: no room for the frame bitmap and heap: not initialised")
         return u64(0)
     dm = boot_info.direct_map
     heap_init(dm + area + bitmap_bytes, BOOT_HEAP_SIZE)
@@ -164,17 +164,10 @@ def add_high_memory(fa: FrameAllocator) -> u64:
 
 
 def log_cmdline() -> None:
-    """Print `cmdline: <text>` from the boot command line."""
-    # kprint always ends the line, so the label goes out byte by byte: "cmdline: ".
-    console_putc(u8(0x63))
-    console_putc(u8(0x6D))
-    console_putc(u8(0x64))
-    console_putc(u8(0x6C))
-    console_putc(u8(0x69))
-    console_putc(u8(0x6E))
-    console_putc(u8(0x65))
-    console_putc(u8(0x3A))
-    console_putc(u8(0x20))
+    """Log `cmdline: <text>` (an info line) from the boot command line, which is raw bytes in memory."""
+    if not kpy_log_begin(LOG_INFO):
+        return
+    kwrite("cmdline: ")
     if boot_info.cmdline != 0:
         log_bytes(boot_info.direct_map + boot_info.cmdline, boot_info.cmdline_len)
     log_newline()
@@ -249,7 +242,7 @@ def map_image(space: AddressSpace, start: u64, end: u64, flags: u64) -> None:
 def init_paging(fa: FrameAllocator) -> AddressSpace:
     """Build the kernel's own tables (image W^X, direct map of usable RAM, the arch's devices uncached) and load them."""
     if not arch_paging_cpu_init():
-        kprint("paging: this CPU has no NX: data and rodata stay executable")
+        kwarn("paging: this CPU has no NX: data and rodata stay executable")
     space = new_address_space(fa, boot_info.direct_map, True)
     map_image(space, arch_text_start(), arch_text_end(), READ | EXEC | GLOBAL)
     map_image(space, arch_rodata_start(), arch_rodata_end(), READ | GLOBAL)
@@ -261,7 +254,7 @@ def init_paging(fa: FrameAllocator) -> AddressSpace:
             direct += map_direct(space, base, base + boot_info.regions[i].length)
     arch_map_devices(space, boot_info.direct_map)
     arch_load_root(space.root)
-    kprint(f"paging: kernel W^X, direct map {direct >> 20} MiB")
+    kinfo(f"paging: kernel W^X, direct map {direct >> 20} MiB")
     return space
 
 
@@ -296,21 +289,21 @@ def cmdline_has_word(word: u64) -> bool:
 def run_wx_probes(fa: FrameAllocator) -> None:
     """Break W^X on purpose when the command line asks (`wx=text|ro|nx`): each must page-fault."""
     if cmdline_has_word(WORD_WX_TEXT):
-        kprint("paging: writing to .text")
+        kinfo("paging: writing to .text")
         arch_probe_write(arch_text_start())
     if cmdline_has_word(WORD_WX_RO):
-        kprint("paging: writing to .rodata")
+        kinfo("paging: writing to .rodata")
         arch_probe_write(arch_rodata_start())
     if cmdline_has_word(WORD_WX_NX):
         try:
             frame = fa.alloc()
         except SysError:
             return
-        kprint("paging: executing the direct map")
+        kinfo("paging: executing the direct map")
         arch_probe_exec(boot_info.direct_map + frame)
     if (cmdline_has_word(WORD_WX_TEXT) or cmdline_has_word(WORD_WX_RO)
             or cmdline_has_word(WORD_WX_NX)):
-        kprint("paging: W^X probe did not fault")
+        kwarn("paging: W^X probe did not fault")
 
 
 def log_rtc() -> None:
@@ -318,7 +311,7 @@ def log_rtc() -> None:
     t = arch_rtc_seconds()
     days = t // SECS_PER_DAY
     secs = t - days * SECS_PER_DAY
-    kprint(f"rtc: {civil_year(days):04d}-{civil_month(days):02d}-{civil_day(days):02d} "
+    kinfo(f"rtc: {civil_year(days):04d}-{civil_month(days):02d}-{civil_day(days):02d} "
            f"{secs // 3600:02d}:{(secs // 60) % 60:02d}:{secs % 60:02d} UTC")
 
 
@@ -326,9 +319,9 @@ def init_time() -> u64:
     """Measure the clock counter (the TSC on x86_64), start the monotonic clock, print the RTC; return its rate (0: none)."""
     hz = arch_clock_calibrate()
     if hz == 0:
-        kprint(f"{arch_clock_name()}: nothing to calibrate against: no clock")
+        kwarn(f"{arch_clock_name()}: nothing to calibrate against: no clock")
         return u64(0)
-    kprint(f"{arch_clock_name()}: {(hz + 500000) // 1000000} MHz")
+    kinfo(f"{arch_clock_name()}: {(hz + 500000) // 1000000} MHz")
     arch_clock_start(hz)
     log_rtc()
     return hz
@@ -344,8 +337,8 @@ def init_timer(clock_hz: u64) -> None:
     while arch_monotonic_ns() - t0 < TIMER_WATCH_NS:
         pass
     t1 = arch_monotonic_ns()
-    kprint(f"timer: {arch_tick_count() - start_ticks} ticks in {TIMER_WATCH_NS // 1000000} ms")
-    kprint(f"clock: monotonic advanced {t1 - t0} ns")
+    kinfo(f"timer: {arch_tick_count() - start_ticks} ticks in {TIMER_WATCH_NS // 1000000} ms")
+    kinfo(f"clock: monotonic advanced {t1 - t0} ns")
 
 
 def kernel_main() -> bool:
@@ -354,23 +347,23 @@ def kernel_main() -> bool:
     arch = arch_name(boot_info.arch)
     proto = arch_boot_protocol_name()
     kprint(f"asterpy {VERSION} ({arch}, booted via {proto})")
-    kprint(f"memory: {usable_bytes() >> 20} MiB usable")
+    kinfo(f"memory: {usable_bytes() >> 20} MiB usable")
     log_cmdline()
     free = init_frames()
-    kprint(f"frames: {free} free")
+    kinfo(f"frames: {free} free")
     fa = frames
     if fa is None:
         return cmdline_requests_exit()
-    kprint(f"heap: {init_heap(fa) >> 20} MiB")
+    kinfo(f"heap: {init_heap(fa) >> 20} MiB")
     try:
         if ARCH_HAS_PAGING:
             kernel_space = init_paging(fa)
         high = add_high_memory(fa)
         if high != 0:
-            kprint(f"frames: {high} more above 4 GiB")
+            kinfo(f"frames: {high} more above 4 GiB")
         run_wx_probes(fa)
     except SysError as e:
-        kprint(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
+        kwarn(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
     hz = init_time()
     if hz != 0:
         init_timer(hz)

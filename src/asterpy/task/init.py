@@ -11,7 +11,7 @@ passes on only 7 bits, so codes above 127 wrap). Without
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, SysError, kprint, memcpy, u8, u64
+from asterpy.lang import List, Ptr, SysError, kinfo, kwarn, memcpy, u64, u8
 from asterpy.lang.errno import ENOENT
 from asterpy.exec.elf import EM_X86_64
 from asterpy.fs.cpio import CpioReader
@@ -146,7 +146,7 @@ def unpack_initrd(fa: FrameAllocator, base: u64, size: u64) -> u64:
     work = fa.alloc_contiguous((INFLATE_WORK_SIZE + PAGE_MASK) >> 12, u64(1))
     r = gunzip(base, size, dm + dst, cap, dm + work)
     fa.free_contiguous(work, (INFLATE_WORK_SIZE + PAGE_MASK) >> 12)
-    kprint(f"initrd: gunzip {size} -> {r.produced} bytes")
+    kinfo(f"initrd: gunzip {size} -> {r.produced} bytes")
     found_size = r.produced
     return dm + dst
 
@@ -160,7 +160,7 @@ def log_path(addr: u64, n: u64) -> None:
 def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], arg_lens: List[u64]) -> u64:
     """Load and run init; the wait-style status it ended with (raises SysError if it cannot start)."""
     if boot_info.module_count == 0:
-        kprint("init: no initramfs (boot module) given")
+        kwarn("init: no initramfs (boot module) given")
         raise SysError(ENOENT)
     dm = boot_info.direct_map
     m_start = boot_info.modules[0].start
@@ -168,7 +168,7 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
     archive = unpack_initrd(fa, dm + m_start, m_end - m_start)
     file = find_in_cpio(archive, found_size, arg_addrs[0], arg_lens[0])
     if file == 0:
-        kprint("init: not found in the initramfs:")
+        kwarn("init: not found in the initramfs:")
         log_path(arg_addrs[0], arg_lens[0])
         raise SysError(ENOENT)
     file_size = found_size
@@ -188,7 +188,7 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
     user_mode_init()
     set_realtime_base(u64(rtc_read_unix()))
     set_current(p)
-    kprint(f"init: entry {p.entry:#x}, stack {p.sp:#x}, brk {p.brk:#x}")
+    kinfo(f"init: entry {p.entry:#x}, stack {p.sp:#x}, brk {p.brk:#x}")
     status = user_run(p.entry, p.sp, p.space.root, kspace.root)
     set_current(None)
     p.free_user_memory()
@@ -220,25 +220,25 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
     if not parse_cmdline(arg_addrs, arg_lens):
         return
     if fa is None or kspace is None:
-        kprint("init: no frame allocator or kernel page tables: cannot run init")
+        kwarn("init: no frame allocator or kernel page tables: cannot run init")
         return
-    kprint("init: starting")
+    kinfo("init: starting")
     try:
         status = start_init(fa, kspace, arg_addrs, arg_lens)
     except SysError as e:
-        kprint(f"init: cannot start (errno {e.errno})")
+        kwarn(f"init: cannot start (errno {e.errno})")
         if cmdline_has_exit():
             qemu_exit(u8(127))
         return
     code = u64(0)
     if (status & 0x7F) != 0:
-        kprint(f"init killed by signal {status & 0x7F}")
+        kinfo(f"init killed by signal {status & 0x7F}")
         # QEMU's exit status keeps 7 bits of the value (it exits with (v << 1) | 1): a shell's
         # 128 + S would wrap, so a signal death is reported as 64 + S.
         code = 64 + (status & 0x3F)
     else:
         code = (status >> 8) & 0xFF
-        kprint(f"init exited with status {code}")
+        kinfo(f"init exited with status {code}")
     if cmdline_has_exit():
         qemu_exit(u8(code))
 
