@@ -135,8 +135,11 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
               help="Guest RAM in MiB (loongarch64 virt takes at least 1024).")
 @click.option("--machine", default=None, help="QEMU machine (default: microvm for -kernel, pc for the ISO).")
 @click.option("--no-build", is_flag=True, help="Boot the existing ELF without (re)building.")
+@click.option("--initrd", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="An initramfs (cpio newc, gzip or not) given to the kernel as its first boot module; "
+                   "with init=/PATH on the command line the kernel runs that program.")
 def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool, memory_mb: int,
-        machine: Optional[str], no_build: bool) -> None:
+        machine: Optional[str], no_build: bool, initrd: Optional[Path]) -> None:
     """Boot the kernel in QEMU on the serial console (captured when stdin is not a terminal)."""
     from translator.build import kernel_path, out_dir
     from translator.image import (KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, exit_status, run_interactive,
@@ -152,11 +155,12 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
     elf = out_dir(arch) / "kernel-pvh.elf" if pvh else kernel_path(arch)
     if not elf.is_file():
         _fail(f"asterpy: {elf} does not exist: run `asterpy build --arch {arch}` first")
-    cfg = QemuConfig(arch=arch, memory_mb=memory_mb, gdb=gdb, machine=machine,
+    cfg = QemuConfig(arch=arch, memory_mb=memory_mb, gdb=gdb, machine=machine, initrd=initrd,
                      timeout=timeout if not gdb else 24 * 3600.0)
     if iso:
         from translator.image import make_grub_iso
-        iso_path = _guard(lambda: make_grub_iso(elf, out_dir(arch) / "asterpy.iso", cmdline=cmdline))
+        iso_path = _guard(lambda: make_grub_iso(elf, out_dir(arch) / "asterpy.iso", cmdline=cmdline,
+                                                modules=(initrd,) if initrd else ()))
         cfg.cdrom = iso_path
     else:
         cfg.kernel = elf
@@ -187,6 +191,8 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
         sys.exit(0)
     if status == KERNEL_EXIT_FAIL:
         _fail(f"asterpy: the kernel reported failure (exit status {KERNEL_EXIT_FAIL:#x})")
+    if status is not None and not result.timed_out:
+        sys.exit(status)  # init's exit status, passed on by the kernel (exit=1 init=...)
     if result.timed_out:
         _fail(f"asterpy: QEMU stopped after {time.monotonic() - started:.1f} s (--timeout {timeout:g}); "
               "add exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)

@@ -3,13 +3,17 @@
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator, List
+from typing import TYPE_CHECKING, Iterator, List
 
 import pytest
 
 from asterpy.lang import memory
 from asterpy.mm import paging
 from asterpy.task.process import set_current
+
+if TYPE_CHECKING:
+    from asterpy.mm.frames import FrameAllocator
+    from asterpy.task.process import Process
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
@@ -49,3 +53,57 @@ def hello_elf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     if r.returncode != 0:
         pytest.fail(f"zig cc failed:\n{r.stderr}")
     return out.read_bytes()
+
+
+class Running:
+    """A booted hello process made current, with the arch hooks of the syscall handlers replaced:
+    console bytes, FS-base loads and user exits are recorded; the clock and the entropy sources
+    are fixed values the test may change."""
+
+    def __init__(self, p: "Process", fa: "FrameAllocator") -> None:
+        """Record state for p (allocated from fa)."""
+        self.p = p
+        self.fa = fa
+        self.console = bytearray()
+        self.fs_loads: List[int] = []
+        self.exits: List[int] = []
+        self.now_ns = 5_123_456_789
+        self.tsc = 1000
+
+    def call(self, nr: int, *args: int) -> int:
+        """Run x86_64 syscall nr through the arch-neutral dispatcher; the raw result as a signed int."""
+        from asterpy.lang import u64
+        from asterpy.syscall.dispatch import syscall_dispatch
+        from asterpy.syscall.numbers import x86_64_sys_id
+        a = [u64(x) for x in args] + [u64(0)] * (6 - len(args))
+        return int(syscall_dispatch(x86_64_sys_id(u64(nr)), u64(nr), *a))
+
+
+@pytest.fixture
+def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
+    """hello loaded with argv ["/init"], its stack set up, made the current process."""
+    from asterpy.exec.elf import EM_X86_64
+    from asterpy.lang import u64
+    from asterpy.syscall import dispatch
+    from asterpy.task.process import set_current
+    from task_sim import kstrings, make_process, place_file
+
+    fa, _, p = make_process()
+    base = place_file(hello_elf)
+    img = p.load_elf(u64(base), u64(len(hello_elf)), EM_X86_64)
+    addrs, lens = kstrings([b"/init"])
+    p.setup_stack(img, addrs, lens, u64(1), u64(2), u64(0))
+    r = Running(p, fa)
+    # The names dispatch.py imported from the arch (arch.x86_64.usermode) and the kernel's
+    # console/clock: replaced in dispatch's namespace, where the handlers look them up.
+    monkeypatch.setattr(dispatch, "console_putc", lambda c: r.console.append(int(c)))
+    monkeypatch.setattr(dispatch, "set_fs_base", lambda v: r.fs_loads.append(int(v)))
+    monkeypatch.setattr(dispatch, "user_exit", lambda st: r.exits.append(int(st)))
+    monkeypatch.setattr(dispatch, "monotonic_ns", lambda: u64(r.now_ns))
+    monkeypatch.setattr(dispatch, "rdtsc64", lambda: u64(r.tsc))
+    monkeypatch.setattr(dispatch, "rdrand_available", lambda: False)
+    monkeypatch.setattr(dispatch, "realtime_base_ns", u64(0))
+    monkeypatch.setattr(dispatch, "random_state", u64(0))
+    monkeypatch.setattr(dispatch, "enosys_seen", dispatch.SeenSet())
+    set_current(p)
+    return r
