@@ -8,6 +8,7 @@ from asterpy.lang.linkage import export
 
 import arch.x86_64.memfuncs as memfuncs  # noqa: F401 - memset/memcpy/memmove for LLVM
 from arch.x86_64.console import EXIT_PASS, halt_forever, qemu_exit
+from arch.x86_64.context import run_fpu_selftest_if_requested
 from arch.x86_64.multiboot import DIRECT_MAP, parse_boot_info, protocol_of
 from arch.x86_64.serial import serial_init
 from arch.x86_64.traps import run_deliberate_failures, traps_init
@@ -41,6 +42,9 @@ def kmain(magic: u64, info: u64) -> None:
         halt_forever()
     # `panic=1`, `fault=ud|pf|gp|df` on the command line: fail on purpose (boot tests).
     run_deliberate_failures()
-    if kernel_main():
+    exit_requested = kernel_main()
+    # `fpu=1`: kernel threads switching contexts keep their own FPU/SSE state (boot test).
+    run_fpu_selftest_if_requested()
+    if exit_requested:
         qemu_exit(EXIT_PASS)
         # Without the exit device the outb does nothing: fall back to the shim's halt loop.

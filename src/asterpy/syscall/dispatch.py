@@ -261,6 +261,17 @@ def sys_rt_sigaction(sig: u64, act: u64, oact: u64, size: u64) -> u64:
     return u64(0)
 
 
+def user_range_end(addr: u64, length: u64) -> u64:
+    """page_up(addr + length), or EINVAL unless [addr, addr + length) lies in user space.
+
+    Checked before adding: a length near 2^64 would wrap the sum, even back onto addr itself
+    (an empty range that used to pass).
+    """
+    if length > USER_TOP or addr > USER_TOP - length:
+        raise SysError(EINVAL)
+    return page_up(addr + length)
+
+
 def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -> u64:
     """mmap(2), anonymous only: EINVAL (length 0, bad type, unaligned offset or fixed address),
     EBADF for a file mapping, ENOMEM when no address or frame is left."""
@@ -278,9 +289,9 @@ def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -
     if (prot & PROT_EXEC) != 0:
         fl |= EXEC
     if (flags & MAP_FIXED) != 0:
-        end = page_up(addr + length)
-        if (addr & PAGE_MASK) != 0 or end < addr or end > USER_TOP or addr == 0:
+        if (addr & PAGE_MASK) != 0 or addr == 0:
             raise SysError(EINVAL)
+        end = user_range_end(addr, length)
         p.unmap_range(addr, end)
         p.map_range_zeroed(addr, end, fl)
         return addr
@@ -289,10 +300,9 @@ def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -
 
 def sys_munmap(addr: u64, length: u64) -> u64:
     """munmap(2): EINVAL for an unaligned address, length 0 or a range leaving user space."""
-    end = page_up(addr + length)
-    if (addr & PAGE_MASK) != 0 or length == 0 or end < addr or end > USER_TOP:
+    if (addr & PAGE_MASK) != 0 or length == 0:
         raise SysError(EINVAL)
-    proc().unmap_range(addr, end)
+    proc().unmap_range(addr, user_range_end(addr, length))
     return u64(0)
 
 

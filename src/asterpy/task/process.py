@@ -403,9 +403,19 @@ class Process:
         if length == 0:
             raise SysError(EINVAL)
         size = page_up(length)
-        if size < length or size > MMAP_END - self.mmap_next:
+        # mmap_next may already be past MMAP_END (by the guard page): check before subtracting.
+        if size < length or self.mmap_next > MMAP_END or size > MMAP_END - self.mmap_next:
             raise SysError(ENOMEM)
         addr = self.mmap_next
+        # A MAP_FIXED mapping may sit above mmap_next: never hand out its pages (they are in use
+        # and not zero); start again after any page found in the way.
+        va = addr
+        while va < addr + size:
+            if self.space.flags_of(va) != 0:
+                addr = va + PAGE
+                if addr > MMAP_END or size > MMAP_END - addr:
+                    raise SysError(ENOMEM)
+            va += PAGE
         try:
             self.map_range_zeroed(addr, addr + size, flags)
         except SysError:

@@ -110,6 +110,7 @@ def test_brk_out_of_memory_rolls_back(running: Running) -> None:
     ((0, 4096, RW, ANON | MAP_FIXED, M64, 0), EINVAL),          # fixed at null
     ((int(P.USER_TOP) - 4096, 8192, RW, ANON | MAP_FIXED, M64, 0), EINVAL),  # leaves user space
     ((0x10000000, M64 - 0x1000, RW, ANON | MAP_FIXED, M64, 0), EINVAL),     # wraps
+    ((0x10000000, M64 - 0xFF, RW, ANON | MAP_FIXED, M64, 0), EINVAL),       # wraps back onto addr
     ((0, M64 - 10, RW, ANON, M64, 0), ENOMEM),                  # page_up wraps
     ((0, 1 << 46, RW, ANON, M64, 0), ENOMEM),                   # larger than the mmap area
 ])
@@ -165,6 +166,16 @@ def test_mmap_never_hands_out_an_existing_mapping(running: Running) -> None:
     assert a != nxt
     assert uread(r.p, a, 6) == bytes(6)
     assert uread(r.p, nxt, 6) == b"in use"
+
+
+def test_mmap_area_end_is_a_hard_limit(running: Running) -> None:
+    """A mapping that ends at MMAP_END leaves mmap_next past it (the guard page): the next mmap
+    is ENOMEM, not a mapping in the stack's reserve."""
+    r = running
+    r.p.mmap_next = P.MMAP_END - 4096
+    assert r.call(MMAP, 0, 4096, RW, ANON, M64, 0) == int(P.MMAP_END) - 4096
+    assert int(r.p.mmap_next) > int(P.MMAP_END)
+    assert r.call(MMAP, 0, 4096, RW, ANON, M64, 0) == -ENOMEM
 
 
 def test_munmap(running: Running, tlb_flushes: List[int]) -> None:

@@ -176,7 +176,7 @@ def test_initial_stack_layout(hello_elf: bytes) -> None:
 
 
 @pytest.mark.parametrize("args", [
-    [b"/i"], [b"/init", b"a"], [b"/init", b"ab", b"abc"], [b"x" * 7] * 5, [b"y" * 100] * 32,
+    [b"/i"], [b"/init", b"a"], [b"/init", b"ab", b"abc"], [b"x" * 7] * 5, [b"y" * 20] * 32,
     [b"/init"] + [b"z" * k for k in range(1, 12)],
 ])
 def test_stack_alignment_for_any_argument_shape(hello_elf: bytes, args: List[bytes]) -> None:

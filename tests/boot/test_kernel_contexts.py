@@ -1,0 +1,28 @@
+"""Kernel contexts on x86_64: switching stacks keeps each context's FPU/SSE state (fxsave64/fxrstor64)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from translator.build import BuildResult, build_kernel
+from translator.image import KERNEL_EXIT_PASS, QemuConfig, run_qemu
+
+pytestmark = pytest.mark.boot
+
+KEPT = re.compile(r"^\[ *\d+\.\d{6}\] info: fpu: per-context FPU/SSE state kept across 6 switches between 3 contexts$", re.M)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    """The kernel built from arch/x86_64/entry.py (reused when nothing changed)."""
+    return build_kernel("x86_64", out=tmp_path_factory.mktemp("kernel"), pvh=False)
+
+
+def test_each_context_keeps_its_own_xmm0(kernel: BuildResult) -> None:
+    """Three contexts each load their own value into xmm0 and find it again after the others ran."""
+    result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, cmdline="exit=1 fpu=1"))
+    out = result.output.replace("\r", "")
+    assert result.exit_status == KERNEL_EXIT_PASS, out
+    assert KEPT.search(out), out
+    assert "lost their FPU state" not in out and "found xmm0" not in out
