@@ -7,6 +7,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 from typing import Final
 
 from asterpy.lang import Ptr, i64, kinfo, kwarn, u64, u8
+from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 
@@ -102,6 +103,7 @@ def arch_clock_start(hz: u64) -> None:
     _clock_base = read_counter()
 
 
+@export("kpy_monotonic_ns")  # the kernel log's timestamps (asterpy.kernel.log)
 def arch_monotonic_ns() -> u64:
     """Nanoseconds since arch_clock_start."""
     return cycles_to_ns(read_counter() - _clock_base, _clock_mult)

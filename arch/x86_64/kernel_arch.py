@@ -8,6 +8,7 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 from typing import Final
 
 from asterpy.lang import i64, kinfo, kwarn, u64, u8
+from asterpy.lang.linkage import export
 from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
 
 from arch.x86_64.apic import (
@@ -115,6 +116,7 @@ def arch_clock_start(hz: u64) -> None:
     clock_init(hz)
 
 
+@export("kpy_monotonic_ns")  # the kernel log's timestamps (asterpy.kernel.log)
 def arch_monotonic_ns() -> u64:
     """Nanoseconds since arch_clock_start."""
     return monotonic_ns()

@@ -2,11 +2,17 @@
 
 from typing import Final
 
-from asterpy.kernel.time import NS_PER_SEC, monotonic_ns
 from asterpy.lang import Ptr, kwrite, u8, u64
 from asterpy.lang.linkage import export, extern
 
 CH_NL: Final = u8(0x0A)
+NS_PER_SEC: Final = u64(1000000000)
+
+
+@extern("kpy_monotonic_ns")
+def monotonic_ns() -> u64:
+    """Nanoseconds on the arch's monotonic clock (0 until it starts): each arch's kernel_arch exports it."""
+    ...
 
 LOG_INFO: Final = u64(6)  # syslog numbering: 3 error, 4 warn, 6 info, 7 debug
 # Lines above this level are not printed.

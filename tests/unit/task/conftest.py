@@ -3,22 +3,22 @@
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, List
+from typing import Iterator, List
 
 import pytest
 
-from asterpy.lang import memory
+from asterpy.exec.elf import EM_X86_64
+from asterpy.lang import memory, u64
 from asterpy.mm import paging
+from asterpy.syscall import dispatch
 from asterpy.task.process import set_current
-
-if TYPE_CHECKING:
-    from asterpy.mm.frames import FrameAllocator
-    from asterpy.task.process import Process
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
+
+from task_sim import Running, kstrings, make_process, place_file  # noqa: E402
 
 HELLO_C = _HERE.parents[2] / "tests" / "user" / "hello.c"
 
@@ -55,39 +55,9 @@ def hello_elf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return out.read_bytes()
 
 
-class Running:
-    """A booted hello process made current, with the arch hooks of the syscall handlers replaced:
-    console bytes, FS-base loads and user exits are recorded; the clock and the entropy sources
-    are fixed values the test may change."""
-
-    def __init__(self, p: "Process", fa: "FrameAllocator") -> None:
-        """Record state for p (allocated from fa)."""
-        self.p = p
-        self.fa = fa
-        self.console = bytearray()
-        self.fs_loads: List[int] = []
-        self.exits: List[int] = []
-        self.now_ns = 5_123_456_789
-        self.tsc = 1000
-
-    def call(self, nr: int, *args: int) -> int:
-        """Run x86_64 syscall nr through the arch-neutral dispatcher; the raw result as a signed int."""
-        from asterpy.lang import u64
-        from asterpy.syscall.dispatch import syscall_dispatch
-        from asterpy.syscall.numbers import x86_64_sys_id
-        a = [u64(x) for x in args] + [u64(0)] * (6 - len(args))
-        return int(syscall_dispatch(x86_64_sys_id(u64(nr)), u64(nr), *a))
-
-
 @pytest.fixture
 def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     """hello loaded with argv ["/init"], its stack set up, made the current process."""
-    from asterpy.exec.elf import EM_X86_64
-    from asterpy.lang import u64
-    from asterpy.syscall import dispatch
-    from asterpy.task.process import set_current
-    from task_sim import kstrings, make_process, place_file
-
     fa, _, p = make_process()
     base = place_file(hello_elf)
     img = p.load_elf(u64(base), u64(len(hello_elf)), EM_X86_64)

@@ -11,6 +11,8 @@ from typing import List, Optional, Tuple
 from asterpy.lang import memory, u64
 from asterpy.mm.frames import FrameAllocator, bitmap_words
 from asterpy.mm.paging import GLOBAL, NO_PHYS, READ, WRITE, AddressSpace, new_address_space
+from asterpy.syscall.dispatch import syscall_dispatch
+from asterpy.syscall.numbers import x86_64_sys_id
 from asterpy.task.process import Process
 
 PHYS_BASE = 0x100000
@@ -113,3 +115,24 @@ def kbuf(size: int, fill: Optional[bytes] = None) -> int:
     if fill is not None:
         memory.sim.write(a, fill)
     return a
+
+
+class Running:
+    """A booted hello process made current, with the arch hooks of the syscall handlers replaced:
+    console bytes, FS-base loads and user exits are recorded; the clock and the entropy sources
+    are fixed values the test may change."""
+
+    def __init__(self, p: Process, fa: FrameAllocator) -> None:
+        """Record state for p (allocated from fa)."""
+        self.p = p
+        self.fa = fa
+        self.console = bytearray()
+        self.fs_loads: List[int] = []
+        self.exits: List[int] = []
+        self.now_ns = 5_123_456_789
+        self.tsc = 1000
+
+    def call(self, nr: int, *args: int) -> int:
+        """Run x86_64 syscall nr through the arch-neutral dispatcher; the raw result as a signed int."""
+        a = [u64(x) for x in args] + [u64(0)] * (6 - len(args))
+        return int(syscall_dispatch(x86_64_sys_id(u64(nr)), u64(nr), *a))

@@ -11,8 +11,7 @@ from asterpy.mm.paging import EXEC, READ, USER, WRITE
 from asterpy.syscall.numbers import X86_64_NR_BRK, X86_64_NR_MMAP, X86_64_NR_MPROTECT, X86_64_NR_MUNMAP
 from asterpy.task import process as P
 
-from conftest import Running
-from task_sim import DIRECT_MAP, FRAMES, PHYS_BASE, kbuf, uread, uwrite
+from task_sim import Running, DIRECT_MAP, FRAMES, PHYS_BASE, kbuf, uread, uwrite
 
 BRK = int(X86_64_NR_BRK)
 MMAP = int(X86_64_NR_MMAP)

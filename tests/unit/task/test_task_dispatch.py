@@ -11,8 +11,7 @@ from asterpy.lang import captured_console, u64
 from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESRCH
 from asterpy.syscall import numbers as N
 
-from conftest import Running
-from task_sim import uread, uwrite, uword
+from task_sim import Running, uread, uwrite, uword
 
 M64 = (1 << 64) - 1
 SIGKILL, SIGSTOP, SIGUSR1 = 9, 19, 10
