@@ -133,6 +133,7 @@ from asterpy.lang.linkage import export
 
 import arch.x86_64.console as console
 import arch.x86_64.memfuncs as memfuncs
+import kernel_arch  # the arch interface: among others, the clock the kernel log stamps lines with
 from arch.x86_64.serial import serial_init
 
 

@@ -386,6 +386,13 @@ class Process:
             return self.brk
         old_end = page_up(self.brk)
         new_end = page_up(want)
+        # Growing into another mapping (a MAP_FIXED one) is refused, as on Linux: adopting its
+        # pages would let a later shrink unmap them.
+        va = old_end
+        while va < new_end:
+            if self.space.flags_of(va) != 0:
+                return self.brk
+            va += PAGE
         try:
             if new_end > old_end:
                 self.map_range_zeroed(old_end, new_end, WRITE)

@@ -95,6 +95,19 @@ def test_brk_out_of_memory_rolls_back(running: Running) -> None:
     assert mapped(r, start, start + 3 * 4096) == [True, False, False]
 
 
+def test_brk_does_not_grow_over_another_mapping(running: Running) -> None:
+    """A MAP_FIXED mapping above the break stops brk growth (the old break comes back), so a later
+    shrink cannot unmap it."""
+    r = running
+    start = int(r.p.brk_start)
+    assert r.call(MMAP, start + 2 * 4096, 4096, RW, ANON | MAP_FIXED, M64, 0) == start + 2 * 4096
+    uwrite(r.p, start + 2 * 4096, b"mine")
+    assert r.call(BRK, start + 4096) == start + 4096
+    assert r.call(BRK, start + 4 * 4096) == start + 4096
+    assert r.call(BRK, start) == start
+    assert uread(r.p, start + 2 * 4096, 4) == b"mine"
+
+
 # ------------------------------------------------------------------ mmap / munmap / mprotect
 
 

@@ -13,11 +13,11 @@ from asterpy.exec.elf import EM_RISCV, EM_X86_64, ElfImage
 from asterpy.lang import SysError, memory, u16, u64
 from asterpy.lang.errno import EINVAL, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.paging import EXEC, READ, USER, WRITE
+from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE
 from asterpy.task import process as P
 from asterpy.task.process import Process
 
-from task_sim import (DIRECT_MAP, FRAMES, PHYS_BASE, kstrings, make_process, place_file, uread,
+from task_sim import (DIRECT_MAP, FRAMES, KERNEL_VA, PHYS_BASE, kstrings, make_process, place_file, uread,
                       ucstr, uword)
 
 RND0 = 0x0123_4567_89AB_CDEF
@@ -228,7 +228,7 @@ def test_kernel_half_shared_and_everything_freed(hello_elf: bytes) -> None:
     p.free_user_memory()
     assert int(fa.free_count()) == free0
     assert memory.sim.read(root_k, 4096) == kernel_half
-    assert int(ks.translate(u64(0xFFFF_FFFF_8000_0000))) != int(P.u64(0xFFFFFFFFFFFFFFFF))
+    assert ks.translate(u64(KERNEL_VA)) != NO_PHYS
 
 
 def test_load_refuses_garbage_and_wrong_machine(hello_elf: bytes) -> None:
