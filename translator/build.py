@@ -281,7 +281,7 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
 # ------------------------------------------------------------------ kernel symbol table (ksyms)
 #
 # The kernel symbolizes its own backtraces from a table embedded in the image (section
-# .asterpy.ksyms at the end of .rodata, symbol `asterpy_ksyms`; arch/x86_64/backtrace.py reads
+# .asterpy.ksyms at the end of .rodata, symbol `asterpy_ksyms`; src/asterpy/kernel/ksyms.py reads
 # it). The link runs twice: first with an empty table, then the table extracted from that ELF's
 # symbols and DWARF is assembled and the kernel linked again. Only .rodata grows, and it comes
 # after .text, so every code address of the first link stays what it was (checked).

@@ -2,11 +2,12 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, mmio_read8, mmio_write8, u8, u32, u64
+from asterpy.lang import kprint, mmio_write8, u8, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
 from arch.loongarch64.backtrace import print_backtrace
+from asterpy.drivers.uart16550 import uart_init, uart_put_text, uart_write
 
 # The boot shim's windows: DMW1 (cached, RAM) and DMW0 (strongly-ordered uncached, MMIO).
 DIRECT_MAP: Final = u64(0x9000000000000000)
@@ -18,58 +19,24 @@ GED_POWER_OFF: Final = u8(0x34)          # SLP_EN | SLP_TYP 5
 EXIT_PASS: Final = u8(0x10)
 EXIT_FAIL: Final = u8(0x11)
 
-REG_DATA: Final = u64(0)
-REG_IER: Final = u64(1)
-REG_FCR: Final = u64(2)
-REG_LCR: Final = u64(3)
-REG_LSR: Final = u64(5)
-LSR_THR_EMPTY: Final = u8(0x20)
-TX_SPIN_LIMIT: Final = u32(100000)
-
-_uart: u64 = u64(0)
 _reporting: bool = False
 
 
 def console_init(uart_phys: u64) -> None:
-    """Use the 16550 at uart_phys (uncached window): 8N1, FIFOs on, interrupts off."""
-    global _uart
-    if uart_phys == 0:
-        uart_phys = DEFAULT_UART
-    _uart = UNCACHED | uart_phys
-    mmio_write8(_uart + REG_IER, u8(0))
-    mmio_write8(_uart + REG_LCR, u8(0x03))
-    mmio_write8(_uart + REG_FCR, u8(0x07))
-
-
-def uart_putc(c: u8) -> None:
-    """Send one byte once the transmit holding register is empty (give up on a wedged UART)."""
-    if _uart == 0:
-        return
-    spins = u32(0)
-    while (mmio_read8(_uart + REG_LSR) & LSR_THR_EMPTY) == 0:
-        spins += 1
-        if spins >= TX_SPIN_LIMIT:
-            return
-    mmio_write8(_uart + REG_DATA, c)
+    """Use the 16550 at uart_phys (through the uncached window)."""
+    uart_init(UNCACHED | (uart_phys if uart_phys != 0 else DEFAULT_UART))
 
 
 @export("kpy_console_write")
 def kpy_console_write(ptr: u64, n: u64) -> None:
     """Write n bytes at address ptr to the console, LF as CR LF."""
-    p = Ptr[u8](ptr)
-    for i in range(u64(0), n):
-        c = p[i]
-        if c == 10:
-            uart_putc(u8(13))
-        uart_putc(c)
+    uart_write(ptr, n)
 
 
 @export("kpy_console_putc")
 def kpy_console_putc(c: u8) -> None:
     """Write one byte to the console (LF as CR LF)."""
-    if c == 10:
-        uart_putc(u8(13))
-    uart_putc(c)
+    uart_put_text(c)
 
 
 def qemu_exit(status: u8) -> None:

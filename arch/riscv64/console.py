@@ -2,11 +2,12 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, mmio_read8, mmio_write8, mmio_write32, u8, u32, u64
+from asterpy.lang import kprint, mmio_write32, u8, u32, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
 from arch.riscv64.backtrace import print_backtrace
+from asterpy.drivers.uart16550 import uart_init, uart_put_text, uart_write
 from arch.riscv64.sbi import sbi_shutdown
 
 # Physical 0 in the boot shim's direct map (Sv39 root slots 256..319: 0 .. 64 GiB).
@@ -19,60 +20,24 @@ SIFIVE_FAIL: Final = u32(0x3333)
 EXIT_PASS: Final = u8(0x10)
 EXIT_FAIL: Final = u8(0x11)
 
-REG_DATA: Final = u64(0)
-REG_IER: Final = u64(1)
-REG_FCR: Final = u64(2)
-REG_LCR: Final = u64(3)
-REG_LSR: Final = u64(5)
-LSR_THR_EMPTY: Final = u8(0x20)
-TX_SPIN_LIMIT: Final = u32(100000)
-
-# Virtual address of the UART's registers, 0 until console_init.
-_uart: u64 = u64(0)
 _reporting: bool = False
 
 
 def console_init(uart_phys: u64) -> None:
-    """Use the 16550 at uart_phys (through the direct map): 8N1, FIFOs on, interrupts off."""
-    global _uart
-    if uart_phys == 0:
-        uart_phys = DEFAULT_UART
-    _uart = DIRECT_MAP + uart_phys
-    # The firmware already set the baud rate; only the frame format and FIFOs are ours.
-    mmio_write8(_uart + REG_IER, u8(0))
-    mmio_write8(_uart + REG_LCR, u8(0x03))
-    mmio_write8(_uart + REG_FCR, u8(0x07))
-
-
-def uart_putc(c: u8) -> None:
-    """Send one byte once the transmit holding register is empty (give up on a wedged UART)."""
-    if _uart == 0:
-        return
-    spins = u32(0)
-    while (mmio_read8(_uart + REG_LSR) & LSR_THR_EMPTY) == 0:
-        spins += 1
-        if spins >= TX_SPIN_LIMIT:
-            return
-    mmio_write8(_uart + REG_DATA, c)
+    """Use the 16550 at uart_phys (through the direct map)."""
+    uart_init(DIRECT_MAP + (uart_phys if uart_phys != 0 else DEFAULT_UART))
 
 
 @export("kpy_console_write")
 def kpy_console_write(ptr: u64, n: u64) -> None:
     """Write n bytes at address ptr to the console, LF as CR LF."""
-    p = Ptr[u8](ptr)
-    for i in range(u64(0), n):
-        c = p[i]
-        if c == 10:
-            uart_putc(u8(13))
-        uart_putc(c)
+    uart_write(ptr, n)
 
 
 @export("kpy_console_putc")
 def kpy_console_putc(c: u8) -> None:
     """Write one byte to the console (LF as CR LF)."""
-    if c == 10:
-        uart_putc(u8(13))
-    uart_putc(c)
+    uart_put_text(c)
 
 
 def qemu_exit(status: u8) -> None:

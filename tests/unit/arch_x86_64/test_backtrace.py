@@ -1,4 +1,4 @@
-"""The embedded symbol table: translator/build.py packs it, arch/x86_64/backtrace.py looks things up in it."""
+"""The embedded symbol table: translator/build.py packs it, asterpy.kernel.ksyms looks things up in it."""
 from __future__ import annotations
 
 import bisect
@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from asterpy.lang import memory, u64
 
-from arch.x86_64 import backtrace as bt
+from asterpy.kernel import ksyms as bt
 from translator.build import KSYMS_MAGIC, Ksyms, pack_ksyms
 
 BASE = 0xFFFFFFFF80101000

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from asterpy.lang import Ptr, memory, offsetof, sizeof, u8, u64
 
-from arch.x86_64 import backtrace, traps
+from arch.x86_64 import traps
+from asterpy.kernel import ksyms as backtrace
 from arch.x86_64.traps import TrapFrame
 
 TRAP_S = Path(__file__).resolve().parents[3] / "arch" / "x86_64" / "trap.S"
