@@ -16,6 +16,10 @@ from arch.loongarch64.traps import (
     counter_hz, interrupts_enable, read_counter, tick_count, timer_start, vector_installed,
 )
 from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.boot_mappings import (  # noqa: F401 - re-exported: this arch keeps the boot mappings
+    arch_paging_cpu_init, arch_text_start, arch_text_end, arch_rodata_start, arch_rodata_end, arch_data_start,
+    arch_bss_end, arch_map_devices, arch_load_root, arch_probe_write, arch_probe_exec,
+)
 from asterpy.kernel.time import clock_mult, cycles_to_ns
 
 # Periodic timer rate (ticks per second).
@@ -33,57 +37,6 @@ _clock_mult: u64 = u64(0)
 def arch_boot_protocol_name() -> str:
     """How the kernel was entered, for the banner: QEMU's own ELF loader, no firmware."""
     return "qemu"
-
-
-def arch_paging_cpu_init() -> bool:
-    """Prepare the CPU for the kernel's tables (not used while ARCH_HAS_PAGING is False)."""
-    return True
-
-
-def arch_text_start() -> u64:
-    """Virtual start of .text."""
-    return u64(0)
-
-
-def arch_text_end() -> u64:
-    """Virtual end of .text."""
-    return u64(0)
-
-
-def arch_rodata_start() -> u64:
-    """Virtual start of .rodata."""
-    return u64(0)
-
-
-def arch_rodata_end() -> u64:
-    """Virtual end of .rodata."""
-    return u64(0)
-
-
-def arch_data_start() -> u64:
-    """Virtual start of .data."""
-    return u64(0)
-
-
-def arch_bss_end() -> u64:
-    """Virtual end of .bss."""
-    return u64(0)
-
-
-def arch_map_devices(space: AddressSpace, direct_map: u64) -> None:
-    """Map device registers into the kernel tables (none: the uncached window reaches them)."""
-
-
-def arch_load_root(phys: u64) -> None:
-    """Switch page tables (not used while ARCH_HAS_PAGING is False)."""
-
-
-def arch_probe_write(va: u64) -> None:
-    """W^X write probe (not used while ARCH_HAS_PAGING is False)."""
-
-
-def arch_probe_exec(va: u64) -> None:
-    """W^X execute probe (not used while ARCH_HAS_PAGING is False)."""
 
 
 def arch_clock_name() -> str:

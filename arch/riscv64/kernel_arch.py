@@ -13,6 +13,10 @@ from asterpy.mm.paging import AddressSpace
 
 from arch.riscv64.console import DIRECT_MAP, qemu_exit
 from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.boot_mappings import (  # noqa: F401 - re-exported: this arch keeps the boot mappings
+    arch_paging_cpu_init, arch_text_start, arch_text_end, arch_rodata_start, arch_rodata_end, arch_data_start,
+    arch_bss_end, arch_map_devices, arch_load_root, arch_probe_write, arch_probe_exec,
+)
 from arch.riscv64.traps import interrupts_enable, read_time, tick_count, timer_start, vector_installed
 from asterpy.kernel.time import clock_mult, cycles_to_ns
 
@@ -43,57 +47,6 @@ def riscv_set_timebase(hz: u64) -> None:
 def arch_boot_protocol_name() -> str:
     """How the kernel was entered, for the banner."""
     return "opensbi"
-
-
-def arch_paging_cpu_init() -> bool:
-    """Prepare the CPU for the kernel's tables (not used while ARCH_HAS_PAGING is False)."""
-    return True
-
-
-def arch_text_start() -> u64:
-    """Virtual start of .text."""
-    return u64(0)
-
-
-def arch_text_end() -> u64:
-    """Virtual end of .text."""
-    return u64(0)
-
-
-def arch_rodata_start() -> u64:
-    """Virtual start of .rodata."""
-    return u64(0)
-
-
-def arch_rodata_end() -> u64:
-    """Virtual end of .rodata."""
-    return u64(0)
-
-
-def arch_data_start() -> u64:
-    """Virtual start of .data."""
-    return u64(0)
-
-
-def arch_bss_end() -> u64:
-    """Virtual end of .bss."""
-    return u64(0)
-
-
-def arch_map_devices(space: AddressSpace, direct_map: u64) -> None:
-    """Map device registers into the kernel tables (none needed yet)."""
-
-
-def arch_load_root(phys: u64) -> None:
-    """Switch page tables (not used while ARCH_HAS_PAGING is False)."""
-
-
-def arch_probe_write(va: u64) -> None:
-    """W^X write probe (not used while ARCH_HAS_PAGING is False)."""
-
-
-def arch_probe_exec(va: u64) -> None:
-    """W^X execute probe (not used while ARCH_HAS_PAGING is False)."""
 
 
 def arch_clock_name() -> str:

@@ -2,22 +2,22 @@
 CPython on real and mutated binaries, and no read outside the file (a PROT_NONE guard page
 follows it, so a stray read kills the child)."""
 
-import ctypes
-import mmap
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Tuple
+from typing import Any, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from asterpy.lang import SysError, memory, u64
+from asterpy.lang import memory, u64
 from asterpy.syscall import table_gen
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tests" / "translator"))
-from jit import Jit, load_cpython  # noqa: E402
+from jit import Jit  # noqa: E402
+from native_guard import cpython, guarded, load_worlds  # noqa: E402
+from native_guard import native as guarded_native  # noqa: E402
 
 WRAPPER = '''"""Scalar digests of the ELF parser and the syscall tables, for the host JIT."""
 
@@ -49,63 +49,15 @@ def syscall_digest(nr: u64) -> u64:
         u64(riscv64_number(u32(nr)))
 '''
 
-PAGE = mmap.PAGESIZE
-_libc = ctypes.CDLL(None, use_errno=True)
-_keep: list = []
-
-
-def guarded(data: bytes, room: int = 0) -> int:
-    """Native memory holding data (or room zero bytes) that ends right before a PROT_NONE page."""
-    n = max(len(data), room, 1)
-    pages = (n + PAGE - 1) // PAGE
-    m = mmap.mmap(-1, (pages + 1) * PAGE)
-    start = ctypes.addressof(ctypes.c_char.from_buffer(m))
-    _keep.append(m)
-    assert _libc.mprotect(ctypes.c_void_p(start + pages * PAGE), PAGE, 0) == 0
-    base = start + pages * PAGE - n
-    ctypes.memmove(base, data, len(data))
-    return base
-
-
 @pytest.fixture(scope="module")
 def worlds(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Jit, Any]:
     """The wrapper translated and JIT-loaded, and the same file imported under CPython."""
-    d = tmp_path_factory.mktemp("execnative")
-    path = d / "exec_wrap.py"
-    path.write_text(WRAPPER)
-    return Jit([path]), load_cpython(path, "exec_wrap")
+    return load_worlds(tmp_path_factory.mktemp("execnative"), "exec_wrap", WRAPPER)
 
 
 def native(jit: Jit, name: str, *args: int) -> Tuple[str, int]:
-    """Run a wrapper natively in a forked child: ("ok", v), ("err", errno) or ("crash", status)."""
-    f = jit.func("exec_wrap", name)
-
-    def call() -> Tuple[str, int]:
-        try:
-            return ("ok", int(f(*args)))
-        except SysError as e:
-            return ("err", e.errno)
-
-    status, _, tail = jit.in_child(call)
-    if status != 0:
-        return ("crash", status)
-    return eval(tail[len("RESULT:"):])  # noqa: S307 - our own repr of a tuple of str and int
-
-
-def cpython(fn: Callable[..., Any], *args: int) -> Tuple[str, int]:
-    """The same call under CPython on simulated memory."""
-    try:
-        return ("ok", int(fn(*args)))
-    except SysError as e:
-        return ("err", e.errno)
-
-
-def cpython(fn: Callable[..., Any], *args: int) -> Tuple[str, int]:
-    """The same call under CPython on simulated memory."""
-    try:
-        return ("ok", int(fn(*args)))
-    except SysError as e:
-        return ("err", e.errno)
+    """Run a wrapper function natively in a forked child (see native_guard.native)."""
+    return guarded_native(jit, "exec_wrap", name, *args)
 
 
 def sim_place(data: bytes) -> int:
