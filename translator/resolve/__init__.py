@@ -193,16 +193,18 @@ class Resolver:
         mod.symbols[name] = sym
 
     def _bind(self, mod: ModuleInfo) -> None:
+        # Two passes: the module's own definitions first, then its imports. A module that is
+        # still binding its imports (an import cycle: a imports b, b imports a) then already
+        # has every name it defines itself, so the other side of the cycle can import them.
         src = mod.src
-        for i, stmt in enumerate(mod.parsed.tree.body):
+        body = mod.parsed.tree.body
+        imports = [s for s in body if isinstance(s, (ast.Import, ast.ImportFrom))]
+        for i, stmt in enumerate(body):
             if (i == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
                     and isinstance(stmt.value.value, str)):
                 continue  # module docstring
-            if isinstance(stmt, ast.Import):
-                for alias in stmt.names:
-                    self._import_module(mod, alias.name, alias.asname, stmt)
-            elif isinstance(stmt, ast.ImportFrom):
-                self._import_from(mod, stmt)
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                continue
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 if isinstance(stmt, ast.AsyncFunctionDef):
                     raise src.error(stmt, "async functions are not part of Kernel Python", "write a plain def")
@@ -225,6 +227,12 @@ class Resolver:
             else:
                 raise src.error(stmt, "a module's top level may only define constants, globals, functions and classes",
                                 "move this statement into a function (for example an init function the kernel calls)")
+        for stmt in imports:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    self._import_module(mod, alias.name, alias.asname, stmt)
+            else:
+                self._import_from(mod, stmt)
 
     def _import_module(self, mod: ModuleInfo, name: str, asname: Optional[str], node: ast.AST) -> None:
         if name == INTRINSIC_MODULE and not mod.allow_intrinsics:
