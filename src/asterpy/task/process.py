@@ -85,6 +85,11 @@ class Process:
     """A user address space and the per-process state the first syscalls need."""
 
     pid: u64
+    ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
+    pgid: u64            # process group (job control: the TTY signals a whole group)
+    sid: u64             # session
+    uid: u64
+    gid: u64
     frames: FrameAllocator
     space: AddressSpace
     dm: u64              # the kernel's direct map base (physical 0)
@@ -104,6 +109,11 @@ class Process:
     def __init__(self, frames: FrameAllocator, dm: u64, kernel_root: u64) -> None:
         """An empty address space sharing the kernel half of kernel_root's top-level table."""
         self.pid = u64(1)
+        self.ppid = u64(0)
+        self.pgid = u64(1)
+        self.sid = u64(1)
+        self.uid = u64(0)
+        self.gid = u64(0)
         self.frames = frames
         self.dm = dm
         self.space = new_address_space(frames, dm, True)
