@@ -104,9 +104,10 @@ _DEFINE_RE = re.compile(r'^define\b[^@]*@"?([^"(\s]+)"?\(')
 def stub_foreign_asm(ir_text: str, arch: str) -> str:
     """Replace the body of every function of another arch's modules that holds inline asm by a trap.
 
-    Stopgap: `asterpy.mm.paging` and `asterpy.kernel.time` still import `arch.x86_64.paging` and
-    `arch.x86_64.tsc` directly (instead of going through `kernel_arch`), and the translator emits
-    every function, so a riscv64 kernel would carry x86 inline asm that its assembler refuses.
+    Stopgap: `asterpy.kernel.time` still imports `arch.x86_64.tsc` directly (instead of going
+    through `kernel_arch`), and the translator emits every function, so a riscv64 kernel would
+    carry x86 inline asm that its assembler refuses. (`asterpy.mm.paging` takes its entry format
+    from `kernel_arch` now.)
     Those functions are never called on another arch (kernel_main reaches the machine only through
     kernel_arch); if one were, `llvm.trap` stops the CPU at once.
     """

@@ -21,11 +21,20 @@ EXIT_PASS: Final = u8(0x10)
 EXIT_FAIL: Final = u8(0x11)
 
 _reporting: bool = False
+# Physical address of the console UART (kernel_arch maps its page into the kernel tables).
+_uart_phys: u64 = u64(0)
 
 
 def console_init(uart_phys: u64) -> None:
     """Use the 16550 at uart_phys (through the direct map)."""
-    uart_init(DIRECT_MAP + (uart_phys if uart_phys != 0 else DEFAULT_UART))
+    global _uart_phys
+    _uart_phys = uart_phys if uart_phys != 0 else DEFAULT_UART
+    uart_init(DIRECT_MAP + _uart_phys)
+
+
+def console_uart_phys() -> u64:
+    """Physical address of the console UART's registers."""
+    return _uart_phys
 
 
 @export("kpy_console_write")

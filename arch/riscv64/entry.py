@@ -19,7 +19,7 @@ from asterpy.kernel.bootinfo import (
     set_kernel_range,
 )
 from asterpy.kernel.main import cmdline_has_word, kernel_main
-from kernel_arch import ARCH_KERNEL_VMA, riscv_set_timebase
+from kernel_arch import ARCH_KERNEL_VMA, riscv_set_boot_hart, riscv_set_timebase
 
 PAGE_MASK: Final = u64(0xFFF)
 # The most the FDT reader may look at (QEMU's trees are a few KiB).
@@ -107,6 +107,7 @@ def read_fdt(fdt_phys: u64, kernel_start: u64) -> bool:
 def kmain(hartid: u64, fdt_phys: u64) -> None:
     """Called by boot.S in S-mode on the higher half: hartid and the FDT's physical address."""
     bootinfo_reset(ARCH_RISCV64, PROTO_UNKNOWN, DIRECT_MAP)
+    riscv_set_boot_hart(hartid)
     start = kernel_virt_start() - ARCH_KERNEL_VMA
     set_kernel_range(start, (kernel_virt_end() - ARCH_KERNEL_VMA + PAGE_MASK) & ~PAGE_MASK)
     if not read_fdt(fdt_phys, start):

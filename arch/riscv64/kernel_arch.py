@@ -8,15 +8,22 @@ from typing import Final
 
 from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
 from asterpy.lang.linkage import export
+# The page-table format and TLB maintenance asterpy.mm.paging builds on: Sv39. First, as on every
+# arch (asterpy.mm.paging imports these back).
+from arch.riscv64.paging import (  # noqa: F401 - re-exported
+    LEVELS as ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
+    tlb_flush_all as arch_tlb_flush_all, tlb_flush_page as arch_tlb_flush_page,
+)
 from asterpy.mm.frames import FrameAllocator
+from asterpy.mm.pageflags import GLOBAL, NOCACHE, READ, WRITE
 from asterpy.mm.paging import AddressSpace
 
-from arch.riscv64.console import DIRECT_MAP, qemu_exit
-from asterpy.kernel.bootinfo import boot_info
-from asterpy.kernel.boot_mappings import (  # noqa: F401 - re-exported: this arch keeps the boot mappings
-    arch_paging_cpu_init, arch_text_start, arch_text_end, arch_rodata_start, arch_rodata_end, arch_data_start,
-    arch_bss_end, arch_map_devices, arch_load_root, arch_probe_write, arch_probe_exec,
+from arch.riscv64.console import DIRECT_MAP, SIFIVE_TEST, console_uart_phys, qemu_exit
+from arch.riscv64.paging import (
+    bss_end, data_start, load_root, probe_exec, probe_write, rodata_end, rodata_start, text_end, text_start,
 )
+from arch.riscv64.plic import UART_IRQ, plic_init, plic_page, plic_pages
+from asterpy.kernel.bootinfo import boot_info
 from arch.riscv64.traps import interrupts_enable, read_time, tick_count, timer_start, vector_installed
 from asterpy.kernel.time import clock_mult, cycles_to_ns
 
@@ -24,9 +31,8 @@ from asterpy.kernel.time import clock_mult, cycles_to_ns
 ARCH_TIMER_HZ: Final = u64(100)
 # Virtual minus physical address of the kernel image (boot.S KERNEL_VMA_OFFSET).
 ARCH_KERNEL_VMA: Final = u64(0xFFFFFFFF00000000)
-# kernel_main keeps the boot shim's Sv39 tables on riscv64 for now (no Sv39 entry format in
-# asterpy.mm.paging yet): the W^X image map and the sized direct map are still to come.
-ARCH_HAS_PAGING: Final = False
+# kernel_main replaces the boot shim's 1 GiB Sv39 tables by its own (W^X image, sized direct map).
+ARCH_HAS_PAGING: Final = True
 # The time CSR's rate when the FDT does not say (QEMU virt's timebase-frequency).
 DEFAULT_TIMEBASE_HZ: Final = u64(10000000)
 # QEMU virt's Goldfish RTC: nanoseconds since 1970 in TIME_LOW (read first: latches) / TIME_HIGH.
@@ -34,6 +40,7 @@ GOLDFISH_RTC: Final = u64(0x101000)
 NS_PER_SEC: Final = u64(1000000000)
 
 _timebase_hz: u64 = u64(0)
+_boot_hart: u64 = u64(0)
 _clock_base: u64 = u64(0)
 _clock_mult: u64 = u64(0)
 
@@ -42,6 +49,77 @@ def riscv_set_timebase(hz: u64) -> None:
     """Record the time CSR's rate (the FDT's /cpus timebase-frequency; 0: use the default)."""
     global _timebase_hz
     _timebase_hz = hz if hz != 0 else DEFAULT_TIMEBASE_HZ
+
+
+def riscv_set_boot_hart(hartid: u64) -> None:
+    """Record the hart kmain runs on (its PLIC context takes the device interrupts)."""
+    global _boot_hart
+    _boot_hart = hartid
+
+
+def arch_paging_cpu_init() -> bool:
+    """Nothing to enable: Sv39 always has an execute bit."""
+    return True
+
+
+def arch_text_start() -> u64:
+    """Virtual start of .text."""
+    return text_start()
+
+
+def arch_text_end() -> u64:
+    """Virtual end of .text."""
+    return text_end()
+
+
+def arch_rodata_start() -> u64:
+    """Virtual start of .rodata."""
+    return rodata_start()
+
+
+def arch_rodata_end() -> u64:
+    """Virtual end of .rodata."""
+    return rodata_end()
+
+
+def arch_data_start() -> u64:
+    """Virtual start of .data (the writable part runs to arch_bss_end)."""
+    return data_start()
+
+
+def arch_bss_end() -> u64:
+    """Virtual end of .bss."""
+    return bss_end()
+
+
+def map_device_page(space: AddressSpace, direct_map: u64, phys: u64) -> None:
+    """Map the 4 KiB register page at phys into the direct map (RW, not executable), once."""
+    if space.page_size_of(direct_map + phys) == 0:
+        space.map(direct_map + phys, phys, READ | WRITE | NOCACHE | GLOBAL)
+
+
+def arch_map_devices(space: AddressSpace, direct_map: u64) -> None:
+    """Map the devices the kernel touches: console UART, sifive_test, Goldfish RTC, the PLIC's pages."""
+    map_device_page(space, direct_map, console_uart_phys() & ~u64(0xFFF))
+    map_device_page(space, direct_map, SIFIVE_TEST)
+    map_device_page(space, direct_map, GOLDFISH_RTC)
+    for i in range(u64(0), plic_pages(_boot_hart)):
+        map_device_page(space, direct_map, plic_page(_boot_hart, i))
+
+
+def arch_load_root(phys: u64) -> None:
+    """Switch satp to the Sv39 tables at phys (sfence.vma before and after)."""
+    load_root(phys)
+
+
+def arch_probe_write(va: u64) -> None:
+    """Store to va (a W^X probe that must fault)."""
+    probe_write(va)
+
+
+def arch_probe_exec(va: u64) -> None:
+    """Execute at va (a W^X probe that must fault)."""
+    probe_exec(va)
 
 
 def arch_boot_protocol_name() -> str:
@@ -82,7 +160,9 @@ def arch_rtc_seconds() -> i64:
 
 
 def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:
-    """Nothing to program before the first deadline: the SBI timer has no set-up; say what runs."""
+    """Ready the PLIC for devices (the SBI timer itself needs no set-up); say what runs."""
+    plic_init(direct_map, _boot_hart)
+    kinfo(f"plic: uart irq {UART_IRQ} enabled for hart {_boot_hart}'s S-mode context")
     kinfo(f"sbi: timer via set_timer, {ARCH_TIMER_HZ} Hz on the {clock_hz // 1000} kHz time CSR")
 
 

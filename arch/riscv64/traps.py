@@ -8,11 +8,13 @@ from asterpy.lang.linkage import export
 
 from arch.riscv64.backtrace import print_backtrace
 from arch.riscv64.console import begin_fatal_report, fatal_halt
+from arch.riscv64.plic import plic_handle
 from arch.riscv64.sbi import sbi_set_timer
 
 # scause: the top bit says interrupt; the rest is the cause.
 SCAUSE_INTERRUPT: Final = u64(1) << 63
 IRQ_S_TIMER: Final = u64(5)
+IRQ_S_EXTERNAL: Final = u64(9)
 SIE_STIE: Final = u64(1) << 5
 SSTATUS_SIE: Final = u64(1) << 1
 # What the vector pushes: TrapFrame (288 bytes) plus a fake (saved fp, return address) pair that
@@ -228,6 +230,9 @@ def rv_trap(frame: u64) -> None:
             ticks.fetch_add(1)
             # Setting the next deadline also clears the pending timer interrupt.
             sbi_set_timer(read_time() + _timer_period)
+            return
+        if (cause & ~SCAUSE_INTERRUPT) == IRQ_S_EXTERNAL:
+            plic_handle()
             return
         kprint(f"unexpected interrupt {cause & ~SCAUSE_INTERRUPT} ignored")
         return

@@ -9,6 +9,13 @@ from typing import Final
 
 from asterpy.lang import i64, kinfo, kwarn, u64, u8
 from asterpy.lang.linkage import export
+# The page-table format and TLB maintenance asterpy.mm.paging builds on (docs/arch.md, "Page
+# tables"). Before anything that imports asterpy.mm.paging: under CPython that module imports
+# these back from here while this one is still binding.
+from arch.x86_64.paging import (  # noqa: F401 - re-exported
+    LEVELS as ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
+    tlb_flush_all as arch_tlb_flush_all, tlb_flush_page as arch_tlb_flush_page,
+)
 from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
 
 from arch.x86_64.apic import (

@@ -4,6 +4,7 @@ from typing import Final
 
 from asterpy.lang import Ptr, u8, u64
 from asterpy.lang.intrinsics import asm, asm_u64
+from asterpy.mm.pageflags import EXEC, GLOBAL, NOCACHE, READ, USER, WRITE
 
 # Four levels of 512 eight-byte entries: PML4 (level 3), PDPT (2), PD (1), PT (0).
 LEVELS: Final = u64(4)
@@ -68,6 +69,28 @@ def pte_leaf(phys: u64, writable: bool, executable: bool, user: bool, glob: bool
     return e
 
 
+def pte_make(pa: u64, flags: u64, huge: bool) -> u64:
+    """Leaf entry mapping pa with the arch-neutral flags (asterpy.mm.pageflags), a 2 MiB page when huge."""
+    return pte_leaf(pa, (flags & WRITE) != 0, (flags & EXEC) != 0, (flags & USER) != 0,
+                    (flags & GLOBAL) != 0, (flags & NOCACHE) != 0, huge)
+
+
+def pte_flags(e: u64) -> u64:
+    """The arch-neutral flags of a present leaf entry."""
+    f = READ
+    if pte_writable(e):
+        f |= WRITE
+    if pte_executable(e):
+        f |= EXEC
+    if pte_user(e):
+        f |= USER
+    if pte_global(e):
+        f |= GLOBAL
+    if pte_nocache(e):
+        f |= NOCACHE
+    return f
+
+
 def pte_present(e: u64) -> bool:
     """Whether the entry is present."""
     return (e & PTE_PRESENT) != 0
@@ -130,6 +153,13 @@ def paging_cpu_init() -> bool:
 def tlb_flush_page(va: u64) -> None:
     """Drop the TLB entry (4 KiB or 2 MiB) covering va on this CPU."""
     asm("invlpg ($0)", "r,~{memory}", va)
+
+
+def tlb_flush_all() -> None:
+    """Drop every TLB entry on this CPU, global ones too (toggle CR4.PGE), or reload CR3 if PGE is off."""
+    asm("movq %cr4, %rax; testq $$0x80, %rax; jz 1f; xorq $$0x80, %rax; movq %rax, %cr4; "
+        "orq $$0x80, %rax; movq %rax, %cr4; jmp 2f; 1: movq %cr3, %rax; movq %rax, %cr3; 2:",
+        "~{rax},~{memory}")
 
 
 def read_root() -> u64:

@@ -6,36 +6,10 @@ from asterpy.lang import Ptr, SysError, memset, u64
 from asterpy.lang.errno import EEXIST, EINVAL
 from asterpy.mm.frames import FrameAllocator
 
-# The page-table format comes from the arch (today only x86_64 builds; riscv64 Sv48 and
-# loongarch64 give the same entry points: LEVELS, HUGE_LEVEL, pte_* and the TLB hooks).
-from arch.x86_64.paging import (
-    HUGE_LEVEL,
-    INDEX_BITS,
-    INDEX_MASK,
-    LEVELS,
-    PAGE_SHIFT,
-    pte_executable,
-    pte_global,
-    pte_is_huge,
-    pte_leaf,
-    pte_nocache,
-    pte_phys,
-    pte_present,
-    pte_table,
-    pte_user,
-    pte_writable,
-    tlb_flush_page,
+# The mapping flags and the shared geometry (READ..NOCACHE are re-exported from here).
+from asterpy.mm.pageflags import (  # noqa: F401 - flags re-exported
+    ALL_FLAGS, EXEC, GLOBAL, HUGE_LEVEL, INDEX_BITS, INDEX_MASK, NOCACHE, PAGE_SHIFT, READ, USER, WRITE,
 )
-
-# Mapping flags (arch-neutral). A mapping must be readable: no arch here has write- or
-# execute-only pages.
-READ: Final = u64(1)
-WRITE: Final = u64(2)
-EXEC: Final = u64(4)
-USER: Final = u64(8)
-GLOBAL: Final = u64(16)
-NOCACHE: Final = u64(32)
-ALL_FLAGS: Final = u64(63)
 
 PAGE_SIZE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -58,24 +32,12 @@ def index_of(va: u64, level: u64) -> u64:
 
 def leaf_entry(pa: u64, flags: u64, huge: bool) -> u64:
     """The arch entry for a leaf mapping pa with `flags`."""
-    return pte_leaf(pa, (flags & WRITE) != 0, (flags & EXEC) != 0, (flags & USER) != 0,
-                    (flags & GLOBAL) != 0, (flags & NOCACHE) != 0, huge)
+    return pte_make(pa, flags, huge)
 
 
 def entry_flags(e: u64) -> u64:
     """The arch-neutral flags of a present leaf entry."""
-    f = READ
-    if pte_writable(e):
-        f |= WRITE
-    if pte_executable(e):
-        f |= EXEC
-    if pte_user(e):
-        f |= USER
-    if pte_global(e):
-        f |= GLOBAL
-    if pte_nocache(e):
-        f |= NOCACHE
-    return f
+    return pte_flags(e)
 
 
 def check_flags(flags: u64) -> None:
@@ -131,7 +93,7 @@ class AddressSpace:
         made on the way are then released again).
         """
         pa = self.root
-        level = LEVELS - 1
+        level = ARCH_PT_LEVELS - 1
         while level > leaf_level:
             t = self.table(pa)
             i = index_of(va, level)
@@ -163,7 +125,10 @@ class AddressSpace:
         if pte_present(t[i]):
             raise SysError(EEXIST)
         t[i] = leaf_entry(pa, flags, level > 0)
-        # Nothing to flush: a non-present entry is never cached.
+        if self.hw:
+            # x86_64 never caches a non-present entry, but riscv64 may, and loongarch64's refill
+            # handler loads invalid entries into the TLB on purpose (the retry then faults).
+            tlb_flush_page(va)
 
     def map(self, va: u64, pa: u64, flags: u64) -> None:
         """Map the 4 KiB page at va to physical pa (EINVAL: misaligned or bad flags; EEXIST; ENOMEM)."""
@@ -192,13 +157,13 @@ class AddressSpace:
         return n
 
     def find_leaf(self, va: u64) -> u64:
-        """The level of va's present leaf entry, or LEVELS if va is not mapped."""
+        """The level of va's present leaf entry, or ARCH_PT_LEVELS if va is not mapped."""
         pa = self.root
-        level = LEVELS - 1
+        level = ARCH_PT_LEVELS - 1
         while True:
             e = self.table(pa)[index_of(va, level)]
             if not pte_present(e):
-                return LEVELS
+                return ARCH_PT_LEVELS
             if level == 0 or pte_is_huge(e, level):
                 return level
             pa = pte_phys(e, level)
@@ -207,7 +172,7 @@ class AddressSpace:
     def leaf_slot(self, va: u64, level: u64) -> Ptr[u64]:
         """Address of va's entry in its table at `level` (the tables above must exist)."""
         pa = self.root
-        lv = LEVELS - 1
+        lv = ARCH_PT_LEVELS - 1
         while lv > level:
             pa = pte_phys(self.table(pa)[index_of(va, lv)], lv)
             lv -= 1
@@ -216,7 +181,7 @@ class AddressSpace:
     def translate(self, va: u64) -> u64:
         """Physical address that va maps to, or NO_PHYS."""
         level = self.find_leaf(va)
-        if level == LEVELS:
+        if level == ARCH_PT_LEVELS:
             return NO_PHYS
         e = self.leaf_slot(va, level).load()
         return pte_phys(e, level) + (va & ((u64(1) << level_shift(level)) - 1))
@@ -224,14 +189,14 @@ class AddressSpace:
     def flags_of(self, va: u64) -> u64:
         """The flags of va's mapping, 0 if it is not mapped."""
         level = self.find_leaf(va)
-        if level == LEVELS:
+        if level == ARCH_PT_LEVELS:
             return u64(0)
         return entry_flags(self.leaf_slot(va, level).load())
 
     def page_size_of(self, va: u64) -> u64:
         """Size of the page mapping va (4 KiB or large), 0 if not mapped."""
         level = self.find_leaf(va)
-        if level == LEVELS:
+        if level == ARCH_PT_LEVELS:
             return u64(0)
         return u64(1) << level_shift(level)
 
@@ -242,7 +207,7 @@ class AddressSpace:
         large page raises EINVAL (split it first).
         """
         level = self.find_leaf(va)
-        if level == LEVELS:
+        if level == ARCH_PT_LEVELS:
             return NO_PHYS
         size = u64(1) << level_shift(level)
         if (va & (size - 1)) != 0:
@@ -258,7 +223,7 @@ class AddressSpace:
     def table_on_path(self, va: u64, level: u64) -> u64:
         """Physical address of the table at `level` on va's path, or NO_PHYS if the walk ends above it."""
         pa = self.root
-        lv = LEVELS - 1
+        lv = ARCH_PT_LEVELS - 1
         while lv > level:
             e = self.table(pa)[index_of(va, lv)]
             if not pte_present(e) or pte_is_huge(e, lv):
@@ -269,10 +234,10 @@ class AddressSpace:
 
     def prune(self, va: u64, level: u64) -> None:
         """Free the tables on va's path, from `level` up (root excluded), while they are empty."""
-        # Each level walks again from the root (at most LEVELS^2 steps): a local Array for the
+        # Each level walks again from the root (at most levels^2 steps): a local Array for the
         # path would do, but local Array values are not translated yet.
         lv = level
-        while lv < LEVELS - 1:
+        while lv < ARCH_PT_LEVELS - 1:
             pa = self.table_on_path(va, lv)
             if pa == NO_PHYS or not self.table_is_empty(pa):
                 return
@@ -290,3 +255,14 @@ def new_address_space(frames: FrameAllocator, phys_offset: u64, hw: bool) -> Add
     root = frames.alloc()
     memset(phys_offset + root, 0, PAGE_SIZE)
     return AddressSpace(frames, root, phys_offset, hw)
+
+
+# The page-table entry format and TLB maintenance come from the arch (docs/arch.md, "Page tables").
+# This import is last on purpose: under CPython kernel_arch imports modules (asterpy.task) that
+# import this one back, and they find its definitions bound only if they come first. (The
+# translator binds a module's own definitions before its imports, so order does not matter there.)
+from kernel_arch import (  # noqa: E402
+    ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
+)
+# Under its old name, which tests replace to record flushes (natively invlpg / sfence.vma / invtlb).
+from kernel_arch import arch_tlb_flush_page as tlb_flush_page  # noqa: E402
