@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import u8, u16, u32
+from asterpy.lang import i64, u8, u16, u32
 from asterpy.lang.intrinsics import inb, outb
 
 COM1: Final = u16(0x3F8)
@@ -20,6 +20,7 @@ LCR_8N1: Final = u8(0x03)
 FCR_ENABLE_CLEAR_14: Final = u8(0xC7)  # enable FIFOs, clear both, interrupt at 14 bytes
 MCR_DTR_RTS_OUT2: Final = u8(0x0B)
 LSR_THR_EMPTY: Final = u8(0x20)
+LSR_DATA_READY: Final = u8(0x01)
 # 115200 baud is the 1.8432 MHz UART clock / 16 / 1.
 DIVISOR_115200: Final = u16(1)
 # A missing or wedged UART must not hang the kernel: give up on a byte after this many polls.
@@ -60,3 +61,14 @@ def serial_putc(c: u8) -> None:
         if spins >= TX_SPIN_LIMIT:
             return
     outb(COM1 + REG_DATA, c)
+
+
+def serial_getc() -> i64:
+    """The next received byte (0..255), or -1 when none is waiting (or there is no UART)."""
+    # Polled: the tty driver drains this from the timer tick. An IRQ 4 handler would give lower
+    # latency and no lost bytes when more than a FIFO's worth (16) arrives between two ticks.
+    if not _present:
+        return i64(-1)
+    if (inb(COM1 + REG_LSR) & LSR_DATA_READY) == 0:
+        return i64(-1)
+    return i64(inb(COM1 + REG_DATA))

@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, mmio_read8, mmio_write8, u8, u32, u64
+from asterpy.lang import Ptr, i64, mmio_read8, mmio_write8, u8, u32, u64
 
 REG_DATA: Final = u64(0)
 REG_IER: Final = u64(1)
@@ -10,6 +10,7 @@ REG_FCR: Final = u64(2)
 REG_LCR: Final = u64(3)
 REG_LSR: Final = u64(5)
 LSR_THR_EMPTY: Final = u8(0x20)
+LSR_DATA_READY: Final = u8(0x01)
 # How long to wait for room in the transmitter before dropping a byte (a wedged UART must not hang us).
 TX_SPIN_LIMIT: Final = u32(100000)
 
@@ -51,3 +52,14 @@ def uart_write(ptr: u64, n: u64) -> None:
     p = Ptr[u8](ptr)
     for i in range(u64(0), n):
         uart_put_text(p[i])
+
+
+def uart_getc() -> i64:
+    """The next received byte (0..255), or -1 when none is waiting (or before uart_init)."""
+    # Polled from the timer tick by the tty driver; the receive interrupt (IER bit 0) would
+    # lower the latency but needs the board's interrupt controller (PLIC / EIOINTC) wired first.
+    if _uart == 0:
+        return i64(-1)
+    if (mmio_read8(_uart + REG_LSR) & LSR_DATA_READY) == 0:
+        return i64(-1)
+    return i64(mmio_read8(_uart + REG_DATA))
