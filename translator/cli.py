@@ -98,12 +98,39 @@ def _build(arch: str, opt: int = 2, force: bool = False, quiet: bool = False) ->
 @click.option("--arch", type=click.Choice(ARCH_CHOICES[:3]), default="x86_64", show_default=True)
 @click.option("-O", "opt", type=click.IntRange(0, 3), default=2, show_default=True, help="Optimisation level.")
 @click.option("--force", is_flag=True, help="Rebuild even if nothing changed.")
-def build(arch: str, opt: int, force: bool) -> None:
-    """Build the kernel ELF under images/out/<arch>/ (kernel.elf, kernel-pvh.elf)."""
+@click.option("--no-initramfs", is_flag=True, help="Build only the kernel, not the default initramfs.")
+def build(arch: str, opt: int, force: bool, no_initramfs: bool) -> None:
+    """Build the kernel ELF under images/out/<arch>/ (kernel.elf, kernel-pvh.elf) and the default
+    initramfs beside it (initramfs.cpio.gz: busybox, /etc, the user test programs)."""
     _build(arch, opt, force)
+    if not no_initramfs:
+        from translator.image.initramfs import build_initramfs
+        _guard(lambda: build_initramfs(arch, force=force, report=click.echo))
 
 
 GDB_ARCH = {"x86_64": "i386:x86-64", "riscv64": "riscv:rv64", "loongarch64": "Loongarch64"}
+# `asterpy run` without --cmdline or -c: the default image's busybox as an interactive login shell.
+DEFAULT_INIT_CMDLINE = "init=/bin/sh -- -l"
+# Seconds before a captured run is stopped: plain boots, and `run -c` (TCG is slow).
+RUN_TIMEOUT = 10.0
+RUN_COMMAND_TIMEOUT = 120.0
+
+
+def _runs_init(cmdline: str) -> bool:
+    """Whether the kernel command line names an init (an init= word before `--`)."""
+    from translator.image.cmdline import split_cmdline
+    for word in split_cmdline(cmdline):
+        if word == "--":
+            return False
+        if word.startswith("init="):
+            return True
+    return False
+
+
+def _default_image(arch: str, quiet: bool = False) -> Path:
+    """Build (or reuse, when nothing changed) the default initramfs next to the kernel; its path."""
+    from translator.image.initramfs import build_initramfs
+    return _guard(lambda: build_initramfs(arch, report=None if quiet else click.echo))
 
 
 def cmdline_fw_cfg_args(arch: str, cmdline: str) -> list[str]:
@@ -127,8 +154,9 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
 @click.option("--arch", type=click.Choice(ARCH_CHOICES[:3]), default="x86_64", show_default=True)
 @click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line (exit=1 powers off at the end).")
 @click.option("--gdb", is_flag=True, help="Start halted with a gdbstub on tcp::1234; prints the gdb command.")
-@click.option("--timeout", type=float, default=10.0, show_default=True,
-              help="Seconds before a non-interactive run is stopped.")
+@click.option("--timeout", type=float, default=None,
+              help=f"Seconds before a non-interactive run is stopped [default: {RUN_TIMEOUT:g}, "
+                   f"with -c {RUN_COMMAND_TIMEOUT:g}].")
 @click.option("--pvh", is_flag=True, help="Boot the PVH image (no multiboot1 header) instead of multiboot1.")
 @click.option("--iso", is_flag=True, help="Boot a GRUB ISO (multiboot2) instead of -kernel.")
 @click.option("--memory", "memory_mb", type=int, default=256, show_default=True,
@@ -137,10 +165,21 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
 @click.option("--no-build", is_flag=True, help="Boot the existing ELF without (re)building.")
 @click.option("--initrd", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="An initramfs (cpio newc, gzip or not) given to the kernel as its first boot module; "
-                   "with init=/PATH on the command line the kernel runs that program.")
-def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool, memory_mb: int,
-        machine: Optional[str], no_build: bool, initrd: Optional[Path]) -> None:
-    """Boot the kernel in QEMU on the serial console (captured when stdin is not a terminal)."""
+                   "with init=/PATH on the command line the kernel runs that program. "
+                   "Default: the default image (busybox, /etc, /tests) when the command line has init=.")
+@click.option("--no-initrd", is_flag=True, help="Boot without an initramfs (and without the default init=).")
+@click.option("-c", "command", default=None, metavar="CMD",
+              help="Run CMD with busybox sh -c from the default image, quietly; print its output and exit "
+                   "with its status (kernel command line: init=/bin/sh exit=1 quiet -- -c \"CMD\").")
+def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool, iso: bool, memory_mb: int,
+        machine: Optional[str], no_build: bool, initrd: Optional[Path], no_initrd: bool,
+        command: Optional[str]) -> None:
+    """Boot the kernel in QEMU on the serial console (captured when stdin is not a terminal).
+
+    Without --cmdline and -c it boots the default image into an interactive busybox shell
+    (init=/bin/sh -- -l). Keys on the console: Ctrl-A X quits QEMU, Ctrl-A C switches to QEMU's
+    monitor and back, Ctrl-A H lists the others; Ctrl-C and Ctrl-Z go to the guest.
+    """
     from translator.build import kernel_path, out_dir
     from translator.image import (KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, exit_status, run_interactive,
                                  run_qemu)
@@ -150,11 +189,24 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
         _fail("asterpy: --pvh and --iso exclude each other")
     if (pvh or iso) and arch != "x86_64":
         _fail("asterpy: --pvh and --iso are x86_64 boot paths")
+    if initrd is not None and no_initrd:
+        _fail("asterpy: --initrd and --no-initrd exclude each other")
+    if command is not None and no_initrd:
+        _fail("asterpy: -c runs a command from an initramfs: drop --no-initrd")
+    if command is not None:
+        from translator.image.cmdline import shell_command_cmdline
+        cmdline = shell_command_cmdline(command, cmdline)
+    elif not cmdline and not no_initrd:
+        cmdline = DEFAULT_INIT_CMDLINE
+    if timeout is None:
+        timeout = RUN_COMMAND_TIMEOUT if command is not None else RUN_TIMEOUT
     if not no_build:
-        _build(arch, quiet=False)
+        _build(arch, quiet=command is not None)
     elf = out_dir(arch) / "kernel-pvh.elf" if pvh else kernel_path(arch)
     if not elf.is_file():
         _fail(f"asterpy: {elf} does not exist: run `asterpy build --arch {arch}` first")
+    if initrd is None and not no_initrd and _runs_init(cmdline):
+        initrd = _default_image(arch, quiet=command is not None)
     cfg = QemuConfig(arch=arch, memory_mb=memory_mb, gdb=gdb, machine=machine, initrd=initrd,
                      timeout=timeout if not gdb else 24 * 3600.0)
     if iso:
@@ -169,6 +221,14 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: float, pvh: bool, iso: bool
     if gdb:
         click.echo("QEMU starts halted with its gdbstub on tcp::1234; in another terminal:")
         click.echo(f"  {_gdb_command(elf, arch)}")
+    if command is not None and not gdb:
+        from translator.image import run_streaming
+        result = _guard(lambda: run_streaming(cfg))
+        if result.timed_out:
+            _fail(f"asterpy: QEMU stopped after {result.elapsed:.1f} s (--timeout {timeout:g})", EXIT_TIMEOUT)
+        if result.exit_status is None:
+            _fail(f"asterpy: QEMU ended with exit code {result.returncode} without a status from the kernel")
+        sys.exit(result.exit_status)  # the command's status, passed on by the kernel (exit=1)
     if sys.stdin.isatty():
         rc = _guard(lambda: run_interactive(cfg))
         status = exit_status(rc, arch)
@@ -215,6 +275,15 @@ def image(iso: bool, arch: str, cmdline: str, output: Optional[Path]) -> None:
     t0 = time.perf_counter()
     path = _guard(lambda: make_grub_iso(kernel_path(arch), out, cmdline=cmdline))
     click.echo(f"  {'iso':<12} {time.perf_counter() - t0:6.3f} s  -> {path}")
+
+
+def _add_bench() -> None:
+    """`asterpy bench` lives in translator/bench.py (asterpy and Linux in the same QEMU)."""
+    from translator.bench import bench_command
+    main.add_command(bench_command)
+
+
+_add_bench()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,16 @@
-"""Build the x86_64 boot shim with a test kmain into a kernel ELF (zig cc + ld.lld)."""
+"""Build the x86_64 boot shim with a test kmain into a kernel ELF (zig cc + ld.lld); share the real
+kernel's build between the boot test modules of a session."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from translator.build import BuildResult
 
 REPO = Path(__file__).resolve().parents[2]
 ARCH_X86 = REPO / "arch" / "x86_64"
@@ -46,3 +52,27 @@ def build_stub_kernel(out_dir: Path, name: str = "kernel.elf",
     boot_o = assemble(BOOT_S, out_dir / f"{stem}-boot.o", defines)
     stub_o = assemble(STUB_S, out_dir / f"{stem}-stub.o")
     return link([boot_o, stub_o], out_dir / name)
+
+
+class SharedKernels:
+    """The real kernel of each arch, built at most once per test session.
+
+    The build goes where `asterpy build` puts it (images/out/<arch>/, both x86_64 variants), so
+    it is skipped when nothing changed since the last one (translator/build.py's manifest hashes
+    every translated module, the shim, the linker script and the translator), and `asterpy run`
+    in the CLI tests finds it current too. ASTERPY_TEST_REBUILD=1 forces one real build per arch.
+    """
+
+    def __init__(self) -> None:
+        """No kernel built yet."""
+        self._built: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, arch: str) -> "BuildResult":
+        """The BuildResult for arch, building it the first time it is asked for."""
+        from translator.build import build_kernel
+        with self._lock:
+            if arch not in self._built:
+                force = os.environ.get("ASTERPY_TEST_REBUILD", "") not in ("", "0")
+                self._built[arch] = build_kernel(arch, force=force)
+            return self._built[arch]  # type: ignore[return-value]

@@ -1,4 +1,5 @@
-"""Fixtures for boot tests: the x86_64 shim linked with the stub kmain, in three builds."""
+"""Fixtures for boot tests: the x86_64 shim linked with the stub kmain, in three builds; the real
+kernel of each arch, built once per session; the default initramfs."""
 from __future__ import annotations
 
 import shutil
@@ -9,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bootbuild import build_stub_kernel  # noqa: E402
+from bootbuild import SharedKernels, build_stub_kernel  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -47,3 +48,18 @@ def qemu_x86() -> str:
     if path is None:
         pytest.skip("qemu-system-x86_64 not installed")
     return path
+
+
+@pytest.fixture(scope="session")
+def shared_kernels() -> SharedKernels:
+    """The per-session kernel builds (ask with .get(arch))."""
+    return SharedKernels()
+
+
+@pytest.fixture(scope="session")
+def default_initramfs(shared_kernels: SharedKernels) -> Path:
+    """The default x86_64 image (busybox, /etc, /tests/{musl,glibc}/t_*), built or reused once per
+    session next to the kernel (images/out/x86_64/initramfs.cpio.gz)."""
+    from translator.image.initramfs import build_initramfs
+    shared_kernels.get("x86_64")
+    return build_initramfs("x86_64")

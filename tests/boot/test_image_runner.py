@@ -43,9 +43,12 @@ def test_x86_kernel_command() -> None:
 
 
 def test_x86_interactive_gdb_and_kvm() -> None:
-    """Interactive mode muxes the monitor on stdio; gdb adds -s -S; KVM uses -cpu host."""
+    """Interactive mode muxes serial and monitor on stdio with signal=off (Ctrl-C goes to the guest);
+    gdb adds -s -S; KVM uses -cpu host."""
     args = qemu_command(QemuConfig(kernel=Path("/k"), accel="kvm", gdb=True), interactive=True)
-    assert _opt(args, "-serial") == "mon:stdio"
+    assert _opt(args, "-chardev") == "stdio,id=con0,mux=on,signal=off"
+    assert _opt(args, "-serial") == "chardev:con0"
+    assert _opt(args, "-mon") == "chardev=con0,mode=readline"
     assert "-s" in args and "-S" in args
     assert _opt(args, "-cpu") == "host"
 

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from translator.build import BuildResult, build_kernel
+from translator.build import BuildResult
+from bootbuild import SharedKernels
 from translator.image import KERNEL_EXIT_PASS, QemuConfig, run_qemu
 
 pytestmark = pytest.mark.boot
@@ -14,9 +15,9 @@ KEPT = re.compile(r"^\[ *\d+\.\d{6}\] info: fpu: per-context FPU/SSE state kept 
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The kernel built from arch/x86_64/entry.py (reused when nothing changed)."""
-    return build_kernel("x86_64", out=tmp_path_factory.mktemp("kernel"), pvh=False)
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The x86_64 kernel from arch/x86_64/entry.py, built once per test session (conftest.py)."""
+    return shared_kernels.get("x86_64")
 
 
 def test_each_context_keeps_its_own_xmm0(kernel: BuildResult) -> None:

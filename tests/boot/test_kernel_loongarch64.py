@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from translator.build import BuildResult, build_kernel
+from translator.build import BuildResult
+from bootbuild import SharedKernels
 from translator.cli import cmdline_fw_cfg_args
 from translator.image import QemuConfig, QemuResult, run_qemu
 
@@ -29,9 +30,9 @@ DONE = re.compile(r"asterpy: exit (PASS|FAIL \(status 0x[0-9a-f]+\))\r?\n")
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The kernel built from arch/loongarch64/entry.py into a fresh directory."""
-    return build_kernel("loongarch64", out=tmp_path_factory.mktemp("la64kernel"), force=True)
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The loongarch64 kernel from arch/loongarch64/entry.py, built once per test session (conftest.py)."""
+    return shared_kernels.get("loongarch64")
 
 
 def _boot(kernel: BuildResult, cmdline: str, memory_mb: int = 1024, timeout: float = 30.0, **kw: Any) -> QemuResult:

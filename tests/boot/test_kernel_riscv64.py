@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from translator.build import BuildResult, build_kernel
+from translator.build import BuildResult
+from bootbuild import SharedKernels
 from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
@@ -28,9 +29,9 @@ CLOCK = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?clock: monotonic advanced (?P<n
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The kernel built from arch/riscv64/entry.py into a fresh directory."""
-    return build_kernel("riscv64", out=tmp_path_factory.mktemp("rv64kernel"), force=True)
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The riscv64 kernel from arch/riscv64/entry.py, built once per test session (conftest.py)."""
+    return shared_kernels.get("riscv64")
 
 
 def _boot(kernel: BuildResult, cmdline: str, timeout: float = 30.0, **kw: Any) -> QemuResult:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from translator.build import BuildResult, build_kernel
+from translator.build import BuildResult
+from bootbuild import SharedKernels
 from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
@@ -24,9 +25,9 @@ NO_IDT = "timer: no IDT loaded: interrupts stay off"
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The kernel built from arch/x86_64/entry.py into a fresh directory."""
-    return build_kernel("x86_64", out=tmp_path_factory.mktemp("kernel"), force=True, pvh=False)
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The x86_64 kernel from arch/x86_64/entry.py, built once per test session (conftest.py)."""
+    return shared_kernels.get("x86_64")
 
 
 def _boot(kernel: BuildResult, memory_mb: int = 256, **kw: Any) -> QemuResult:

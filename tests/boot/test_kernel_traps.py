@@ -9,7 +9,8 @@ from typing import Optional
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from translator.build import BuildResult, build_kernel, extract_ksyms, pack_ksyms
+from translator.build import BuildResult, extract_ksyms, pack_ksyms
+from bootbuild import SharedKernels
 from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 from translator.link import read_symbols
 
@@ -36,9 +37,9 @@ def line_of(path: Path, needle: str, after: Optional[str] = None) -> int:
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The real kernel, built into a fresh directory (multiboot1 image only)."""
-    return build_kernel("x86_64", out=tmp_path_factory.mktemp("kernel"), force=True, pvh=False)
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The x86_64 kernel from arch/x86_64/entry.py, built once per test session (conftest.py)."""
+    return shared_kernels.get("x86_64")
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,8 @@ from typing import Optional
 
 import pytest
 
-from translator.build import BuildResult, build_kernel
+from translator.build import BuildResult
+from bootbuild import SharedKernels
 from translator.image import QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
@@ -69,9 +70,9 @@ def compile_static(src: Path, out: Path, compiler: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    """The real kernel, built into a fresh directory (multiboot1 image only)."""
-    return build_kernel("x86_64", out=tmp_path_factory.mktemp("kernel"), force=True, pvh=False)
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The x86_64 kernel from arch/x86_64/entry.py, built once per test session (conftest.py)."""
+    return shared_kernels.get("x86_64")
 
 
 def boot(kernel: BuildResult, initrd: Path, cmdline: str, timeout: float = 60.0) -> QemuResult:

@@ -25,6 +25,8 @@ KERNEL_EXIT_FAIL = 0x11
 DEFAULT_X86_KERNEL_MACHINE = "microvm"
 # A CD-ROM (GRUB ISO) needs a BIOS that boots from disks: pc with SeaBIOS.
 DEFAULT_X86_CDROM_MACHINE = "pc"
+# The id of the stdio character device that interactive runs mux the serial port and monitor on.
+INTERACTIVE_CHARDEV = "con0"
 
 @dataclass(frozen=True)
 class Board:
@@ -176,9 +178,13 @@ def qemu_command(cfg: QemuConfig, interactive: bool = False) -> list[str]:
     bios = cfg.bios if cfg.bios is not None else board.bios
     if bios:
         args += ["-bios", str(bios)]
-    args += ["-serial", "mon:stdio" if interactive else "stdio"]
-    if not interactive:
-        args += ["-monitor", "none"]
+    if interactive:
+        # The serial console and QEMU's monitor share this terminal (Ctrl-A X quits, Ctrl-A C
+        # switches to the monitor and back); signal=off keeps Ctrl-C and Ctrl-Z for the guest.
+        args += ["-chardev", f"stdio,id={INTERACTIVE_CHARDEV},mux=on,signal=off",
+                 "-serial", f"chardev:{INTERACTIVE_CHARDEV}", "-mon", f"chardev={INTERACTIVE_CHARDEV},mode=readline"]
+    else:
+        args += ["-serial", "stdio", "-monitor", "none"]
     if cfg.no_reboot:
         args.append("-no-reboot")
     if cfg.debug_exit and board.exit_device:
@@ -377,8 +383,103 @@ def run_qemu(cfg: QemuConfig, until: Optional[Union[str, "re.Pattern[str]"]] = N
 
 
 def run_interactive(cfg: QemuConfig) -> int:
-    """Boot cfg with the serial console on this terminal (Ctrl-A X quits); QEMU's exit code."""
+    """Boot cfg with the serial console on this terminal (Ctrl-A X quits, Ctrl-C goes to the guest);
+    QEMU's exit code."""
     command = qemu_command(cfg, interactive=True)
     if cfg.gdb:
         print("asterpy: QEMU waits for gdb on tcp::1234 (target remote :1234)", file=sys.stderr)
     return subprocess.call(command)
+
+
+class _CrLfFolder:
+    """Fold CR LF to LF in a byte stream cut into chunks (a CR at a chunk's end waits for the next)."""
+
+    def __init__(self) -> None:
+        """Nothing pending."""
+        self.pending_cr = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes of chunk that can be written now, CR LF folded."""
+        if self.pending_cr:
+            chunk = b"\r" + chunk
+            self.pending_cr = False
+        if chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+            self.pending_cr = True
+        return chunk.replace(b"\r\n", b"\n")
+
+    def flush(self) -> bytes:
+        """What is still held back at the end of the stream."""
+        out = b"\r" if self.pending_cr else b""
+        self.pending_cr = False
+        return out
+
+
+def run_streaming(cfg: QemuConfig, out: "Optional[IO[bytes]]" = None,
+                  err: "Optional[IO[bytes]]" = None) -> QemuResult:
+    """Boot cfg non-interactively, copying the serial output to `out` as it comes (CR LF as LF)
+    and QEMU's own messages to `err`; stdin is not read. Stops QEMU at cfg.timeout."""
+    out = out if out is not None else sys.stdout.buffer
+    err = err if err is not None else sys.stderr.buffer
+    command = qemu_command(cfg, interactive=False)
+    if shutil.which(command[0]) is None:
+        raise FileNotFoundError(f"{command[0]} not found (Debian: qemu-system-x86 / qemu-system-misc)")
+    start = time.monotonic()
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    captured = bytearray()
+    errors = bytearray()
+
+    def pump_err() -> None:
+        """Collect QEMU's stderr (written out at the end, without the timeout kill's message)."""
+        assert proc.stderr is not None
+        while True:
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            if not chunk:
+                return
+            errors.extend(chunk)
+
+    def pump_out() -> None:
+        """Copy the serial output to `out` while QEMU runs."""
+        assert proc.stdout is not None
+        folder = _CrLfFolder()
+        while True:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            data = folder.feed(chunk) if chunk else folder.flush()
+            if data:
+                captured.extend(data)
+                try:
+                    out.write(data)
+                    out.flush()
+                except (BrokenPipeError, ValueError):
+                    pass
+            if not chunk:
+                return
+
+    readers = [threading.Thread(target=pump_out, daemon=True), threading.Thread(target=pump_err, daemon=True)]
+    for t in readers:
+        t.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=cfg.timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        proc.terminate()
+        try:
+            proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for t in readers:
+        t.join(timeout=2.0)
+    stderr = errors.decode("utf-8", errors="replace")
+    shown = "\n".join(line for line in stderr.splitlines() if "terminating on signal" not in line)
+    if shown.strip():
+        try:
+            err.write((shown.rstrip() + "\n").encode())
+            err.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+    return QemuResult(command=command, returncode=proc.returncode, output=captured.decode("utf-8", errors="replace"),
+                      stderr=stderr, elapsed=time.monotonic() - start, timed_out=timed_out,
+                      exit_status=None if timed_out else exit_status(proc.returncode, cfg.arch))

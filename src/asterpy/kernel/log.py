@@ -1,9 +1,15 @@
-"""The kernel log: the timestamped, levelled prefix of kinfo()/kwarn()/... lines, and raw bytes from memory."""
+"""The kernel log: the timestamped, levelled prefix of kinfo()/kwarn()/... lines, and raw bytes from memory.
+
+The word `quiet` on the kernel command line hides info and debug lines (and the boot banner,
+see kernel_main): warnings and errors are still printed. `asterpy run -c` boots with it, so
+that only the program's own output reaches the host.
+"""
 
 from typing import Final
 
 from asterpy.lang import Ptr, kwrite, u8, u64
 from asterpy.lang.linkage import export, extern
+from asterpy.kernel.bootinfo import boot_info
 
 CH_NL: Final = u8(0x0A)
 NS_PER_SEC: Final = u64(1000000000)
@@ -14,9 +20,52 @@ def monotonic_ns() -> u64:
     """Nanoseconds on the arch's monotonic clock (0 until it starts): each arch's kernel_arch exports it."""
     ...
 
+LOG_WARN: Final = u64(4)
 LOG_INFO: Final = u64(6)  # syslog numbering: 3 error, 4 warn, 6 info, 7 debug
+CH_SPACE: Final = u8(0x20)
 # Lines above this level are not printed.
 _threshold: u64 = LOG_INFO
+# Whether the command line has been looked at for `quiet` (it is, once the arch has set it).
+_cmdline_seen: bool = False
+_quiet: bool = False
+
+
+def cmdline_has_quiet(p: Ptr[u8], n: u64) -> bool:
+    """Whether the n bytes at p, split at spaces, hold the word `quiet` (before a `--`)."""
+    i = u64(0)
+    while i < n:
+        while i < n and p[i] == CH_SPACE:
+            i += 1
+        start = i
+        while i < n and p[i] != CH_SPACE and p[i] != 0:
+            i += 1
+        ln = i - start
+        if ln == 2 and p[start] == 0x2D and p[start + 1] == 0x2D:
+            return False  # the rest of the line is init's arguments
+        if (ln == 5 and p[start] == 0x71 and p[start + 1] == 0x75 and p[start + 2] == 0x69
+                and p[start + 3] == 0x65 and p[start + 4] == 0x74):
+            return True
+        if i < n and p[i] == 0:
+            return False
+    return False
+
+
+def log_check_cmdline() -> None:
+    """Apply `quiet` from the boot command line once the arch has recorded one (info lines off)."""
+    global _cmdline_seen, _quiet, _threshold
+    if _cmdline_seen or boot_info.cmdline == 0:
+        return
+    _cmdline_seen = True
+    if cmdline_has_quiet(Ptr[u8](boot_info.direct_map + boot_info.cmdline), boot_info.cmdline_len):
+        _quiet = True
+        if _threshold > LOG_WARN:
+            _threshold = LOG_WARN
+
+
+def log_is_quiet() -> bool:
+    """Whether the command line said `quiet` (the banner and info lines are then not printed)."""
+    log_check_cmdline()
+    return _quiet
 
 
 def set_log_threshold(level: u64) -> None:
@@ -39,6 +88,7 @@ def level_name(level: u64) -> str:
 @export("kpy_log_begin")
 def kpy_log_begin(level: u64) -> bool:
     """Start a log line: `[seconds.micros] level: ` on the monotonic clock; False if the level is filtered."""
+    log_check_cmdline()
     if level > _threshold:
         return False
     ns = monotonic_ns()

@@ -10,7 +10,7 @@ from asterpy.mm.paging import (
 )
 
 from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, usable_bytes
-from asterpy.kernel.log import LOG_INFO, kpy_log_begin, log_bytes, log_newline
+from asterpy.kernel.log import LOG_INFO, kpy_log_begin, log_bytes, log_is_quiet, log_newline
 from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year
 
 # The arch interface (docs/arch.md): the build resolves `kernel_arch` to arch/<arch>/kernel_arch.py.
@@ -346,7 +346,8 @@ def kernel_main() -> bool:
     global kernel_space
     arch = arch_name(boot_info.arch)
     proto = arch_boot_protocol_name()
-    kprint(f"asterpy {VERSION} ({arch}, booted via {proto})")
+    if not log_is_quiet():
+        kprint(f"asterpy {VERSION} ({arch}, booted via {proto})")
     kinfo(f"memory: {usable_bytes() >> 20} MiB usable")
     log_cmdline()
     free = init_frames()

@@ -1,0 +1,113 @@
+"""Every user test program (tests/user/t_*.c, musl and glibc builds) run as init inside the kernel.
+
+Each case boots the kernel under TCG with the default image's contents (one uncompressed copy,
+built once per session) and `init=/tests/<libc>/t_xxx exit=1 quiet`, then asserts what the
+program printed last is `N passed, 0 failed` and that it exited 0 (the kernel passes init's
+status to QEMU). Programs that cannot pass yet are listed in KNOWN_FAILING with what they wait
+for: they are strict xfails, so the moment one passes the suite says so, and its entry goes.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from bootbuild import SharedKernels
+from translator.build import BuildResult
+from translator.image import QemuConfig, QemuResult, run_qemu
+
+pytestmark = pytest.mark.boot
+
+REPO = Path(__file__).resolve().parents[2]
+USER_SRC = REPO / "tests" / "user"
+LIBCS = ("musl", "glibc")
+# Seconds one program may take under TCG before QEMU is stopped.
+BOOT_TIMEOUT = float(os.environ.get("ASTERPY_USER_TEST_TIMEOUT", "60"))
+SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed$")
+
+_NO_FILES = "needs the ramfs root with /tmp (mkdir, chdir, open: the VFS)"
+_NO_FORK = "needs fork/exec/wait and the VFS"
+# "<libc>/<program>" -> why it cannot pass yet. Delete an entry once its program passes.
+KNOWN_FAILING: dict[str, str] = {
+    **{f"{libc}/t_badargs": _NO_FILES for libc in LIBCS},
+    **{f"{libc}/t_dirs": _NO_FILES for libc in LIBCS},
+    **{f"{libc}/t_fileio": _NO_FILES for libc in LIBCS},
+    **{f"{libc}/t_misc": _NO_FILES for libc in LIBCS},
+    **{f"{libc}/t_mm": _NO_FILES + "; fork for copy-on-write" for libc in LIBCS},
+    **{f"{libc}/t_pipe": _NO_FORK + "; pipes" for libc in LIBCS},
+    **{f"{libc}/t_proc": _NO_FORK for libc in LIBCS},
+    **{f"{libc}/t_signal": _NO_FORK + "; signals" for libc in LIBCS},
+    **{f"{libc}/t_thread": _NO_FILES + "; clone threads and futex" for libc in LIBCS},
+    **{f"{libc}/t_time": _NO_FILES for libc in LIBCS},
+}
+
+
+def programs() -> list[str]:
+    """The test programs' names (tests/user/t_*.c without .c), sorted."""
+    return sorted(p.stem for p in USER_SRC.glob("t_*.c"))
+
+
+def cases() -> list[object]:
+    """One pytest param per (libc, program), a strict xfail where KNOWN_FAILING says so."""
+    out: list[object] = []
+    for libc in LIBCS:
+        for prog in programs():
+            key = f"{libc}/{prog}"
+            marks = [pytest.mark.xfail(strict=True, reason=KNOWN_FAILING[key])] if key in KNOWN_FAILING else []
+            out.append(pytest.param(libc, prog, id=key, marks=marks))
+    return out
+
+
+@pytest.fixture(scope="module")
+def kernel(shared_kernels: SharedKernels) -> BuildResult:
+    """The x86_64 kernel, built once per test session (conftest.py)."""
+    return shared_kernels.get("x86_64")
+
+
+@pytest.fixture(scope="module")
+def image(default_initramfs: Path) -> Path:
+    """The default image's members as an uncompressed archive: the kernel skips the gunzip."""
+    from translator.image.initramfs import build_initramfs
+    return build_initramfs("x86_64", out=default_initramfs.with_name("initramfs.cpio"), compress=False)
+
+
+@pytest.fixture(scope="module")
+def image_names(image: Path) -> set[str]:
+    """The paths in the image (without the leading '/')."""
+    from translator.image.initramfs import parse_newc
+    return {m.name for m in parse_newc(image.read_bytes())}
+
+
+def run_program(kernel: BuildResult, image: Path, path: str) -> QemuResult:
+    """Boot with `path` as init (quietly, powering off with its status)."""
+    return run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=BOOT_TIMEOUT, initrd=image,
+                               cmdline=f"exit=1 quiet init={path}"))
+
+
+def last_line(text: str) -> str:
+    """The last non-empty line of the serial output."""
+    lines = [line for line in text.replace("\r", "").splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def test_known_failing_names_real_programs() -> None:
+    """Every KNOWN_FAILING entry names a program that exists (no stale entries)."""
+    real = {f"{libc}/{prog}" for libc in LIBCS for prog in programs()}
+    assert set(KNOWN_FAILING) <= real, sorted(set(KNOWN_FAILING) - real)
+
+
+@pytest.mark.parametrize("libc,prog", cases())
+def test_user_program(kernel: BuildResult, image: Path, image_names: set[str], libc: str, prog: str) -> None:
+    """The program runs to its summary with no failure and exits 0."""
+    path = f"/tests/{libc}/{prog}"
+    if path[1:] not in image_names:
+        pytest.skip(f"{path} is not in the image (no compiler for {libc}?)")
+    r = run_program(kernel, image, path)
+    out = r.output.replace("\r", "")
+    assert not r.timed_out, f"{path}: no exit within {BOOT_TIMEOUT:g} s\n{out[-3000:]}"
+    m = SUMMARY_RE.match(last_line(out))
+    assert m, f"{path}: the last line is not a summary\n{out[-3000:]}"
+    assert m.group(2) == "0", f"{path}: {m.group(2)} failed\n{out[-3000:]}"
+    assert r.exit_status == 0, f"{path}: exit status {r.exit_status} (QEMU {r.returncode})\n{out[-3000:]}"
