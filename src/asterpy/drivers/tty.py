@@ -24,15 +24,17 @@ Job control, simplified where the kernel has no process table yet:
 
 from typing import Final
 
+# A module import, used at call time: kernel_arch imports most of the kernel, and under CPython a
+# `from kernel_arch import ...` here could meet it half-initialised in an import cycle. First, so
+# that a test importing this module alone loads the kernel in kernel_arch's order.
+import kernel_arch
+
 from asterpy.lang import Array, List, Ptr, SysError, i32, i64, struct, u8, u16, u32, u64
 from asterpy.lang.errno import EAGAIN, EFAULT, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
 from asterpy.task.process import PAGE, PAGE_MASK, Process
 from asterpy.task.signal import signal_pgrp
 from asterpy.task.wait import INTERRUPTED, TIMED_OUT, new_wait_channel, sleep_on, sleep_until, wake_up
 
-# A module import, used at call time: kernel_arch imports most of the kernel, and under CPython a
-# `from kernel_arch import ...` here could meet it half-initialised in an import cycle.
-import kernel_arch
 
 # ---------------------------------------------------------------- termios (Linux, x86_64 numbering)
 
