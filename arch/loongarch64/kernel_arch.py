@@ -118,3 +118,19 @@ def cmdline_names_init() -> bool:
             return True
         i += 1
     return False
+
+
+# The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
+# that this block stays one separate edit: the module has no import-order needs.
+from asterpy.drivers.uart16550 import uart_getc, uart_putc  # noqa: E402
+
+
+def arch_console_getc() -> i64:
+    """The next byte received on the console UART, the console 16550 (MMIO); -1 when none is waiting."""
+    # Polled (tty_poll_input from the timer tick and the idle loop); no receive interrupt yet.
+    return uart_getc()
+
+
+def arch_console_putc_raw(c: u8) -> None:
+    """Send one byte to the console UART exactly as given (no LF to CR LF: the tty's OPOST does it)."""
+    uart_putc(c)

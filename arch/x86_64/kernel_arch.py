@@ -166,3 +166,20 @@ def arch_tick_count() -> u64:
 def arch_exit(status: u8) -> None:
     """Power off with an exit status (QEMU isa-debug-exit); returns if there is no such device."""
     qemu_exit(status)
+
+
+# The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
+# that this block stays one separate edit: the module has no import-order needs.
+from arch.x86_64.serial import serial_getc, serial_present, serial_putc  # noqa: E402
+
+
+def arch_console_getc() -> i64:
+    """The next byte received on the console UART, COM1 (port 0x3F8); -1 when none is waiting."""
+    # Polled (tty_poll_input from the timer tick and the idle loop); no receive interrupt yet.
+    return serial_getc()
+
+
+def arch_console_putc_raw(c: u8) -> None:
+    """Send one byte to the console UART exactly as given (no LF to CR LF: the tty's OPOST does it)."""
+    if serial_present():
+        serial_putc(c)
