@@ -9,10 +9,12 @@ each keep a different value in xmm0 across switches.
 from typing import Final, Optional
 
 from asterpy.kernel.bootinfo import boot_info
-from asterpy.lang import Ptr, kinfo, kwarn, u8, u64
+from asterpy.lang import Ptr, kinfo, kwarn, memcpy, memset, u8, u64
 from asterpy.lang.intrinsics import asm, asm_u64, naked
 from asterpy.lang.linkage import export
-from asterpy.mm.heap import kmalloc
+from asterpy.mm.heap import kfree, kmalloc
+
+from arch.x86_64.paging import load_root, read_root, wrmsr
 
 FXSAVE_BYTES: Final = u64(512)
 THREAD_STACK_BYTES: Final = u64(16384)
@@ -34,6 +36,16 @@ class Context:
         if self.sp_slot == 0 or self.fpu == 0:
             kwarn("context: out of heap memory")
         fpu_save(self.fpu)  # start from the current (clean) state
+
+
+def context_free(ctx: Context) -> None:
+    """Give back a context's heap cells (the task it belonged to is gone)."""
+    if ctx.sp_slot != 0:
+        kfree(ctx.sp_slot)
+        ctx.sp_slot = u64(0)
+    if ctx.fpu != 0:
+        kfree(ctx.fpu)
+        ctx.fpu = u64(0)
 
 
 def fpu_save(area: u64) -> None:
@@ -188,3 +200,125 @@ def run_fpu_selftest_if_requested() -> None:
         if i - start == 5 and w == WORD_FPU_TEST:
             fpu_context_selftest()
             return
+
+
+# ---- user tasks: the frame at the top of every task's kernel stack, switching between tasks ----
+
+# A user task's registers while it is in the kernel: the SyscallFrame / TrapFrame (the two share
+# one layout, 22 words) at the very top of its kernel stack. Word indices:
+USER_FRAME_WORDS: Final = u64(22)
+USER_FRAME_BYTES: Final = USER_FRAME_WORDS * 8
+F_R15: Final = u64(0)
+F_R14: Final = u64(1)
+F_R13: Final = u64(2)
+F_R12: Final = u64(3)
+F_R11: Final = u64(4)
+F_R10: Final = u64(5)
+F_R9: Final = u64(6)
+F_R8: Final = u64(7)
+F_RBP: Final = u64(8)
+F_RDI: Final = u64(9)
+F_RSI: Final = u64(10)
+F_RDX: Final = u64(11)
+F_RCX: Final = u64(12)
+F_RBX: Final = u64(13)
+F_RAX: Final = u64(14)
+F_VECTOR: Final = u64(15)
+F_ERROR: Final = u64(16)   # in a SyscallFrame: nonzero = leave through iretq, restoring all
+F_RIP: Final = u64(17)
+F_CS: Final = u64(18)
+F_RFLAGS: Final = u64(19)
+F_RSP: Final = u64(20)
+F_SS: Final = u64(21)
+USER_CS: Final = u64(0x33)
+USER_SS: Final = u64(0x2B)
+USER_RFLAGS: Final = u64(0x202)     # IF set, reserved bit 1
+# The user-changeable rflags bits (CF PF AF ZF SF TF DF OF AC): sigreturn keeps the rest.
+USER_RFLAGS_MASK: Final = u64(0x40DD5)
+MSR_FS_BASE: Final = u64(0xC0000100)
+
+
+def frame_get(frame: u64, word: u64) -> u64:
+    """Word `word` (an F_* index) of the user frame at frame."""
+    return Ptr[u64](frame + 8 * word).load()
+
+
+def frame_set(frame: u64, word: u64, value: u64) -> None:
+    """Set word `word` of the user frame at frame."""
+    Ptr[u64](frame + 8 * word).store(value)
+
+
+def user_frame_of(kstack_top: u64) -> u64:
+    """Where a task's user frame sits: the top of its kernel stack."""
+    return kstack_top - USER_FRAME_BYTES
+
+
+def syscall_exit_addr() -> u64:
+    """The common return path to user mode (arch/x86_64/syscall.py's asterpy_syscall_exit)."""
+    return asm_u64("movabsq $$asterpy_syscall_exit, $0", "=r")
+
+
+def frame_reset_user(frame: u64, entry: u64, sp: u64) -> None:
+    """Make the frame enter user mode fresh at entry with stack sp: every register zero (exec)."""
+    memset(frame, 0, USER_FRAME_BYTES)
+    frame_set(frame, F_RIP, entry)
+    frame_set(frame, F_RSP, sp)
+    frame_set(frame, F_CS, USER_CS)
+    frame_set(frame, F_SS, USER_SS)
+    frame_set(frame, F_RFLAGS, USER_RFLAGS)
+    frame_set(frame, F_ERROR, u64(1))
+
+
+def prepare_user_context(ctx: Context, kstack_top: u64, parent_frame: u64) -> u64:
+    """Lay out a new task's kernel stack so that its first switch leaves for user mode.
+
+    The user frame is a copy of parent_frame (fork: the child resumes where the parent made
+    the call) or, when parent_frame is 0, an empty one for frame_reset_user. Below it, the
+    registers switch_stack pops and a return address of asterpy_syscall_exit. Returns the
+    frame's address.
+    """
+    frame = user_frame_of(kstack_top)
+    if parent_frame != 0:
+        memcpy(frame, parent_frame, USER_FRAME_BYTES)
+        # The child always leaves through iretq, restoring every register as the parent had
+        # them (rcx and r11 included), like Linux's fork return.
+        frame_set(frame, F_ERROR, u64(1))
+    else:
+        frame_reset_user(frame, u64(0), u64(0))
+    sp = frame - 8 * (SAVED_REGS + 1)
+    regs = Ptr[u64](sp)
+    for i in range(u64(0), SAVED_REGS):
+        regs[i] = u64(0)
+    regs[SAVED_REGS] = syscall_exit_addr()
+    Ptr[u64](ctx.sp_slot).store(sp)
+    return frame
+
+
+def percpu_kstack_set(top: u64) -> None:
+    """Point the syscall entry's stack (per-CPU slot 0) and the TSS's RSP0 at top."""
+    Ptr[u64](asm_u64("movabsq $$asterpy_percpu, $0", "=r")).store(top)
+    tss = asm_u64("movabsq $$asterpy_tss, $0", "=r")
+    # Tss.rsp[0] is at offset 4 (after reserved0: u32): the structure is packed.
+    Ptr[u64](tss + 4).store(top)
+
+
+def switch_task(cur: Context, nxt: Context, kstack_top: u64, root: u64, fs_base: u64) -> None:
+    """Leave cur for nxt, whose kernel stack ends at kstack_top (0: keep the current one), page
+    tables are root and TLS base fs_base; returns when a switch comes back to cur.
+
+    The FPU state is handed over before the stack switch (the kernel's own code never touches
+    SSE): cur's saved, nxt's loaded, so a new task's first return to user mode has its state.
+    """
+    fpu_save(cur.fpu)
+    fpu_restore(nxt.fpu)
+    if kstack_top != 0:
+        percpu_kstack_set(kstack_top)
+    if root != 0 and root != read_root():
+        load_root(root)
+    wrmsr(MSR_FS_BASE, fs_base)
+    switch_stack(cur.sp_slot, Ptr[u64](nxt.sp_slot).load())
+
+
+def idle_wait() -> None:
+    """Wait for the next interrupt with interrupts enabled, then disable them again."""
+    asm("sti; hlt; cli", "~{memory}")

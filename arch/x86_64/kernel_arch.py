@@ -9,6 +9,7 @@ from typing import Final
 
 from asterpy.lang import i64, kinfo, kwarn, u64, u8
 from asterpy.lang.linkage import export
+from asterpy.mm.frames import FrameAllocator
 # The page-table format and TLB maintenance asterpy.mm.paging builds on (docs/arch.md, "Page
 # tables"). Before anything that imports asterpy.mm.paging: under CPython that module imports
 # these back from here while this one is still binding.
@@ -18,6 +19,15 @@ from arch.x86_64.paging import (  # noqa: F401 - re-exported
 )
 from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
 
+# The task interface (docs/arch.md, "Tasks"): contexts, kernel stacks and the user frame. These
+# come first: task modules import them back from here while this module is still binding.
+from arch.x86_64.context import (  # noqa: F401 - re-exported
+    Context, F_RAX, F_RDI, F_RDX, F_RIP, F_RSI, F_RSP, F_VECTOR, context_free, frame_get, frame_reset_user,
+    frame_set, idle_wait, prepare_user_context, switch_task, user_frame_of,
+)
+from arch.x86_64.signal_frame import arch_signal_frame_push, arch_signal_frame_pop  # noqa: F401
+from arch.x86_64.usermode import cpu_hwcap, read_fault_addr, set_fs_base  # noqa: F401
+from asterpy.exec.elf import EM_X86_64
 from arch.x86_64.apic import (
     TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
@@ -31,9 +41,10 @@ from arch.x86_64.rtc import rtc_read_unix
 from arch.x86_64.tsc import tsc_calibrate
 from asterpy.kernel.bootinfo import boot_info, protocol_name
 from asterpy.kernel.time import clock_init, monotonic_ns
-# kernel_main's last step (init from the initramfs), imported by main.py through this module so
-# that other arches can provide their own (asterpy.task.init imports x86_64 modules directly).
-from asterpy.task.init import run_init_if_requested  # noqa: F401 - re-exported
+# kernel_main's last step (init from the initramfs). A module import, and the last one: the task
+# modules import this module back (Context, switch_task...), and under CPython a module in an
+# import cycle must be reached by attribute at call time, not by `from` at import time.
+import asterpy.task.init as task_init
 
 # Periodic timer rate (ticks per second).
 ARCH_TIMER_HZ: Final = TIMER_HZ
@@ -43,6 +54,8 @@ ARCH_KERNEL_VMA: Final = KERNEL_VMA
 IDT_MIN_VECTORS: Final = u64(48)
 # Whether kernel_main builds its own page tables with asterpy.mm.paging on this arch.
 ARCH_HAS_PAGING: Final = True
+# The e_machine of the user programs this arch runs.
+ARCH_ELF_MACHINE: Final = EM_X86_64
 
 
 def arch_boot_protocol_name() -> str:
@@ -166,6 +179,11 @@ def arch_tick_count() -> u64:
 def arch_exit(status: u8) -> None:
     """Power off with an exit status (QEMU isa-debug-exit); returns if there is no such device."""
     qemu_exit(status)
+
+
+def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
+    """Run init= from the initramfs when the command line asks (kernel_main's last step)."""
+    task_init.run_init_if_requested(fa, kspace)
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so

@@ -27,6 +27,7 @@ from asterpy.lang.linkage import export
 from arch.x86_64.paging import rdmsr, wrmsr
 from asterpy.syscall.dispatch import syscall_dispatch
 from asterpy.syscall.numbers import x86_64_sys_id
+from asterpy.task.sched import sched_return_to_user
 
 MSR_EFER: Final = u64(0xC0000080)
 MSR_STAR: Final = u64(0xC0000081)
@@ -112,6 +113,12 @@ def syscall_asm() -> None:
         "movabsq $$x86_syscall, %rax\n"
         "callq *%rax\n"
         "addq $$16, %rsp\n"
+        # The common way back to user mode, with rsp at a SyscallFrame: the end of every
+        # syscall, and the first return of a forked child or a new task (context.py).
+        ".globl asterpy_syscall_exit\n"
+        "asterpy_syscall_exit:\n"
+        "cmpq $$0, 16*8(%rsp)\n"       # pad != 0: restore every register (iretq path)
+        "jne 3f\n"
         "popq %r15\n"
         "popq %r14\n"
         "popq %r13\n"
@@ -140,6 +147,27 @@ def syscall_asm() -> None:
         "addq $$16, %rsp\n"             # rsp -> rip cs rflags rsp ss
         "swapgs\n"
         "iretq\n"
+        # The full restore (signal delivery, sigreturn, exec, a new task): rcx and r11 too.
+        "3:\n"
+        "movq $$0, 16*8(%rsp)\n"
+        "popq %r15\n"
+        "popq %r14\n"
+        "popq %r13\n"
+        "popq %r12\n"
+        "popq %r11\n"
+        "popq %r10\n"
+        "popq %r9\n"
+        "popq %r8\n"
+        "popq %rbp\n"
+        "popq %rdi\n"
+        "popq %rsi\n"
+        "popq %rdx\n"
+        "popq %rcx\n"
+        "popq %rbx\n"
+        "popq %rax\n"
+        "addq $$16, %rsp\n"
+        "swapgs\n"
+        "iretq\n"
         ".size asterpy_syscall_entry, . - asterpy_syscall_entry\n"
         ".popsection\n",
         "~{memory}")
@@ -165,4 +193,7 @@ def x86_syscall(frame: u64) -> None:
     f = p.load()
     sys_id = x86_64_sys_id(f.nr)
     r = syscall_dispatch(sys_id, f.nr, f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+    # (rt_sigreturn answers the restored rax, so storing the result is right for it too.)
     Ptr[u64](frame + 14 * 8).store(u64(r))
+    # Preemption and signal delivery happen here, on the way out.
+    sched_return_to_user(frame, True)

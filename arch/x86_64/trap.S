@@ -18,7 +18,7 @@
  * Stack alignment: in 64-bit mode the CPU aligns rsp to 16 bytes before it pushes its five
  * words; 5 + 2 + 15 + 2 words = 192 bytes keep rsp 16-byte aligned at the call (SysV).
  *
- * Kernel mode only so far: no swapgs, no user segments; the syscall/user entry comes later.
+ * Entries from user mode swap GS to the kernel's per-CPU block and back (see below).
  * Assemble: python -m ziglang cc -c -target x86_64-freestanding-none arch/x86_64/trap.S
  */
 
@@ -83,6 +83,14 @@ asterpy_trap_stubs:
     .type asterpy_trap_common, @function
     .balign 16
 asterpy_trap_common:
+    /* From user mode (CS.RPL = 3 in the CPU's frame: vector, error code, rip, cs): switch GS to
+     * the kernel's per-CPU block, as the syscall entry does, so that in the kernel GS always
+     * holds it whichever way the kernel was entered (a task switched out inside a trap may be
+     * resumed by one that leaves through a syscall return, and the reverse). */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:
     pushq %rax
     pushq %rbx
     pushq %rcx
@@ -124,6 +132,10 @@ asterpy_trap_common:
     popq %rbx
     popq %rax
     addq $16, %rsp                  /* vector and error code */
+    testb $3, 8(%rsp)               /* back to user mode: the user's GS again */
+    jz 2f
+    swapgs
+2:
     iretq
     .size asterpy_trap_common, . - asterpy_trap_common
 

@@ -12,6 +12,10 @@ from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
 from arch.x86_64.usermode import user_exception
+
+# The scheduler and the TTY reach back into the arch interface: module imports (a cycle).
+import asterpy.task.sched as sched
+import asterpy.drivers.tty as tty
 from asterpy.kernel.bootinfo import boot_info
 
 VEC_BREAKPOINT: Final = u64(3)
@@ -171,6 +175,12 @@ def irq(vector: u64) -> None:
     """A device interrupt, vectors 32..47: the timer's work for vector 32, then the local APIC's EOI."""
     if vector == VEC_TIMER:
         timer_interrupt()
+        lapic_eoi()
+        # Console input is polled at every tick (the UART's own interrupt is not wired yet),
+        # then the scheduler ends timed sleeps and asks the running task to yield.
+        tty.tty_poll_input()
+        sched.sched_tick()
+        return
     lapic_eoi()
 
 
@@ -183,9 +193,10 @@ def x86_trap(frame: u64) -> None:
     v = f.vector
     if v < VEC_EXCEPTIONS_END:
         if (f.cs & 3) == 3:
-            # From user mode: the process dies (no signal delivery yet); does not return when a
-            # user program is running.
+            # From user mode: a signal for the task, acted on as it returns to user mode.
             user_exception(v, f.error_code, f.rip)
+            sched.sched_return_to_user(frame, False)
+            return
         if begin_fatal_report():
             report_exception(f)
         else:
@@ -198,6 +209,8 @@ def x86_trap(frame: u64) -> None:
         return
     if v < VEC_IRQ_END:
         irq(v)
+        if (f.cs & 3) == 3:
+            sched.sched_return_to_user(frame, False)
         return
     unexpected_count += 1
     kprint(f"x86_trap: unexpected interrupt vector {v} ignored")

@@ -192,6 +192,10 @@ class ExprLowering(CallLowering):
                 return self.ml.string(sym.value)
             if t == T.BOOL:
                 return ir.Constant(I1, int(sym.value))
+            if isinstance(sym.value, bytes):
+                # A bytes constant reads like its literal written at the use.
+                from translator.lower.containers import bytes_literal
+                return bytes_literal(self, sym.value, node)
             raise NotImplementedError(f"constant of type {t!r}")
         if kind == "bool":
             return ir.Constant(I1, int(ref[1]))

@@ -26,7 +26,11 @@ from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process, current_pro
 
 # The arch half of a few calls (FS base, ending the program, entropy). Only x86_64 has user
 # mode today; these names move behind the arch interface with the rest.
-from arch.x86_64.usermode import rdrand64, rdrand_available, rdtsc64, set_fs_base, user_exit
+from arch.x86_64.usermode import rdrand64, rdrand_available, rdtsc64
+
+# The syscall families: each answers NOT_HANDLED for numbers that are not its own. Module
+# imports: they use this module's helpers too (an import cycle).
+import asterpy.syscall.process as sysproc
 
 IOV_MAX: Final = u64(1024)
 SIGSET_SIZE: Final = u64(8)
@@ -157,27 +161,6 @@ def sys_writev(fd: u64, iov: u64, cnt: u64) -> u64:
     return total
 
 
-def sys_exit(code: u64) -> u64:
-    """exit/exit_group: end the process with status (code & 0xff); never returns."""
-    user_exit((code & 0xFF) << 8)
-    return u64(0)
-
-
-def sys_arch_prctl(code: u64, addr: u64) -> u64:
-    """arch_prctl(2): ARCH_SET_FS (EPERM outside user space), ARCH_GET_FS (EFAULT); GS: EINVAL for now."""
-    p = proc()
-    if code == ARCH_SET_FS:
-        if addr >= USER_TOP:
-            raise SysError(EPERM)
-        p.fs_base = addr
-        set_fs_base(addr)
-        return u64(0)
-    if code == ARCH_GET_FS:
-        p.put_u64(addr, p.fs_base)
-        return u64(0)
-    raise SysError(EINVAL)
-
-
 def put_str(p: Process, va: u64, s: bytes) -> None:
     """Store s at user address va (the NUL comes from the zeroed buffer)."""
     p.put_bytes(va, s)
@@ -205,60 +188,6 @@ def sys_ioctl(fd: u64, req: u64) -> u64:
     if fd > 2:
         raise SysError(EBADF)
     raise SysError(ENOTTY)
-
-
-def sys_rt_sigprocmask(how: u64, set_addr: u64, old_addr: u64, size: u64) -> u64:
-    """rt_sigprocmask(2): the mask is kept (SIGKILL/SIGSTOP never blocked) but nothing is delivered yet."""
-    if size != SIGSET_SIZE:
-        raise SysError(EINVAL)
-    p = proc()
-    new = p.sigmask
-    if set_addr != 0:
-        s = p.get_u64(set_addr)
-        if how == SIG_BLOCK:
-            new = p.sigmask | s
-        elif how == SIG_UNBLOCK:
-            new = p.sigmask & ~s
-        elif how == SIG_SETMASK:
-            new = s
-        else:
-            raise SysError(EINVAL)
-    if old_addr != 0:
-        p.put_u64(old_addr, p.sigmask)
-    p.sigmask = new & ~((u64(1) << (SIGKILL - 1)) | (u64(1) << (SIGSTOP - 1)))
-    return u64(0)
-
-
-def sys_rt_sigaction(sig: u64, act: u64, oact: u64, size: u64) -> u64:
-    """rt_sigaction(2): actions are stored and reported back; signals are not delivered yet."""
-    if size != SIGSET_SIZE or sig < 1 or sig > NSIG:
-        raise SysError(EINVAL)
-    if act != 0 and (sig == SIGKILL or sig == SIGSTOP):
-        raise SysError(EINVAL)
-    p = proc()
-    # Read the new action first: a bad act pointer must leave everything unchanged.
-    h = u64(0)
-    fl = u64(0)
-    rs = u64(0)
-    mk = u64(0)
-    if act != 0:
-        h = p.get_u64(act)
-        fl = p.get_u64(act + 8)
-        rs = p.get_u64(act + 16)
-        mk = p.get_u64(act + 24)
-    k = sig * 4
-    if oact != 0:
-        p.check_user(oact, u64(32), True)
-        p.put_u64(oact, p.sigactions[k])
-        p.put_u64(oact + 8, p.sigactions[k + 1])
-        p.put_u64(oact + 16, p.sigactions[k + 2])
-        p.put_u64(oact + 24, p.sigactions[k + 3])
-    if act != 0:
-        p.sigactions[k] = h
-        p.sigactions[k + 1] = fl
-        p.sigactions[k + 2] = rs
-        p.sigactions[k + 3] = mk
-    return u64(0)
 
 
 def user_range_end(addr: u64, length: u64) -> u64:
@@ -386,7 +315,7 @@ def put_rlimit(p: Process, resource: u64, addr: u64) -> None:
 def sys_prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> u64:
     """prlimit64(2): ESRCH for another process, EINVAL for an unknown resource, EFAULT; new limits
     are read (EFAULT) but not applied yet."""
-    if pid != 0 and pid != 1:
+    if pid != 0 and pid != current_pid():
         raise SysError(ESRCH)
     if resource >= RLIM_NLIMITS:
         raise SysError(EINVAL)
@@ -409,6 +338,14 @@ def sys_getrlimit(resource: u64, addr: u64) -> u64:
     return u64(0)
 
 
+def current_pid() -> u64:
+    """The running process's pid (0 if none: the log line of a kernel-internal call)."""
+    p = current_process()
+    if p is None:
+        return u64(0)
+    return p.pid
+
+
 def unimplemented(nr: u64) -> u64:
     """Log an unknown or unimplemented syscall number once, then raise ENOSYS."""
     seen = True
@@ -416,7 +353,7 @@ def unimplemented(nr: u64) -> u64:
         seen = ((enosys_seen.bits[nr >> 6] >> (nr & 63)) & 1) != 0
         enosys_seen.bits[nr >> 6] |= u64(1) << (nr & 63)
     if not seen:
-        kprint(f"[pid 1] syscall {nr} not implemented: ENOSYS")
+        kprint(f"[pid {current_pid()}] syscall {nr} not implemented: ENOSYS")
     raise SysError(ENOSYS)
 
 
@@ -426,29 +363,15 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
         return sys_write(a0, a1, a2)
     if sys_id == SYS_WRITEV:
         return sys_writev(a0, a1, a2)
-    if sys_id == SYS_EXIT or sys_id == SYS_EXIT_GROUP:
-        return sys_exit(a0)
+    r = sysproc.process_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
+    if r != sysproc.NOT_HANDLED:
+        return r
     if sys_id == SYS_BRK:
         return proc().set_brk(a0)
-    if sys_id == SYS_ARCH_PRCTL:
-        return sys_arch_prctl(a0, a1)
-    if sys_id == SYS_SET_TID_ADDRESS:
-        proc().clear_child_tid = a0
-        return u64(1)
-    if sys_id == SYS_GETPID or sys_id == SYS_GETTID:
-        return u64(1)
-    if sys_id == SYS_GETPPID:
-        return u64(0)
-    if sys_id == SYS_GETUID or sys_id == SYS_GETEUID or sys_id == SYS_GETGID or sys_id == SYS_GETEGID:
-        return u64(0)
     if sys_id == SYS_UNAME:
         return sys_uname(a0)
     if sys_id == SYS_IOCTL:
         return sys_ioctl(a0, a1)
-    if sys_id == SYS_RT_SIGPROCMASK:
-        return sys_rt_sigprocmask(a0, a1, a2, a3)
-    if sys_id == SYS_RT_SIGACTION:
-        return sys_rt_sigaction(a0, a1, a2, a3)
     if sys_id == SYS_MMAP:
         return sys_mmap(a0, a1, a2, a3, a4, a5)
     if sys_id == SYS_MUNMAP:

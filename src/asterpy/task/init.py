@@ -12,26 +12,38 @@ passes on only 7 bits, so codes above 127 wrap). Without
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, kinfo, kwarn, memcpy, u64, u8
+from asterpy.mm.heap import kmalloc
 from asterpy.lang.errno import ENOENT
-from asterpy.exec.elf import EM_X86_64
 from asterpy.fs.cpio import CpioReader
 from asterpy.fs.inflate import INFLATE_WORK_SIZE, gunzip, gzip_size_hint
 from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.log import log_bytes, log_newline
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
-from asterpy.syscall.dispatch import random_u64, set_realtime_base
-from asterpy.task.process import Process, set_current
+from asterpy.syscall.dispatch import set_realtime_base
+from asterpy.task.process import ARG_MAX, Process
+from asterpy.task.task import Task
 
-# The arch half: user mode, syscalls, the RTC and the exit device. Only x86_64 has user mode
-# today; these move behind the arch interface with the rest of kernel_main's arch calls.
-from arch.x86_64.console import qemu_exit
+from kernel_arch import arch_exit, arch_load_root, idle_wait, prepare_user_context
+
+# The arch half still named directly: the syscall MSRs, user-mode GS and the RTC (these move
+# behind kernel_arch with the riscv64 and loongarch64 user-mode ports).
 from arch.x86_64.rtc import rtc_read_unix
 from arch.x86_64.syscall import syscall_init
-from arch.x86_64.usermode import cpu_hwcap, user_mode_init, user_run
+from arch.x86_64.usermode import user_mode_init
+
+# The task and file-system modules import the arch interface, which imports this module:
+# reached by attribute at call time (an import cycle).
+import asterpy.task.sched as sched
+import asterpy.task.exit as texit
+import asterpy.task.exec as texec
+import asterpy.task.fork as fork
+import asterpy.fs.initramfs as vfs
 
 PAGE_MASK: Final = u64(4095)
 SPACE: Final = u8(0x20)
+QUOTE: Final = u8(0x22)
+BACKSLASH: Final = u8(0x5C)
 MAX_INIT_ARGS: Final = u64(16)
 
 def word_is(p: Ptr[u8], n: u64, text: bytes) -> bool:
@@ -51,41 +63,84 @@ def word_starts(p: Ptr[u8], n: u64, text: bytes) -> bool:
     return word_is(p, u64(len(text)), text)
 
 
+def next_word(p: Ptr[u8], n: u64, i: u64, out: u64) -> u64:
+    """Copy the command-line word starting at or after index i to out, unquoted; the index after it.
+
+    A word ends at a space outside double quotes; inside quotes `\\"` is a quote and `\\\\` a
+    backslash (how `asterpy run -c` passes a shell command). The word's length goes to
+    word_len, and -1 (all ones) to it when no word is left.
+    """
+    global word_len
+    while i < n and p[i] == SPACE:
+        i += 1
+    if i >= n or p[i] == 0:
+        word_len = ~u64(0)
+        return i
+    o = Ptr[u8](out)
+    k = u64(0)
+    quoted = False
+    while i < n and p[i] != 0 and (quoted or p[i] != SPACE):
+        c = p[i]
+        if c == QUOTE:
+            quoted = not quoted
+            i += 1
+            continue
+        if quoted and c == BACKSLASH and i + 1 < n and (p[i + 1] == QUOTE or p[i + 1] == BACKSLASH):
+            i += 1
+            c = p[i]
+        o[k] = c
+        k += 1
+        i += 1
+    word_len = k
+    return i
+
+
+# The length of the word next_word copied (a second result).
+word_len: u64 = 0
+
+
 def parse_cmdline(arg_addrs: List[u64], arg_lens: List[u64]) -> bool:
-    """Find init=PATH (argv[0]) and the words after `--` (argv[1..]); True if init= is there."""
+    """Find init=PATH (argv[0]) and the words after `--` (argv[1..]); True if init= is there.
+
+    The words are copied, unquoted, into a heap buffer that stays allocated (init's arguments
+    are copied again by exec; the buffer is as small as the command line).
+    """
     if boot_info.cmdline == 0:
         return False
-    base = boot_info.direct_map + boot_info.cmdline
-    p = Ptr[u8](base)
+    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
     n = boot_info.cmdline_len
+    buf = kmalloc(n + 1)
+    if buf == 0:
+        return False
     found = False
     after_dashes = False
+    used = u64(0)
     i = u64(0)
-    while i < n:
-        while i < n and p[i] == SPACE:
-            i += 1
-        start = i
-        while i < n and p[i] != SPACE and p[i] != 0:
-            i += 1
-        ln = i - start
-        if ln == 0:
-            if i < n:
-                i += 1
-            continue
+    while True:
+        i = next_word(p, n, i, buf + used)
+        ln = word_len
+        if ln == ~u64(0):
+            break
+        w = Ptr[u8](buf + used)
         if after_dashes:
             if u64(len(arg_addrs)) < MAX_INIT_ARGS:
-                arg_addrs.append(base + start)
+                if len(arg_addrs) == 0:
+                    # Arguments before init=: keep argv[0]'s slot free.
+                    arg_addrs.append(u64(0))
+                    arg_lens.append(u64(0))
+                arg_addrs.append(buf + used)
                 arg_lens.append(ln)
-        elif word_is(p + start, ln, b"--"):
+        elif word_is(w, ln, b"--"):
             after_dashes = True
-        elif word_starts(p + start, ln, b"init=") and ln > 5:
+        elif word_starts(w, ln, b"init=") and ln > 5:
             found = True
             if len(arg_addrs) == 0:
-                arg_addrs.append(base + start + 5)
+                arg_addrs.append(buf + used + 5)
                 arg_lens.append(ln - 5)
             else:
-                arg_addrs[0] = base + start + 5
+                arg_addrs[0] = buf + used + 5
                 arg_lens[0] = ln - 5
+        used += ln
     return found
 
 
@@ -158,7 +213,8 @@ def log_path(addr: u64, n: u64) -> None:
 
 
 def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], arg_lens: List[u64]) -> u64:
-    """Load and run init; the wait-style status it ended with (raises SysError if it cannot start)."""
+    """Unpack the initramfs into the root file system, start init as pid 1 and run the
+    scheduler until init ends; its wait status (raises SysError if it cannot start)."""
     if boot_info.module_count == 0:
         kwarn("init: no initramfs (boot module) given")
         raise SysError(ENOENT)
@@ -166,33 +222,62 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
     m_start = boot_info.modules[0].start
     m_end = boot_info.modules[0].end
     archive = unpack_initrd(fa, dm + m_start, m_end - m_start)
-    file = find_in_cpio(archive, found_size, arg_addrs[0], arg_lens[0])
-    if file == 0:
-        kwarn("init: not found in the initramfs:")
-        log_path(arg_addrs[0], arg_lens[0])
-        raise SysError(ENOENT)
-    file_size = found_size
-    # cpio aligns file data to 4 bytes only; the ELF reader wants 8 (it reads headers in place).
-    copy_pages = (file_size + PAGE_MASK) >> 12
-    if copy_pages == 0:
-        copy_pages = u64(1)
-    copy = fa.alloc_contiguous(copy_pages, u64(1))
-    memcpy(dm + copy, file, file_size)
-    p = Process(fa, dm, kspace.root)
-    try:
-        img = p.load_elf(dm + copy, file_size, EM_X86_64)
-    finally:
-        fa.free_contiguous(copy, copy_pages)
-    p.setup_stack(img, arg_addrs, arg_lens, random_u64(), random_u64(), cpu_hwcap())
+    vfs.init_root_from_initramfs(archive, found_size)
+    sched.sched_init()
     syscall_init()
     user_mode_init()
     set_realtime_base(u64(rtc_read_unix()))
-    set_current(p)
+    p = Process(fa, dm, kspace.root)
+    p.pid = u64(1)
+    p.ppid = u64(0)
+    p.pgid = u64(1)
+    p.sid = u64(1)
+    vfs.open_console_fds(p.files)
+    t = Task(u64(1), p)
+    fork.alloc_kstack(t)
+    prepare_user_context(t.ctx, t.kstack_top, u64(0))
+    name = texec.ArgBuf(texec.PATH_MAX + 1)
+    args = texec.ArgBuf(ARG_MAX)
+    envs = texec.ArgBuf(ARG_MAX)
+    try:
+        name.add_kernel(arg_addrs[0], arg_lens[0])
+        for k in range(u64(0), u64(len(arg_addrs))):
+            args.add_kernel(arg_addrs[k], arg_lens[k])
+        add_env(envs, b"HOME=/")
+        add_env(envs, b"TERM=linux")
+        add_env(envs, b"PATH=/sbin:/usr/sbin:/bin:/usr/bin")
+        texec.exec_into(t, name, args, envs)
+    except SysError as e:
+        kwarn("init: cannot run")
+        log_path(arg_addrs[0], arg_lens[0])
+        raise SysError(e.errno)
+    finally:
+        name.free()
+        args.free()
+        envs.free()
+    p.threads = u64(1)
+    sched.add_process(p)
+    sched.add_task(t)
     kinfo(f"init: entry {p.entry:#x}, stack {p.sp:#x}, brk {p.brk:#x}")
-    status = user_run(p.entry, p.sp, p.space.root, kspace.root)
-    set_current(None)
-    p.free_user_memory()
-    return status
+    # The boot context becomes the idle loop until init ends.
+    while not texit.init_ended:
+        sched.schedule()
+        if texit.init_ended:
+            break
+        idle_wait()
+    arch_load_root(kspace.root)
+    return texit.init_status
+
+
+def add_env(envs: "texec.ArgBuf", text: bytes) -> None:
+    """Append one environment string given as a literal."""
+    buf = Ptr[u8](envs.base + envs.used)
+    for i in range(u64(0), u64(len(text))):
+        buf[i] = text[i]
+    buf[u64(len(text))] = u8(0)
+    envs.addrs.append(envs.base + envs.used)
+    envs.lens.append(u64(len(text)))
+    envs.used += u64(len(text)) + 1
 
 
 def cmdline_has_exit() -> bool:
@@ -228,7 +313,7 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
     except SysError as e:
         kwarn(f"init: cannot start (errno {e.errno})")
         if cmdline_has_exit():
-            qemu_exit(u8(127))
+            arch_exit(u8(127))
         return
     code = u64(0)
     if (status & 0x7F) != 0:
@@ -240,5 +325,5 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
         code = (status >> 8) & 0xFF
         kinfo(f"init exited with status {code}")
     if cmdline_has_exit():
-        qemu_exit(u8(code))
+        arch_exit(u8(code))
 

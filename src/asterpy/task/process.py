@@ -1,6 +1,6 @@
 """A user process: its address space, ELF loading, the initial stack, brk and mmap areas, copy-in/out.
 
-One process for now (init, pid 1). User memory is always reached through the process's page
+Threads of a process share this object (asterpy.task.task.Task is the thread). User memory is always reached through the process's page
 tables and the kernel's direct map (`user_copy_in` / `user_copy_out` check every page is a USER
 mapping, and writable for a copy out), never by dereferencing a user pointer: a bad pointer is
 EFAULT, not a kernel page fault, and the copies work whether or not the tables are loaded.
@@ -11,9 +11,10 @@ anonymous mmaps are backed by zeroed frames when they are created.
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, memcpy, memset, u8, u16, u32, u64
-from asterpy.lang.errno import EFAULT, EINVAL, ENOMEM, ENOEXEC
+from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, new_address_space
+from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, entry_flags, new_address_space
+from asterpy.task.wait import new_wait_channel
 
 # The page-table entry format, as mm/paging.py reads it (the arch interface will select it).
 from arch.x86_64.paging import pte_is_huge, pte_phys, pte_present
@@ -68,7 +69,9 @@ AT_EXECFN: Final = u64(31)
 AUXV_PAIRS: Final = u64(19)      # including AT_NULL
 
 CLK_TCK: Final = u64(100)
-MAX_ARGS: Final = u64(32)
+# Most argument (and environment) strings exec takes; their total size is limited by ARG_MAX.
+MAX_ARGS: Final = u64(8192)
+ARG_MAX: Final = u64(128 << 10)
 
 
 def page_down(x: u64) -> u64:
@@ -90,6 +93,22 @@ class Process:
     sid: u64             # session
     uid: u64
     gid: u64
+    threads: u64         # live tasks (threads) of the process
+    zombie: bool         # exited, not yet reaped by its parent
+    exit_status: u64     # the wait status once exited: code << 8, or the signal (| 0x80: core)
+    child_chan: u64      # wait channel: a child changed state (wait4 sleeps here)
+    vfork_chan: u64      # wait channel: this vfork child exec'd or exited
+    vfork_done: bool
+    sig_pending: u64     # signals sent to the process, any thread may take them (bit sig-1)
+    stopped: bool        # stopped by a stop signal
+    stop_sig: u64
+    stop_report: bool    # a stop its parent's wait has not yet reported
+    continued_report: bool
+    group_exiting: bool  # exit_group or a fatal signal: every thread is on its way out
+    last_child_code: u64     # SIGCHLD siginfo: what happened to which child
+    last_child_pid: u64
+    last_child_status: u64
+    kroot: u64           # the kernel's page-table root (loaded while this process's tables die)
     frames: FrameAllocator
     space: AddressSpace
     dm: u64              # the kernel's direct map base (physical 0)
@@ -98,13 +117,11 @@ class Process:
     brk_start: u64
     brk: u64             # current break (page-backed up to page_up(brk))
     mmap_next: u64
-    fs_base: u64
-    clear_child_tid: u64
-    sigmask: u64
-    # rt_sigaction's stored actions, 4 words per signal 1..64 (handler, flags, restorer, mask):
-    # kept and returned as old actions, not delivered yet.
+    # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
+    # shared by the threads of the process.
     sigactions: List[u64]
-    exit_status: u64
+    files: "FdTable"     # open file descriptors (asterpy.fs.fdtable)
+    fs: "FsContext"      # cwd, root, umask (asterpy.fs.context)
 
     def __init__(self, frames: FrameAllocator, dm: u64, kernel_root: u64) -> None:
         """An empty address space sharing the kernel half of kernel_root's top-level table."""
@@ -114,6 +131,24 @@ class Process:
         self.sid = u64(1)
         self.uid = u64(0)
         self.gid = u64(0)
+        self.threads = u64(0)
+        self.zombie = False
+        self.exit_status = u64(0)
+        self.files = FdTable()
+        self.fs = FsContext()
+        self.child_chan = new_wait_channel()
+        self.vfork_chan = new_wait_channel()
+        self.vfork_done = False
+        self.sig_pending = u64(0)
+        self.stopped = False
+        self.stop_sig = u64(0)
+        self.stop_report = False
+        self.continued_report = False
+        self.group_exiting = False
+        self.last_child_code = u64(0)
+        self.last_child_pid = u64(0)
+        self.last_child_status = u64(0)
+        self.kroot = kernel_root
         self.frames = frames
         self.dm = dm
         self.space = new_address_space(frames, dm, True)
@@ -126,13 +161,9 @@ class Process:
         self.brk_start = u64(0)
         self.brk = u64(0)
         self.mmap_next = MMAP_BASE
-        self.fs_base = u64(0)
-        self.clear_child_tid = u64(0)
-        self.sigmask = u64(0)
         self.sigactions = []
         for _ in range(u64(0), u64(65 * 4)):
             self.sigactions.append(u64(0))
-        self.exit_status = u64(0)
 
     # ---------------------------------------------------------------- pages
 
@@ -235,6 +266,35 @@ class Process:
         for i in range(u64(0), u64(8)):
             Ptr[u8](self.user_page(va + i, True)).store(u8(v >> (8 * i)))
 
+    def get_u32(self, va: u64) -> u32:
+        """The u32 at user address va (EFAULT)."""
+        if (va & 3) == 0:
+            return Ptr[u32](self.user_page(va, False)).load()
+        v = u32(0)
+        for i in range(u64(0), u64(4)):
+            v |= u32(Ptr[u8](self.user_page(va + i, False)).load()) << u32(8 * i)
+        return v
+
+    def put_u32(self, va: u64, v: u32) -> None:
+        """Store v at user address va (EFAULT)."""
+        if (va & 3) == 0:
+            Ptr[u32](self.user_page(va, True)).store(v)
+            return
+        for i in range(u64(0), u64(4)):
+            Ptr[u8](self.user_page(va + i, True)).store(u8(v >> u32(8 * i)))
+
+    def zero_user(self, va: u64, n: u64) -> None:
+        """Zero n bytes at user address va (EFAULT, and nothing written, unless all are writable)."""
+        self.check_user(va, n, True)
+        done = u64(0)
+        while done < n:
+            a = va + done
+            chunk = PAGE - (a & PAGE_MASK)
+            if chunk > n - done:
+                chunk = n - done
+            memset(self.user_page(a, True), 0, chunk)
+            done += chunk
+
     def put_bytes(self, va: u64, data: bytes) -> None:
         """Store the bytes of data at user address va (EFAULT)."""
         for i in range(u64(0), u64(len(data))):
@@ -314,6 +374,13 @@ class Process:
 
     def setup_stack(self, img: ElfImage, arg_addrs: List[u64], arg_lens: List[u64], rnd0: u64, rnd1: u64,
                     hwcap: u64) -> None:
+        """setup_stack_env with the environment Linux gives init (TERM=linux, HOME=/)."""
+        env_addrs: List[u64] = []
+        env_lens: List[u64] = []
+        self.setup_stack_env(img, arg_addrs, arg_lens, env_addrs, env_lens, True, rnd0, rnd1, hwcap)
+
+    def setup_stack_env(self, img: ElfImage, arg_addrs: List[u64], arg_lens: List[u64], env_addrs: List[u64],
+                        env_lens: List[u64], default_env: bool, rnd0: u64, rnd1: u64, hwcap: u64) -> None:
         """Map the stack and lay out argc, argv, envp and auxv on it as Linux does on x86_64.
 
         The arguments are strings in kernel memory (addresses and lengths; argv[0] first). From
@@ -321,8 +388,9 @@ class Process:
         strings (argv[0] doubles as AT_EXECFN); then, 16-byte aligned at the final sp: argc,
         the argv pointers and NULL, the envp pointers and NULL, the auxv pairs ending in AT_NULL.
         """
-        if u64(len(arg_addrs)) > MAX_ARGS or len(arg_addrs) == 0 or len(arg_lens) != len(arg_addrs):
-            raise SysError(EINVAL)
+        if (u64(len(arg_addrs)) > MAX_ARGS or len(arg_lens) != len(arg_addrs) or len(arg_addrs) == 0
+                or u64(len(env_addrs)) > MAX_ARGS or len(env_lens) != len(env_addrs)):
+            raise SysError(E2BIG)
         self.map_range_zeroed(STACK_TOP - STACK_EAGER, STACK_TOP, WRITE)
         sp = STACK_TOP
         sp -= 16
@@ -331,12 +399,19 @@ class Process:
         self.put_u64(sp + 8, rnd1)
         sp = self.push_bytes(sp, b"x86_64", True)
         platform_at = sp
-        # The environment Linux gives init when the command line sets none.
         envp: List[u64] = []
-        sp = self.push_bytes(sp, b"TERM=linux", True)
-        envp.append(sp)
-        sp = self.push_bytes(sp, b"HOME=/", True)
-        envp.append(sp)
+        if default_env:
+            # The environment Linux gives init when the command line sets none.
+            sp = self.push_bytes(sp, b"TERM=linux", True)
+            envp.append(sp)
+            sp = self.push_bytes(sp, b"HOME=/", True)
+            envp.append(sp)
+        else:
+            j = len(env_addrs) - 1
+            while j >= 0:
+                sp = self.push_mem(sp, env_addrs[j], env_lens[j])
+                envp.append(sp)
+                j -= 1
         argv: List[u64] = []
         i = len(arg_addrs) - 1
         while i >= 0:
@@ -442,6 +517,52 @@ class Process:
         self.mmap_next = addr + size + PAGE
         return addr
 
+    # ---------------------------------------------------------------- fork and exec
+
+    def copy_memory_from(self, src: "Process") -> None:
+        """Make this (empty) address space a copy of src's user half, page by page (fork).
+
+        Every page is copied now (no copy-on-write yet): simple, and busybox-sized programs
+        copy in well under a millisecond. ENOMEM if frames run out (the caller frees the copy).
+        """
+        root = Ptr[u64](self.dm + src.space.root)
+        for i in range(u64(0), KERNEL_HALF_FIRST):
+            if pte_present(root[i]):
+                self.copy_table(pte_phys(root[i], u64(3)), u64(2), i << 39)
+        self.brk_start = src.brk_start
+        self.brk = src.brk
+        self.mmap_next = src.mmap_next
+        self.entry = src.entry
+        self.sp = src.sp
+
+    def copy_table(self, pa: u64, level: u64, va_base: u64) -> None:
+        """Copy the pages under the source table at pa (entries at `level`, 2 = PDPT .. 0 = PT)."""
+        t = Ptr[u64](self.dm + pa)
+        for i in range(u64(0), TOP_ENTRIES):
+            e = t[i]
+            if not pte_present(e):
+                continue
+            va = va_base | (i << (u64(12) + u64(9) * level))
+            if level == 0:
+                frame = self.frames.alloc()
+                memcpy(self.dm + frame, self.dm + pte_phys(e, level), PAGE)
+                try:
+                    self.space.map(va, frame, entry_flags(e))
+                except SysError as err:
+                    self.frames.free(frame)
+                    raise SysError(err.errno)
+            elif not pte_is_huge(e, level):
+                self.copy_table(pte_phys(e, level), level - 1, va)
+
+    def take_memory_of(self, other: "Process") -> None:
+        """Adopt other's address space and layout (exec: the new image was built in other)."""
+        self.space = other.space
+        self.brk_start = other.brk_start
+        self.brk = other.brk
+        self.mmap_next = other.mmap_next
+        self.entry = other.entry
+        self.sp = other.sp
+
     def free_user_memory(self) -> None:
         """Free every user page and page-table page of the lower half (the process ended)."""
         root = Ptr[u64](self.dm + self.space.root)
@@ -479,3 +600,9 @@ def set_current(p: Process | None) -> None:
     """Make p the running process."""
     global current
     current = p
+
+
+# Imported last: the file system's modules import Process from here (an import cycle, which
+# CPython resolves only once Process is defined).
+from asterpy.fs.context import FsContext  # noqa: E402
+from asterpy.fs.fdtable import FdTable  # noqa: E402

@@ -1,21 +1,312 @@
-"""Signals: sending, default actions and delivery to user handlers.
+"""Signals: sending, the default actions, and delivery to user handlers on the way to user mode.
 
-(Being built: these are the entry points other subsystems call.)
+A signal sent to a process is pending in `Process.sig_pending` (any thread may take it); one
+sent to a thread (tgkill, a CPU fault) in `Task.pending`. Delivery happens when a task returns
+to user mode (`deliver_signals`, called by the scheduler's return path): the lowest unblocked
+pending signal is taken; its action is the handler the process installed with rt_sigaction, or
+the default: ignore, stop, continue, terminate or terminate with a core (reported as such in
+the wait status; no core file is written). A handler runs on a frame the arch builds on the user
+stack (kernel_arch.arch_signal_frame_push), and rt_sigreturn undoes it.
 """
 
-from asterpy.lang import u64
+from typing import Final
+
+from asterpy.lang import SysError, kprint, u64
+from asterpy.lang.errno import EFAULT, EINTR
+from asterpy.task.process import Process
+from asterpy.task.sched import (
+    continue_process, current_task_or_none, find_process, make_runnable, the_tables,
+)
+from asterpy.task.siginfo import (
+    CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
+    SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SigInfo, sig_bit,
+)
+from asterpy.task.task import STOPPED, Task
+
+from kernel_arch import F_RAX, F_RIP, F_RSP, F_VECTOR, arch_signal_frame_pop, arch_signal_frame_push, frame_get, frame_set
+
+# exit.py sends SIGCHLD through this module; reached by attribute (an import cycle).
+import asterpy.task.exit as texit
+
+SIG_DFL: Final = u64(0)
+SIG_IGN: Final = u64(1)
+SA_NOCLDSTOP: Final = u64(0x00000001)
+SA_NOCLDWAIT: Final = u64(0x00000002)
+SA_SIGINFO: Final = u64(0x00000004)
+SA_RESTORER: Final = u64(0x04000000)
+SA_ONSTACK: Final = u64(0x08000000)
+SA_RESTART: Final = u64(0x10000000)
+SA_NODEFER: Final = u64(0x40000000)
+SA_RESETHAND: Final = u64(0x80000000)
+SS_ONSTACK: Final = u64(1)
+SS_DISABLE: Final = u64(2)
+# The kernel-internal "restart this call" answers: never seen by user space.
+ERESTARTSYS: Final = u64(512)
+
+# Default actions.
+ACT_TERM: Final = u64(0)
+ACT_CORE: Final = u64(1)
+ACT_IGNORE: Final = u64(2)
+ACT_STOP: Final = u64(3)
+ACT_CONT: Final = u64(4)
+# Signals whose default action dumps core (bit sig-1): QUIT ILL TRAP ABRT BUS FPE SEGV XCPU XFSZ SYS.
+CORE_SIGNALS: Final = u64((1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 10)
+                          | (1 << 23) | (1 << 24) | (1 << 30))
+STOP_SIGNALS: Final = u64((1 << 18) | (1 << 19) | (1 << 20) | (1 << 21))   # STOP TSTP TTIN TTOU
+UNBLOCKABLE: Final = u64((1 << 8) | (1 << 18))                              # KILL STOP
+
+
+def default_action(sig: u64) -> u64:
+    """What SIG_DFL does with sig."""
+    if sig == SIGCHLD or sig == SIGURG or sig == SIGWINCH:
+        return ACT_IGNORE
+    if sig == SIGCONT:
+        return ACT_CONT
+    if (sig_bit(sig) & STOP_SIGNALS) != 0:
+        return ACT_STOP
+    if sig <= 32 and (sig_bit(sig) & CORE_SIGNALS) != 0:
+        return ACT_CORE
+    return ACT_TERM
+
+
+def handler_of(p: Process, sig: u64) -> u64:
+    """The handler p installed for sig (SIG_DFL, SIG_IGN or an address)."""
+    return p.sigactions[sig * 4]
+
+
+def is_ignored(p: Process, sig: u64) -> bool:
+    """Whether sending sig to p would have no effect at all (discarded at once, as on Linux)."""
+    h = handler_of(p, sig)
+    if h == SIG_IGN:
+        return sig != SIGKILL and sig != SIGSTOP
+    return h == SIG_DFL and default_action(sig) == ACT_IGNORE
+
+
+def wake_for_signal(p: Process, sig: u64) -> None:
+    """Interrupt the sleep of a thread of p that does not block sig (every thread for SIGKILL)."""
+    for t in the_tables().tasks:
+        if t.proc is p:
+            if sig == SIGKILL:
+                make_runnable(t)
+                if t.state == STOPPED:
+                    t.state = u64(0)
+            elif (t.sigmask & sig_bit(sig)) == 0:
+                make_runnable(t)
+                return
+
+
+def send_to_process(p: Process, sig: u64) -> None:
+    """Make sig pending for process p (the effects of SIGCONT and stop signals happen now)."""
+    if p.zombie or sig == 0:
+        return
+    if sig == SIGCONT:
+        # Continuing throws away pending stops and resumes a stopped process even if SIGCONT
+        # itself is blocked or ignored; the parent hears of it (CLD_CONTINUED).
+        p.sig_pending &= ~STOP_SIGNALS
+        for t in the_tables().tasks:
+            if t.proc is p:
+                t.pending &= ~STOP_SIGNALS
+        if p.stopped:
+            p.stopped = False
+            p.continued_report = True
+            continue_process(p)
+            texit.notify_parent(p, CLD_CONTINUED, SIGCONT)
+    elif (sig_bit(sig) & STOP_SIGNALS) != 0:
+        p.sig_pending &= ~sig_bit(SIGCONT)
+    if is_ignored(p, sig):
+        return
+    p.sig_pending |= sig_bit(sig)
+    wake_for_signal(p, sig)
+
+
+def send_to_task(t: Task, sig: u64) -> None:
+    """Make sig pending for thread t alone (tgkill, faults)."""
+    if sig == 0 or t.proc.zombie:
+        return
+    if sig == SIGCONT or (sig_bit(sig) & STOP_SIGNALS) != 0 or sig == SIGKILL:
+        send_to_process(t.proc, sig)
+        return
+    if is_ignored(t.proc, sig):
+        return
+    t.pending |= sig_bit(sig)
+    if (t.sigmask & sig_bit(sig)) == 0:
+        make_runnable(t)
 
 
 def signal_pgrp(pgrp: u64, sig: u64) -> None:
     """Send sig to every process of process group pgrp (the TTY's ^C, ^Z, ^\\)."""
-    return
+    for p in the_tables().procs:
+        if p.pgid == pgrp and not p.zombie:
+            send_to_process(p, sig)
 
 
 def signal_process(pid: u64, sig: u64) -> None:
     """Send sig to the process pid (ignored if there is none)."""
-    return
+    p = find_process(pid)
+    if p is not None:
+        send_to_process(p, sig)
+
+
+def signal_blocked_by_current(sig: u64) -> bool:
+    """Whether the running thread blocks sig (False in the idle loop)."""
+    t = current_task_or_none()
+    if t is None:
+        return False
+    return (t.sigmask & sig_bit(sig)) != 0
+
+
+def process_group_session(pgrp: u64) -> u64:
+    """The session of process group pgrp, 0 if no live process is in it."""
+    for p in the_tables().procs:
+        if p.pgid == pgrp and not p.zombie:
+            return p.sid
+    return u64(0)
 
 
 def raise_signal_self(sig: u64) -> None:
     """Send sig to the running thread (SIGPIPE from a write to a pipe without readers)."""
-    return
+    t = current_task_or_none()
+    if t is not None:
+        send_to_task(t, sig)
+
+
+def force_fault_signal(t: Task, sig: u64, code: u64, addr: u64) -> None:
+    """A CPU fault in user mode: sig for t now, even if blocked or ignored (then it kills)."""
+    p = t.proc
+    if handler_of(p, sig) == SIG_IGN or (t.sigmask & sig_bit(sig)) != 0:
+        p.sigactions[sig * 4] = SIG_DFL
+        t.sigmask &= ~sig_bit(sig)
+    t.fault_addr = addr
+    t.fault_code = code
+    t.pending |= sig_bit(sig)
+
+
+def next_signal(t: Task) -> u64:
+    """Take the lowest-numbered deliverable signal off t's (then its process's) pending set; 0 if none."""
+    mine = t.pending & ~t.sigmask
+    shared = t.proc.sig_pending & ~t.sigmask
+    # Synchronous fault signals first (they are in the thread's own set).
+    for sig in range(u64(1), u64(65)):
+        if (mine & sig_bit(sig)) != 0:
+            t.pending &= ~sig_bit(sig)
+            return sig
+    for sig in range(u64(1), u64(65)):
+        if (shared & sig_bit(sig)) != 0:
+            t.proc.sig_pending &= ~sig_bit(sig)
+            return sig
+    return u64(0)
+
+
+def restartable(nr_result: u64, flags: u64) -> bool:
+    """Whether a syscall that failed with EINTR is restarted after a handler with these flags."""
+    return (flags & SA_RESTART) != 0 and nr_result == u64(0) - EINTR
+
+
+def deliver_signals(t: Task, frame: u64) -> None:
+    """On the way to user mode: act on t's pending signals (run one handler at most)."""
+    p = t.proc
+    while True:
+        sig = next_signal(t)
+        if sig == 0:
+            break
+        h = handler_of(p, sig)
+        if h == SIG_IGN:
+            continue
+        if h == SIG_DFL:
+            act = default_action(sig)
+            if act == ACT_IGNORE or act == ACT_CONT:
+                continue
+            if act == ACT_STOP:
+                stop_process(t, sig)
+                continue
+            status = sig
+            if act == ACT_CORE:
+                status |= 0x80
+            texit.exit_group_now(t, status)
+            return
+        if run_handler(t, frame, sig, h):
+            if t.restore_sigmask:
+                t.restore_sigmask = False
+            return
+    if t.restore_sigmask:
+        t.restore_sigmask = False
+        t.sigmask = t.saved_sigmask
+
+
+def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
+    """Set up the user frame to run handler for sig; False if the task was killed instead."""
+    p = t.proc
+    k = sig * 4
+    flags = p.sigactions[k + 1]
+    restorer = p.sigactions[k + 2]
+    mask = p.sigactions[k + 3]
+    info = SigInfo()
+    info.signo = sig
+    info.code = SI_USER
+    if t.fault_addr != 0 or t.fault_code != 0:
+        if sig == SIGSEGV or sig == u64(7) or sig == u64(4) or sig == u64(8) or sig == u64(5):
+            info.code = t.fault_code
+            info.addr = t.fault_addr
+            t.fault_addr = u64(0)
+            t.fault_code = u64(0)
+    if sig == SIGCHLD:
+        info.code = p.last_child_code
+        info.pid = p.last_child_pid
+        info.status = p.last_child_status
+    # An interrupted syscall restarts if the handler asked for it (SA_RESTART).
+    if t.in_syscall and restartable(frame_get(frame, F_RAX), flags):
+        frame_set(frame, F_RAX, frame_get(frame, F_VECTOR))
+        frame_set(frame, F_RIP, frame_get(frame, F_RIP) - 2)
+    old_mask = t.sigmask
+    if t.restore_sigmask:
+        old_mask = t.saved_sigmask
+    top = frame_get(frame, F_RSP)
+    alt_on = t.altstack_size != 0 and (t.altstack_flags & SS_DISABLE) == 0
+    on_alt = alt_on and top > t.altstack_sp and top <= t.altstack_sp + t.altstack_size
+    if (flags & SA_ONSTACK) != 0 and alt_on and not on_alt:
+        top = t.altstack_sp + t.altstack_size
+    alt_flags = t.altstack_flags
+    if on_alt:
+        alt_flags = SS_ONSTACK
+    try:
+        arch_signal_frame_push(p, frame, info, handler, restorer, top, old_mask, t.altstack_sp,
+                               t.altstack_size, alt_flags)
+    except SysError:
+        # No room for the frame (a bad stack): the process dies of SIGSEGV, as on Linux.
+        kprint(f"[pid {p.pid}] cannot deliver signal {sig}: bad user stack {top:#x}")
+        texit.exit_group_now(t, SIGSEGV)
+        return False
+    t.sigmask |= mask
+    if (flags & SA_NODEFER) == 0:
+        t.sigmask |= sig_bit(sig)
+    t.sigmask &= ~UNBLOCKABLE
+    if (flags & SA_RESETHAND) != 0:
+        p.sigactions[k] = SIG_DFL
+    return True
+
+
+def sigreturn(t: Task, frame: u64) -> u64:
+    """rt_sigreturn: restore the interrupted registers and mask; the restored rax."""
+    try:
+        mask = arch_signal_frame_pop(t.proc, frame)
+    except SysError:
+        kprint(f"[pid {t.proc.pid}] rt_sigreturn with a bad frame: SIGSEGV")
+        texit.exit_group_now(t, SIGSEGV)
+        return u64(0)
+    t.sigmask = mask & ~UNBLOCKABLE
+    return frame_get(frame, F_RAX)
+
+
+def stop_process(t: Task, sig: u64) -> None:
+    """The default action of a stop signal: stop the process and tell its parent."""
+    p = t.proc
+    if not p.stopped:
+        p.stopped = True
+        p.stop_sig = sig
+        p.stop_report = True
+        texit.notify_parent(p, CLD_STOPPED, sig)
+    for other in the_tables().tasks:
+        if other.proc is p and other is not t:
+            other.state = STOPPED
+    t.state = STOPPED
+    texit.schedule_away()

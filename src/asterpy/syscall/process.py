@@ -1,0 +1,621 @@
+"""Process, thread, signal and timing syscalls: clone/fork/exec/exit/wait, ids, kill, sigaction,
+futex, sleeps. `process_dispatch` answers NOT_HANDLED for numbers of other families."""
+
+from typing import Final
+
+from asterpy.lang import SysError, i64, u8, u32, u64
+from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH
+from asterpy.kernel.time import monotonic_ns
+from asterpy.syscall.numbers import (
+    SYS_ARCH_PRCTL, SYS_CLOCK_NANOSLEEP, SYS_CLONE, SYS_CLONE3, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP,
+    SYS_FORK, SYS_FUTEX, SYS_GETEGID, SYS_GETEUID, SYS_GETGID, SYS_GETGROUPS, SYS_GETPGID, SYS_GETPGRP,
+    SYS_GETPID, SYS_GETPPID, SYS_GETRESGID, SYS_GETRESUID, SYS_GETSID, SYS_GETTID, SYS_GETUID, SYS_KILL,
+    SYS_NANOSLEEP, SYS_PAUSE, SYS_REBOOT, SYS_RT_SIGACTION, SYS_RT_SIGPENDING, SYS_RT_SIGPROCMASK,
+    SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT, SYS_SCHED_YIELD, SYS_SET_TID_ADDRESS,
+    SYS_SETFSGID, SYS_SETFSUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID, SYS_SETREGID, SYS_SETRESGID,
+    SYS_SETRESUID, SYS_SETREUID, SYS_SETSID, SYS_SETUID, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL, SYS_VFORK,
+    SYS_WAIT4, SYS_WAITID,
+)
+from asterpy.task.exec import do_execve
+from asterpy.task.exit import exit_current, exit_group_now, sys_wait4, sys_waitid
+from asterpy.task.fork import CLONE_VFORK, CLONE_VM, do_clone
+from asterpy.task.futex import FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, sys_futex
+from asterpy.task.process import USER_TOP, Process
+from asterpy.task.sched import (
+    INTERRUPTED, current_task, find_process, find_task, sched_sleep_until, sched_yield, the_tables,
+)
+from asterpy.task.siginfo import SIGCHLD, SIGKILL, SIGSTOP, sig_bit
+from asterpy.task.signal import (
+    SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, send_to_process, send_to_task, sigreturn,
+)
+from asterpy.task.task import Task
+from asterpy.task.wait import sleep_on
+
+from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, user_frame_of
+
+import asterpy.syscall.dispatch as sysd
+
+NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
+SIGSET_SIZE: Final = u64(8)
+SIG_BLOCK: Final = u64(0)
+SIG_UNBLOCK: Final = u64(1)
+SIG_SETMASK: Final = u64(2)
+ARCH_SET_GS: Final = u64(0x1001)
+ARCH_SET_FS: Final = u64(0x1002)
+ARCH_GET_FS: Final = u64(0x1003)
+ARCH_GET_GS: Final = u64(0x1004)
+NSEC_PER_SEC: Final = u64(1000000000)
+CLOCK_REALTIME: Final = u64(0)
+CLOCK_MONOTONIC: Final = u64(1)
+CLOCK_BOOTTIME: Final = u64(7)
+TIMER_ABSTIME: Final = u64(1)
+MINSIGSTKSZ: Final = u64(2048)
+NGROUPS_MAX: Final = u64(65536)
+LINUX_REBOOT_MAGIC1: Final = u64(0xFEE1DEAD)
+LINUX_REBOOT_CMD_RESTART: Final = u64(0x01234567)
+LINUX_REBOOT_CMD_HALT: Final = u64(0xCDEF0123)
+LINUX_REBOOT_CMD_POWER_OFF: Final = u64(0x4321FEDC)
+LINUX_REBOOT_CMD_CAD_ON: Final = u64(0x89ABCDEF)
+LINUX_REBOOT_CMD_CAD_OFF: Final = u64(0)
+CLONE_ARGS_SIZE_VER0: Final = u64(64)
+
+
+def me() -> Process:
+    """The running process."""
+    return current_task().proc
+
+
+def timespec_ns(p: Process, addr: u64) -> u64:
+    """A struct timespec from user space in ns (EFAULT; EINVAL for a negative or >= 1e9 field)."""
+    sec = p.get_u64(addr)
+    nsec = p.get_u64(addr + 8)
+    if i64(sec) < 0 or nsec >= NSEC_PER_SEC:
+        raise SysError(EINVAL)
+    if sec > u64(0xFFFFFFFFFFFFFFFF) // NSEC_PER_SEC - 1:
+        return u64(0xFFFFFFFFFFFFFFFF) >> 1
+    return sec * NSEC_PER_SEC + nsec
+
+
+def put_timespec(p: Process, addr: u64, ns: u64) -> None:
+    """Store ns as a struct timespec at user addr (EFAULT)."""
+    p.check_user(addr, u64(16), True)
+    p.put_u64(addr, ns // NSEC_PER_SEC)
+    p.put_u64(addr + 8, ns % NSEC_PER_SEC)
+
+
+def sleep_ns(rel: u64, rem_addr: u64) -> u64:
+    """Sleep rel ns; EINTR (with the time left stored at rem_addr if nonzero) on a signal."""
+    p = me()
+    deadline = monotonic_ns() + rel
+    if sched_sleep_until(u64(0), deadline) == INTERRUPTED:
+        if rem_addr != 0:
+            now = monotonic_ns()
+            left = u64(0)
+            if deadline > now:
+                left = deadline - now
+            put_timespec(p, rem_addr, left)
+        raise SysError(EINTR)
+    return u64(0)
+
+
+def sys_nanosleep(req: u64, rem: u64) -> u64:
+    """nanosleep(2)."""
+    return sleep_ns(timespec_ns(me(), req), rem)
+
+
+def sys_clock_nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> u64:
+    """clock_nanosleep(2): REALTIME, MONOTONIC, BOOTTIME; TIMER_ABSTIME; errors are returned, not -1."""
+    if clk != CLOCK_REALTIME and clk != CLOCK_MONOTONIC and clk != CLOCK_BOOTTIME:
+        raise SysError(EINVAL)
+    if (flags & ~TIMER_ABSTIME) != 0:
+        raise SysError(EINVAL)
+    want = timespec_ns(me(), req)
+    if (flags & TIMER_ABSTIME) != 0:
+        now = monotonic_ns()
+        if clk == CLOCK_REALTIME:
+            now += sysd.realtime_base_ns
+        if want <= now:
+            return u64(0)
+        return sleep_ns(want - now, u64(0))
+    return sleep_ns(want, rem)
+
+
+def read_sigset(p: Process, addr: u64, size: u64) -> u64:
+    """A sigset_t argument (EINVAL unless size is 8, EFAULT)."""
+    if size != SIGSET_SIZE:
+        raise SysError(EINVAL)
+    return p.get_u64(addr)
+
+
+def sys_rt_sigprocmask(how: u64, set_addr: u64, old_addr: u64, size: u64) -> u64:
+    """rt_sigprocmask(2): SIGKILL and SIGSTOP are never blocked."""
+    if size != SIGSET_SIZE:
+        raise SysError(EINVAL)
+    t = current_task()
+    p = t.proc
+    new = t.sigmask
+    if set_addr != 0:
+        s = p.get_u64(set_addr)
+        if how == SIG_BLOCK:
+            new = t.sigmask | s
+        elif how == SIG_UNBLOCK:
+            new = t.sigmask & ~s
+        elif how == SIG_SETMASK:
+            new = s
+        else:
+            raise SysError(EINVAL)
+    if old_addr != 0:
+        p.put_u64(old_addr, t.sigmask)
+    t.sigmask = new & ~UNBLOCKABLE
+    return u64(0)
+
+
+def sys_rt_sigaction(sig: u64, act: u64, oact: u64, size: u64) -> u64:
+    """rt_sigaction(2): EINVAL for a bad number, size, or a handler for SIGKILL/SIGSTOP."""
+    if size != SIGSET_SIZE or sig < 1 or sig > 64:
+        raise SysError(EINVAL)
+    if act != 0 and (sig == SIGKILL or sig == SIGSTOP):
+        raise SysError(EINVAL)
+    p = me()
+    h = u64(0)
+    fl = u64(0)
+    rs = u64(0)
+    mk = u64(0)
+    if act != 0:
+        h = p.get_u64(act)
+        fl = p.get_u64(act + 8)
+        rs = p.get_u64(act + 16)
+        mk = p.get_u64(act + 24)
+    k = sig * 4
+    if oact != 0:
+        p.check_user(oact, u64(32), True)
+        p.put_u64(oact, p.sigactions[k])
+        p.put_u64(oact + 8, p.sigactions[k + 1])
+        p.put_u64(oact + 16, p.sigactions[k + 2])
+        p.put_u64(oact + 24, p.sigactions[k + 3])
+    if act != 0:
+        p.sigactions[k] = h
+        p.sigactions[k + 1] = fl
+        p.sigactions[k + 2] = rs
+        p.sigactions[k + 3] = mk & ~UNBLOCKABLE
+        # Setting a signal to be ignored discards it where it is pending (POSIX).
+        if h == u64(1) or (h == 0 and (sig == SIGCHLD or sig == u64(23) or sig == u64(28))):
+            p.sig_pending &= ~sig_bit(sig)
+            for t in the_tables().tasks:
+                if t.proc is p:
+                    t.pending &= ~sig_bit(sig)
+    return u64(0)
+
+
+def sys_rt_sigpending(addr: u64, size: u64) -> u64:
+    """rt_sigpending(2): pending signals blocked by the caller."""
+    if size > SIGSET_SIZE:
+        raise SysError(EINVAL)
+    t = current_task()
+    t.proc.put_u64(addr, (t.pending | t.proc.sig_pending) & t.sigmask)
+    return u64(0)
+
+
+def sys_rt_sigsuspend(set_addr: u64, size: u64) -> u64:
+    """rt_sigsuspend(2): wait with a temporary mask until a signal is delivered; always EINTR."""
+    t = current_task()
+    mask = read_sigset(t.proc, set_addr, size)
+    t.saved_sigmask = t.sigmask
+    t.restore_sigmask = True
+    t.sigmask = mask & ~UNBLOCKABLE
+    while sleep_on(u64(0)):
+        pass
+    raise SysError(EINTR)
+
+
+def sys_pause() -> u64:
+    """pause(2): sleep until a signal arrives; EINTR."""
+    while sleep_on(u64(0)):
+        pass
+    raise SysError(EINTR)
+
+
+def sys_rt_sigtimedwait(set_addr: u64, info: u64, timeout: u64, size: u64) -> u64:
+    """rt_sigtimedwait(2): take one of the signals in set without running a handler."""
+    t = current_task()
+    p = t.proc
+    want = read_sigset(p, set_addr, size) & ~UNBLOCKABLE
+    deadline = u64(0)
+    if timeout != 0:
+        deadline = monotonic_ns() + timespec_ns(p, timeout)
+        if deadline == monotonic_ns():
+            deadline += 1
+    while True:
+        have = (t.pending | p.sig_pending) & want
+        if have != 0:
+            for sig in range(u64(1), u64(65)):
+                if (have & sig_bit(sig)) != 0:
+                    if (t.pending & sig_bit(sig)) != 0:
+                        t.pending &= ~sig_bit(sig)
+                    else:
+                        p.sig_pending &= ~sig_bit(sig)
+                    if info != 0:
+                        p.zero_user(info, u64(128))
+                        p.put_u32(info, u32(sig))
+                    return sig
+        if timeout != 0 and monotonic_ns() >= deadline:
+            raise SysError(EAGAIN)
+        # Unblock the awaited signals while sleeping, so their arrival ends the sleep.
+        old = t.sigmask
+        t.sigmask = old & ~want
+        r = sched_sleep_until(u64(0), deadline)
+        t.sigmask = old
+        if r == INTERRUPTED and ((t.pending | p.sig_pending) & want) == 0:
+            raise SysError(EINTR)
+
+
+def sys_sigaltstack(ss: u64, old: u64) -> u64:
+    """sigaltstack(2): EPERM while on it, EINVAL for bad flags, ENOMEM if smaller than MINSIGSTKSZ."""
+    t = current_task()
+    p = t.proc
+    sp = user_frame_sp(t)
+    on = t.altstack_size != 0 and sp > t.altstack_sp and sp <= t.altstack_sp + t.altstack_size
+    nsp = u64(0)
+    nfl = u64(0)
+    nsz = u64(0)
+    if ss != 0:
+        nsp = p.get_u64(ss)
+        nfl = p.get_u64(ss + 8) & 0xFFFFFFFF
+        nsz = p.get_u64(ss + 16)
+    if old != 0:
+        p.check_user(old, u64(24), True)
+        p.put_u64(old, t.altstack_sp)
+        fl = t.altstack_flags
+        if on:
+            fl = SS_ONSTACK
+        p.put_u64(old + 8, fl)
+        p.put_u64(old + 16, t.altstack_size)
+    if ss != 0:
+        if on:
+            raise SysError(EPERM)
+        # SS_AUTODISARM (1 << 31) is accepted and ignored.
+        kind = nfl & ~u64(0x80000000)
+        if kind != 0 and kind != SS_DISABLE and kind != SS_ONSTACK:
+            raise SysError(EINVAL)
+        if kind == SS_DISABLE:
+            t.altstack_sp = u64(0)
+            t.altstack_size = u64(0)
+            t.altstack_flags = SS_DISABLE
+        else:
+            if nsz < MINSIGSTKSZ:
+                raise SysError(ENOMEM)
+            t.altstack_sp = nsp
+            t.altstack_size = nsz
+            t.altstack_flags = u64(0)
+    return u64(0)
+
+
+def user_frame_sp(t: Task) -> u64:
+    """The user stack pointer t had when it entered the kernel."""
+    return frame_get(user_frame_of(t.kstack_top), F_RSP)
+
+
+def sys_kill(pid: u64, sig: u64) -> u64:
+    """kill(2): pid > 0 one process, 0 the caller's group, -1 every process but init and the
+    caller, < -1 the group -pid. EINVAL for a bad signal, ESRCH if nobody matched."""
+    if sig > 64:
+        raise SysError(EINVAL)
+    p = me()
+    spid = i64(pid)
+    if spid > 0:
+        q = find_process(pid)
+        if q is None or q.zombie:
+            if q is None:
+                raise SysError(ESRCH)
+            return u64(0)
+        send_to_process(q, sig)
+        return u64(0)
+    group = u64(0)
+    if spid == 0:
+        group = p.pgid
+    elif spid < -1:
+        group = u64(-spid)
+    found = False
+    for other in the_tables().procs:
+        if other.zombie:
+            continue
+        if spid == -1:
+            if other.pid == 1 or other is p:
+                continue
+        elif other.pgid != group:
+            continue
+        found = True
+        send_to_process(other, sig)
+    if not found:
+        raise SysError(ESRCH)
+    return u64(0)
+
+
+def sys_tgkill(tgid: u64, tid: u64, sig: u64, check_group: bool) -> u64:
+    """tgkill(2) / tkill(2): EINVAL for a bad signal or id, ESRCH if there is no such thread."""
+    if sig > 64 or i64(tid) <= 0 or (check_group and i64(tgid) <= 0):
+        raise SysError(EINVAL)
+    t = find_task(tid)
+    if t is None or (check_group and t.proc.pid != tgid):
+        raise SysError(ESRCH)
+    send_to_task(t, sig)
+    return u64(0)
+
+
+def sys_setpgid(pid: u64, pgid: u64) -> u64:
+    """setpgid(2): the caller or a child of it, into a group of the same session."""
+    p = me()
+    if i64(pgid) < 0:
+        raise SysError(EINVAL)
+    target = p
+    if pid != 0 and pid != p.pid:
+        q = find_process(pid)
+        if q is None or q.ppid != p.pid or q.zombie:
+            raise SysError(ESRCH)
+        if q.sid != p.sid:
+            raise SysError(EPERM)
+        target = q
+    if target.sid == target.pid:
+        raise SysError(EPERM)      # a session leader cannot move
+    if pgid == 0:
+        pgid = target.pid
+    if pgid != target.pid:
+        ok = False
+        for other in the_tables().procs:
+            if other.pgid == pgid and other.sid == p.sid and not other.zombie:
+                ok = True
+        if not ok:
+            raise SysError(EPERM)
+    target.pgid = pgid
+    return u64(0)
+
+
+def sys_getpgid(pid: u64) -> u64:
+    """getpgid(2)."""
+    if pid == 0:
+        return me().pgid
+    q = find_process(pid)
+    if q is None:
+        raise SysError(ESRCH)
+    return q.pgid
+
+
+def sys_getsid(pid: u64) -> u64:
+    """getsid(2)."""
+    if pid == 0:
+        return me().sid
+    q = find_process(pid)
+    if q is None:
+        raise SysError(ESRCH)
+    return q.sid
+
+
+def sys_setsid() -> u64:
+    """setsid(2): EPERM for a process group leader."""
+    p = me()
+    for q in the_tables().procs:
+        if q.pgid == p.pid and not q.zombie:
+            raise SysError(EPERM)
+    p.sid = p.pid
+    p.pgid = p.pid
+    return p.sid
+
+
+def sys_set_id(p: Process, which: u64, a: u64, b: u64, c: u64) -> u64:
+    """setuid/setgid/setre*id/setres*id: root may set anything; others only their own id."""
+    keep = u64(0xFFFFFFFF)
+    cur = p.uid
+    if which == 1:
+        cur = p.gid
+    vals = [a, b, c]
+    for v in vals:
+        v32 = v & 0xFFFFFFFF
+        if v32 != keep and p.uid != 0 and v32 != cur:
+            raise SysError(EPERM)
+    new = cur
+    for v in vals:
+        if (v & 0xFFFFFFFF) != keep:
+            new = v & 0xFFFFFFFF
+            break
+    if which == 0:
+        p.uid = new
+    else:
+        p.gid = new
+    return u64(0)
+
+
+def sys_clone3(args: u64, size: u64) -> u64:
+    """clone3(2): struct clone_args (64 bytes or more; unknown trailing bytes must be zero)."""
+    p = me()
+    if size < CLONE_ARGS_SIZE_VER0 or size > 4096:
+        raise SysError(EINVAL)
+    flags = p.get_u64(args)
+    child_tid = p.get_u64(args + 16)
+    parent_tid = p.get_u64(args + 24)
+    exit_signal = p.get_u64(args + 32)
+    stack = p.get_u64(args + 40)
+    stack_size = p.get_u64(args + 48)
+    tls = p.get_u64(args + 56)
+    for off in range(CLONE_ARGS_SIZE_VER0, size & ~u64(7)):
+        # set_tid, set_tid_size and cgroup (and anything newer) are not implemented.
+        if (off & 7) == 0 and p.get_u64(args + off) != 0:
+            raise SysError(EINVAL)
+    if exit_signal > 64 or (flags & 0xFF) != 0:
+        raise SysError(EINVAL)
+    if (stack == 0) != (stack_size == 0):
+        raise SysError(EINVAL)
+    top = u64(0)
+    if stack != 0:
+        top = stack + stack_size
+    return do_clone(flags | exit_signal, top, parent_tid, child_tid, tls)
+
+
+def sys_reboot(magic: u64, magic2: u64, cmd: u64) -> u64:
+    """reboot(2): power off / halt / restart end the machine (QEMU exits); CAD on/off accepted."""
+    if (magic & 0xFFFFFFFF) != LINUX_REBOOT_MAGIC1:
+        raise SysError(EINVAL)
+    m2 = magic2 & 0xFFFFFFFF
+    if m2 != u64(672274793) and m2 != u64(85072278) and m2 != u64(369367448) and m2 != u64(537993216):
+        raise SysError(EINVAL)
+    if me().uid != 0:
+        raise SysError(EPERM)
+    c = cmd & 0xFFFFFFFF
+    if c == LINUX_REBOOT_CMD_CAD_ON or c == LINUX_REBOOT_CMD_CAD_OFF:
+        return u64(0)
+    if c == LINUX_REBOOT_CMD_POWER_OFF or c == LINUX_REBOOT_CMD_HALT or c == LINUX_REBOOT_CMD_RESTART:
+        arch_exit(u8(0))
+    raise SysError(EINVAL)
+
+
+def sys_arch_prctl(code: u64, addr: u64) -> u64:
+    """arch_prctl(2): ARCH_SET_FS (EPERM outside user space), ARCH_GET_FS (EFAULT); GS: EINVAL."""
+    t = current_task()
+    if code == ARCH_SET_FS:
+        if addr >= USER_TOP:
+            raise SysError(EPERM)
+        t.fs_base = addr
+        set_fs_base(addr)
+        return u64(0)
+    if code == ARCH_GET_FS:
+        t.proc.put_u64(addr, t.fs_base)
+        return u64(0)
+    raise SysError(EINVAL)
+
+
+def futex_deadline(p: Process, op: u64, timeout: u64) -> u64:
+    """The futex timeout as a monotonic deadline (0: none). WAIT's is relative; WAIT_BITSET's absolute."""
+    cmd = op & 127
+    if cmd == FUTEX_REQUEUE or cmd == FUTEX_CMP_REQUEUE:
+        return timeout          # the count to requeue, not a time
+    if timeout == 0 or (cmd != FUTEX_WAIT and cmd != u64(9)):
+        return u64(0)
+    ns = timespec_ns(p, timeout)
+    now = monotonic_ns()
+    if cmd == FUTEX_WAIT:
+        return now + ns + 1
+    if (op & FUTEX_CLOCK_REALTIME) != 0:
+        base = sysd.realtime_base_ns
+        if ns <= base + now:
+            return now + 1
+        return ns - base
+    if ns <= now:
+        return now + 1
+    return ns
+
+
+def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """Run the handler of sys_id if it is a process/signal/timing syscall; NOT_HANDLED otherwise."""
+    if sys_id == SYS_GETPID:
+        return me().pid
+    if sys_id == SYS_GETTID:
+        return current_task().tid
+    if sys_id == SYS_GETPPID:
+        return me().ppid
+    if sys_id == SYS_GETUID or sys_id == SYS_GETEUID:
+        return me().uid
+    if sys_id == SYS_GETGID or sys_id == SYS_GETEGID:
+        return me().gid
+    if sys_id == SYS_SCHED_YIELD:
+        sched_yield()
+        return u64(0)
+    if sys_id == SYS_FORK:
+        return do_clone(u64(SIGCHLD), u64(0), u64(0), u64(0), u64(0))
+    if sys_id == SYS_VFORK:
+        return do_clone(CLONE_VM | CLONE_VFORK | SIGCHLD, u64(0), u64(0), u64(0), u64(0))
+    if sys_id == SYS_CLONE:
+        # x86_64 order: flags, stack, parent_tid, child_tid, tls.
+        return do_clone(a0, a1, a2, a3, a4)
+    if sys_id == SYS_CLONE3:
+        return sys_clone3(a0, a1)
+    if sys_id == SYS_EXECVE:
+        return do_execve(a0, a1, a2)
+    if sys_id == SYS_EXIT:
+        exit_current(current_task(), (a0 & 0xFF) << 8)
+        return u64(0)
+    if sys_id == SYS_EXIT_GROUP:
+        exit_group_now(current_task(), (a0 & 0xFF) << 8)
+        return u64(0)
+    if sys_id == SYS_WAIT4:
+        return sys_wait4(me(), a0, a1, a2, a3)
+    if sys_id == SYS_WAITID:
+        return sys_waitid(me(), a0, a1, a2, a3, a4)
+    if sys_id == SYS_SET_TID_ADDRESS:
+        t = current_task()
+        t.clear_child_tid = a0
+        return t.tid
+    if sys_id == SYS_ARCH_PRCTL:
+        return sys_arch_prctl(a0, a1)
+    if sys_id == SYS_KILL:
+        return sys_kill(a0, a1)
+    if sys_id == SYS_TGKILL:
+        return sys_tgkill(a0, a1, a2, True)
+    if sys_id == SYS_TKILL:
+        return sys_tgkill(u64(0), a0, a1, False)
+    if sys_id == SYS_RT_SIGACTION:
+        return sys_rt_sigaction(a0, a1, a2, a3)
+    if sys_id == SYS_RT_SIGPROCMASK:
+        return sys_rt_sigprocmask(a0, a1, a2, a3)
+    if sys_id == SYS_RT_SIGRETURN:
+        t = current_task()
+        return sigreturn(t, user_frame_of(t.kstack_top))
+    if sys_id == SYS_RT_SIGPENDING:
+        return sys_rt_sigpending(a0, a1)
+    if sys_id == SYS_RT_SIGSUSPEND:
+        return sys_rt_sigsuspend(a0, a1)
+    if sys_id == SYS_RT_SIGTIMEDWAIT:
+        return sys_rt_sigtimedwait(a0, a1, a2, a3)
+    if sys_id == SYS_SIGALTSTACK:
+        return sys_sigaltstack(a0, a1)
+    if sys_id == SYS_PAUSE:
+        return sys_pause()
+    if sys_id == SYS_NANOSLEEP:
+        return sys_nanosleep(a0, a1)
+    if sys_id == SYS_CLOCK_NANOSLEEP:
+        return sys_clock_nanosleep(a0, a1, a2, a3)
+    if sys_id == SYS_FUTEX:
+        p = me()
+        return sys_futex(p, a0, a1, a2, futex_deadline(p, a1, a3), a4, a5)
+    if sys_id == SYS_SETPGID:
+        return sys_setpgid(a0, a1)
+    if sys_id == SYS_GETPGID:
+        return sys_getpgid(a0)
+    if sys_id == SYS_GETPGRP:
+        return me().pgid
+    if sys_id == SYS_SETSID:
+        return sys_setsid()
+    if sys_id == SYS_GETSID:
+        return sys_getsid(a0)
+    if sys_id == SYS_SETUID:
+        return sys_set_id(me(), u64(0), a0, u64(0xFFFFFFFF), u64(0xFFFFFFFF))
+    if sys_id == SYS_SETGID:
+        return sys_set_id(me(), u64(1), a0, u64(0xFFFFFFFF), u64(0xFFFFFFFF))
+    if sys_id == SYS_SETREUID or sys_id == SYS_SETRESUID:
+        return sys_set_id(me(), u64(0), a0, a1, a2 if sys_id == SYS_SETRESUID else u64(0xFFFFFFFF))
+    if sys_id == SYS_SETREGID or sys_id == SYS_SETRESGID:
+        return sys_set_id(me(), u64(1), a0, a1, a2 if sys_id == SYS_SETRESGID else u64(0xFFFFFFFF))
+    if sys_id == SYS_GETRESUID or sys_id == SYS_GETRESGID:
+        p = me()
+        v = p.uid
+        if sys_id == SYS_GETRESGID:
+            v = p.gid
+        p.put_u32(a0, u32(v))
+        p.put_u32(a1, u32(v))
+        p.put_u32(a2, u32(v))
+        return u64(0)
+    if sys_id == SYS_SETFSUID:
+        return me().uid
+    if sys_id == SYS_SETFSGID:
+        return me().gid
+    if sys_id == SYS_GETGROUPS:
+        if i64(a0) < 0:
+            raise SysError(EINVAL)
+        return u64(0)
+    if sys_id == SYS_SETGROUPS:
+        if a0 > NGROUPS_MAX:
+            raise SysError(EINVAL)
+        if me().uid != 0:
+            raise SysError(EPERM)
+        return u64(0)
+    if sys_id == SYS_REBOOT:
+        return sys_reboot(a0, a1, a2)
+    return NOT_HANDLED

@@ -1,0 +1,270 @@
+"""execve: replace the running process's program with an ELF file or a `#!` script.
+
+The arguments and environment are copied into the kernel first (the old memory goes away), the
+file is read into contiguous kernel memory and loaded into a fresh address space; only when
+all of that worked is the old address space freed, so a failing execve returns its errno to
+the unchanged program. Then signal handlers go back to their defaults (ignored stays ignored),
+close-on-exec files are closed, and the task's user frame is reset to the new entry point.
+"""
+
+from typing import Final
+
+from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
+from asterpy.lang.errno import E2BIG, EFAULT, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
+from asterpy.mm.heap import kfree, kmalloc
+from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
+from asterpy.task.sched import current_task, the_tables
+from asterpy.task.siginfo import SIGKILL, sig_bit
+from asterpy.task.task import Task
+from asterpy.task.wait import wake_up
+from asterpy.fs.exec_file import exec_open, read_inode_at
+
+from kernel_arch import ARCH_ELF_MACHINE, arch_load_root, cpu_hwcap, frame_reset_user, user_frame_of
+
+import asterpy.syscall.dispatch as sysd
+
+PATH_MAX: Final = u64(4096)
+# How many `#!` interpreters may be chained (Linux allows 4 levels too).
+MAX_INTERP_DEPTH: Final = u64(4)
+SHEBANG_MAX: Final = u64(256)
+SIG_IGN: Final = u64(1)
+
+
+class ArgBuf:
+    """Strings copied from user space into one kernel buffer: argv or envp for exec."""
+
+    base: u64
+    used: u64
+    cap: u64
+    addrs: List[u64]
+    lens: List[u64]
+
+    def __init__(self, cap: u64) -> None:
+        self.base = kmalloc(cap)
+        if self.base == 0:
+            raise SysError(ENOMEM)
+        self.used = u64(0)
+        self.cap = cap
+        self.addrs = []
+        self.lens = []
+
+    def reset(self) -> None:
+        """Forget the strings (the buffer is kept)."""
+        self.used = u64(0)
+        self.addrs.clear()
+        self.lens.clear()
+
+    def free(self) -> None:
+        """Give the buffer back."""
+        if self.base != 0:
+            kfree(self.base)
+            self.base = u64(0)
+
+    def add_kernel(self, src: u64, n: u64) -> None:
+        """Append a string from kernel memory (E2BIG when full)."""
+        if n + 1 > self.cap - self.used or u64(len(self.addrs)) >= MAX_ARGS:
+            raise SysError(E2BIG)
+        dst = self.base + self.used
+        memcpy(dst, src, n)
+        Ptr[u8](dst + n).store(u8(0))
+        self.addrs.append(dst)
+        self.lens.append(n)
+        self.used += n + 1
+
+    def add_user(self, p: Process, va: u64) -> None:
+        """Append the NUL-terminated user string at va (EFAULT, E2BIG)."""
+        dst = self.base + self.used
+        n = copy_user_string(p, va, dst, self.cap - self.used)
+        self.addrs.append(dst)
+        self.lens.append(n)
+        self.used += n + 1
+        if u64(len(self.addrs)) > MAX_ARGS:
+            raise SysError(E2BIG)
+
+
+def copy_user_string(p: Process, va: u64, dst: u64, cap: u64) -> u64:
+    """Copy the NUL-terminated string at user va (NUL included) to dst; its length. E2BIG if it
+    does not fit in cap bytes, EFAULT if it runs into unmapped memory."""
+    n = u64(0)
+    while True:
+        if n >= cap:
+            raise SysError(E2BIG)
+        a = va + n
+        k = p.user_page(a, False)
+        chunk = PAGE - (a & PAGE_MASK)
+        for i in range(u64(0), chunk):
+            if n >= cap:
+                raise SysError(E2BIG)
+            b = Ptr[u8](k + i).load()
+            Ptr[u8](dst + n).store(b)
+            if b == 0:
+                return n
+            n += 1
+
+
+def copy_string_vector(p: Process, vec: u64, out: ArgBuf) -> None:
+    """Copy argv or envp (a NULL-terminated pointer array at user vec; 0 means empty)."""
+    if vec == 0:
+        return
+    i = u64(0)
+    while True:
+        s = p.get_u64(vec + 8 * i)
+        if s == 0:
+            return
+        out.add_user(p, s)
+        i += 1
+        if i > MAX_ARGS:
+            raise SysError(E2BIG)
+
+
+def is_space(b: u8) -> bool:
+    """Space or tab (what separates a #! line's words)."""
+    return b == 0x20 or b == 0x09
+
+
+def parse_shebang(head: u64, n: u64, interp: ArgBuf) -> bool:
+    """If the n bytes at head start with `#!`, add the interpreter and its optional argument to
+    interp; False if it is not a script. ENOEXEC for an empty interpreter."""
+    h = Ptr[u8](head)
+    if n < 2 or h[0] != 0x23 or h[1] != 0x21:
+        return False
+    end = u64(2)
+    while end < n and h[end] != 0x0A:
+        end += 1
+    i = u64(2)
+    while i < end and is_space(h[i]):
+        i += 1
+    start = i
+    while i < end and not is_space(h[i]):
+        i += 1
+    if i == start:
+        raise SysError(ENOEXEC)
+    interp.add_kernel(head + start, i - start)
+    while i < end and is_space(h[i]):
+        i += 1
+    # The rest of the line (trailing blanks dropped) is one argument, as on Linux.
+    stop = end
+    while stop > i and (is_space(h[stop - 1]) or h[stop - 1] == 0x0D):
+        stop -= 1
+    if stop > i:
+        interp.add_kernel(head + i, stop - i)
+    return True
+
+
+def do_execve(path: u64, argv: u64, envp: u64) -> u64:
+    """execve(2) for the running task: 0 (the frame now enters the new program) or an errno."""
+    t = current_task()
+    p = t.proc
+    args = ArgBuf(ARG_MAX)
+    envs = ArgBuf(ARG_MAX)
+    name = ArgBuf(PATH_MAX + 1)
+    try:
+        try:
+            name.add_user(p, path)
+        except SysError as e:
+            if e.errno == E2BIG:
+                raise SysError(ENAMETOOLONG)
+            raise SysError(e.errno)
+        copy_string_vector(p, argv, args)
+        copy_string_vector(p, envp, envs)
+        exec_into(t, name, args, envs)
+    finally:
+        args.free()
+        envs.free()
+        name.free()
+    return u64(0)
+
+
+def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
+    """Load the program `name` (following #! scripts) and switch t's process over to it."""
+    p = t.proc
+    if len(args.addrs) == 0:
+        # Linux gives such a program argc 1 with an empty argv[0].
+        args.add_kernel(name.base, u64(0))
+    path_addr = name.addrs[0]
+    path_len = name.lens[0]
+    depth = u64(0)
+    head = kmalloc(SHEBANG_MAX)
+    if head == 0:
+        raise SysError(ENOMEM)
+    chain = ArgBuf(ARG_MAX)
+    interp = ArgBuf(SHEBANG_MAX + 2)
+    rebuilt = ArgBuf(ARG_MAX)
+    try:
+        while True:
+            ino = exec_open(p, path_addr, path_len)
+            got = read_inode_at(ino, head, u64(0), SHEBANG_MAX)
+            interp.reset()
+            if not parse_shebang(head, got, interp):
+                load_program(t, ino, args, envs)
+                return
+            depth += 1
+            if depth > MAX_INTERP_DEPTH:
+                raise SysError(ELOOP)
+            # New argv: interpreter [arg] script-path argv[1:].
+            rebuilt.reset()
+            for k in range(u64(0), u64(len(interp.addrs))):
+                rebuilt.add_kernel(interp.addrs[k], interp.lens[k])
+            rebuilt.add_kernel(path_addr, path_len)
+            for k in range(u64(1), u64(len(args.addrs))):
+                rebuilt.add_kernel(args.addrs[k], args.lens[k])
+            args.reset()
+            for k in range(u64(0), u64(len(rebuilt.addrs))):
+                args.add_kernel(rebuilt.addrs[k], rebuilt.lens[k])
+            chain.add_kernel(interp.addrs[0], interp.lens[0])
+            path_addr = chain.addrs[len(chain.addrs) - 1]
+            path_len = chain.lens[len(chain.lens) - 1]
+    finally:
+        kfree(head)
+        chain.free()
+        interp.free()
+        rebuilt.free()
+
+
+def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
+    """Read the ELF file ino, build the new address space, and commit to it."""
+    p = t.proc
+    size = ino.size
+    if size == 0:
+        raise SysError(ENOEXEC)
+    pages = (size + PAGE_MASK) >> 12
+    buf_pa = p.frames.alloc_contiguous(pages, u64(1))
+    buf = p.dm + buf_pa
+    image = Process(p.frames, p.dm, p.kroot)
+    try:
+        if read_inode_at(ino, buf, u64(0), size) != size:
+            raise SysError(ENOEXEC)
+        img = image.load_elf(buf, size, ARCH_ELF_MACHINE)
+        image.setup_stack_env(img, args.addrs, args.lens, envs.addrs, envs.lens, False,
+                              sysd.random_u64(), sysd.random_u64(), cpu_hwcap())
+    except SysError as e:
+        image.free_user_memory()
+        p.frames.free_contiguous(buf_pa, pages)
+        raise SysError(e.errno)
+    p.frames.free_contiguous(buf_pa, pages)
+    # The point of no return: the old program is gone from here on.
+    for other in the_tables().tasks:
+        if other.proc is p and other is not t:
+            other.pending |= sig_bit(SIGKILL)
+    arch_load_root(image.space.root)
+    p.free_user_memory()
+    p.take_memory_of(image)
+    for sig in range(u64(1), u64(65)):
+        if p.sigactions[sig * 4] != SIG_IGN:
+            p.sigactions[sig * 4] = u64(0)
+        p.sigactions[sig * 4 + 1] = u64(0)
+        p.sigactions[sig * 4 + 2] = u64(0)
+        p.sigactions[sig * 4 + 3] = u64(0)
+    t.altstack_sp = u64(0)
+    t.altstack_size = u64(0)
+    t.altstack_flags = u64(2)
+    t.fs_base = u64(0)
+    t.clear_child_tid = u64(0)
+    p.files.close_on_exec()
+    if not p.vfork_done:
+        p.vfork_done = True
+        wake_up(p.vfork_chan)
+    frame_reset_user(user_frame_of(t.kstack_top), p.entry, p.sp)
+
+
+from asterpy.fs.inode import Inode  # noqa: E402  (for the annotation above)

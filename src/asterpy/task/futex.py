@@ -1,0 +1,109 @@
+"""futex(2): sleeping on a user-space word (what pthread mutexes, condition variables and joins use).
+
+A waiter sleeps on a wait channel derived from its address space and the word's address, so
+threads of one process meet on the same channel. Wakes count exact matches only (the channel
+number could in principle be shared by two words of different processes; such a waiter wakes
+spuriously, which futex users must tolerate anyway, but is not counted).
+"""
+
+from typing import Final
+
+from asterpy.lang import SysError, u32, u64
+from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOSYS, ETIMEDOUT
+from asterpy.task.process import Process
+from asterpy.task.sched import INTERRUPTED, TIMED_OUT, current_task, sched_sleep_until, the_tables
+from asterpy.task.task import SLEEPING, RUNNABLE
+
+FUTEX_WAIT: Final = u64(0)
+FUTEX_WAKE: Final = u64(1)
+FUTEX_REQUEUE: Final = u64(3)
+FUTEX_CMP_REQUEUE: Final = u64(4)
+FUTEX_WAKE_OP: Final = u64(5)
+FUTEX_WAIT_BITSET: Final = u64(9)
+FUTEX_WAKE_BITSET: Final = u64(10)
+FUTEX_PRIVATE_FLAG: Final = u64(128)
+FUTEX_CLOCK_REALTIME: Final = u64(256)
+FUTEX_BITSET_MATCH_ANY: Final = u64(0xFFFFFFFF)
+# Channels at and above this bit are futex keys (wait.py hands out small numbers).
+KEY_BIT: Final = u64(1) << 63
+
+
+def futex_key(p: Process, addr: u64) -> u64:
+    """The wait channel of the futex word at user address addr of process p."""
+    return KEY_BIT | ((p.space.root >> 12) << 47) ^ (addr & ((u64(1) << 47) - 1))
+
+
+def futex_wait(p: Process, addr: u64, val: u32, deadline_ns: u64, bitset: u64) -> u64:
+    """FUTEX_WAIT: sleep while *addr == val until woken (0), the deadline (ETIMEDOUT) or a signal (EINTR)."""
+    if (addr & 3) != 0 or bitset == 0:
+        raise SysError(EINVAL)
+    if p.get_u32(addr) != val:
+        raise SysError(EAGAIN)
+    t = current_task()
+    t.futex_addr = addr
+    t.futex_bitset = bitset
+    r = sched_sleep_until(futex_key(p, addr), deadline_ns)
+    t.futex_addr = u64(0)
+    if r == INTERRUPTED:
+        raise SysError(EINTR)
+    if r == TIMED_OUT:
+        raise SysError(ETIMEDOUT)
+    return u64(0)
+
+
+def futex_wake_addr(p: Process, addr: u64, n: u64) -> u64:
+    """Wake up to n waiters on the word at addr (any bitset); how many woke."""
+    return futex_wake_bits(p, addr, n, FUTEX_BITSET_MATCH_ANY)
+
+
+def futex_wake_bits(p: Process, addr: u64, n: u64, bitset: u64) -> u64:
+    """Wake up to n waiters on addr whose bitset shares a bit with bitset; how many woke."""
+    if (addr & 3) != 0 or bitset == 0:
+        raise SysError(EINVAL)
+    key = futex_key(p, addr)
+    woken = u64(0)
+    for t in the_tables().tasks:
+        if woken >= n:
+            break
+        if (t.state == SLEEPING and t.chan == key and t.futex_addr == addr and t.proc.space.root == p.space.root
+                and (t.futex_bitset & bitset) != 0):
+            t.state = RUNNABLE
+            woken += 1
+    return woken
+
+
+def futex_requeue(p: Process, addr: u64, n_wake: u64, addr2: u64, n_move: u64) -> u64:
+    """Wake n_wake waiters of addr and move up to n_move others to wait on addr2; woken + moved."""
+    if (addr2 & 3) != 0:
+        raise SysError(EINVAL)
+    woken = futex_wake_addr(p, addr, n_wake)
+    key = futex_key(p, addr)
+    key2 = futex_key(p, addr2)
+    moved = u64(0)
+    for t in the_tables().tasks:
+        if moved >= n_move:
+            break
+        if t.state == SLEEPING and t.chan == key and t.futex_addr == addr and t.proc.space.root == p.space.root:
+            t.chan = key2
+            t.futex_addr = addr2
+            moved += 1
+    return woken + moved
+
+
+def sys_futex(p: Process, addr: u64, op: u64, val: u64, timeout_deadline_ns: u64, addr2: u64, val3: u64) -> u64:
+    """futex(2) without the timeout decoding (the syscall layer turns the timespec into a deadline)."""
+    cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+    if cmd == FUTEX_WAIT:
+        return futex_wait(p, addr, u32(val), timeout_deadline_ns, FUTEX_BITSET_MATCH_ANY)
+    if cmd == FUTEX_WAIT_BITSET:
+        return futex_wait(p, addr, u32(val), timeout_deadline_ns, val3 & 0xFFFFFFFF)
+    if cmd == FUTEX_WAKE:
+        return futex_wake_addr(p, addr, val)
+    if cmd == FUTEX_WAKE_BITSET:
+        return futex_wake_bits(p, addr, val, val3 & 0xFFFFFFFF)
+    if cmd == FUTEX_REQUEUE or cmd == FUTEX_CMP_REQUEUE:
+        if cmd == FUTEX_CMP_REQUEUE and p.get_u32(addr) != u32(val3):
+            raise SysError(EAGAIN)
+        # For the requeue ops the "timeout" argument is the count to move.
+        return futex_requeue(p, addr, val, addr2, timeout_deadline_ns)
+    raise SysError(ENOSYS)

@@ -1,0 +1,73 @@
+"""A task: one thread of a process, with its kernel stack, saved context and signal state."""
+
+from typing import Final
+
+from asterpy.lang import u64
+from asterpy.task.process import Process
+
+from kernel_arch import Context
+
+# Task states.
+RUNNABLE: Final = u64(0)     # running or waiting for the CPU
+SLEEPING: Final = u64(1)     # on a wait channel (interruptible by signals)
+STOPPED: Final = u64(2)      # SIGSTOP/SIGTSTP: waits for SIGCONT
+DEAD: Final = u64(3)         # exited; its kernel stack is freed once another task runs
+
+# Kernel stack of a user task: 8 pages (the syscall paths are written in Kernel Python, whose
+# frames are larger than hand-written C's; 32 KiB leaves room for deep file-system calls).
+KSTACK_PAGES: Final = u64(8)
+
+
+class Task:
+    """A thread: what the scheduler switches between."""
+
+    tid: u64
+    proc: Process
+    state: u64
+    chan: u64              # the wait channel while SLEEPING (0 = none: a timed sleep)
+    deadline_ns: u64       # wake at this monotonic time (0 = no deadline)
+    timed_out: bool        # the last sleep ended by its deadline
+    ctx: Context
+    kstack_phys: u64       # first frame of the kernel stack (0: not allocated)
+    kstack_top: u64        # its top, a kernel (direct-map) address
+    fs_base: u64           # TLS pointer (arch_prctl ARCH_SET_FS / CLONE_SETTLS)
+    sigmask: u64           # blocked signals (bit sig-1)
+    pending: u64           # signals sent to this thread alone (tgkill, faults)
+    saved_sigmask: u64     # rt_sigsuspend / ppoll: the mask to restore after the handler
+    restore_sigmask: bool
+    clear_child_tid: u64   # CLONE_CHILD_CLEARTID / set_tid_address: zeroed and woken at exit
+    altstack_sp: u64       # sigaltstack
+    altstack_size: u64
+    altstack_flags: u64
+    fault_addr: u64        # si_addr of the last fault signal
+    fault_code: u64        # si_code of the last fault signal
+    need_resched: bool
+    in_syscall: bool       # returning to user mode from a syscall (not an interrupt)
+    futex_addr: u64        # the futex word waited on (0: not in futex_wait)
+    futex_bitset: u64
+
+    def __init__(self, tid: u64, proc: Process) -> None:
+        self.tid = tid
+        self.proc = proc
+        self.state = RUNNABLE
+        self.chan = u64(0)
+        self.deadline_ns = u64(0)
+        self.timed_out = False
+        self.ctx = Context()
+        self.kstack_phys = u64(0)
+        self.kstack_top = u64(0)
+        self.fs_base = u64(0)
+        self.sigmask = u64(0)
+        self.pending = u64(0)
+        self.saved_sigmask = u64(0)
+        self.restore_sigmask = False
+        self.clear_child_tid = u64(0)
+        self.altstack_sp = u64(0)
+        self.altstack_size = u64(0)
+        self.altstack_flags = u64(2)   # SS_DISABLE
+        self.fault_addr = u64(0)
+        self.fault_code = u64(0)
+        self.need_resched = False
+        self.in_syscall = False
+        self.futex_addr = u64(0)
+        self.futex_bitset = u64(0)
