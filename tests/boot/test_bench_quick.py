@@ -1,0 +1,80 @@
+"""Smoke test of `asterpy bench --quick`: both kernels boot the bench program, the output and the JSON
+have their structure.  No timing is asserted (speed is never a test here).
+
+Fetches Debian's linux-image-amd64 with apt-get download the first time (cached under
+.cache/bench/linux/), so it needs a Debian host with apt; ~15 s under TCG once cached.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bootbuild import SharedKernels
+from translator.bench import BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output
+
+pytestmark = pytest.mark.boot
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_parse_output_ignores_kernel_lines() -> None:
+    """Benchmark lines and FAIL lines are read; log lines, unknown names and partial lines are not."""
+    text = ("[    0.1] info: init: starting\nbench start quick\nnull_syscall 312.5 ns\n"
+            "[pid 1] syscall 2 not implemented: ENOSYS\nopen_close FAIL ENOSYS\npipe_bw 81.0 MB/s\n"
+            "bogus 1.0 ns\nstat 12\nbench done\n")
+    run = parse_output(text, BootRun("asterpy"))
+    assert run.values == {"null_syscall": 312.5, "pipe_bw": 81.0}
+    assert run.failures == {"open_close": "ENOSYS"}
+    assert run.done
+    assert LINE_RE.match("file_read 1234.5 MB/s")
+
+
+def test_make_initramfs_is_newc(tmp_path: Path) -> None:
+    """The bench initramfs is a newc archive with the directories, both programs and the trailer."""
+    out = make_initramfs(tmp_path / "i.cpio", {"init": b"\x7fELF1", "bin/exec_target": b"\x7fELF2"})
+    data = out.read_bytes()
+    assert data.startswith(b"070701") and len(data) % 512 == 0
+    for name in (b"bin\0", b"dev\0", b"tmp\0", b"init\0", b"bin/exec_target\0", b"TRAILER!!!\0"):
+        assert name in data
+
+
+def test_bench_quick(shared_kernels: SharedKernels, tmp_path: Path) -> None:
+    """`asterpy bench --quick`: a table row per benchmark, boot-to-init for both kernels, the
+    accelerator named, JSON and a PNG written; Linux runs every benchmark, asterpy reaches init."""
+    if shutil.which("qemu-system-x86_64") is None:
+        pytest.fail("qemu-system-x86_64 is part of ./dev setup")
+    if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
+        pytest.skip("bench fetches Debian's kernel: needs apt-get and dpkg-deb")
+    shared_kernels.get("x86_64")  # built once per session into images/out/x86_64
+    r = subprocess.run([sys.executable, "-m", "translator.cli", "bench", "--quick", "--no-build",
+                        "--results-dir", str(tmp_path)],
+                       cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    out = r.stdout
+    assert r.returncode == 0, out + r.stderr
+    assert "| benchmark | unit | asterpy | Linux | ratio asterpy/Linux | better |" in out, out
+    for name in BENCHMARKS:
+        assert f"\n| {name} | " in out, (name, out)
+    assert "boot-to-init" in out, out
+    assert "accel: TCG" in out or "accel: KVM" in out, out
+
+    jsons = list(tmp_path.glob("*-quick.json"))
+    assert len(jsons) == 1, list(tmp_path.iterdir())
+    data = json.loads(jsons[0].read_text())
+    assert data["kind"] == "asterpy-bench" and data["quick"] is True and data["runs"] == 1
+    assert data["accel"] in ("tcg", "kvm")
+    assert [row["name"] for row in data["rows"]] == list(BENCHMARKS)
+    linux_run = data["runs_raw"]["linux"][0]
+    assert linux_run["done"], out
+    assert sorted(linux_run["values"]) == sorted(BENCHMARKS), linux_run  # Linux runs all of them
+    ast_run = data["runs_raw"]["asterpy"][0]
+    assert ast_run["boot_to_init"] is not None, out  # asterpy started the bench program as init
+    for row in data["rows"]:
+        if row["asterpy"]["median"] is None:
+            assert row["ratio"] is None
+    # matplotlib is a dependency: the chart is there.
+    assert jsons[0].with_suffix(".png").is_file()
