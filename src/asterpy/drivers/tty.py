@@ -18,8 +18,8 @@ Job control, simplified where the kernel has no process table yet:
   the stop, or turns it into EINTR), or fails with EIO if SIGTTIN is blocked or ignored; writes
   with TOSTOP and TCSETS*/TIOCSPGRP/TCFLSH/TCXONC from the background do the same with SIGTTOU,
   but go ahead if SIGTTOU is blocked or ignored. Orphaned groups are not detected (no EIO);
-* TIOCSPGRP accepts any group id 1..PID_MAX and assumes it is in the caller's session
-  (`pgrp_session`): there is no process table to look groups up in yet.
+* TIOCSPGRP looks the group up with asterpy.task.signal.process_group_session: ESRCH when no
+  live process is in it, EPERM when it belongs to another session.
 """
 
 from typing import Final
@@ -32,7 +32,7 @@ import kernel_arch
 from asterpy.lang import Array, List, Ptr, SysError, i32, i64, struct, u8, u16, u32, u64
 from asterpy.lang.errno import EAGAIN, EFAULT, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
 from asterpy.task.process import PAGE, PAGE_MASK, Process
-from asterpy.task.signal import signal_pgrp
+from asterpy.task.signal import process_group_session, signal_blocked_by_current, signal_pgrp
 from asterpy.task.wait import INTERRUPTED, TIMED_OUT, new_wait_channel, sleep_on, sleep_until, wake_up
 
 
@@ -135,7 +135,7 @@ SIGWINCH: Final = u64(28)
 SIGCONT: Final = u64(18)
 SIG_IGN: Final = u64(1)
 
-# The largest pid (Linux's PID_MAX_LIMIT on 64-bit): TIOCSPGRP's group-exists rule.
+# The largest pid (Linux's PID_MAX_LIMIT on 64-bit): no group id is above it.
 PID_MAX: Final = u64(4194304)
 
 # What a background reader or writer gets after SIGTTIN/SIGTTOU went to its group (Linux's
@@ -153,6 +153,7 @@ F_EOF: Final = u8(2)             # VEOF: ends a line, not returned (alone, it re
 
 NS_PER_DECISECOND: Final = u64(100000000)
 
+CH_BEL: Final = u8(0x07)
 CH_BS: Final = u8(0x08)
 CH_TAB: Final = u8(0x09)
 CH_NL: Final = u8(0x0A)
@@ -231,22 +232,19 @@ def put_user_u32(p: Process, va: u64, v: u32) -> None:
 
 
 def signal_ignored_or_blocked(p: Process, sig: u64) -> bool:
-    """Whether p blocks sig or has set it to SIG_IGN (then SIGTTIN/SIGTTOU are not sent)."""
-    if (p.sigmask & (u64(1) << (sig - 1))) != 0:
+    """Whether the caller blocks sig or p has set it to SIG_IGN (then SIGTTIN/SIGTTOU are not sent)."""
+    if signal_blocked_by_current(sig):
         return True
     return p.sigactions[sig * 4] == SIG_IGN
 
 
 def pgrp_session(pgrp: u64, caller: Process) -> u64:
-    """The session of process group pgrp, 0 if there is no such group.
-
-    No process table yet: the caller's own group is in its session, and every other id in
-    1..PID_MAX is assumed to be a group of the caller's session (a shell's job that it has just
-    made with setpgid). Replace this with a lookup once the scheduler keeps a process list.
-    """
+    """The session of process group pgrp, 0 if there is no such group (no live process in it)."""
     if pgrp == 0 or pgrp > PID_MAX:
         return u64(0)
-    return caller.sid
+    if pgrp == caller.pgid:
+        return caller.sid
+    return process_group_session(pgrp)
 
 
 def now_ns() -> u64:
@@ -268,6 +266,7 @@ class Tty:
     xpixel: u16
     ypixel: u16
     session: u64         # the session whose controlling terminal this is (0: none)
+    from_boot: bool      # `session` was given at boot, not taken by TIOCSCTTY
     pgrp: u64            # the foreground process group (0: none)
     ring: List[u8]       # input bytes, INPUT_SIZE of them in a ring
     flags: List[u8]      # F_* of each byte
@@ -287,6 +286,7 @@ class Tty:
         self.xpixel = u16(0)
         self.ypixel = u16(0)
         self.session = u64(0)
+        self.from_boot = False
         self.pgrp = u64(0)
         self.ring = []
         self.flags = []
@@ -373,9 +373,10 @@ class Tty:
     def push(self, c: u8, flag: u8) -> bool:
         """Append a byte to the queue; False if it is full (in canonical mode the last place is
         kept for a line end, so that a full line can still be finished)."""
-        if self.count >= INPUT_SIZE:
-            return False
-        if self.lflag(ICANON) and flag == F_PLAIN and self.count >= INPUT_SIZE - 1:
+        if self.count >= INPUT_SIZE or (self.lflag(ICANON) and flag == F_PLAIN and self.count >= INPUT_SIZE - 1):
+            if self.iflag(IMAXBEL) and self.lflag(ECHO):
+                # The terminal's bell says the byte was dropped.
+                self.put_raw(CH_BEL)
             return False
         if self.count == self.ready:
             self.line_column = self.column
@@ -485,7 +486,7 @@ class Tty:
             if self.push(c, F_EOF):
                 self.commit()
             return
-        if c == CH_NL or self.is_cc(c, VEOL) or self.is_cc(c, VEOL2):
+        if c == CH_NL or self.is_cc(c, VEOL) or (self.lflag(IEXTEN) and self.is_cc(c, VEOL2)):
             if self.push(c, F_DELIM):
                 if self.lflag(ECHO) or (c == CH_NL and self.lflag(ECHONL)):
                     self.echo_char(c)
@@ -815,11 +816,7 @@ class Tty:
                 raise SysError(ENOTTY)
             if p.sid == p.pid:
                 # The session leader gives the terminal up: the whole session loses it.
-                if self.pgrp != 0:
-                    signal_pgrp(self.pgrp, SIGHUP)
-                    signal_pgrp(self.pgrp, SIGCONT)
-                self.session = u64(0)
-                self.pgrp = u64(0)
+                self.session_ended(p.sid)
             return u64(0)
         if cmd == FIONREAD:
             n = u64(0)
@@ -867,16 +864,33 @@ class Tty:
         return u64(0)
 
     def set_ctty(self, p: Process, arg: u64) -> u64:
-        """TIOCSCTTY: a session leader takes this terminal (arg 1 and root: even from another session)."""
+        """TIOCSCTTY: a session leader takes this terminal if it is free or still session 1's from
+        boot (arg 1 and root: even from another session)."""
         if p.sid == p.pid and self.session == p.sid:
             return u64(0)
         if p.sid != p.pid:
             raise SysError(EPERM)
-        if self.session != 0 and (arg != 1 or p.uid != 0):
+        if self.session != 0 and not self.from_boot and (arg != 1 or p.uid != 0):
             raise SysError(EPERM)
+        # On Linux the console starts as nobody's controlling terminal; here session 1 has it
+        # from boot (so that a shell run as init gets job control), and any session leader
+        # may still take it, as busybox init does for the shells it starts (setsid, TIOCSCTTY 0).
         self.session = p.sid
+        self.from_boot = False
         self.pgrp = p.pgid
         return u64(0)
+
+    def session_ended(self, sid: u64) -> None:
+        """The leader of session sid exited: if this is its terminal, hang up the foreground
+        group (SIGHUP, SIGCONT) and free the terminal for another session."""
+        if sid == 0 or self.session != sid:
+            return
+        if self.pgrp != 0:
+            signal_pgrp(self.pgrp, SIGHUP)
+            signal_pgrp(self.pgrp, SIGCONT)
+        self.session = u64(0)
+        self.from_boot = False
+        self.pgrp = u64(0)
 
 
 # The console terminal, made on first use.
@@ -890,9 +904,17 @@ def console_tty() -> Tty:
     if t is None:
         t = Tty()
         t.session = u64(1)
+        t.from_boot = True
         t.pgrp = u64(1)
         _console = t
     return t
+
+
+def tty_session_ended(sid: u64) -> None:
+    """A session leader exited (call from exit): its controlling terminal hangs up and is freed."""
+    t = _console
+    if t is not None:
+        t.session_ended(sid)
 
 
 def tty_poll_input() -> None:

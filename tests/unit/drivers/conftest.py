@@ -48,6 +48,12 @@ class Term:
         monkeypatch.setattr(tty, "sleep_until", self.sleep_until)
         monkeypatch.setattr(tty, "now_ns", lambda: u64(self.now))
         monkeypatch.setattr(tty, "_console", None)
+        # The scheduler's views: the signals the calling thread blocks are `blocked`, and the
+        # live groups are `groups` (group id -> session).
+        self.blocked: set = set()
+        self.groups = {1: 1}
+        monkeypatch.setattr(tty, "signal_blocked_by_current", lambda sig: int(sig) in self.blocked)
+        monkeypatch.setattr(tty, "process_group_session", lambda pg: u64(self.groups.get(int(pg), 0)))
         self.t = tty.console_tty()
         _, _, self.p = make_process()
         self.p.map_range_zeroed(u64(BUF), u64(BUF + 2 * PAGE), WRITE)

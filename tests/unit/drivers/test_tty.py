@@ -193,9 +193,31 @@ def test_igncr_and_inlcr(term: Term) -> None:
 
 def test_full_line_keeps_room_for_newline(term: Term) -> None:
     term.type(b"x" * 5000)
+    assert term.take_out() == b"x" * 4095 + b"\a" * 905     # IMAXBEL: a bell per dropped byte
     term.type(b"\r")
     got = term.read(8192)
     assert len(got) == 4096 and got.endswith(b"\n")
+
+
+def test_eol_characters(term: Term) -> None:
+    t = termios_of(term)
+    t["cc"][11] = ord(";")                  # VEOL
+    t["cc"][16] = ord("|")                  # VEOL2 (needs IEXTEN)
+    set_termios(term, t)
+    term.type(b"a;b|c\r")
+    assert term.read() == b"a;"
+    assert term.read() == b"b|"
+    t["lflag"] &= ~0o100000
+    set_termios(term, t)
+    term.type(b"c|d\r")
+    assert term.read() == b"c\n"          # the rest of the earlier line
+    assert term.read() == b"c|d\n"
+
+
+def test_raw_queue_full_drops(term: Term) -> None:
+    raw_mode(term, 1, 0)
+    term.type(b"y" * 4100)
+    assert len(term.read(8192)) == 4096
 
 
 # ------------------------------------------------------------------ signals
@@ -424,6 +446,7 @@ def test_winsize(term: Term) -> None:
 def test_pgrp_get_set(term: Term) -> None:
     term.ioctl(0x540F)
     assert get_int(term) == 1
+    term.groups[42] = 1
     put_int(term, 42)
     term.ioctl(0x5410)
     term.ioctl(0x540F)
@@ -436,6 +459,8 @@ def test_setpgrp_errors(term: Term) -> None:
     assert errno_of(lambda: term.ioctl(0x5410)) == EINVAL
     put_int(term, 0)
     assert errno_of(lambda: term.ioctl(0x5410)) == ESRCH
+    put_int(term, 999)                      # no process in that group
+    assert errno_of(lambda: term.ioctl(0x5410)) == ESRCH
     put_int(term, 5)
     assert errno_of(lambda: term.ioctl(0x5410, 0x7000_0000)) == EFAULT
     term.p.sid = u64(9)                      # another session: not our controlling tty
@@ -444,8 +469,8 @@ def test_setpgrp_errors(term: Term) -> None:
     assert errno_of(lambda: term.ioctl(0x5429)) == ENOTTY
 
 
-def test_setpgrp_of_other_session_is_eperm(term: Term, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tty, "pgrp_session", lambda pg, caller: u64(77))
+def test_setpgrp_of_other_session_is_eperm(term: Term) -> None:
+    term.groups[5] = 77
     put_int(term, 5)
     assert errno_of(lambda: term.ioctl(0x5410)) == EPERM
 
@@ -453,10 +478,11 @@ def test_setpgrp_of_other_session_is_eperm(term: Term, monkeypatch: pytest.Monke
 def test_background_setpgrp_gets_sigttou(term: Term) -> None:
     term.t.pgrp = u64(3)
     term.p.pgid = u64(4)
+    term.groups[4] = 1
     put_int(term, 4)
     assert errno_of(lambda: term.ioctl(0x5410)) == ERESTARTSYS
     assert term.signals == [(4, 22)]
-    term.p.sigmask = u64(1) << 21            # SIGTTOU blocked: allowed
+    term.blocked.add(22)                     # SIGTTOU blocked: allowed
     term.ioctl(0x5410)
     assert int(term.t.pgrp) == 4
 
@@ -495,9 +521,31 @@ def test_tcgets_bad_pointer(term: Term) -> None:
     assert errno_of(lambda: term.ioctl(0x5401, 0x7000_0000)) == EFAULT
 
 
+def test_sctty_from_boot_session(term: Term) -> None:
+    # Session 1 has the console from boot: another session leader may still take it (busybox init
+    # starting a shell: setsid, then TIOCSCTTY 0), as on Linux where init has no terminal.
+    term.p.pid = term.p.sid = term.p.pgid = u64(30)
+    term.p.uid = u64(1000)
+    assert term.ioctl(0x540E, 0) == 0
+    assert (int(term.t.session), int(term.t.pgrp)) == (30, 30)
+    # Now it is session 30's: a third session cannot take it.
+    term.p.pid = term.p.sid = term.p.pgid = u64(40)
+    assert errno_of(lambda: term.ioctl(0x540E, 0)) == EPERM
+
+
+def test_session_end_hangs_up(term: Term) -> None:
+    term.t.pgrp = u64(8)
+    tty.tty_session_ended(u64(2))           # not its session: nothing
+    assert term.signals == [] and int(term.t.session) == 1
+    tty.tty_session_ended(u64(1))
+    assert term.signals == [(8, 1), (8, 18)]
+    assert (int(term.t.session), int(term.t.pgrp)) == (0, 0)
+
+
 def test_sctty_and_notty(term: Term) -> None:
     # init (pid 1, session leader of session 1) already has it.
     assert term.ioctl(0x540E, 0) == 0
+    term.t.from_boot = False
     # A leader of another session cannot take it without arg 1 and root.
     term.p.pid = u64(50)
     term.p.sid = u64(50)
