@@ -1,0 +1,162 @@
+"""Device nodes in /dev and the files they open: null, zero, full, random, urandom, tty, console.
+
+The nodes are ordinary ramfs inodes (so `ls /dev` lists them and mknod can add more); opening one
+picks the driver by its major:minor, as Linux's character-device table does.
+"""
+
+from typing import Final
+
+from asterpy.lang import SysError, memset, u8, u32, u64
+from asterpy.lang.errno import ENOSPC, ENXIO
+from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
+from asterpy.fs.mode import S_IFCHR
+from asterpy.fs.ttyfile import TtyFile
+from asterpy.task.process import Process
+
+PAGE: Final = u64(4096)
+PAGE_MASK: Final = u64(4095)
+
+MEM_MAJOR: Final = u32(1)
+NULL_MINOR: Final = u32(3)
+ZERO_MINOR: Final = u32(5)
+FULL_MINOR: Final = u32(7)
+RANDOM_MINOR: Final = u32(8)
+URANDOM_MINOR: Final = u32(9)
+TTY_MAJOR: Final = u32(5)
+TTY_MINOR: Final = u32(0)
+CONSOLE_MINOR: Final = u32(1)
+
+KIND_NULL: Final = u32(0)
+KIND_ZERO: Final = u32(1)
+KIND_FULL: Final = u32(2)
+KIND_RANDOM: Final = u32(3)
+
+
+def zero_user(p: Process, buf: u64, n: u64) -> None:
+    """Fill n bytes of user memory at buf with zeros (EFAULT before any is written)."""
+    p.check_user(buf, n, True)
+    done = u64(0)
+    while done < n:
+        va = buf + done
+        chunk = PAGE - (va & PAGE_MASK)
+        if chunk > n - done:
+            chunk = n - done
+        memset(p.user_page(va, True), 0, chunk)
+        done += chunk
+
+
+def random_user(p: Process, buf: u64, n: u64) -> None:
+    """Fill n bytes of user memory at buf from the kernel's generator (EFAULT first)."""
+    p.check_user(buf, n, True)
+    i = u64(0)
+    while i < n:
+        r = sysd.random_u64()
+        j = u64(0)
+        while j < 8 and i < n:
+            p.put_byte(buf + i, u8(r >> (8 * j)))
+            i += 1
+            j += 1
+
+
+class MemDevFile(File):
+    """/dev/null, /dev/zero, /dev/full, /dev/random and /dev/urandom (minor picks the kind)."""
+
+    kind: u32
+
+    def __init__(self, inode: Inode, flags: u64, kind: u32) -> None:
+        """An open memory device of kind KIND_*."""
+        File.__init__(self, inode, flags)
+        self.kind = kind
+
+    def read(self, p: Process, buf: u64, n: u64) -> u64:
+        """null: EOF; zero and full: zeros; random: random bytes."""
+        if self.kind == KIND_NULL:
+            return u64(0)
+        if self.kind == KIND_RANDOM:
+            random_user(p, buf, n)
+        else:
+            zero_user(p, buf, n)
+        return n
+
+    def write(self, p: Process, buf: u64, n: u64) -> u64:
+        """Everything is swallowed, except by full (ENOSPC)."""
+        if self.kind == KIND_FULL:
+            raise SysError(ENOSPC)
+        return n
+
+    def write_kernel(self, kaddr: u64, n: u64) -> u64:
+        """sendfile into a memory device: as write."""
+        if self.kind == KIND_FULL:
+            raise SysError(ENOSPC)
+        return n
+
+    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+        """As read: the offset does not matter."""
+        return self.read(p, buf, n)
+
+    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+        """As write: the offset does not matter."""
+        return self.write(p, buf, n)
+
+    def lseek(self, off: u64, whence: u64) -> u64:
+        """Seeking succeeds and changes nothing (Linux answers 0)."""
+        return u64(0)
+
+    def poll_mask(self) -> u64:
+        """Always ready."""
+        return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
+
+
+def open_device(ino: DevInode, flags: u64) -> File:
+    """The File opening a device node gives: ENXIO for a device number with no driver."""
+    if (ino.mode & u32(0o170000)) != S_IFCHR:
+        raise SysError(ENXIO)
+    if ino.rdev_major == MEM_MAJOR:
+        if ino.rdev_minor == NULL_MINOR:
+            return MemDevFile(ino, flags, KIND_NULL)
+        if ino.rdev_minor == ZERO_MINOR:
+            return MemDevFile(ino, flags, KIND_ZERO)
+        if ino.rdev_minor == FULL_MINOR:
+            return MemDevFile(ino, flags, KIND_FULL)
+        if ino.rdev_minor == RANDOM_MINOR or ino.rdev_minor == URANDOM_MINOR:
+            return MemDevFile(ino, flags, KIND_RANDOM)
+    if ino.rdev_major == TTY_MAJOR and (ino.rdev_minor == TTY_MINOR or ino.rdev_minor == CONSOLE_MINOR):
+        return TtyFile(ino, flags)
+    raise SysError(ENXIO)
+
+
+def add_node(d: DirInode, name: bytes, perm: u32, major: u32, minor: u32) -> DevInode:
+    """Create character device name (major:minor, permissions perm) in d unless it exists."""
+    nm = name_from(name)
+    old = d.lookup(nm)
+    if isinstance(old, DevInode):
+        return old
+    node = DevInode(S_IFCHR | perm, major, minor)
+    if old is None:
+        d.add(nm, node)
+    return node
+
+
+def make_dev_nodes(root: DirInode) -> DirInode:
+    """Create /dev (0755) and its standard nodes under root; /dev."""
+    nm = name_from(b"dev")
+    old = root.lookup(nm)
+    if isinstance(old, DirInode):
+        dev = old
+    else:
+        dev = DirInode(u32(0o755), root)
+        if old is None:
+            root.add(nm, dev)
+    add_node(dev, b"null", u32(0o666), MEM_MAJOR, NULL_MINOR)
+    add_node(dev, b"zero", u32(0o666), MEM_MAJOR, ZERO_MINOR)
+    add_node(dev, b"full", u32(0o666), MEM_MAJOR, FULL_MINOR)
+    add_node(dev, b"random", u32(0o666), MEM_MAJOR, RANDOM_MINOR)
+    add_node(dev, b"urandom", u32(0o666), MEM_MAJOR, URANDOM_MINOR)
+    add_node(dev, b"tty", u32(0o666), TTY_MAJOR, TTY_MINOR)
+    add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
+    return dev
+
+
+# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
+import asterpy.syscall.dispatch as sysd  # noqa: E402

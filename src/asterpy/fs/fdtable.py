@@ -1,0 +1,105 @@
+"""A process's file descriptor table: fd numbers to open Files, each with its close-on-exec flag."""
+
+from typing import Final
+
+from asterpy.lang import List, SysError, u64
+from asterpy.lang.errno import EBADF, EMFILE
+from asterpy.fs.file import File
+
+# RLIMIT_NOFILE: descriptors are 0 .. NOFILE_MAX - 1.
+NOFILE_MAX: Final = u64(1024)
+
+
+class FdTable:
+    """fds[i] is the File of descriptor i (None when closed); cloexec[i] its FD_CLOEXEC flag."""
+
+    fds: List[File | None]
+    cloexec: List[bool]
+
+    def __init__(self) -> None:
+        """An empty table."""
+        self.fds = []
+        self.cloexec = []
+
+    def get(self, fd: u64) -> File:
+        """The File of fd (EBADF if it is not open)."""
+        if fd >= u64(len(self.fds)):
+            raise SysError(EBADF)
+        f = self.fds[fd]
+        if f is None:
+            raise SysError(EBADF)
+        return f
+
+    def is_open(self, fd: u64) -> bool:
+        """Whether fd is an open descriptor."""
+        return fd < u64(len(self.fds)) and self.fds[fd] is not None
+
+    def alloc(self, f: File, lowest: u64, cloexec: bool) -> u64:
+        """Install f at the lowest free descriptor >= lowest (EMFILE when none is left, EINVAL-free:
+        the caller checks lowest against the limit)."""
+        fd = lowest
+        while fd < u64(len(self.fds)) and self.fds[fd] is not None:
+            fd += 1
+        if fd >= NOFILE_MAX:
+            raise SysError(EMFILE)
+        self.place(fd, f, cloexec)
+        return fd
+
+    def place(self, fd: u64, f: File, cloexec: bool) -> None:
+        """Make fd refer to f (closing what it referred to before); fd < NOFILE_MAX."""
+        while u64(len(self.fds)) <= fd:
+            self.fds.append(None)
+            self.cloexec.append(False)
+        self.fds[fd] = f
+        self.cloexec[fd] = cloexec
+
+    def close(self, fd: u64) -> None:
+        """Close fd (EBADF if it is not open). The File goes with its last descriptor."""
+        self.get(fd)
+        self.fds[fd] = None
+        self.cloexec[fd] = False
+        # Keep the list short so lowest-free scans and clone stay cheap.
+        while len(self.fds) > 0 and self.fds[len(self.fds) - 1] is None:
+            self.fds.pop()
+            self.cloexec.pop()
+
+    def get_cloexec(self, fd: u64) -> bool:
+        """FD_CLOEXEC of fd (EBADF)."""
+        self.get(fd)
+        return self.cloexec[fd]
+
+    def set_cloexec(self, fd: u64, on: bool) -> None:
+        """Set or clear FD_CLOEXEC of fd (EBADF)."""
+        self.get(fd)
+        self.cloexec[fd] = on
+
+    def count(self) -> u64:
+        """How many descriptors are open."""
+        n = u64(0)
+        for f in self.fds:
+            if f is not None:
+                n += 1
+        return n
+
+    def clone(self) -> "FdTable":
+        """fork: a new table with the same Files at the same numbers (so offsets are shared)."""
+        t = FdTable()
+        for i in range(0, len(self.fds)):
+            t.fds.append(self.fds[i])
+            t.cloexec.append(self.cloexec[i])
+        return t
+
+    def close_on_exec(self) -> None:
+        """execve: close every descriptor marked FD_CLOEXEC."""
+        for i in range(0, len(self.fds)):
+            if self.cloexec[i]:
+                self.fds[i] = None
+                self.cloexec[i] = False
+        while len(self.fds) > 0 and self.fds[len(self.fds) - 1] is None:
+            self.fds.pop()
+            self.cloexec.pop()
+
+    def close_all(self) -> None:
+        """exit: close every descriptor."""
+        self.fds.clear()
+        self.cloexec.clear()

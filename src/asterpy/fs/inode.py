@@ -1,0 +1,375 @@
+"""Inodes of the in-memory file system (ramfs): directories, page-backed files, symlinks, devices, FIFOs.
+
+Everything lives in kernel memory and is freed by reference counting: a directory entry holds
+its inode, an open file holds its inode, so an unlinked file stays readable until its last
+close. A directory knows its parent through a Weak reference (the parent holds the child, so a
+strong one would be a cycle that never dies).
+"""
+
+from typing import Final
+
+from asterpy.lang import List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
+from asterpy.lang.errno import EFBIG, EINVAL, ENOMEM
+from asterpy.kernel.time import monotonic_ns
+from asterpy.mm.heap import kfree, kmalloc
+from asterpy.fs.mode import S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
+
+PAGE: Final = u64(4096)
+PAGE_SHIFT: Final = u64(12)
+PAGE_MASK: Final = u64(4095)
+# The largest regular file (the page list stays a reasonable size; writes beyond are EFBIG).
+MAX_FILE_SIZE: Final = u64(1) << 32
+NAME_MAX: Final = u64(255)
+# The device number every ramfs inode reports as st_dev (a made-up anonymous device 0:16).
+RAMFS_DEV: Final = u64(16)
+
+# The last inode number handed out.
+last_ino: u64 = 0
+
+
+def new_ino() -> u64:
+    """A fresh inode number."""
+    global last_ino
+    last_ino += 1
+    return last_ino
+
+
+def fs_now_ns() -> u64:
+    """Wall-clock time in ns since 1970 for file times (the realtime base plus the monotonic clock)."""
+    return sysd.realtime_base_ns + monotonic_ns()
+
+
+class Inode:
+    """What every file has: number, type and permissions, owner, link count, size and times."""
+
+    ino: u64
+    mode: u32
+    uid: u32
+    gid: u32
+    nlink: u32
+    size: u64
+    atime_ns: u64
+    mtime_ns: u64
+    ctime_ns: u64
+    rdev_major: u32
+    rdev_minor: u32
+
+    def __init__(self, mode: u32) -> None:
+        """A new inode of mode (type and permission bits), owned by root, times now."""
+        self.ino = new_ino()
+        self.mode = mode
+        self.uid = u32(0)
+        self.gid = u32(0)
+        self.nlink = u32(1)
+        self.size = u64(0)
+        now = fs_now_ns()
+        self.atime_ns = now
+        self.mtime_ns = now
+        self.ctime_ns = now
+        self.rdev_major = u32(0)
+        self.rdev_minor = u32(0)
+
+    def kind(self) -> u32:
+        """The S_IF* type bits."""
+        return self.mode & S_IFMT
+
+    def touch_mtime(self) -> None:
+        """The contents changed: mtime and ctime are now."""
+        now = fs_now_ns()
+        self.mtime_ns = now
+        self.ctime_ns = now
+
+    def touch_ctime(self) -> None:
+        """The inode changed (mode, owner, links): ctime is now."""
+        self.ctime_ns = fs_now_ns()
+
+
+def page_alloc() -> u64:
+    """A zeroed page of kernel memory for file data (ENOMEM)."""
+    a = kmalloc(PAGE)
+    if a == 0:
+        raise SysError(ENOMEM)
+    memset(a, 0, PAGE)
+    return a
+
+
+class RegInode(Inode):
+    """A regular file: its bytes in kernel pages, pages[i] holding [i*4096, (i+1)*4096); 0 is a hole."""
+
+    pages: List[u64]
+
+    def __init__(self, perm: u32) -> None:
+        """An empty regular file with permission bits perm."""
+        Inode.__init__(self, S_IFREG | perm)
+        self.pages = []
+
+    def __del__(self) -> None:
+        """Free the data pages with the last reference."""
+        for a in self.pages:
+            if a != 0:
+                kfree(a)
+
+    def page_for_write(self, index: u64) -> u64:
+        """The page at index, allocated (and the list grown) if needed (ENOMEM)."""
+        while u64(len(self.pages)) <= index:
+            self.pages.append(u64(0))
+        a = self.pages[index]
+        if a == 0:
+            a = page_alloc()
+            self.pages[index] = a
+        return a
+
+    def page_or_zero(self, index: u64) -> u64:
+        """The page at index, 0 for a hole."""
+        if index >= u64(len(self.pages)):
+            return u64(0)
+        return self.pages[index]
+
+    def set_size(self, length: u64) -> None:
+        """Truncate or extend to length bytes (EFBIG); new bytes read as zero."""
+        if length > MAX_FILE_SIZE:
+            raise SysError(EFBIG)
+        if length < self.size:
+            keep = (length + PAGE_MASK) >> PAGE_SHIFT
+            while u64(len(self.pages)) > keep:
+                a = self.pages.pop()
+                if a != 0:
+                    kfree(a)
+            # The tail of the last kept page must read as zero if the file grows again.
+            if (length & PAGE_MASK) != 0:
+                a = self.page_or_zero(length >> PAGE_SHIFT)
+                if a != 0:
+                    memset(a + (length & PAGE_MASK), 0, PAGE - (length & PAGE_MASK))
+        self.size = length
+
+    def read_at(self, kaddr: u64, off: u64, n: u64) -> u64:
+        """Copy up to n bytes at offset off to kernel address kaddr; the count (0 at or past the end)."""
+        if off >= self.size:
+            return u64(0)
+        if n > self.size - off:
+            n = self.size - off
+        done = u64(0)
+        while done < n:
+            pos = off + done
+            chunk = PAGE - (pos & PAGE_MASK)
+            if chunk > n - done:
+                chunk = n - done
+            a = self.page_or_zero(pos >> PAGE_SHIFT)
+            if a == 0:
+                memset(kaddr + done, 0, chunk)
+            else:
+                memcpy(kaddr + done, a + (pos & PAGE_MASK), chunk)
+            done += chunk
+        return n
+
+    def write_at(self, kaddr: u64, off: u64, n: u64) -> u64:
+        """Copy n bytes from kernel address kaddr to offset off, growing the file (EFBIG, ENOMEM)."""
+        if off > MAX_FILE_SIZE or n > MAX_FILE_SIZE - off:
+            raise SysError(EFBIG)
+        done = u64(0)
+        while done < n:
+            pos = off + done
+            chunk = PAGE - (pos & PAGE_MASK)
+            if chunk > n - done:
+                chunk = n - done
+            a = self.page_for_write(pos >> PAGE_SHIFT)
+            memcpy(a + (pos & PAGE_MASK), kaddr + done, chunk)
+            done += chunk
+            if pos + chunk > self.size:
+                self.size = pos + chunk
+        return n
+
+
+class Dentry:
+    """One name in a directory: the name's bytes, its inode, and its getdents position."""
+
+    name: bytearray
+    inode: Inode
+    cookie: u64
+
+    def __init__(self, name: bytearray, inode: Inode, cookie: u64) -> None:
+        """An entry `name` for inode at directory position cookie."""
+        self.name = name
+        self.inode = inode
+        self.cookie = cookie
+
+
+def names_equal(a: bytearray, b: bytearray) -> bool:
+    """Whether two names have the same bytes."""
+    if len(a) != len(b):
+        return False
+    for i in range(0, len(a)):
+        if a[i] != b[i]:
+            return False
+    return True
+
+
+def name_is(a: bytearray, s: bytes) -> bool:
+    """Whether name a has the bytes of s."""
+    if len(a) != len(s):
+        return False
+    for i in range(0, len(a)):
+        if a[i] != s[i]:
+            return False
+    return True
+
+
+def name_from(s: bytes) -> bytearray:
+    """A name (bytearray) with the bytes of s."""
+    out = bytearray(len(s))
+    for i in range(0, len(s)):
+        out[i] = s[i]
+    return out
+
+
+def name_from_mem(addr: u64, n: u64) -> bytearray:
+    """A name with the n bytes at kernel address addr."""
+    out = bytearray(int(n))
+    for i in range(u64(0), n):
+        out[i] = Ptr[u8](addr + i).load()
+    return out
+
+
+class DirInode(Inode):
+    """A directory: its entries in creation order ("." and ".." are implicit, positions 0 and 1)."""
+
+    entries: List[Dentry]
+    parent: Weak["DirInode"]
+    next_cookie: u64
+    dead: bool          # removed by rmdir: nothing can be created in it any more
+
+    def __init__(self, perm: u32, parent: "DirInode | None") -> None:
+        """An empty directory under parent (itself when parent is None: a root)."""
+        Inode.__init__(self, S_IFDIR | perm)
+        self.nlink = u32(2)
+        self.entries = []
+        self.next_cookie = u64(2)
+        self.dead = False
+        if parent is None:
+            self.parent = Weak(self)
+        else:
+            self.parent = Weak(parent)
+
+    def parent_dir(self) -> "DirInode":
+        """The directory holding this one (itself for a root or a removed directory's lost parent)."""
+        d = self.parent.get()
+        if d is None:
+            return self
+        return d
+
+    def find(self, name: bytearray) -> Dentry | None:
+        """The entry called name, or None."""
+        for e in self.entries:
+            if names_equal(e.name, name):
+                return e
+        return None
+
+    def lookup(self, name: bytearray) -> Inode | None:
+        """The inode called name in this directory (also "." and ".."), or None."""
+        if name_is(name, b"."):
+            return self
+        if name_is(name, b".."):
+            return self.parent_dir()
+        e = self.find(name)
+        if e is None:
+            return None
+        return e.inode
+
+    def add(self, name: bytearray, inode: Inode) -> None:
+        """Add entry name -> inode (the caller checked it is new); counts the links."""
+        if u64(len(name)) > NAME_MAX or len(name) == 0:
+            raise SysError(EINVAL)
+        self.entries.append(Dentry(name, inode, self.next_cookie))
+        self.next_cookie += 1
+        if isinstance(inode, DirInode):
+            inode.parent = Weak(self)
+            self.nlink += 1
+        inode.touch_ctime()
+        self.touch_mtime()
+
+    def remove(self, name: bytearray) -> Inode | None:
+        """Remove entry name (uncounting its link); the inode it named, None if there was none."""
+        for i in range(0, len(self.entries)):
+            e = self.entries[i]
+            if names_equal(e.name, name):
+                ino = e.inode
+                del self.entries[i]
+                if isinstance(ino, DirInode):
+                    self.nlink -= 1
+                    ino.nlink = u32(0)
+                elif ino.nlink > 0:
+                    ino.nlink -= 1
+                ino.touch_ctime()
+                self.touch_mtime()
+                return ino
+        return None
+
+    def detach(self, name: bytearray) -> Dentry | None:
+        """Take entry name out without changing its inode's link count (rename moves it)."""
+        for i in range(0, len(self.entries)):
+            e = self.entries[i]
+            if names_equal(e.name, name):
+                del self.entries[i]
+                if isinstance(e.inode, DirInode):
+                    self.nlink -= 1
+                self.touch_mtime()
+                return e
+        return None
+
+    def is_empty(self) -> bool:
+        """True if the directory has no entries besides . and .."""
+        return len(self.entries) == 0
+
+
+class SymlinkInode(Inode):
+    """A symbolic link: its target path's bytes."""
+
+    target: bytearray
+
+    def __init__(self, target: bytearray) -> None:
+        """A link to target (permissions are always 0777 on Linux)."""
+        Inode.__init__(self, S_IFLNK | u32(0o777))
+        self.target = target
+        self.size = u64(len(target))
+
+
+class DevInode(Inode):
+    """A character or block device node: what opening it reaches is chosen by its major:minor."""
+
+    def __init__(self, mode: u32, major: u32, minor: u32) -> None:
+        """A device node of mode (S_IFCHR/S_IFBLK and permissions) for major:minor."""
+        Inode.__init__(self, mode)
+        self.rdev_major = major
+        self.rdev_minor = minor
+
+
+class FifoInode(Inode):
+    """A named pipe (mkfifo) or the anonymous inode behind pipe(2)'s two ends."""
+
+    def __init__(self, perm: u32) -> None:
+        """A FIFO with permission bits perm."""
+        Inode.__init__(self, S_IFIFO | perm)
+
+
+# The root directory of the one file system (created on first use).
+fs_root: DirInode | None = None
+
+
+def root_dir() -> DirInode:
+    """The root directory, an empty one (0755) if none was made yet."""
+    global fs_root
+    r = fs_root
+    if r is None:
+        r = DirInode(u32(0o755), None)
+        fs_root = r
+    return r
+
+
+def reset_root() -> None:
+    """Forget the whole tree (tests start over; the kernel never calls this)."""
+    global fs_root
+    fs_root = None
+
+
+# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
+import asterpy.syscall.dispatch as sysd  # noqa: E402
