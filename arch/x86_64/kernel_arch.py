@@ -25,9 +25,8 @@ from arch.x86_64.context import (  # noqa: F401 - re-exported
     Context, F_RAX, F_RDI, F_RDX, F_RIP, F_RSI, F_RSP, F_VECTOR, context_free, frame_get, frame_reset_user,
     frame_set, idle_wait, prepare_user_context, switch_task, user_frame_of,
 )
-from arch.x86_64.signal_frame import arch_signal_frame_push, arch_signal_frame_pop  # noqa: F401
-from arch.x86_64.usermode import cpu_hwcap, read_fault_addr, set_fs_base  # noqa: F401
 from asterpy.exec.elf import EM_X86_64
+from asterpy.task.siginfo import SigInfo
 from arch.x86_64.apic import (
     TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
@@ -41,10 +40,6 @@ from arch.x86_64.rtc import rtc_read_unix
 from arch.x86_64.tsc import tsc_calibrate
 from asterpy.kernel.bootinfo import boot_info, protocol_name
 from asterpy.kernel.time import clock_init, monotonic_ns
-# kernel_main's last step (init from the initramfs). A module import, and the last one: the task
-# modules import this module back (Context, switch_task...), and under CPython a module in an
-# import cycle must be reached by attribute at call time, not by `from` at import time.
-import asterpy.task.init as task_init
 
 # Periodic timer rate (ticks per second).
 ARCH_TIMER_HZ: Final = TIMER_HZ
@@ -181,11 +176,6 @@ def arch_exit(status: u8) -> None:
     qemu_exit(status)
 
 
-def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
-    """Run init= from the initramfs when the command line asks (kernel_main's last step)."""
-    task_init.run_init_if_requested(fa, kspace)
-
-
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
 # that this block stays one separate edit: the module has no import-order needs.
 from arch.x86_64.serial import serial_getc, serial_present, serial_putc  # noqa: E402
@@ -201,3 +191,40 @@ def arch_console_putc_raw(c: u8) -> None:
     """Send one byte to the console UART exactly as given (no LF to CR LF: the tty's OPOST does it)."""
     if serial_present():
         serial_putc(c)
+
+
+# ---- user mode: forwarders to modules that import the task layer --------------------------------
+
+def arch_signal_frame_push(p: "Process", frame: u64, info: SigInfo, handler: u64, restorer: u64,
+                           stack_top: u64, old_mask: u64, alt_sp: u64, alt_size: u64, alt_flags: u64) -> None:
+    """Build a signal frame on the user stack and aim the user frame at the handler (EFAULT)."""
+    signal_frame.arch_signal_frame_push(p, frame, info, handler, restorer, stack_top, old_mask, alt_sp,
+                                        alt_size, alt_flags)
+
+
+def arch_signal_frame_pop(p: "Process", frame: u64) -> u64:
+    """rt_sigreturn: restore the registers a signal frame saved; the blocked mask saved with them."""
+    return signal_frame.arch_signal_frame_pop(p, frame)
+
+
+def cpu_hwcap() -> u64:
+    """AT_HWCAP for user programs."""
+    return usermode.cpu_hwcap()
+
+
+def set_fs_base(v: u64) -> None:
+    """Load the user TLS base (FS)."""
+    usermode.set_fs_base(v)
+
+
+def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
+    """Run init= from the initramfs when the command line asks (kernel_main's last step)."""
+    task_init.run_init_if_requested(fa, kspace)
+
+
+# The modules below import the task layer, which imports this module back (Context,
+# switch_task...): they come last, and are reached by attribute at call time.
+import arch.x86_64.signal_frame as signal_frame  # noqa: E402
+import arch.x86_64.usermode as usermode  # noqa: E402
+import asterpy.task.init as task_init  # noqa: E402
+from asterpy.task.process import Process  # noqa: E402

@@ -25,9 +25,7 @@ from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
 from arch.x86_64.paging import rdmsr, wrmsr
-from asterpy.syscall.dispatch import syscall_dispatch
 from asterpy.syscall.numbers import x86_64_sys_id
-from asterpy.task.sched import sched_return_to_user
 
 MSR_EFER: Final = u64(0xC0000080)
 MSR_STAR: Final = u64(0xC0000081)
@@ -197,3 +195,9 @@ def x86_syscall(frame: u64) -> None:
     Ptr[u64](frame + 14 * 8).store(u64(r))
     # Preemption and signal delivery happen here, on the way out.
     sched_return_to_user(frame, True)
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+from asterpy.syscall.dispatch import syscall_dispatch  # noqa: E402
+from asterpy.task.sched import sched_return_to_user  # noqa: E402

@@ -12,10 +12,6 @@ from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
 from arch.x86_64.usermode import user_exception
-
-# The scheduler and the TTY reach back into the arch interface: module imports (a cycle).
-import asterpy.task.sched as sched
-import asterpy.drivers.tty as tty
 from asterpy.kernel.bootinfo import boot_info
 
 VEC_BREAKPOINT: Final = u64(3)
@@ -278,3 +274,9 @@ def run_deliberate_failures() -> None:
             deliberate_general_protection()
         elif w == WORD_FAULT_DF:
             deliberate_double_fault()
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.task.sched as sched  # noqa: E402
+import asterpy.drivers.tty as tty  # noqa: E402

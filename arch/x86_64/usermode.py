@@ -16,11 +16,6 @@ from asterpy.lang.linkage import export
 
 from arch.x86_64.paging import wrmsr
 
-# The task modules import the arch interface (and so this module) themselves: reached by
-# attribute at call time (an import cycle).
-import asterpy.task.sched as sched
-import asterpy.task.signal as signals
-
 MSR_FS_BASE: Final = u64(0xC0000100)
 MSR_GS_BASE: Final = u64(0xC0000101)
 MSR_KERNEL_GS_BASE: Final = u64(0xC0000102)
@@ -131,3 +126,9 @@ def rdrand64() -> u64:
 def rdtsc64() -> u64:
     """The time-stamp counter."""
     return asm_u64("rdtsc; shlq $$32, %rdx; orq %rdx, %rax", "={rax},~{rdx}")
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.task.sched as sched  # noqa: E402
+import asterpy.task.signal as signals  # noqa: E402

@@ -29,8 +29,6 @@ from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process, current_pro
 from arch.x86_64.usermode import rdrand64, rdrand_available, rdtsc64
 
 # The syscall families: each answers NOT_HANDLED for numbers that are not its own. Module
-# imports: they use this module's helpers too (an import cycle).
-import asterpy.syscall.process as sysproc
 
 IOV_MAX: Final = u64(1024)
 SIGSET_SIZE: Final = u64(8)
@@ -108,57 +106,9 @@ def proc() -> Process:
     return p
 
 
-def console_write_user(p: Process, buf: u64, n: u64) -> None:
-    """Write n bytes at user address buf to the console, or nothing and EFAULT if any is unreadable."""
-    p.check_user(buf, n, False)
-    done = u64(0)
-    while done < n:
-        va = buf + done
-        chunk = PAGE - (va & PAGE_MASK)
-        if chunk > n - done:
-            chunk = n - done
-        k = p.user_page(va, False)
-        for i in range(u64(0), chunk):
-            console_putc(byte_at(k + i))
-        done += chunk
-
-
 def byte_at(addr: u64) -> u8:
     """The byte at kernel address addr."""
     return Ptr[u8](addr).load()
-
-
-def sys_write(fd: u64, buf: u64, n: u64) -> u64:
-    """write(2) to the console (fds 0..2): EBADF for other fds, EFAULT for an unreadable buffer."""
-    if fd > 2:
-        raise SysError(EBADF)
-    if n == 0:
-        return u64(0)
-    console_write_user(proc(), buf, n)
-    return n
-
-
-def sys_writev(fd: u64, iov: u64, cnt: u64) -> u64:
-    """writev(2): EBADF, EINVAL for more than IOV_MAX vectors or a total above 2^63, EFAULT."""
-    if fd > 2:
-        raise SysError(EBADF)
-    if cnt > IOV_MAX:
-        raise SysError(EINVAL)
-    p = proc()
-    total = u64(0)
-    for i in range(u64(0), cnt):
-        ln = p.get_u64(iov + 16 * i + 8)
-        total += ln
-        if ln >= (u64(1) << 63) or total >= (u64(1) << 63):
-            raise SysError(EINVAL)
-    for i in range(u64(0), cnt):
-        p.check_user(p.get_u64(iov + 16 * i), p.get_u64(iov + 16 * i + 8), False)
-    for i in range(u64(0), cnt):
-        base = p.get_u64(iov + 16 * i)
-        ln = p.get_u64(iov + 16 * i + 8)
-        if ln != 0:
-            console_write_user(p, base, ln)
-    return total
 
 
 def put_str(p: Process, va: u64, s: bytes) -> None:
@@ -181,13 +131,6 @@ def sys_uname(buf: u64) -> u64:
     put_str(p, buf + 4 * UTS_FIELD, b"x86_64")
     put_str(p, buf + 5 * UTS_FIELD, b"(none)")
     return u64(0)
-
-
-def sys_ioctl(fd: u64, req: u64) -> u64:
-    """ioctl(2): the console is not a terminal yet, so every request on fds 0..2 is ENOTTY."""
-    if fd > 2:
-        raise SysError(EBADF)
-    raise SysError(ENOTTY)
 
 
 def user_range_end(addr: u64, length: u64) -> u64:
@@ -359,10 +302,9 @@ def unimplemented(nr: u64) -> u64:
 
 def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """Run the handler of sys_id (raises SysError)."""
-    if sys_id == SYS_WRITE:
-        return sys_write(a0, a1, a2)
-    if sys_id == SYS_WRITEV:
-        return sys_writev(a0, a1, a2)
+    r = sysfiles.files_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
+    if r != sysfiles.NOT_HANDLED:
+        return r
     r = sysproc.process_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
     if r != sysproc.NOT_HANDLED:
         return r
@@ -370,8 +312,6 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
         return proc().set_brk(a0)
     if sys_id == SYS_UNAME:
         return sys_uname(a0)
-    if sys_id == SYS_IOCTL:
-        return sys_ioctl(a0, a1)
     if sys_id == SYS_MMAP:
         return sys_mmap(a0, a1, a2, a3, a4, a5)
     if sys_id == SYS_MUNMAP:
@@ -382,9 +322,6 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
         return sys_clock_gettime(a0, a1)
     if sys_id == SYS_GETRANDOM:
         return sys_getrandom(a0, a1, a2)
-    if sys_id == SYS_READLINK or sys_id == SYS_READLINKAT:
-        # No file system yet: /proc/self/exe and every other path do not exist.
-        raise SysError(ENOENT)
     if sys_id == SYS_PRLIMIT64:
         return sys_prlimit64(a0, a1, a2, a3)
     if sys_id == SYS_GETRLIMIT:
@@ -406,3 +343,9 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
         return i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))
     except SysError as e:
         return -i64(e.errno)
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.syscall.process as sysproc  # noqa: E402
+import asterpy.syscall.files as sysfiles  # noqa: E402

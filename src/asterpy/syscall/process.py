@@ -33,7 +33,6 @@ from asterpy.task.wait import sleep_on
 
 from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, user_frame_of
 
-import asterpy.syscall.dispatch as sysd
 
 NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 SIGSET_SIZE: Final = u64(8)
@@ -619,3 +618,8 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
     if sys_id == SYS_REBOOT:
         return sys_reboot(a0, a1, a2)
     return NOT_HANDLED
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.syscall.dispatch as sysd  # noqa: E402

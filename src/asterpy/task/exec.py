@@ -21,7 +21,6 @@ from asterpy.fs.exec_file import exec_open, read_inode_at
 
 from kernel_arch import ARCH_ELF_MACHINE, arch_load_root, cpu_hwcap, frame_reset_user, user_frame_of
 
-import asterpy.syscall.dispatch as sysd
 
 PATH_MAX: Final = u64(4096)
 # How many `#!` interpreters may be chained (Linux allows 4 levels too).
@@ -268,3 +267,8 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
 
 
 from asterpy.fs.inode import Inode  # noqa: E402  (for the annotation above)
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.syscall.dispatch as sysd  # noqa: E402

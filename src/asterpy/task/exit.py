@@ -20,9 +20,6 @@ from asterpy.task.wait import sleep_on, wake_up
 
 from kernel_arch import arch_load_root
 
-# signal.py and futex.py call into this module too: reached by attribute (import cycles).
-import asterpy.task.signal as signals
-import asterpy.task.futex as futex
 
 WNOHANG: Final = u64(1)
 WUNTRACED: Final = u64(2)       # = WSTOPPED for waitid
@@ -250,3 +247,9 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
     if rusage != 0:
         me.zero_user(rusage, u64(144))
     return u64(0)
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.task.signal as signals  # noqa: E402
+import asterpy.task.futex as futex  # noqa: E402

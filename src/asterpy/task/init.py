@@ -33,12 +33,6 @@ from arch.x86_64.syscall import syscall_init
 from arch.x86_64.usermode import user_mode_init
 
 # The task and file-system modules import the arch interface, which imports this module:
-# reached by attribute at call time (an import cycle).
-import asterpy.task.sched as sched
-import asterpy.task.exit as texit
-import asterpy.task.exec as texec
-import asterpy.task.fork as fork
-import asterpy.fs.initramfs as vfs
 
 PAGE_MASK: Final = u64(4095)
 SPACE: Final = u8(0x20)
@@ -327,3 +321,11 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
     if cmdline_has_exit():
         arch_exit(u8(code))
 
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.task.sched as sched  # noqa: E402
+import asterpy.task.exit as texit  # noqa: E402
+import asterpy.task.exec as texec  # noqa: E402
+import asterpy.task.fork as fork  # noqa: E402
+import asterpy.fs.initramfs as vfs  # noqa: E402

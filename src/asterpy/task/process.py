@@ -14,7 +14,6 @@ from asterpy.lang import List, Ptr, SysError, memcpy, memset, u8, u16, u32, u64
 from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, entry_flags, new_address_space
-from asterpy.task.wait import new_wait_channel
 
 # The page-table entry format, as mm/paging.py reads it (the arch interface will select it).
 from arch.x86_64.paging import pte_is_huge, pte_phys, pte_present
@@ -606,3 +605,8 @@ def set_current(p: Process | None) -> None:
 # CPython resolves only once Process is defined).
 from asterpy.fs.context import FsContext  # noqa: E402
 from asterpy.fs.fdtable import FdTable  # noqa: E402
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+from asterpy.task.wait import new_wait_channel  # noqa: E402

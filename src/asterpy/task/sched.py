@@ -19,8 +19,6 @@ from asterpy.task.task import DEAD, KSTACK_PAGES, RUNNABLE, SLEEPING, STOPPED, T
 
 from kernel_arch import Context, context_free, idle_wait, switch_task
 
-# signal.py calls back into this module: reached through the module at call time (an import cycle).
-import asterpy.task.signal as signals
 
 POLL_CHANNEL: Final = u64(1)
 # Answers of sched_sleep_until.
@@ -342,3 +340,8 @@ def sched_return_to_user(frame: u64, from_syscall: bool) -> None:
     if t.need_resched:
         schedule()
     signals.deliver_signals(t, frame)
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.task.signal as signals  # noqa: E402

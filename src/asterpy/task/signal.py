@@ -25,8 +25,6 @@ from asterpy.task.task import STOPPED, Task
 
 from kernel_arch import F_RAX, F_RIP, F_RSP, F_VECTOR, arch_signal_frame_pop, arch_signal_frame_push, frame_get, frame_set
 
-# exit.py sends SIGCHLD through this module; reached by attribute (an import cycle).
-import asterpy.task.exit as texit
 
 SIG_DFL: Final = u64(0)
 SIG_IGN: Final = u64(1)
@@ -310,3 +308,8 @@ def stop_process(t: Task, sig: u64) -> None:
             other.state = STOPPED
     t.state = STOPPED
     texit.schedule_away()
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.task.exit as texit  # noqa: E402

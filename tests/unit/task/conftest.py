@@ -12,6 +12,9 @@ from asterpy.lang import memory, u64
 from asterpy.mm import paging
 from asterpy.syscall import dispatch
 from asterpy.task.process import set_current
+from asterpy.task import sched
+from asterpy.task import task as task_mod
+from asterpy.syscall import process as sysproc
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
@@ -67,13 +70,31 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     # The names dispatch.py imported from the arch (arch.x86_64.usermode) and the kernel's
     # console/clock: replaced in dispatch's namespace, where the handlers look them up.
     monkeypatch.setattr(dispatch, "console_putc", lambda c: r.console.append(int(c)))
-    monkeypatch.setattr(dispatch, "set_fs_base", lambda v: r.fs_loads.append(int(v)))
-    monkeypatch.setattr(dispatch, "user_exit", lambda st: r.exits.append(int(st)))
+    monkeypatch.setattr(sysproc, "set_fs_base", lambda v: r.fs_loads.append(int(v)))
+    # Ending the task would switch away (context switches are assembly): record the status.
+    monkeypatch.setattr(sysproc, "exit_current", lambda t, st: r.exits.append(int(st)))
+    monkeypatch.setattr(sysproc, "exit_group_now", lambda t, st: r.exits.append(int(st)))
     monkeypatch.setattr(dispatch, "monotonic_ns", lambda: u64(r.now_ns))
     monkeypatch.setattr(dispatch, "rdtsc64", lambda: u64(r.tsc))
     monkeypatch.setattr(dispatch, "rdrand_available", lambda: False)
     monkeypatch.setattr(dispatch, "realtime_base_ns", u64(0))
     monkeypatch.setattr(dispatch, "random_state", u64(0))
     monkeypatch.setattr(dispatch, "enosys_seen", dispatch.SeenSet())
-    set_current(p)
+    # The process's one thread, alone in fresh task tables (its context is never switched).
+    monkeypatch.setattr(task_mod, "Context", NoContext)
+    sched.set_tables(sched.Tables())
+    t = task_mod.Task(p.pid, p)
+    p.threads = u64(1)
+    sched.add_process(p)
+    sched.add_task(t)
+    sched.set_current_task(t)
+    r.task = t
     return r
+
+
+class NoContext:
+    """Stands in for kernel_arch.Context in CPython tests: nothing is ever switched to."""
+
+    def __init__(self) -> None:
+        self.sp_slot = u64(0)
+        self.fpu = u64(0)

@@ -131,6 +131,7 @@ class Running:
         self.exits: List[int] = []
         self.now_ns = 5_123_456_789
         self.tsc = 1000
+        self.task: object = None
 
     def call(self, nr: int, *args: int) -> int:
         """Run x86_64 syscall nr through the arch-neutral dispatcher; the raw result as a signed int."""

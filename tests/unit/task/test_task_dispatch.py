@@ -136,7 +136,7 @@ def test_simple_answers(running: Running) -> None:
     for nr in (N.X86_64_NR_GETUID, N.X86_64_NR_GETEUID, N.X86_64_NR_GETGID, N.X86_64_NR_GETEGID):
         assert r.call(int(nr)) == 0
     assert r.call(int(N.X86_64_NR_SET_TID_ADDRESS), 0x1234) == 1
-    assert int(r.p.clear_child_tid) == 0x1234
+    assert int(r.task.clear_child_tid) == 0x1234
     assert r.call(int(N.X86_64_NR_IOCTL), 1, 0x5401) == -ENOTTY
     assert r.call(int(N.X86_64_NR_IOCTL), 3, 0x5401) == -EBADF
     assert r.call(int(N.X86_64_NR_READLINK), 0, 0, 0) == -ENOENT
@@ -148,10 +148,10 @@ def test_unknown_syscalls_are_enosys_and_logged_once(running: Running) -> None:
     logged once (the bitmap's range); larger ones are never logged."""
     r = running
     with captured_console() as lines:
-        for nr in (1000, 1000, int(N.X86_64_NR_FORK), int(N.X86_64_NR_FORK), 5000, M64):
+        for nr in (1000, 1000, int(N.X86_64_NR_SWAPON), int(N.X86_64_NR_SWAPON), 5000, M64):
             assert r.call(nr) == -ENOSYS
     assert len([ln for ln in lines if "syscall 1000 " in ln]) == 1
-    assert len([ln for ln in lines if f"syscall {int(N.X86_64_NR_FORK)} " in ln]) == 1
+    assert len([ln for ln in lines if f"syscall {int(N.X86_64_NR_SWAPON)} " in ln]) == 1
     assert len(lines) == 2
 
 
@@ -180,12 +180,12 @@ def test_arch_prctl(running: Running) -> None:
     nr = int(N.X86_64_NR_ARCH_PRCTL)
     a = scratch(r)
     assert r.call(nr, ARCH_SET_FS, a + 0x80) == 0
-    assert r.fs_loads == [a + 0x80] and int(r.p.fs_base) == a + 0x80
+    assert r.fs_loads == [a + 0x80] and int(r.task.fs_base) == a + 0x80
     assert r.call(nr, ARCH_GET_FS, a + 8) == 0
     assert uword(r.p, a + 8) == a + 0x80
     for bad in (0x0000_8000_0000_0000, 0xFFFF_8000_0000_0000, M64):
         assert r.call(nr, ARCH_SET_FS, bad) == -EPERM
-    assert r.fs_loads == [a + 0x80] and int(r.p.fs_base) == a + 0x80
+    assert r.fs_loads == [a + 0x80] and int(r.task.fs_base) == a + 0x80
     assert r.call(nr, ARCH_SET_GS, a) == -EINVAL
     assert r.call(nr, ARCH_GET_GS, a) == -EINVAL
     assert r.call(nr, 0x9999, a) == -EINVAL
