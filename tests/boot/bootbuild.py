@@ -65,14 +65,22 @@ class SharedKernels:
 
     def __init__(self) -> None:
         """No kernel built yet."""
-        self._built: dict[str, object] = {}
+        self._built: dict[str, "BuildResult"] = {}
+        self._failed: dict[str, Exception] = {}
         self._lock = threading.Lock()
 
     def get(self, arch: str) -> "BuildResult":
-        """The BuildResult for arch, building it the first time it is asked for."""
+        """The BuildResult for arch, building it the first time it is asked for; a failed build
+        is not tried again in the session (every test that needs it gets the same error)."""
         from translator.build import build_kernel
         with self._lock:
+            if arch in self._failed:
+                raise self._failed[arch]
             if arch not in self._built:
                 force = os.environ.get("ASTERPY_TEST_REBUILD", "") not in ("", "0")
-                self._built[arch] = build_kernel(arch, force=force)
-            return self._built[arch]  # type: ignore[return-value]
+                try:
+                    self._built[arch] = build_kernel(arch, force=force)
+                except Exception as exc:
+                    self._failed[arch] = exc
+                    raise
+            return self._built[arch]
