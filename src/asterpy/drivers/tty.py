@@ -588,7 +588,19 @@ class Tty:
     # ------------------------------------------------------------ reading
 
     def take_canonical(self, p: Process, buf: u64, n: u64) -> u64:
-        """Copy up to n bytes of the first line to user buf; the count (0 at end of file)."""
+        """Copy up to n bytes of the first line to user buf; the count (0 at end of file). EFAULT
+        leaves the line queued: the whole destination is checked before anything is taken."""
+        size = u64(0)
+        k = u64(0)
+        while k < self.ready and size < n:
+            f = self.flags[self.at(k)]
+            if f == F_EOF:
+                break
+            size += 1
+            if f == F_DELIM:
+                break
+            k += 1
+        p.check_user(buf, size, True)
         got = u64(0)
         while got < n and self.ready > 0:
             i = self.head
@@ -606,7 +618,8 @@ class Tty:
         return got
 
     def take_raw(self, p: Process, buf: u64, n: u64) -> u64:
-        """Copy up to n readable bytes to user buf; the count."""
+        """Copy up to n readable bytes to user buf; the count (EFAULT before taking any)."""
+        p.check_user(buf, min(n, self.ready), True)
         got = u64(0)
         while got < n and self.ready > 0:
             p.put_byte(buf + got, self.ring[self.head])
@@ -640,7 +653,8 @@ class Tty:
         self.check_read(p)
         if n == 0:
             return u64(0)
-        p.check_user(buf, n, True)
+        # The buffer is checked as bytes are taken (take_*), not all n bytes up front: a program
+        # may pass a count larger than its mapped buffer as long as the data fits, as on Linux.
         if self.lflag(ICANON):
             while self.ready == 0:
                 if nonblock:
