@@ -9,8 +9,9 @@ from asterpy.lang.linkage import export
 from arch.loongarch64.backtrace import print_backtrace
 from asterpy.drivers.uart16550 import uart_init, uart_put_text, uart_write
 
-# The boot shim's windows: DMW1 (cached, RAM) and DMW0 (strongly-ordered uncached, MMIO).
-DIRECT_MAP: Final = u64(0x9000000000000000)
+# Physical 0 in the direct map (boot.S's tables, then the kernel's: root slots 256..), and the
+# boot shim's window DMW0 (strongly-ordered uncached, PLV0 only), which reaches the MMIO devices.
+DIRECT_MAP: Final = u64(0xFFFFFFC000000000)
 UNCACHED: Final = u64(0x8000000000000000)
 # QEMU virt's console UART (the Loongson 7A one) and ACPI GED sleep control.
 DEFAULT_UART: Final = u64(0x1FE001E0)

@@ -8,30 +8,92 @@ from typing import Final
 
 from asterpy.lang import Ptr, i64, kinfo, kwarn, u64, u8
 from asterpy.lang.linkage import export
+# The page-table format and TLB maintenance asterpy.mm.paging builds on (TLBELO entries walked by
+# boot.S's refill handler). First, as on every arch (asterpy.mm.paging imports these back).
+from arch.loongarch64.paging import (  # noqa: F401 - re-exported
+    LEVELS as ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
+    tlb_flush_all as arch_tlb_flush_all, tlb_flush_page as arch_tlb_flush_page,
+)
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 
-from arch.loongarch64.console import qemu_exit
+from arch.loongarch64.console import UNCACHED, qemu_exit
+from arch.loongarch64.paging import (
+    bss_end, data_start, load_root, probe_exec, probe_write, rodata_end, rodata_start, text_end, text_start,
+)
+from arch.loongarch64.rtc import LS7A_RTC_PHYS, ls7a_rtc_read_unix
 from arch.loongarch64.traps import (
     counter_hz, interrupts_enable, read_counter, tick_count, timer_start, vector_installed,
 )
 from asterpy.kernel.bootinfo import boot_info
-from asterpy.kernel.boot_mappings import (  # noqa: F401 - re-exported: this arch keeps the boot mappings
-    arch_paging_cpu_init, arch_text_start, arch_text_end, arch_rodata_start, arch_rodata_end, arch_data_start,
-    arch_bss_end, arch_map_devices, arch_load_root, arch_probe_write, arch_probe_exec,
-)
 from asterpy.kernel.time import clock_mult, cycles_to_ns
 
 # Periodic timer rate (ticks per second).
 ARCH_TIMER_HZ: Final = u64(100)
-# Virtual minus physical address of the kernel image (the cached window DMW1).
-ARCH_KERNEL_VMA: Final = u64(0x9000000000000000)
-# No page tables yet: only the boot shim's direct-mapped windows translate (no TLB refill
-# handler, no PGDL/PGDH): kernel_main skips its paging step.
-ARCH_HAS_PAGING: Final = False
+# Virtual minus physical address of the kernel image (kernel.ld: the paged higher half).
+ARCH_KERNEL_VMA: Final = u64(0xFFFFFFFF80000000)
+# kernel_main replaces boot.S's 1 GiB tables by its own (W^X image, sized direct map).
+ARCH_HAS_PAGING: Final = True
 
 _clock_base: u64 = u64(0)
 _clock_mult: u64 = u64(0)
+
+
+def arch_paging_cpu_init() -> bool:
+    """Nothing to enable: TLB entries always have NX (boot.S set up the refill handler)."""
+    return True
+
+
+def arch_text_start() -> u64:
+    """Virtual start of .text."""
+    return text_start()
+
+
+def arch_text_end() -> u64:
+    """Virtual end of .text."""
+    return text_end()
+
+
+def arch_rodata_start() -> u64:
+    """Virtual start of .rodata."""
+    return rodata_start()
+
+
+def arch_rodata_end() -> u64:
+    """Virtual end of .rodata."""
+    return rodata_end()
+
+
+def arch_data_start() -> u64:
+    """Virtual start of .data (the writable part runs to arch_bss_end)."""
+    return data_start()
+
+
+def arch_bss_end() -> u64:
+    """Virtual end of .bss."""
+    return bss_end()
+
+
+def arch_map_devices(space: AddressSpace, direct_map: u64) -> None:
+    """Nothing to map: devices are reached through the uncached window DMW0 (PLV0 only)."""
+
+
+def arch_load_root(phys: u64) -> None:
+    """Switch the higher half to the tables at phys (PGDH, TLB flushed) and close the DMW1 window."""
+    load_root(phys)
+
+
+def arch_probe_write(va: u64) -> None:
+    """Store to va (a W^X probe that must fault)."""
+    probe_write(va)
+
+
+def arch_probe_exec(va: u64) -> None:
+    """Execute at va (a W^X probe that must fault: PNX)."""
+    # QEMU 7.2 never delivers PNX: filling BADI re-fetches the non-executable instruction and
+    # faults again, forever (docs/arch.md). Real hardware reports it.
+    kwarn("paging: QEMU 7.2 hangs on a page-not-executable fault instead of reporting it")
+    probe_exec(va)
 
 
 def arch_boot_protocol_name() -> str:
@@ -63,8 +125,8 @@ def arch_monotonic_ns() -> u64:
 
 
 def arch_rtc_seconds() -> i64:
-    """Wall-clock time: no RTC driver yet (the LS7A RTC's TOY registers), so 0 (1970-01-01)."""
-    return i64(0)
+    """Wall-clock time from the LS7A RTC's time-of-year counter, seconds since 1970 UTC."""
+    return ls7a_rtc_read_unix(UNCACHED | LS7A_RTC_PHYS)
 
 
 def arch_timer_init(direct_map: u64, clock_hz: u64) -> None:

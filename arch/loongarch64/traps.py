@@ -196,6 +196,10 @@ def ecode_name(ecode: u64) -> str:
         return "PIF fetch page invalid"
     if ecode == 4:
         return "PME page modified"
+    if ecode == 5:
+        return "PNR page not readable"
+    if ecode == 6:
+        return "PNX page not executable"
     if ecode == 7:
         return "PPI page privilege"
     if ecode == 8:

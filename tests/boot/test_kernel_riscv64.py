@@ -92,3 +92,42 @@ def test_page_fault_prints_the_trap_report(kernel: BuildResult) -> None:
                      r"arch/riscv64/traps\.py:\d+", out), out
     assert re.search(r"in kmain at arch/riscv64/entry\.py:\d+", out), out
     assert result.exit_status == KERNEL_EXIT_FAIL
+
+
+PAGING = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?paging: kernel W\^X, direct map (?P<mib>\d+) MiB$", re.M)
+PLIC = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?plic: uart irq 10 enabled for hart 0's S-mode context$", re.M)
+
+
+def test_kernel_tables_and_plic(kernel: BuildResult) -> None:
+    """kernel_main's own Sv39 tables replace the shim's (direct map = the FDT's RAM) and the PLIC is readied."""
+    result = _boot(kernel, "exit=1", memory_mb=256)
+    assert int(_field(PAGING, result)["mib"]) == 256
+    _field(PLIC, result)
+    assert int(_field(TICKS, result)["ticks"]) > 0  # the timer still ticks on the kernel's tables
+    assert result.exit_status == KERNEL_EXIT_PASS, result.output[-2000:]
+
+
+@pytest.mark.parametrize("word, cause, what", [
+    ("wx=text", "store page fault (scause 0xf)", "__text_start"),    # .text is read-only
+    ("wx=ro", "store page fault (scause 0xf)", "__rodata_start"),    # .rodata is read-only
+    ("wx=nx", "instruction page fault (scause 0xc)", None),         # the direct map is not executable
+])
+def test_wx_probes_fault(kernel: BuildResult, word: str, cause: str, what: str | None) -> None:
+    """wx=text|ro|nx break W^X on purpose after the kernel tables are loaded: each ends in a page fault report."""
+    result = _boot(kernel, word)
+    out = result.output.replace("\r", "")
+    assert f"panic: CPU exception {cause}" in out, out[-3000:]
+    m = re.search(r"sepc (0x[0-9a-f]{16})  stval (0x[0-9a-f]{16})", out)
+    assert m, out[-3000:]
+    stval = int(m.group(2), 16)
+    if what is None:
+        assert stval == int(m.group(1), 16)          # the fetch faulted at the probe's own address
+        assert stval >> 38 == (1 << 26) - 1 and stval < 0xFFFFFFFF80000000  # in the direct map
+    else:
+        assert stval >= 0xFFFFFFFF80200000           # the image's own (higher-half) address
+    # Frame #0 of the nx probe is the direct-map page itself: its caller (run_wx_probes, maybe
+    # inlined into kernel_main) is next.
+    assert re.search(r"in asterpy\.kernel\.main\.(run_wx_probes|kernel_main) at src/asterpy/kernel/main\.py:\d+",
+                     out), out
+    assert "W^X probe did not fault" not in out
+    assert result.exit_status == KERNEL_EXIT_FAIL
