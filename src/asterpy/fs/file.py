@@ -114,8 +114,8 @@ class File:
         raise SysError(ENOTTY)
 
     def sync(self) -> None:
-        """fsync(2): nothing to write back for memory-backed files."""
-        return
+        """fsync(2): EINVAL for files that cannot be synced (pipes, terminals, devices)."""
+        raise SysError(EINVAL)
 
 
 def seek_to(pos: u64, off: u64, whence: u64, size: u64) -> u64:
@@ -233,6 +233,10 @@ class RegFile(File):
         self.reg.set_size(length)
         self.reg.touch_mtime()
 
+    def sync(self) -> None:
+        """Nothing to write back: the data lives in memory."""
+        return
+
     def readable_bytes(self) -> u64:
         """The bytes between the offset and the end."""
         if self.pos >= self.reg.size:
@@ -293,6 +297,10 @@ class DirFile(File):
             raise SysError(EINVAL)
         self.pos = seek_to(self.pos, off, whence, u64(0))
         return self.pos
+
+    def sync(self) -> None:
+        """Nothing to write back: the data lives in memory."""
+        return
 
     def getdents(self, p: Process, buf: u64, n: u64) -> u64:
         """As many records as fit in n bytes from the offset on (EINVAL if not even one fits)."""

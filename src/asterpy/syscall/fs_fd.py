@@ -6,8 +6,10 @@ from asterpy.lang import SysError, i32, u8, u32, u64
 from asterpy.lang.errno import EBADF, EINVAL, EOPNOTSUPP
 from asterpy.fs.abi import get_u32, put_u32
 from asterpy.fs.fdtable import NOFILE_MAX
+from asterpy.fs.file import RegFile
+from asterpy.fs.inode import RegInode
 from asterpy.fs.mode import (
-    O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_SETFL_MASK,
+    O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_LARGEFILE, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDWR, O_SETFL_MASK,
     O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY,
 )
 from asterpy.fs.path import copy_path_in
@@ -217,3 +219,38 @@ def sys_ioctl(fd: u64, cmd: u64, arg: u64) -> u64:
         return u64(0)
     return f.ioctl(p, cmd, arg)
 
+
+
+LOCK_SH: Final = u64(1)
+LOCK_EX: Final = u64(2)
+LOCK_NB: Final = u64(4)
+LOCK_UN: Final = u64(8)
+MFD_KNOWN: Final = u64(0x1F)       # CLOEXEC, ALLOW_SEALING, HUGETLB, NOEXEC_SEAL, EXEC
+MFD_CLOEXEC: Final = u64(1)
+MFD_NAME_MAX: Final = u64(249)
+
+
+def sys_flock(fd: u64, op: u64) -> u64:
+    """flock(2): EBADF, EINVAL for an unknown operation; locks are always granted (one user of
+    each file for now)."""
+    p = proc()
+    get_file(p, fd)
+    kind = op & ~LOCK_NB
+    if kind != LOCK_SH and kind != LOCK_EX and kind != LOCK_UN:
+        raise SysError(EINVAL)
+    return u64(0)
+
+
+def sys_memfd_create(uname: u64, flags: u64) -> u64:
+    """memfd_create(2): an anonymous regular file open read-write (EINVAL for unknown flags or a
+    name of 250 bytes or more, EFAULT)."""
+    if (flags & ~MFD_KNOWN) != 0:
+        raise SysError(EINVAL)
+    p = proc()
+    name = copy_path_in(p, uname)
+    if u64(len(name)) > MFD_NAME_MAX:
+        raise SysError(EINVAL)
+    ino = RegInode(u32(0o777))
+    ino.nlink = u32(0)
+    f = RegFile(ino, O_RDWR | O_LARGEFILE)
+    return p.files.alloc(f, u64(0), (flags & MFD_CLOEXEC) != 0)

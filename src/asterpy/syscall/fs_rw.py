@@ -3,9 +3,10 @@
 from typing import Final
 
 from asterpy.lang import SysError, i64, u64
-from asterpy.lang.errno import EBADF, EINVAL, ENOMEM
+from asterpy.lang.errno import EBADF, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE
 from asterpy.fs.file import File, RegFile
 from asterpy.fs.mode import O_APPEND
+from asterpy.fs.pipe import PipeReadFile, PipeWriteFile
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.syscall.fs_common import MAX_RW_COUNT, get_file, proc
 from asterpy.task.process import Process
@@ -233,3 +234,43 @@ def sys_fsync(fd: u64) -> u64:
     get_file(p, fd).sync()
     return u64(0)
 
+
+
+POSIX_FADV_MAX: Final = u64(5)
+FALLOC_FL_KEEP_SIZE: Final = u64(1)
+
+
+def sys_fadvise64(fd: u64, off: u64, length: u64, advice: u64) -> u64:
+    """fadvise64(2): advice is accepted and ignored; EBADF, ESPIPE for pipes, EINVAL for bad advice."""
+    p = proc()
+    f = get_file(p, fd)
+    if isinstance(f, PipeReadFile) or isinstance(f, PipeWriteFile):
+        raise SysError(ESPIPE)
+    if advice > POSIX_FADV_MAX or i64(length) < 0:
+        raise SysError(EINVAL)
+    return u64(0)
+
+
+def sys_fallocate(fd: u64, mode: u64, off: u64, length: u64) -> u64:
+    """fallocate(2) on a regular file: mode 0 grows the file to off + length, KEEP_SIZE does
+    nothing (pages are allocated on write); EOPNOTSUPP for other modes, EBADF, ESPIPE, ENODEV."""
+    p = proc()
+    f = writable(p, fd)
+    if i64(off) < 0 or i64(length) <= 0:
+        raise SysError(EINVAL)
+    if isinstance(f, PipeReadFile) or isinstance(f, PipeWriteFile):
+        raise SysError(ESPIPE)
+    rf = as_regfile_or(f, ENODEV)
+    if mode != 0 and mode != FALLOC_FL_KEEP_SIZE:
+        raise SysError(EOPNOTSUPP)
+    if mode == 0 and off + length > rf.reg.size:
+        rf.reg.set_size(off + length)
+        rf.reg.touch_mtime()
+    return u64(0)
+
+
+def as_regfile_or(f: File, err: int) -> RegFile:
+    """f as a regular file, or SysError(err)."""
+    if isinstance(f, RegFile):
+        return f
+    raise SysError(err)

@@ -4,6 +4,8 @@ from typing import Iterator
 
 import pytest
 
+# kernel_arch first: it loads the kernel modules in the order their import cycles need.
+import kernel_arch  # noqa: F401
 from asterpy.lang import memory
 
 
