@@ -220,8 +220,19 @@ def fetch_linux(report: Reporter, cache: Path = CACHE_DIR / "linux") -> LinuxKer
     if shutil.which("apt-cache") is None or shutil.which("dpkg-deb") is None:
         raise BenchError("bench fetches Debian's kernel with apt-get and dpkg-deb: a Debian host is needed "
                          "(or pass --linux VMLINUX)")
+    # apt-cache takes seconds: its answer is kept until apt's lists change (apt-get update).
+    lists = Path("/var/lib/apt/lists")
+    lists_mtime = lists.stat().st_mtime_ns if lists.is_dir() else 0
+    resolved = cache / "resolved.json"
+    try:
+        known = json.loads(resolved.read_text())
+        if known.get("lists_mtime") == lists_mtime and (cache / known["dir"] / "vmlinux").is_file():
+            return LinuxKernel(cache / known["dir"] / "vmlinux", known["package"], known["version"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     try:
         package, version = linux_package(report)
+        lists_mtime = lists.stat().st_mtime_ns if lists.is_dir() else 0  # after a possible update
     except BenchError:
         cached = sorted(cache.glob("*/vmlinux"), key=lambda p: p.stat().st_mtime)
         if not cached:
@@ -231,8 +242,15 @@ def fetch_linux(report: Reporter, cache: Path = CACHE_DIR / "linux") -> LinuxKer
         return LinuxKernel(cached[-1], pkg, ver)
     where = cache / f"{package}_{version}"
     vmlinux = where / "vmlinux"
-    if vmlinux.is_file():
+
+    def remember() -> LinuxKernel:
+        """Record the answer for the next run and return the kernel."""
+        resolved.write_text(json.dumps({"lists_mtime": lists_mtime, "dir": where.name, "package": package,
+                                        "version": version}) + "\n")
         return LinuxKernel(vmlinux, package, version)
+
+    if vmlinux.is_file():
+        return remember()
     where.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="asterpy-linux-", dir=cache) as tmp:
         tmpdir = Path(tmp)
@@ -255,7 +273,7 @@ def fetch_linux(report: Reporter, cache: Path = CACHE_DIR / "linux") -> LinuxKer
         part.write_bytes(data)
         os.replace(part, vmlinux)
     report(f"  linux: {vmlinux} ({len(data) >> 20} MiB, from {vmlinuz[0].name})")
-    return LinuxKernel(vmlinux, package, version)
+    return remember()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,18 +506,20 @@ def plot_history(results_dir: Path, out: Path, report: Reporter) -> Optional[Pat
     except ImportError:
         return None
     labels = [d["commit"] for _, d in entries]
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(labels) + 4), 5))
-    for n, ys in series.items():
+    fig, ax = plt.subplots(figsize=(max(7, 0.8 * len(labels) + 5), 5))
+    colors = plt.get_cmap("tab20").colors
+    for i_n, (n, ys) in enumerate(series.items()):
         if any(y is not None for y in ys):
             xs = [i for i, y in enumerate(ys) if y is not None]
-            ax.plot(xs, [ys[i] for i in xs], marker="o", label=n)
+            ax.plot(xs, [ys[i] for i in xs], marker="o", label=n, color=colors[i_n % len(colors)],
+                    linestyle="-" if BENCHMARKS[n][1] == "lower" else "--")
     ax.set_yscale("log")
     ax.axhline(1.0, color="black", linewidth=0.8)
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("asterpy / Linux (log)")
-    ax.set_title("asterpy bench over commits")
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_title("asterpy bench over commits (dashed: bandwidths, higher is better)")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
@@ -627,7 +647,8 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
         png = plot_ratios(rows, results_dir / f"{stem}.png", title)
         report(f"wrote {png}" if png else "no chart: matplotlib is not installed (./dev setup installs it)")
     report(f"accel: {used_accel.upper()}" + ("" if used_accel == "kvm" else
-                                               " (KVM does not work here; both kernels pay the same emulation)"))
+                                               " (KVM does not work here; both kernels pay the same emulation)")
+           + f"; host load average {load[0]:.1f} on {os.cpu_count()} CPUs")
     return data
 
 

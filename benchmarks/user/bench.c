@@ -51,6 +51,8 @@ static const char *exec_path = "/bin/exec_target";
 static const char *tmp_dir = "/tmp";
 /* How long one timed loop should last at least: long enough for the clock, short under TCG. */
 static uint64_t target_ns;
+/* Measurements per benchmark; the best counts (1 with --quick). */
+static int reps;
 
 /* ---- output: one write(2) per line, so nothing is buffered across fork() ---- */
 
@@ -104,8 +106,9 @@ static uint64_t now_ns(void)
 }
 
 /* ---- timed loops ----
- * A body runs `n` operations and returns 0, or -1 with errno set.  timed() doubles n until one
- * call lasts at least target_ns, then reports ns per operation of that last call. */
+ * A body runs `n` operations and returns 0, or -1 with errno set.  timed() grows n until one
+ * call lasts at least target_ns, then runs that n `reps - 1` more times and reports the best ns
+ * per operation (the least disturbed by the host: these machines are shared). */
 
 typedef int (*body_fn)(long n, void *arg);
 
@@ -121,7 +124,18 @@ static int timed(const char *name, body_fn body, void *arg, long start_n, double
         }
         uint64_t dt = now_ns() - t0;
         if (dt >= target_ns || n >= (1L << 30)) {
-            *ns_per_op = (double)dt / (double)n;
+            double best = (double)dt / (double)n;
+            for (int r = 1; r < reps; r++) {
+                t0 = now_ns();
+                if (body(n, arg) != 0) {
+                    fail(name, errno);
+                    return -1;
+                }
+                double per = (double)(now_ns() - t0) / (double)n;
+                if (per < best)
+                    best = per;
+            }
+            *ns_per_op = best;
             return 0;
         }
         /* Aim for 1.5x the target next time, at most 16x more iterations. */
@@ -433,19 +447,19 @@ static void bench_pipes_latency(void)
 static char chunk[CHUNK];
 
 /* pipe_bw: a child writes `total` bytes in 64 KiB writes, the parent reads them in 64 KiB reads. */
-static void bench_pipe_bw(size_t total)
+/* One transfer; its MB/s, or -1 with errno set. */
+static double pipe_bw_once(size_t total)
 {
     int p[2];
-    if (pipe(p) != 0) {
-        fail("pipe_bw", errno);
-        return;
-    }
+    if (pipe(p) != 0)
+        return -1;
     pid_t pid = fork();
     if (pid < 0) {
-        fail("pipe_bw", errno);
+        int e = errno;
         close(p[0]);
         close(p[1]);
-        return;
+        errno = e;
+        return -1;
     }
     if (pid == 0) {
         close(p[0]);
@@ -474,10 +488,25 @@ static void bench_pipe_bw(size_t total)
     if (reap(pid) != 0 && !err)
         err = errno;
     if (err) {
-        fail("pipe_bw", err);
-        return;
+        errno = err;
+        return -1;
     }
-    out("pipe_bw %.1f MB/s\n", dt ? (double)total * 1000.0 / (double)dt : 0.0);
+    return dt ? (double)total * 1000.0 / (double)dt : 0.0;
+}
+
+static void bench_pipe_bw(size_t total)
+{
+    double best = 0;
+    for (int r = 0; r < reps; r++) {
+        double mbs = pipe_bw_once(total);
+        if (mbs < 0) {
+            fail("pipe_bw", errno);
+            return;
+        }
+        if (mbs > best)
+            best = mbs;
+    }
+    out("pipe_bw %.1f MB/s\n", best);
 }
 
 /* ---- memory ---- */
@@ -491,8 +520,7 @@ static void bench_page_fault(size_t bytes)
     if (page <= 0)
         page = 4096;
     double best = 0;
-    int runs = quick ? 1 : 3;
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < reps; r++) {
         uint64_t t0 = now_ns();
         char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED) {
@@ -515,39 +543,24 @@ static void bench_page_fault(size_t bytes)
 
 /* ---- files on /tmp (tmpfs on Linux, ramfs on asterpy) ---- */
 
-static void bench_file_io(size_t total)
+/* One pass: write `total` bytes to a new file in 64 KiB writes, then read them back.  Sets
+ * *w_mbs and *r_mbs; on failure returns -1 with errno set and *which naming the step. */
+static int file_io_once(const char *path, size_t total, double *w_mbs, double *r_mbs, int *which)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/bench-file", tmp_dir);
+    *which = 0; /* 0: the write side failed (so the read side cannot run), 1: the read side */
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        fail("file_write", errno);
-        fail("file_read", errno);
-        return;
-    }
+    if (fd < 0)
+        return -1;
     memset(chunk, 'f', CHUNK);
     uint64_t t0 = now_ns();
-    int err = 0;
     for (size_t done = 0; done < total; done += CHUNK)
-        if (write_full(fd, chunk, CHUNK) != 0) {
-            err = errno ? errno : EIO;
-            break;
-        }
+        if (write_full(fd, chunk, CHUNK) != 0)
+            goto fail;
     uint64_t dt = now_ns() - t0;
-    if (err) {
-        fail("file_write", err);
-        fail("file_read", err);
-        close(fd);
-        unlink(path);
-        return;
-    }
-    out("file_write %.1f MB/s\n", dt ? (double)total * 1000.0 / (double)dt : 0.0);
-    if (lseek(fd, 0, SEEK_SET) != 0) {
-        fail("file_read", errno);
-        close(fd);
-        unlink(path);
-        return;
-    }
+    *w_mbs = dt ? (double)total * 1000.0 / (double)dt : 0.0;
+    *which = 1;
+    if (lseek(fd, 0, SEEK_SET) != 0)
+        goto fail;
     t0 = now_ns();
     size_t got = 0;
     while (got < total) {
@@ -555,18 +568,53 @@ static void bench_file_io(size_t total)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            err = r < 0 ? errno : EIO;
-            break;
+            if (r == 0)
+                errno = EIO; /* the file is shorter than what was written */
+            goto fail;
         }
         got += (size_t)r;
     }
     dt = now_ns() - t0;
-    if (err)
-        fail("file_read", err);
-    else
-        out("file_read %.1f MB/s\n", dt ? (double)total * 1000.0 / (double)dt : 0.0);
+    *r_mbs = dt ? (double)total * 1000.0 / (double)dt : 0.0;
     close(fd);
     unlink(path);
+    return 0;
+fail:;
+    int e = errno ? errno : EIO;
+    close(fd);
+    unlink(path);
+    errno = e;
+    return -1;
+}
+
+/* file_write / file_read: best of `reps` passes. */
+static void bench_file_io(size_t total)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/bench-file", tmp_dir);
+    double best_w = 0, best_r = 0;
+    for (int r = 0; r < reps; r++) {
+        double w = 0, rd = 0;
+        int which;
+        errno = 0;
+        if (file_io_once(path, total, &w, &rd, &which) != 0) {
+            int e = errno;
+            if (which == 0) {
+                fail("file_write", e);
+                fail("file_read", e);
+            } else {
+                out("file_write %.1f MB/s\n", w > best_w ? w : best_w);
+                fail("file_read", e);
+            }
+            return;
+        }
+        if (w > best_w)
+            best_w = w;
+        if (rd > best_r)
+            best_r = rd;
+    }
+    out("file_write %.1f MB/s\n", best_w);
+    out("file_read %.1f MB/s\n", best_r);
 }
 
 /* ---- PID 1 set-up and power-off ---- */
@@ -619,6 +667,7 @@ int main(int argc, char **argv)
     if (is_init)
         setup_as_init();
     target_ns = quick ? 2000000 : 100000000; /* 2 ms / 100 ms per timed loop */
+    reps = quick ? 1 : 3;
     out("bench start%s\n", quick ? " quick" : "");
 
     report_latency("null_syscall", b_getppid, NULL, 64);
