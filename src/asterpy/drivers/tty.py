@@ -40,6 +40,9 @@ from asterpy.task.wait import INTERRUPTED, TIMED_OUT, new_wait_channel, sleep_on
 
 NCCS: Final = 19                 # the kernel's struct termios (glibc's user struct is bigger)
 TERMIOS_SIZE: Final = u64(36)    # 4 flag words, c_line, c_cc[19]
+TERMIOS2_SIZE: Final = u64(44)   # and the input and output speeds
+CONSOLE_BAUD: Final = u32(115200)
+N_TTY: Final = u32(0)            # the only line discipline
 WINSIZE_SIZE: Final = u64(8)
 
 # c_cc indices
@@ -79,10 +82,11 @@ OCRNL: Final = u32(0o10)
 ONOCR: Final = u32(0o20)
 ONLRET: Final = u32(0o40)
 # c_cflag
-B38400: Final = u32(0o17)
+B115200: Final = u32(0o10002)     # CBAUDEX | 2
 CS8: Final = u32(0o60)
 CREAD: Final = u32(0o200)
 HUPCL: Final = u32(0o2000)
+CLOCAL: Final = u32(0o4000)
 # c_lflag
 ISIG: Final = u32(0o1)
 ICANON: Final = u32(0o2)
@@ -114,6 +118,16 @@ FIONREAD: Final = u64(0x541B)
 TIOCNOTTY: Final = u64(0x5422)
 TCSBRKP: Final = u64(0x5425)
 TIOCGSID: Final = u64(0x5429)
+TIOCEXCL: Final = u64(0x540C)
+TIOCNXCL: Final = u64(0x540D)
+TIOCSTI: Final = u64(0x5412)
+TIOCSETD: Final = u64(0x5423)
+TIOCGETD: Final = u64(0x5424)
+# struct termios2 (termios + c_ispeed, c_ospeed: 44 bytes), _IOR/_IOW('T', 0x2A..0x2D).
+TCGETS2: Final = u64(0x802C542A)
+TCSETS2: Final = u64(0x402C542B)
+TCSETSW2: Final = u64(0x402C542C)
+TCSETSF2: Final = u64(0x402C542D)
 
 # TCFLSH and TCXONC arguments.
 TCIFLUSH: Final = u64(0)
@@ -180,7 +194,7 @@ def default_termios() -> Termios:
     t = Termios()
     t.c_iflag = ICRNL | IXON | IMAXBEL | IUTF8
     t.c_oflag = OPOST | ONLCR
-    t.c_cflag = B38400 | CS8 | CREAD | HUPCL
+    t.c_cflag = B115200 | CS8 | CREAD | HUPCL | CLOCAL
     t.c_lflag = ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN
     t.c_cc[VINTR] = u8(0x03)     # ^C
     t.c_cc[VQUIT] = u8(0x1C)     # ^\
@@ -781,16 +795,39 @@ class Tty:
 
     def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
         """ioctl(2) on the terminal; ENOTTY for requests it does not know."""
-        if cmd == TCGETS:
+        if cmd == TCGETS or cmd == TCGETS2:
+            if cmd == TCGETS2:
+                # The speeds after the struct: the line is what the console runs at.
+                p.check_user(arg, TERMIOS2_SIZE, True)
+                put_user_u32(p, arg + TERMIOS_SIZE, CONSOLE_BAUD)
+                put_user_u32(p, arg + TERMIOS_SIZE + 4, CONSOLE_BAUD)
             self.get_termios_user(p, arg)
             return u64(0)
-        if cmd == TCSETS or cmd == TCSETSW or cmd == TCSETSF:
+        if cmd == TCSETS or cmd == TCSETSW or cmd == TCSETSF or cmd == TCSETS2 or cmd == TCSETSW2 or cmd == TCSETSF2:
             self.check_change(p)
+            # termios2's speeds are ignored: the UART keeps the rate the firmware set.
             t = self.read_termios_user(p, arg)
             # TCSETSW would wait for output to drain: it never waits (written synchronously).
-            if cmd == TCSETSF:
+            if cmd == TCSETSF or cmd == TCSETSF2:
                 self.flush_input()
             self.set_termios(t)
+            return u64(0)
+        if cmd == TIOCSTI:
+            # Fake input: only into one's own controlling terminal, unless root.
+            if not self.is_ctty(p) and p.uid != 0:
+                raise SysError(EPERM)
+            p.check_user(arg, u64(1), False)
+            self.receive(user_byte(p, arg))
+            return u64(0)
+        if cmd == TIOCGETD:
+            put_user_u32(p, arg, N_TTY)
+            return u64(0)
+        if cmd == TIOCSETD:
+            if get_user_u32(p, arg) != N_TTY:
+                raise SysError(EINVAL)
+            return u64(0)
+        if cmd == TIOCEXCL or cmd == TIOCNXCL:
+            # Exclusive mode only refuses later opens by non-root users: everyone is root here.
             return u64(0)
         if cmd == TIOCGWINSZ:
             p.check_user(arg, WINSIZE_SIZE, True)

@@ -519,9 +519,41 @@ def test_tcflsh_and_tcxonc(term: Term) -> None:
     assert errno_of(lambda: term.ioctl(0x540A, 4)) == EINVAL
 
 
+def test_termios2(term: Term) -> None:
+    term.ioctl(0x802C542A)                  # TCGETS2
+    raw = uread(term.p, ARG, 44)
+    assert pystruct.unpack_from("<II", raw, 36) == (115200, 115200)
+    t = termios_of(term)
+    assert raw[:36] == uread(term.p, ARG, 36)
+    t["lflag"] &= ~0o10
+    raw2 = pystruct.pack("<IIII", t["iflag"], t["oflag"], t["cflag"], t["lflag"]) + bytes([0]) + bytes(t["cc"])
+    uwrite(term.p, ARG, raw2 + pystruct.pack("<II", 9600, 9600))
+    term.ioctl(0x402C542B)                  # TCSETS2
+    assert termios_of(term)["lflag"] == t["lflag"]
+
+
+def test_tiocsti_getd_setd_excl(term: Term) -> None:
+    uwrite(term.p, ARG, b"q")
+    term.ioctl(0x5412)
+    uwrite(term.p, ARG, b"\r")
+    term.ioctl(0x5412)
+    assert term.read() == b"q\n"
+    term.p.sid = u64(9)
+    term.p.uid = u64(1000)
+    assert errno_of(lambda: term.ioctl(0x5412)) == EPERM
+    term.ioctl(0x5424)
+    assert get_int(term) == 0
+    put_int(term, 0)
+    assert term.ioctl(0x5423) == 0
+    put_int(term, 2)
+    assert errno_of(lambda: term.ioctl(0x5423)) == EINVAL
+    assert term.ioctl(0x540C) == 0 and term.ioctl(0x540D) == 0
+
+
 def test_unknown_ioctl_is_enotty(term: Term) -> None:
     assert errno_of(lambda: term.ioctl(0x5401 + 0x1000)) == ENOTTY
     assert errno_of(lambda: term.ioctl(0x5405)) == ENOTTY    # TCGETA: the old struct termio
+    assert errno_of(lambda: term.ioctl(0x5600)) == ENOTTY    # VT_OPENQRY: a serial console, not a VT
 
 
 def test_tcgets_bad_pointer(term: Term) -> None:
