@@ -76,6 +76,8 @@ STACK_RLIMIT: Final = u64(8 << 20)
 UTS_FIELD: Final = u64(65)
 UTS_SIZE: Final = u64(6 * 65)
 
+# Whether every syscall is logged (strace=1 on the kernel command line).
+trace_syscalls: bool = False
 # Unix time in ns at monotonic 0 (set by init.py from the RTC): CLOCK_REALTIME = this + monotonic.
 realtime_base_ns: u64 = 0
 
@@ -339,10 +341,22 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
             unimplemented(nr)
         except SysError as e:
             return -i64(e.errno)
+    if trace_syscalls:
+        kprint(f"[pid {current_pid()}] -> {nr}({a0:#x}, {a1:#x}, {a2:#x}, {a3:#x})")
+    r = i64(0)
     try:
-        return i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))
+        r = i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))
     except SysError as e:
-        return -i64(e.errno)
+        r = -i64(e.errno)
+    if trace_syscalls:
+        kprint(f"[pid {current_pid()}] <- {nr} = {r}")
+    return r
+
+
+def set_syscall_trace(on: bool) -> None:
+    """Log every syscall with its first arguments and its result (`strace=1` on the command line)."""
+    global trace_syscalls
+    trace_syscalls = on
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and

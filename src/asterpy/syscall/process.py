@@ -14,10 +14,10 @@ from asterpy.syscall.numbers import (
     SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT, SYS_SCHED_YIELD, SYS_SET_TID_ADDRESS,
     SYS_SETFSGID, SYS_SETFSUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID, SYS_SETREGID, SYS_SETRESGID,
     SYS_SETRESUID, SYS_SETREUID, SYS_SETSID, SYS_SETUID, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL, SYS_VFORK,
-    SYS_WAIT4, SYS_WAITID,
+    SYS_WAIT4, SYS_WAITID, SYS_PRCTL,
 )
 from asterpy.task.exec import do_execve
-from asterpy.task.exit import exit_current, exit_group_now, sys_wait4, sys_waitid
+from asterpy.task.exit import exit_current, exit_group_now, pid_arg, sys_wait4, sys_waitid
 from asterpy.task.fork import CLONE_VFORK, CLONE_VM, do_clone
 from asterpy.task.futex import FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, sys_futex
 from asterpy.task.process import USER_TOP, Process
@@ -300,9 +300,9 @@ def sys_kill(pid: u64, sig: u64) -> u64:
     if sig > 64:
         raise SysError(EINVAL)
     p = me()
-    spid = i64(pid)
+    spid = pid_arg(pid)
     if spid > 0:
-        q = find_process(pid)
+        q = find_process(u64(spid))
         if q is None or q.zombie:
             if q is None:
                 raise SysError(ESRCH)
@@ -332,7 +332,7 @@ def sys_kill(pid: u64, sig: u64) -> u64:
 
 def sys_tgkill(tgid: u64, tid: u64, sig: u64, check_group: bool) -> u64:
     """tgkill(2) / tkill(2): EINVAL for a bad signal or id, ESRCH if there is no such thread."""
-    if sig > 64 or i64(tid) <= 0 or (check_group and i64(tgid) <= 0):
+    if sig > 64 or pid_arg(tid) <= 0 or (check_group and pid_arg(tgid) <= 0):
         raise SysError(EINVAL)
     t = find_task(tid)
     if t is None or (check_group and t.proc.pid != tgid):
@@ -344,8 +344,10 @@ def sys_tgkill(tgid: u64, tid: u64, sig: u64, check_group: bool) -> u64:
 def sys_setpgid(pid: u64, pgid: u64) -> u64:
     """setpgid(2): the caller or a child of it, into a group of the same session."""
     p = me()
-    if i64(pgid) < 0:
+    pid = u64(pid_arg(pid))
+    if pid_arg(pgid) < 0:
         raise SysError(EINVAL)
+    pgid = pgid & 0xFFFFFFFF
     target = p
     if pid != 0 and pid != p.pid:
         q = find_process(pid)
@@ -371,6 +373,7 @@ def sys_setpgid(pid: u64, pgid: u64) -> u64:
 
 def sys_getpgid(pid: u64) -> u64:
     """getpgid(2)."""
+    pid = pid & 0xFFFFFFFF
     if pid == 0:
         return me().pgid
     q = find_process(pid)
@@ -381,6 +384,7 @@ def sys_getpgid(pid: u64) -> u64:
 
 def sys_getsid(pid: u64) -> u64:
     """getsid(2)."""
+    pid = pid & 0xFFFFFFFF
     if pid == 0:
         return me().sid
     q = find_process(pid)
@@ -502,6 +506,66 @@ def futex_deadline(p: Process, op: u64, timeout: u64) -> u64:
     return ns
 
 
+PR_SET_PDEATHSIG: Final = u64(1)
+PR_GET_PDEATHSIG: Final = u64(2)
+PR_GET_DUMPABLE: Final = u64(3)
+PR_SET_DUMPABLE: Final = u64(4)
+PR_SET_NAME: Final = u64(15)
+PR_GET_NAME: Final = u64(16)
+PR_SET_NO_NEW_PRIVS: Final = u64(38)
+PR_GET_NO_NEW_PRIVS: Final = u64(39)
+PR_SET_CHILD_SUBREAPER: Final = u64(36)
+PR_GET_CHILD_SUBREAPER: Final = u64(37)
+
+
+def sys_prctl(option: u64, arg2: u64) -> u64:
+    """prctl(2): the thread name, the parent-death signal, dumpable and no_new_privs flags are
+    kept and reported back (the death signal and subreaper role are not acted on yet)."""
+    t = current_task()
+    p = t.proc
+    if option == PR_SET_NAME:
+        for i in range(u64(0), u64(16)):
+            t.comm[i] = u8(0)
+        for i in range(u64(0), u64(15)):
+            b = p.get_u8(arg2 + i)
+            if b == 0:
+                break
+            t.comm[i] = b
+        return u64(0)
+    if option == PR_GET_NAME:
+        p.check_user(arg2, u64(16), True)
+        for i in range(u64(0), u64(16)):
+            p.put_byte(arg2 + i, t.comm[i])
+        return u64(0)
+    if option == PR_SET_PDEATHSIG:
+        if arg2 > 64:
+            raise SysError(EINVAL)
+        t.pdeath_signal = arg2
+        return u64(0)
+    if option == PR_GET_PDEATHSIG:
+        p.put_u32(arg2, u32(t.pdeath_signal))
+        return u64(0)
+    if option == PR_GET_DUMPABLE:
+        return u64(1)
+    if option == PR_SET_DUMPABLE:
+        if arg2 > 1:
+            raise SysError(EINVAL)
+        return u64(0)
+    if option == PR_SET_NO_NEW_PRIVS:
+        if arg2 != 1:
+            raise SysError(EINVAL)
+        t.no_new_privs = True
+        return u64(0)
+    if option == PR_GET_NO_NEW_PRIVS:
+        return u64(1) if t.no_new_privs else u64(0)
+    if option == PR_SET_CHILD_SUBREAPER:
+        return u64(0)
+    if option == PR_GET_CHILD_SUBREAPER:
+        p.put_u32(arg2, u32(0))
+        return u64(0)
+    raise SysError(EINVAL)
+
+
 def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """Run the handler of sys_id if it is a process/signal/timing syscall; NOT_HANDLED otherwise."""
     if sys_id == SYS_GETPID:
@@ -617,6 +681,8 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
         return u64(0)
     if sys_id == SYS_REBOOT:
         return sys_reboot(a0, a1, a2)
+    if sys_id == SYS_PRCTL:
+        return sys_prctl(a0, a1)
     return NOT_HANDLED
 
 

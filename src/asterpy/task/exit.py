@@ -8,7 +8,7 @@ Orphans are adopted by init (pid 1). When init itself ends, the idle loop report
 
 from typing import Final
 
-from asterpy.lang import SysError, i64, u32, u64
+from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import ECHILD, EINTR, EINVAL
 from asterpy.task.process import Process
 from asterpy.task.sched import (
@@ -191,11 +191,16 @@ def do_wait(me: Process, idtype: u64, ident: u64, options: u64) -> u64:
             raise SysError(EINTR)
 
 
+def pid_arg(x: u64) -> i64:
+    """A pid_t argument: a C int, so only the low 32 bits count (sign-extended)."""
+    return i64(i32(u32(x & 0xFFFFFFFF)))
+
+
 def sys_wait4(me: Process, pid: u64, status_addr: u64, options: u64, rusage: u64) -> u64:
     """wait4(2): pid > 0 that child, 0 the caller's group, -1 any, < -1 the group -pid."""
     if (options & ~WAIT4_OPTIONS) != 0:
         raise SysError(EINVAL)
-    spid = i64(pid)
+    spid = pid_arg(pid)
     idtype = P_ALL
     ident = u64(0)
     if spid > 0:
@@ -224,7 +229,7 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
         raise SysError(EINVAL)
     if idtype == P_PGID and ident == 0:
         ident = me.pgid
-    if idtype == P_PID and i64(ident) <= 0:
+    if idtype == P_PID and pid_arg(ident) <= 0:
         raise SysError(EINVAL)
     got = do_wait(me, idtype, ident, options)
     if infop != 0:

@@ -20,7 +20,7 @@ from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.log import log_bytes, log_newline
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
-from asterpy.syscall.dispatch import set_realtime_base
+from asterpy.syscall.dispatch import set_realtime_base, set_syscall_trace
 from asterpy.task.process import ARG_MAX, Process
 from asterpy.task.task import Task
 
@@ -217,6 +217,7 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
     m_end = boot_info.modules[0].end
     archive = unpack_initrd(fa, dm + m_start, m_end - m_start)
     vfs.init_root_from_initramfs(archive, found_size)
+    set_syscall_trace(cmdline_has_word(b"strace=1"))
     sched.sched_init()
     syscall_init()
     user_mode_init()
@@ -276,6 +277,11 @@ def add_env(envs: "texec.ArgBuf", text: bytes) -> None:
 
 def cmdline_has_exit() -> bool:
     """Whether the command line has the word exit=1."""
+    return cmdline_has_word(b"exit=1")
+
+
+def cmdline_has_word(word: bytes) -> bool:
+    """Whether the command line has this word (before any `--`)."""
     if boot_info.cmdline == 0:
         return False
     p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
@@ -287,7 +293,9 @@ def cmdline_has_exit() -> bool:
         start = i
         while i < n and p[i] != SPACE:
             i += 1
-        if word_is(p + start, i - start, b"exit=1"):
+        if word_is(p + start, i - start, b"--"):
+            return False
+        if word_is(p + start, i - start, word):
             return True
     return False
 

@@ -265,6 +265,10 @@ class Process:
         for i in range(u64(0), u64(8)):
             Ptr[u8](self.user_page(va + i, True)).store(u8(v >> (8 * i)))
 
+    def get_u8(self, va: u64) -> u8:
+        """The byte at user address va (EFAULT)."""
+        return Ptr[u8](self.user_page(va, False)).load()
+
     def get_u32(self, va: u64) -> u32:
         """The u32 at user address va (EFAULT)."""
         if (va & 3) == 0:

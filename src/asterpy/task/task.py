@@ -43,6 +43,9 @@ class Task:
     fault_code: u64        # si_code of the last fault signal
     need_resched: bool
     in_syscall: bool       # returning to user mode from a syscall (not an interrupt)
+    comm: bytearray        # the thread's name (prctl PR_SET_NAME), NUL-padded, 16 bytes
+    pdeath_signal: u64
+    no_new_privs: bool
     futex_addr: u64        # the futex word waited on (0: not in futex_wait)
     futex_bitset: u64
 
@@ -69,5 +72,8 @@ class Task:
         self.fault_code = u64(0)
         self.need_resched = False
         self.in_syscall = False
+        self.comm = bytearray(16)
+        self.pdeath_signal = u64(0)
+        self.no_new_privs = False
         self.futex_addr = u64(0)
         self.futex_bitset = u64(0)
