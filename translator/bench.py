@@ -321,14 +321,25 @@ def boot(kernel: str, elf: Path, initrd: Path, args: str, accel: str, timeout: f
                      smp=1, cmdline=cmdline, initrd=initrd, timeout=timeout)
     run = BootRun(kernel)
     session = QemuSession(cfg)
+    done_re = re.compile(r"^bench done$", re.M)
     try:
         run.boot_to_init = session.wait_for("bench start", timeout)
-        if run.boot_to_init is not None:
-            left = max(1.0, timeout - session.elapsed())
-            if session.wait_for(re.compile(r"^bench done$", re.M), left) is not None:
+        # Then wait for "bench done", but stop a kernel that prints nothing for `idle` seconds
+        # (a hung benchmark) without waiting for the whole timeout.
+        idle = max(30.0, timeout / 4)
+        seen, last_change = len(session.output), time.monotonic()
+        while run.boot_to_init is not None and session.elapsed() < timeout:
+            if session.wait_for(done_re, min(5.0, max(0.1, timeout - session.elapsed()))) is not None:
                 run.done = True
-                # Both power off by themselves right after; give them a moment.
-                session.wait(10.0)
+                session.wait(10.0)  # both power off by themselves right after; give them a moment
+                break
+            if session.proc.poll() is not None:
+                break
+            now_len = len(session.output)
+            if now_len != seen:
+                seen, last_change = now_len, time.monotonic()
+            elif time.monotonic() - last_change > idle:
+                break
         if session.proc.poll() is None:
             run.timed_out = not run.done
     finally:
@@ -594,7 +605,7 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
                    f"{len(r.values)} ok, {len(r.failures)} FAIL, {status}")
             if not r.done:
                 tail = "\n".join(r.output.rstrip().splitlines()[-15:])
-                report(f"    last lines of its console:\n" + "\n".join("    | " + t for t in tail.splitlines()))
+                report("    last lines of its console:\n" + "\n".join("    | " + t for t in tail.splitlines()))
             results[k].append(r)
     rows = summarize(results)
     b2i = {k: [r.boot_to_init for r in results[k] if r.boot_to_init is not None] for k in KERNELS}
