@@ -1,7 +1,8 @@
 """Host-side generator of docs/syscalls.md: the syscall support matrix, read from the code and the tests.
 
 For each syscall of the single list in `table_gen.py` it reports:
-* handler: whether `src/asterpy/syscall/dispatch.py` dispatches it (a `sys_id == SYS_X` test);
+* handler: whether `src/asterpy/syscall/dispatch.py` or a syscall family it calls (files.py, process.py...)
+  dispatches it (a `sys_id == SYS_X` test);
 * in-kernel tests: the C programs under tests/user/ that call it and that a boot test runs inside
   asterpy in QEMU (found as `USER_SRC / "prog.c"` in tests/boot/*.py);
 * host-verified tests: the tests/user/t_*.c programs that call it (they pass on the host's Linux, and
@@ -30,8 +31,18 @@ OUT = REPO / "docs" / "syscalls.md"
 
 
 def handled() -> Set[str]:
-    """Syscall names the dispatcher tests for (`sys_id == SYS_NAME`)."""
-    tree = ast.parse(DISPATCH.read_text())
+    """Syscall names the dispatcher or one of the syscall families it calls (files.py, process.py...)
+    tests for (`sys_id == SYS_NAME`)."""
+    names: Set[str] = set()
+    for src in sorted(HERE.glob("*.py")):
+        if src.name not in ("numbers.py", "table_gen.py", "matrix_gen.py"):
+            names |= handled_in(src)
+    return names
+
+
+def handled_in(src: Path) -> Set[str]:
+    """Syscall names one module tests for (`sys_id == SYS_NAME`)."""
+    tree = ast.parse(src.read_text())
     names: Set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name) and node.left.id == "sys_id":

@@ -54,6 +54,10 @@ class Sys:
 
     # ------------------------------------------------------------ user memory
 
+    def reset_scratch(self) -> None:
+        """Reuse the scratch memory from its start (each hypothesis example)."""
+        self.next = self.base
+
     def alloc(self, n: int, align: int = 8) -> int:
         """n bytes of zeroed user memory."""
         a = (self.next + align - 1) & ~(align - 1)
@@ -105,6 +109,10 @@ class Sys:
     def write(self, fd: int, data: bytes) -> int:
         """write(fd, data)."""
         return self.call("write", fd, self.put(data), len(data))
+
+    def write_at(self, fd: int, data: bytes, off: int) -> int:
+        """pwrite64(fd, data, off)."""
+        return self.call("pwrite64", fd, self.put(data), len(data), off)
 
     def read_fd(self, fd: int, n: int) -> bytes:
         """read(fd, n): the bytes (asserts success)."""

@@ -11,6 +11,8 @@ from asterpy.exec.elf import EM_X86_64
 from asterpy.lang import memory, u64
 from asterpy.mm import paging
 from asterpy.syscall import dispatch
+from asterpy.drivers import tty
+from asterpy.fs.initramfs import open_console_fds
 from asterpy.task.process import set_current
 from asterpy.task import sched
 from asterpy.task import task as task_mod
@@ -70,6 +72,10 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     # The names dispatch.py imported from the arch (arch.x86_64.usermode) and the kernel's
     # console/clock: replaced in dispatch's namespace, where the handlers look them up.
     monkeypatch.setattr(dispatch, "console_putc", lambda c: r.console.append(int(c)))
+    # fds 0..2 are /dev/console (asterpy.fs): a fresh console terminal whose output is recorded.
+    monkeypatch.setattr(tty, "_console", None)
+    monkeypatch.setattr(tty, "console_out", lambda c: r.console.append(int(c)))
+    open_console_fds(p.files)
     monkeypatch.setattr(sysproc, "set_fs_base", lambda v: r.fs_loads.append(int(v)))
     # Ending the task would switch away (context switches are assembly): record the status.
     monkeypatch.setattr(sysproc, "exit_current", lambda t, st: r.exits.append(int(st)))
