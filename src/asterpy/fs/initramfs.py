@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Dict, Ptr, SysError, kwarn, u8, u32, u64
+from asterpy.lang import Dict, List, Ptr, SysError, kwarn, u8, u32, u64
 from asterpy.lang.errno import EINVAL
 from asterpy.fs.cpio import CpioEntry, CpioReader
 from asterpy.fs.devfs import CONSOLE_MINOR, TTY_MAJOR, make_dev_nodes, open_device
@@ -22,11 +22,24 @@ class Unpacker:
 
     root: DirInode
     links: Dict[u64, RegInode]
+    dirs: List[DirInode]         # directories whose archive times are set again at the end
+    dir_times: List[u64]
 
     def __init__(self, root: DirInode) -> None:
         """Unpack into root."""
         self.root = root
         self.links = {}
+        self.dirs = []
+        self.dir_times = []
+
+    def finish(self) -> None:
+        """Give directories their archive times back (adding their entries changed them), as
+        Linux's initramfs unpacker does once everything is in."""
+        for i in range(0, len(self.dirs)):
+            d = self.dirs[i]
+            d.mtime_ns = self.dir_times[i]
+            d.atime_ns = self.dir_times[i]
+            d.ctime_ns = self.dir_times[i]
 
     def parent_for(self, name: u64, n: u64) -> DirInode:
         """The directory that holds the last component of the n-byte path at name, made (0755) as needed."""
@@ -74,6 +87,8 @@ class Unpacker:
         if kind == S_IFDIR and isinstance(old, DirInode):
             set_attrs(old, e)
             old.mode = S_IFDIR | perm
+            self.dirs.append(old)
+            self.dir_times.append(old.mtime_ns)
             return
         ino: Inode | None = None
         if kind == S_IFDIR:
@@ -95,8 +110,11 @@ class Unpacker:
         if isinstance(ino, RegInode) and e.nlink > 1:
             # A hard-linked file starts at 0 links and counts each name it gets.
             ino.nlink += 1
-        set_attrs(ino, e)
         d.add(last, ino)
+        set_attrs(ino, e)
+        if isinstance(ino, DirInode):
+            self.dirs.append(ino)
+            self.dir_times.append(ino.mtime_ns)
 
     def regular(self, e: CpioEntry, perm: u32) -> RegInode:
         """The regular file of e: a new one, or the earlier entry's file for a hard link (newc puts
@@ -139,6 +157,7 @@ def unpack_archive(root: DirInode, archive: u64, size: u64) -> u64:
         e = r.next_entry()
         if e.trailer:
             if not r.next_archive():
+                u.finish()
                 return n
             continue
         u.add(e)

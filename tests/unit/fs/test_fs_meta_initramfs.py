@@ -207,6 +207,8 @@ def test_initramfs_unpack(fs_world: None) -> None:
     assert isinstance(look(b"/dev/null"), DevInode)
     assert isinstance(look(b"/etc/late"), RegInode)
     assert look(b"/bin/sh").mtime_ns == 1700000000 * 10**9
+    bin_dir = look(b"/bin")
+    assert bin_dir.mtime_ns == bin_dir.ctime_ns == 1700000000 * 10**9      # not touched by its entries
 
 
 def test_initramfs_malformed_keeps_prefix(fs_world: None) -> None:
