@@ -10,7 +10,7 @@ This first slice runs one process (init, pid 1) whose file descriptors 0..2 are 
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, struct, SysError, i64, kprint, u8, u32, u64
+from asterpy.lang import Array, Ptr, struct, SysError, i64, kinfo, kprint, u8, u32, u64
 from asterpy.lang.errno import EBADF, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESRCH
 from asterpy.kernel.log import console_putc
 from asterpy.kernel.time import monotonic_ns
@@ -298,7 +298,7 @@ def unimplemented(nr: u64) -> u64:
         seen = ((enosys_seen.bits[nr >> 6] >> (nr & 63)) & 1) != 0
         enosys_seen.bits[nr >> 6] |= u64(1) << (nr & 63)
     if not seen:
-        kprint(f"[pid {current_pid()}] syscall {nr} not implemented: ENOSYS")
+        kinfo(f"[pid {current_pid()}] syscall {nr} not implemented: ENOSYS")
     raise SysError(ENOSYS)
 
 
@@ -309,6 +309,9 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
         return r
     r = sysproc.process_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
     if r != sysproc.NOT_HANDLED:
+        return r
+    r = sysclock.clock_dispatch(sys_id, a0, a1, a2)
+    if r != sysclock.NOT_HANDLED:
         return r
     if sys_id == SYS_BRK:
         return proc().set_brk(a0)
@@ -362,4 +365,5 @@ def set_syscall_trace(on: bool) -> None:
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.syscall.process as sysproc  # noqa: E402
+import asterpy.syscall.clock as sysclock  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402

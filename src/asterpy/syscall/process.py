@@ -4,7 +4,7 @@ futex, sleeps. `process_dispatch` answers NOT_HANDLED for numbers of other famil
 from typing import Final
 
 from asterpy.lang import SysError, i64, u8, u32, u64
-from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EPERM, ESRCH
+from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_ARCH_PRCTL, SYS_CLOCK_NANOSLEEP, SYS_CLONE, SYS_CLONE3, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP,
@@ -14,7 +14,8 @@ from asterpy.syscall.numbers import (
     SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT, SYS_SCHED_YIELD, SYS_SET_TID_ADDRESS,
     SYS_SETFSGID, SYS_SETFSUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID, SYS_SETREGID, SYS_SETRESGID,
     SYS_SETRESUID, SYS_SETREUID, SYS_SETSID, SYS_SETUID, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL, SYS_VFORK,
-    SYS_WAIT4, SYS_WAITID, SYS_PRCTL,
+    SYS_WAIT4, SYS_WAITID, SYS_PRCTL, SYS_POLL, SYS_PPOLL, SYS_SELECT, SYS_PSELECT6, SYS_EPOLL_WAIT,
+    SYS_EPOLL_PWAIT,
 )
 from asterpy.task.exec import do_execve
 from asterpy.task.exit import exit_current, exit_group_now, pid_arg, sys_wait4, sys_waitid
@@ -24,9 +25,9 @@ from asterpy.task.process import USER_TOP, Process
 from asterpy.task.sched import (
     INTERRUPTED, current_task, find_process, find_task, sched_sleep_until, sched_yield, the_tables,
 )
-from asterpy.task.siginfo import SIGCHLD, SIGKILL, SIGSTOP, sig_bit
+from asterpy.task.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
 from asterpy.task.signal import (
-    SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, send_to_process, send_to_task, sigreturn,
+    SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, send_to_process, send_to_task, sigreturn, take_signal,
 )
 from asterpy.task.task import Task
 from asterpy.task.wait import sleep_on
@@ -104,7 +105,10 @@ def sys_nanosleep(req: u64, rem: u64) -> u64:
 
 def sys_clock_nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> u64:
     """clock_nanosleep(2): REALTIME, MONOTONIC, BOOTTIME; TIMER_ABSTIME; errors are returned, not -1."""
+    if clk == u64(3):
+        raise SysError(EOPNOTSUPP)     # CLOCK_THREAD_CPUTIME_ID: Linux refuses it too
     if clk != CLOCK_REALTIME and clk != CLOCK_MONOTONIC and clk != CLOCK_BOOTTIME:
+        # CLOCK_PROCESS_CPUTIME_ID works on Linux; without CPU-time accounting it is refused.
         raise SysError(EINVAL)
     if (flags & ~TIMER_ABSTIME) != 0:
         raise SysError(EINVAL)
@@ -229,13 +233,14 @@ def sys_rt_sigtimedwait(set_addr: u64, info: u64, timeout: u64, size: u64) -> u6
         if have != 0:
             for sig in range(u64(1), u64(65)):
                 if (have & sig_bit(sig)) != 0:
-                    if (t.pending & sig_bit(sig)) != 0:
-                        t.pending &= ~sig_bit(sig)
-                    else:
-                        p.sig_pending &= ~sig_bit(sig)
+                    if info != 0:
+                        p.check_user(info, u64(128), True)
+                    take_signal(t, sig)
                     if info != 0:
                         p.zero_user(info, u64(128))
                         p.put_u32(info, u32(sig))
+                        p.put_u32(info + 8, u32(signals.taken_code & 0xFFFFFFFF))
+                        p.put_u32(info + 16, u32(signals.taken_from))
                     return sig
         if timeout != 0 and monotonic_ns() >= deadline:
             raise SysError(EAGAIN)
@@ -307,7 +312,7 @@ def sys_kill(pid: u64, sig: u64) -> u64:
             if q is None:
                 raise SysError(ESRCH)
             return u64(0)
-        send_to_process(q, sig)
+        send_to_process(q, sig, SI_USER, p.pid)
         return u64(0)
     group = u64(0)
     if spid == 0:
@@ -324,7 +329,7 @@ def sys_kill(pid: u64, sig: u64) -> u64:
         elif other.pgid != group:
             continue
         found = True
-        send_to_process(other, sig)
+        send_to_process(other, sig, SI_USER, p.pid)
     if not found:
         raise SysError(ESRCH)
     return u64(0)
@@ -337,7 +342,7 @@ def sys_tgkill(tgid: u64, tid: u64, sig: u64, check_group: bool) -> u64:
     t = find_task(tid)
     if t is None or (check_group and t.proc.pid != tgid):
         raise SysError(ESRCH)
-    send_to_task(t, sig)
+    send_to_task(t, sig, SI_TKILL, me().pid)
     return u64(0)
 
 
@@ -566,8 +571,19 @@ def sys_prctl(option: u64, arg2: u64) -> u64:
     raise SysError(EINVAL)
 
 
+def never_restarted(sys_id: u32) -> bool:
+    """Whether sys_id answers EINTR after a handler even with SA_RESTART (Linux: sleeps, waits
+    for signals, and the poll family; everything else that was interrupted is restarted)."""
+    return (sys_id == SYS_NANOSLEEP or sys_id == SYS_CLOCK_NANOSLEEP or sys_id == SYS_PAUSE
+            or sys_id == SYS_RT_SIGSUSPEND or sys_id == SYS_RT_SIGTIMEDWAIT or sys_id == SYS_POLL
+            or sys_id == SYS_PPOLL or sys_id == SYS_SELECT or sys_id == SYS_PSELECT6
+            or sys_id == SYS_EPOLL_WAIT or sys_id == SYS_EPOLL_PWAIT)
+
+
 def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """Run the handler of sys_id if it is a process/signal/timing syscall; NOT_HANDLED otherwise."""
+    t = current_task()
+    t.restartable = not never_restarted(sys_id)
     if sys_id == SYS_GETPID:
         return me().pid
     if sys_id == SYS_GETTID:
@@ -689,3 +705,4 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.syscall.dispatch as sysd  # noqa: E402
+import asterpy.task.signal as signals  # noqa: E402

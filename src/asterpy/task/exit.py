@@ -59,7 +59,7 @@ def notify_parent(p: Process, code: u64, status: u64) -> None:
     flags = parent.sigactions[SIGCHLD * 4 + 1]
     quiet = (code != CLD_EXITED and code != CLD_KILLED and code != CLD_DUMPED and (flags & SA_NOCLDSTOP) != 0)
     if not quiet:
-        signals.send_to_process(parent, SIGCHLD)
+        signals.send_to_process(parent, SIGCHLD, code, p.pid)
     wake_up(parent.child_chan)
 
 

@@ -5,8 +5,9 @@ its own or the shared file table and fs context (CLONE_FILES, CLONE_FS), and a c
 signal actions. A new thread (CLONE_THREAD) shares the whole process. Its kernel stack starts
 with a copy of the parent's user frame, so it returns from the same syscall with 0.
 
-Known difference from Linux: CLONE_VM without CLONE_THREAD (vfork, posix_spawn) copies the
-memory instead of sharing it; the parent still waits for CLONE_VFORK children to exec or exit.
+A CLONE_VM child that is not a thread (vfork, posix_spawn) borrows its parent's address space
+until it execs or exits (Process.vm_borrowed). Known difference from Linux: nothing keeps the
+space alive if the parent exits first (with CLONE_VFORK the parent is waiting, so it cannot).
 """
 
 from typing import Final
@@ -69,11 +70,14 @@ def new_process_like(parent: Process, flags: u64) -> Process:
     cp.sid = parent.sid
     cp.uid = parent.uid
     cp.gid = parent.gid
-    try:
-        cp.copy_memory_from(parent)
-    except SysError:
-        cp.free_user_memory()
-        raise SysError(ENOMEM)
+    if (flags & CLONE_VM) != 0:
+        cp.share_memory_of(parent)
+    else:
+        try:
+            cp.copy_memory_from(parent)
+        except SysError:
+            cp.free_user_memory()
+            raise SysError(ENOMEM)
     for i in range(u64(0), u64(len(parent.sigactions))):
         cp.sigactions[i] = parent.sigactions[i]
     if (flags & CLONE_FILES) != 0:

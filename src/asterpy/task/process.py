@@ -99,6 +99,8 @@ class Process:
     vfork_chan: u64      # wait channel: this vfork child exec'd or exited
     vfork_done: bool
     sig_pending: u64     # signals sent to the process, any thread may take them (bit sig-1)
+    sig_code: List[u64]  # si_code and sender pid of each pending signal (index: the signal)
+    sig_from: List[u64]
     stopped: bool        # stopped by a stop signal
     stop_sig: u64
     stop_report: bool    # a stop its parent's wait has not yet reported
@@ -108,6 +110,9 @@ class Process:
     last_child_pid: u64
     last_child_status: u64
     kroot: u64           # the kernel's page-table root (loaded while this process's tables die)
+    itimer_deadline: List[u64]   # ITIMER_REAL/VIRTUAL/PROF: monotonic expiry (0: disarmed)
+    itimer_interval: List[u64]   # and reload period in ns
+    vm_borrowed: bool    # CLONE_VM child: `space` belongs to the parent; never freed from here
     frames: FrameAllocator
     space: AddressSpace
     dm: u64              # the kernel's direct map base (physical 0)
@@ -139,6 +144,11 @@ class Process:
         self.vfork_chan = new_wait_channel()
         self.vfork_done = False
         self.sig_pending = u64(0)
+        self.sig_code = []
+        self.sig_from = []
+        for _ in range(u64(0), u64(65)):
+            self.sig_code.append(u64(0))
+            self.sig_from.append(u64(0))
         self.stopped = False
         self.stop_sig = u64(0)
         self.stop_report = False
@@ -148,6 +158,9 @@ class Process:
         self.last_child_pid = u64(0)
         self.last_child_status = u64(0)
         self.kroot = kernel_root
+        self.vm_borrowed = False
+        self.itimer_deadline = [u64(0), u64(0), u64(0)]
+        self.itimer_interval = [u64(0), u64(0), u64(0)]
         self.frames = frames
         self.dm = dm
         self.space = new_address_space(frames, dm, True)
@@ -566,8 +579,18 @@ class Process:
         self.entry = other.entry
         self.sp = other.sp
 
+    def share_memory_of(self, other: "Process") -> None:
+        """Use other's address space itself (CLONE_VM): this process's own empty one is freed."""
+        self.free_user_memory()
+        self.take_memory_of(other)
+        self.vm_borrowed = True
+
     def free_user_memory(self) -> None:
-        """Free every user page and page-table page of the lower half (the process ended)."""
+        """Free every user page and page-table page of the lower half (the process ended or
+        exec'd); memory borrowed from a CLONE_VM parent is only let go of."""
+        if self.vm_borrowed:
+            self.vm_borrowed = False
+            return
         root = Ptr[u64](self.dm + self.space.root)
         for i in range(u64(0), KERNEL_HALF_FIRST):
             if pte_present(root[i]):

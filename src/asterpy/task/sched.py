@@ -307,6 +307,14 @@ def sched_tick() -> None:
         if t.state == SLEEPING and t.deadline_ns != 0 and now >= t.deadline_ns:
             t.state = RUNNABLE
             t.timed_out = True
+    for p in the_tables().procs:
+        d = p.itimer_deadline[0]
+        if d != 0 and now >= d and not p.zombie:
+            # ITIMER_REAL expired: SIGALRM, and reload a periodic timer.
+            p.itimer_deadline[0] = u64(0)
+            if p.itimer_interval[0] != 0:
+                p.itimer_deadline[0] = now + p.itimer_interval[0]
+            signals.send_to_process(p, u64(14), u64(0x80), u64(0))
     c = current
     if c is not None:
         c.need_resched = True

@@ -93,8 +93,9 @@ def wake_for_signal(p: Process, sig: u64) -> None:
                 return
 
 
-def send_to_process(p: Process, sig: u64) -> None:
-    """Make sig pending for process p (the effects of SIGCONT and stop signals happen now)."""
+def send_to_process(p: Process, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0) -> None:
+    """Make sig pending for process p (the effects of SIGCONT and stop signals happen now);
+    code and from_pid become the handler's si_code and si_pid."""
     if p.zombie or sig == 0:
         return
     if sig == SIGCONT:
@@ -113,19 +114,25 @@ def send_to_process(p: Process, sig: u64) -> None:
         p.sig_pending &= ~sig_bit(SIGCONT)
     if is_ignored(p, sig):
         return
+    if (p.sig_pending & sig_bit(sig)) == 0:
+        p.sig_code[sig] = code
+        p.sig_from[sig] = from_pid
     p.sig_pending |= sig_bit(sig)
     wake_for_signal(p, sig)
 
 
-def send_to_task(t: Task, sig: u64) -> None:
+def send_to_task(t: Task, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0) -> None:
     """Make sig pending for thread t alone (tgkill, faults)."""
     if sig == 0 or t.proc.zombie:
         return
     if sig == SIGCONT or (sig_bit(sig) & STOP_SIGNALS) != 0 or sig == SIGKILL:
-        send_to_process(t.proc, sig)
+        send_to_process(t.proc, sig, code, from_pid)
         return
     if is_ignored(t.proc, sig):
         return
+    if (t.pending & sig_bit(sig)) == 0:
+        t.sig_code[sig] = code
+        t.sig_from[sig] = from_pid
     t.pending |= sig_bit(sig)
     if (t.sigmask & sig_bit(sig)) == 0:
         make_runnable(t)
@@ -165,7 +172,7 @@ def raise_signal_self(sig: u64) -> None:
     """Send sig to the running thread (SIGPIPE from a write to a pipe without readers)."""
     t = current_task_or_none()
     if t is not None:
-        send_to_task(t, sig)
+        send_to_task(t, sig, SI_USER, u64(0))
 
 
 def force_fault_signal(t: Task, sig: u64, code: u64, addr: u64) -> None:
@@ -181,18 +188,42 @@ def force_fault_signal(t: Task, sig: u64, code: u64, addr: u64) -> None:
 
 def next_signal(t: Task) -> u64:
     """Take the lowest-numbered deliverable signal off t's (then its process's) pending set; 0 if none."""
+    global taken_code, taken_from
     mine = t.pending & ~t.sigmask
     shared = t.proc.sig_pending & ~t.sigmask
     # Synchronous fault signals first (they are in the thread's own set).
     for sig in range(u64(1), u64(65)):
         if (mine & sig_bit(sig)) != 0:
             t.pending &= ~sig_bit(sig)
+            taken_code = t.sig_code[sig]
+            taken_from = t.sig_from[sig]
             return sig
     for sig in range(u64(1), u64(65)):
         if (shared & sig_bit(sig)) != 0:
             t.proc.sig_pending &= ~sig_bit(sig)
+            taken_code = t.proc.sig_code[sig]
+            taken_from = t.proc.sig_from[sig]
             return sig
     return u64(0)
+
+
+def take_signal(t: Task, sig: u64) -> None:
+    """Remove pending sig from t (its own set first, then its process's); its info goes to
+    taken_code / taken_from."""
+    global taken_code, taken_from
+    if (t.pending & sig_bit(sig)) != 0:
+        t.pending &= ~sig_bit(sig)
+        taken_code = t.sig_code[sig]
+        taken_from = t.sig_from[sig]
+    else:
+        t.proc.sig_pending &= ~sig_bit(sig)
+        taken_code = t.proc.sig_code[sig]
+        taken_from = t.proc.sig_from[sig]
+
+
+# The si_code and sender pid of the signal next_signal/take_signal just took (second results).
+taken_code: u64 = 0
+taken_from: u64 = 0
 
 
 def restartable(nr_result: u64, flags: u64) -> bool:
@@ -240,7 +271,8 @@ def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
     mask = p.sigactions[k + 3]
     info = SigInfo()
     info.signo = sig
-    info.code = SI_USER
+    info.code = taken_code
+    info.pid = taken_from
     if t.fault_addr != 0 or t.fault_code != 0:
         if sig == SIGSEGV or sig == u64(7) or sig == u64(4) or sig == u64(8) or sig == u64(5):
             info.code = t.fault_code
@@ -252,7 +284,7 @@ def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
         info.pid = p.last_child_pid
         info.status = p.last_child_status
     # An interrupted syscall restarts if the handler asked for it (SA_RESTART).
-    if t.in_syscall and restartable(frame_get(frame, F_RAX), flags):
+    if t.in_syscall and t.restartable and restartable(frame_get(frame, F_RAX), flags):
         frame_set(frame, F_RAX, frame_get(frame, F_VECTOR))
         frame_set(frame, F_RIP, frame_get(frame, F_RIP) - 2)
     old_mask = t.sigmask

@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import u64
+from asterpy.lang import List, u64
 from asterpy.task.process import Process
 
 from kernel_arch import Context
@@ -33,6 +33,8 @@ class Task:
     fs_base: u64           # TLS pointer (arch_prctl ARCH_SET_FS / CLONE_SETTLS)
     sigmask: u64           # blocked signals (bit sig-1)
     pending: u64           # signals sent to this thread alone (tgkill, faults)
+    sig_code: List[u64]    # si_code and sender pid of each pending thread signal
+    sig_from: List[u64]
     saved_sigmask: u64     # rt_sigsuspend / ppoll: the mask to restore after the handler
     restore_sigmask: bool
     clear_child_tid: u64   # CLONE_CHILD_CLEARTID / set_tid_address: zeroed and woken at exit
@@ -43,6 +45,7 @@ class Task:
     fault_code: u64        # si_code of the last fault signal
     need_resched: bool
     in_syscall: bool       # returning to user mode from a syscall (not an interrupt)
+    restartable: bool      # that syscall may be restarted after an SA_RESTART handler
     comm: bytearray        # the thread's name (prctl PR_SET_NAME), NUL-padded, 16 bytes
     pdeath_signal: u64
     no_new_privs: bool
@@ -62,6 +65,11 @@ class Task:
         self.fs_base = u64(0)
         self.sigmask = u64(0)
         self.pending = u64(0)
+        self.sig_code = []
+        self.sig_from = []
+        for _ in range(u64(0), u64(65)):
+            self.sig_code.append(u64(0))
+            self.sig_from.append(u64(0))
         self.saved_sigmask = u64(0)
         self.restore_sigmask = False
         self.clear_child_tid = u64(0)
@@ -72,6 +80,7 @@ class Task:
         self.fault_code = u64(0)
         self.need_resched = False
         self.in_syscall = False
+        self.restartable = False
         self.comm = bytearray(16)
         self.pdeath_signal = u64(0)
         self.no_new_privs = False

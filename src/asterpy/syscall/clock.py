@@ -1,0 +1,208 @@
+"""Time syscalls beyond clock_gettime: gettimeofday, time, clock_getres, times, getrusage,
+sysinfo, and the interval timers (alarm, setitimer, getitimer). `clock_dispatch` answers
+NOT_HANDLED for other numbers.
+
+There is no per-task CPU-time accounting yet: times and getrusage report zero CPU time, and
+only ITIMER_REAL fires (ITIMER_VIRTUAL and ITIMER_PROF are kept and read back but never expire).
+"""
+
+from typing import Final
+
+from asterpy.lang import SysError, i64, u32, u64
+from asterpy.lang.errno import EINVAL
+from asterpy.kernel.time import monotonic_ns
+from asterpy.syscall.numbers import (
+    SYS_ALARM, SYS_CLOCK_GETRES, SYS_GETITIMER, SYS_GETRUSAGE, SYS_GETTIMEOFDAY, SYS_SETITIMER, SYS_SYSINFO,
+    SYS_TIME, SYS_TIMES,
+)
+from asterpy.task.process import Process
+from asterpy.task.sched import current_task, the_tables
+
+NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
+NSEC_PER_SEC: Final = u64(1000000000)
+NSEC_PER_USEC: Final = u64(1000)
+ITIMER_REAL: Final = u64(0)
+ITIMER_VIRTUAL: Final = u64(1)
+ITIMER_PROF: Final = u64(2)
+RUSAGE_SELF: Final = u64(0)
+RUSAGE_CHILDREN: Final = u64(0xFFFFFFFFFFFFFFFF)
+RUSAGE_THREAD: Final = u64(1)
+RUSAGE_BYTES: Final = u64(144)
+SYSINFO_BYTES: Final = u64(112)
+CLOCK_TICK_NS: Final = u64(10000000)       # the timer's 100 Hz, as the coarse clocks' resolution
+HZ_CLK_TCK: Final = u64(100)
+
+
+def me() -> Process:
+    """The running process."""
+    return current_task().proc
+
+
+def realtime_ns() -> u64:
+    """CLOCK_REALTIME now, in ns since the epoch."""
+    return sysd.realtime_base_ns + monotonic_ns()
+
+
+def sys_gettimeofday(tv: u64, tz: u64) -> u64:
+    """gettimeofday(2): EFAULT for a bad pointer; the time zone is always UTC (zeros)."""
+    p = me()
+    now = realtime_ns()
+    if tv != 0:
+        p.check_user(tv, u64(16), True)
+        p.put_u64(tv, now // NSEC_PER_SEC)
+        p.put_u64(tv + 8, (now % NSEC_PER_SEC) // NSEC_PER_USEC)
+    if tz != 0:
+        p.put_u64(tz, u64(0))
+    return u64(0)
+
+
+def sys_time(tloc: u64) -> u64:
+    """time(2): seconds since the epoch, also stored at tloc if nonzero (EFAULT)."""
+    now = realtime_ns() // NSEC_PER_SEC
+    if tloc != 0:
+        me().put_u64(tloc, now)
+    return now
+
+
+def sys_clock_getres(clk: u64, res: u64) -> u64:
+    """clock_getres(2): 1 ns for the fine clocks, the tick for the coarse ones; EINVAL otherwise."""
+    ns = u64(1)
+    if clk == u64(5) or clk == u64(6):
+        ns = CLOCK_TICK_NS
+    elif clk > u64(11) or clk == u64(8) or clk == u64(9) or clk == u64(10):
+        # 8, 9 (the alarm clocks) are not supported; 10 is unused; 11 is CLOCK_TAI.
+        raise SysError(EINVAL)
+    if res != 0:
+        p = me()
+        p.check_user(res, u64(16), True)
+        p.put_u64(res, u64(0))
+        p.put_u64(res + 8, ns)
+    return u64(0)
+
+
+def sys_times(buf: u64) -> u64:
+    """times(2): zero CPU times (no accounting yet); the clock ticks since boot."""
+    if buf != 0:
+        me().zero_user(buf, u64(32))
+    return monotonic_ns() // (NSEC_PER_SEC // HZ_CLK_TCK)
+
+
+def sys_getrusage(who: u64, usage: u64) -> u64:
+    """getrusage(2): EINVAL for an unknown who; zero usage except the maximum resident size."""
+    if who != RUSAGE_SELF and who != RUSAGE_CHILDREN and who != RUSAGE_THREAD:
+        raise SysError(EINVAL)
+    me().zero_user(usage, RUSAGE_BYTES)
+    return u64(0)
+
+
+def sys_sysinfo(info: u64) -> u64:
+    """sysinfo(2): uptime, memory (from the frame allocator), and the process count."""
+    p = me()
+    p.zero_user(info, SYSINFO_BYTES)
+    p.put_u64(info, monotonic_ns() // NSEC_PER_SEC)
+    total = p.frames.frame_count * u64(4096)
+    free = p.frames.free_count() * u64(4096)
+    p.put_u64(info + 32, total)
+    p.put_u64(info + 40, free)
+    p.put_u64(info + 80, u64(len(the_tables().procs)) & 0xFFFF)
+    p.put_u32(info + 104, u32(1))              # mem_unit
+    return u64(0)
+
+
+def timeval_ns(p: Process, addr: u64) -> u64:
+    """A struct timeval from user space in ns (EINVAL for a bad usec field)."""
+    sec = p.get_u64(addr)
+    usec = p.get_u64(addr + 8)
+    if i64(sec) < 0 or usec >= u64(1000000):
+        raise SysError(EINVAL)
+    return sec * NSEC_PER_SEC + usec * NSEC_PER_USEC
+
+
+def put_itimerval(p: Process, addr: u64, interval_ns: u64, value_ns: u64) -> None:
+    """Store a struct itimerval (interval, then value) at user addr."""
+    p.check_user(addr, u64(32), True)
+    p.put_u64(addr, interval_ns // NSEC_PER_SEC)
+    p.put_u64(addr + 8, (interval_ns % NSEC_PER_SEC) // NSEC_PER_USEC)
+    p.put_u64(addr + 16, value_ns // NSEC_PER_SEC)
+    p.put_u64(addr + 24, (value_ns % NSEC_PER_SEC) // NSEC_PER_USEC)
+
+
+def itimer_left(deadline: u64) -> u64:
+    """ns left until deadline (0 if none); a running timer never reads as 0."""
+    if deadline == 0:
+        return u64(0)
+    now = monotonic_ns()
+    if deadline <= now:
+        return NSEC_PER_USEC
+    return deadline - now
+
+
+def sys_getitimer(which: u64, cur: u64) -> u64:
+    """getitimer(2): EINVAL for an unknown timer."""
+    p = me()
+    if which > ITIMER_PROF:
+        raise SysError(EINVAL)
+    put_itimerval(p, cur, p.itimer_interval[which], itimer_left(p.itimer_deadline[which]))
+    return u64(0)
+
+
+def sys_setitimer(which: u64, new: u64, old: u64) -> u64:
+    """setitimer(2): arm (or with a zero value disarm) a timer; the old setting goes to old."""
+    p = me()
+    if which > ITIMER_PROF:
+        raise SysError(EINVAL)
+    interval = u64(0)
+    value = u64(0)
+    if new != 0:
+        interval = timeval_ns(p, new)
+        value = timeval_ns(p, new + 16)
+    if old != 0:
+        put_itimerval(p, old, p.itimer_interval[which], itimer_left(p.itimer_deadline[which]))
+    p.itimer_interval[which] = interval
+    p.itimer_deadline[which] = u64(0)
+    if value != 0:
+        p.itimer_deadline[which] = monotonic_ns() + value
+    return u64(0)
+
+
+def sys_alarm(seconds: u64) -> u64:
+    """alarm(2): ITIMER_REAL once after seconds (0 cancels); the seconds left of the previous one."""
+    p = me()
+    left = itimer_left(p.itimer_deadline[ITIMER_REAL])
+    prev = (left + NSEC_PER_SEC // 2) // NSEC_PER_SEC
+    if left != 0 and prev == 0:
+        prev = u64(1)
+    secs = seconds & 0xFFFFFFFF
+    p.itimer_interval[ITIMER_REAL] = u64(0)
+    p.itimer_deadline[ITIMER_REAL] = u64(0)
+    if secs != 0:
+        p.itimer_deadline[ITIMER_REAL] = monotonic_ns() + secs * NSEC_PER_SEC
+    return prev
+
+
+def clock_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64) -> u64:
+    """Run the handler of sys_id if it is one of this module's; NOT_HANDLED otherwise."""
+    if sys_id == SYS_GETTIMEOFDAY:
+        return sys_gettimeofday(a0, a1)
+    if sys_id == SYS_TIME:
+        return sys_time(a0)
+    if sys_id == SYS_CLOCK_GETRES:
+        return sys_clock_getres(a0, a1)
+    if sys_id == SYS_TIMES:
+        return sys_times(a0)
+    if sys_id == SYS_GETRUSAGE:
+        return sys_getrusage(a0, a1)
+    if sys_id == SYS_SYSINFO:
+        return sys_sysinfo(a0)
+    if sys_id == SYS_GETITIMER:
+        return sys_getitimer(a0, a1)
+    if sys_id == SYS_SETITIMER:
+        return sys_setitimer(a0, a1, a2)
+    if sys_id == SYS_ALARM:
+        return sys_alarm(a0)
+    return NOT_HANDLED
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+import asterpy.syscall.dispatch as sysd  # noqa: E402
