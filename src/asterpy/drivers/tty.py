@@ -969,7 +969,10 @@ def tty_session_ended(sid: u64) -> None:
 
 
 def tty_poll_input() -> None:
-    """Feed every byte waiting on the console UART to the console terminal (timer tick, idle loop)."""
+    """Feed every byte waiting on the console UART to the console terminal (timer tick, idle loop).
+
+    Call it with interrupts off (the timer interrupt does): receive() is not reentrant.
+    """
     # Polling at 100 Hz costs up to 10 ms of latency and can overrun the 16-byte UART FIFO on a
     # long paste; a receive-interrupt handler calling receive() would fix both.
     while True:
