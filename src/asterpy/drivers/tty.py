@@ -10,9 +10,15 @@ Concurrency: the kernel runs with interrupts off inside a syscall, so receive() 
 context) never runs in the middle of read()/write()/ioctl(); a reader checks for data and then
 sleeps on `chan`, and receive() wakes it (no lost wake-up, see asterpy.task.wait).
 
-Job control, simplified where the kernel has no process table yet:
+Output goes to the console UART byte for byte (kernel_arch.arch_console_putc_raw, the device the
+kernel log writes to): OPOST/ONLCR here decide about CR LF, so raw-mode programs get bare LFs.
+
+Job control, with these simplifications:
+* session 1 (init's) has the console from boot (on Linux init has no controlling terminal), so
+  a shell run as init gets job control; a new session leader may still take it (TIOCSCTTY);
 * a process's controlling terminal is this one when its session is the terminal's session (no
   per-process ctty field: TIOCNOTTY by a non-leader changes nothing);
+* no hang-up state: after the session leader exits (tty_session_ended) reads and writes go on;
 * a background read (caller in the terminal's session, not in the foreground group) sends
   SIGTTIN to the caller's group and fails with ERESTARTSYS (the syscall exit restarts it after
   the stop, or turns it into EINTR), or fails with EIO if SIGTTIN is blocked or ignored; writes
