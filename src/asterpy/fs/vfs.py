@@ -18,7 +18,7 @@ from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
 )
-from asterpy.fs.path import Cred, Parent, as_dir, cred_of, follow_link, is_dot_or_dotdot, may_access, resolve, resolve_parent
+from asterpy.fs.path import MAX_SYMLINKS, Cred, Parent, as_dir, cred_of, is_dot_or_dotdot, may_access, resolve, resolve_parent
 from asterpy.fs.pipe import NamedFifo, open_fifo
 from asterpy.task.process import Process
 
@@ -60,7 +60,12 @@ def new_owned(ino: Inode, c: Cred) -> Inode:
 
 def open_path(p: Process, base: DirInode, path: bytearray, flags: u64, mode: u32) -> File:
     """open(2)/openat(2): the File for path (creating a regular file with O_CREAT)."""
-    c = cred_of(p)
+    return open_with(p, cred_of(p), base, path, flags, mode)
+
+
+def open_with(p: Process, c: Cred, base: DirInode, path: bytearray, flags: u64, mode: u32) -> File:
+    """open_path with the lookup's credentials and symlink count (O_CREAT through a dangling
+    symlink creates its target, which may be another symlink)."""
     root = p.fs.root
     created = False
     ino: Inode | None = None
@@ -85,7 +90,10 @@ def open_path(p: Process, base: DirInode, path: bytearray, flags: u64, mode: u32
             if isinstance(old, SymlinkInode):
                 if (flags & O_NOFOLLOW) != 0:
                     raise SysError(ELOOP)
-                old = follow_link(root, d, old, c)
+                c.links += 1
+                if c.links > MAX_SYMLINKS:
+                    raise SysError(ELOOP)
+                return open_with(p, c, d, old.target, flags, mode)
             if isinstance(old, DirInode):
                 raise SysError(EISDIR)
             if par.trailing:

@@ -56,6 +56,9 @@ def sys_openat(dirfd: u64, upath: u64, flags: u64, mode: u64) -> u64:
         raise SysError(EINVAL)
     if (flags & O_PATH) != 0:
         flags = flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    else:
+        # 64-bit kernels open every file as large (F_GETFL shows it).
+        flags |= O_LARGEFILE
     path = copy_path_in(p, upath)
     base = base_for(p, dirfd, path)
     f = open_path(p, base, path, flags, u32(mode) & u32(0o7777))

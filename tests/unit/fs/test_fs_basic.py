@@ -286,3 +286,14 @@ def test_lseek_rules(sysc: Sys) -> None:
     assert sysc.call("pipe", fds) == 0
     r, _ = sysc.i32s(fds, 2)
     assert sysc.call("lseek", r, 0, 0) == -ESPIPE
+
+
+def test_creat_through_dangling_symlink(sysc: Sys) -> None:
+    """O_CREAT on a dangling symlink creates its target (not with O_EXCL, which sees the link)."""
+    sysc.s("symlink", b"/made", b"/dl")
+    assert sysc.open(b"/dl", O_CREAT | O_EXCL | O_WRONLY) == -EEXIST
+    fd = sysc.open(b"/dl", O_CREAT | O_WRONLY)
+    assert fd >= 0
+    assert sysc.write(fd, b"via link") == 8
+    assert sysc.stat(b"/made")["size"] == 8
+    assert sysc.call("fcntl", fd, 3) & 0o100000           # O_LARGEFILE on 64-bit
