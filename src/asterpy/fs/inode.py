@@ -11,6 +11,7 @@ from typing import Final
 from asterpy.lang import List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
 from asterpy.lang.errno import EFBIG, EINVAL, ENOMEM
 from asterpy.kernel.time import monotonic_ns
+from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.fs.mode import S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 
@@ -84,13 +85,51 @@ class Inode:
         self.ctime_ns = fs_now_ns()
 
 
+class PageSource:
+    """Where file pages come from once the kernel says so: whole frames, reached through the
+    direct map (the kernel heap is a fraction of memory; a ramfs may use all of it)."""
+
+    frames: FrameAllocator
+    dm: u64
+
+    def __init__(self, frames: FrameAllocator, dm: u64) -> None:
+        """Frames from `frames`, at kernel address dm + physical."""
+        self.frames = frames
+        self.dm = dm
+
+
+# None until fs_use_frames: file pages then come from the kernel heap (unit tests, early boot).
+page_source: PageSource | None = None
+
+
+def fs_use_frames(frames: FrameAllocator, dm: u64) -> None:
+    """Take file data pages from the frame allocator from now on (call before any file exists:
+    pages are given back to where they came from by the same rule)."""
+    global page_source
+    page_source = PageSource(frames, dm)
+
+
 def page_alloc() -> u64:
     """A zeroed page of kernel memory for file data (ENOMEM)."""
-    a = kmalloc(PAGE)
-    if a == 0:
-        raise SysError(ENOMEM)
+    src = page_source
+    a = u64(0)
+    if src is not None:
+        a = src.dm + src.frames.alloc()
+    else:
+        a = kmalloc(PAGE)
+        if a == 0:
+            raise SysError(ENOMEM)
     memset(a, 0, PAGE)
     return a
+
+
+def page_free(a: u64) -> None:
+    """Give back a page from page_alloc."""
+    src = page_source
+    if src is not None:
+        src.frames.free(a - src.dm)
+    else:
+        kfree(a)
 
 
 class RegInode(Inode):
@@ -107,7 +146,7 @@ class RegInode(Inode):
         """Free the data pages with the last reference."""
         for a in self.pages:
             if a != 0:
-                kfree(a)
+                page_free(a)
 
     def page_for_write(self, index: u64) -> u64:
         """The page at index, allocated (and the list grown) if needed (ENOMEM)."""
@@ -134,7 +173,7 @@ class RegInode(Inode):
             while u64(len(self.pages)) > keep:
                 a = self.pages.pop()
                 if a != 0:
-                    kfree(a)
+                    page_free(a)
             # The tail of the last kept page must read as zero if the file grows again.
             if (length & PAGE_MASK) != 0:
                 a = self.page_or_zero(length >> PAGE_SHIFT)

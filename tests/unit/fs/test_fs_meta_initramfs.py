@@ -260,3 +260,25 @@ def test_getcwd_errors(sysc: Sys) -> None:
     sysc.s("rmdir", b"/gone")
     assert sysc.call("getcwd", sysc.alloc(64), 64) == -ENOENT
     assert sysc.open(b"x", O_CREAT | O_WRONLY) == -ENOENT
+
+
+def test_file_pages_from_frames(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After fs_use_frames, file data lives in frames, which truncation and unlink give back."""
+    from asterpy.fs import inode as fs_inode
+    from task_sim import DIRECT_MAP
+    monkeypatch.setattr(fs_inode, "page_source", None)
+    fa = sysc.p.frames
+    fs_inode.fs_use_frames(fa, u64(DIRECT_MAP))
+    before = int(fa.free_count())
+    fd = sysc.open(b"/big", O_CREAT | O_RDWR)
+    data = bytes(range(256)) * 48                          # 3 pages
+    assert sysc.write(fd, data) == len(data)
+    assert int(fa.free_count()) == before - 3
+    buf = sysc.alloc(len(data))
+    assert sysc.call("pread64", fd, buf, len(data), 0) == len(data)
+    assert sysc.read(buf, len(data)) == data
+    sysc.call("ftruncate", fd, 100)
+    assert int(fa.free_count()) == before - 1
+    sysc.call("close", fd)
+    sysc.s("unlink", b"/big")
+    assert int(fa.free_count()) == before
