@@ -416,6 +416,34 @@ def test_write_without_opost_is_raw(term: Term) -> None:
     assert term.take_out() == b"a\nb"
 
 
+def test_write_ocrnl_onocr(term: Term) -> None:
+    t = termios_of(term)
+    t["oflag"] = 0o1 | 0o10                 # OPOST OCRNL
+    set_termios(term, t)
+    term.write(b"a\rb")
+    assert term.take_out() == b"a\nb"
+    t["oflag"] = 0o1 | 0o20                 # OPOST ONOCR: no CR at column 0
+    set_termios(term, t)
+    term.write(b"\r\rx\r")                 # the cursor was at column 1 ("b")
+    assert term.take_out() == b"\rx\r"
+
+
+def test_erase_without_echoe_echoes_the_erase_char(term: Term) -> None:
+    t = termios_of(term)
+    t["lflag"] &= ~0o20                     # ECHOE
+    set_termios(term, t)
+    term.type(b"ab" + DEL)
+    assert term.take_out() == b"ab^?"
+
+
+def test_istrip(term: Term) -> None:
+    t = termios_of(term)
+    t["iflag"] |= 0o40
+    set_termios(term, t)
+    term.type(b"\xe1\r")
+    assert term.read() == b"a\n"
+
+
 def test_write_across_pages(term: Term) -> None:
     data = bytes(range(32, 127)) * 60
     assert term.write(data) == len(data)
