@@ -171,8 +171,8 @@ def test_cli_run_c_prints_6(shared_kernels: SharedKernels, default_initramfs: Pa
     """The issue's yardstick: `asterpy run -c 'echo hello | wc -c'` prints 6 and exits 0."""
     shared_kernels.get("x86_64")
     r = subprocess.run([sys.executable, "-m", "translator.cli", "run", "-c", "echo hello | wc -c"], cwd=REPO,
-                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=BOOT_TIMEOUT + 60)
-    assert r.stdout == "6\n", r.stdout + r.stderr
+                       capture_output=True, stdin=subprocess.DEVNULL, timeout=BOOT_TIMEOUT + 60)
+    assert r.stdout == b"6\n", r.stdout + r.stderr  # bytes: no CR may get through
     assert r.returncode == 0, r.stdout + r.stderr
 
 
