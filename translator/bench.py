@@ -664,6 +664,173 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
 
 
 # ---------------------------------------------------------------------------------------------
+# Profiling asterpy: sample the guest's instruction pointer through QEMU's gdbstub
+
+
+class GdbStub:
+    """A minimal GDB remote-protocol client: interrupt, read a register, continue."""
+
+    def __init__(self, port: int, timeout: float = 20.0) -> None:
+        """Connect to QEMU's gdbstub on localhost:port (retrying while QEMU starts)."""
+        import socket
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=5.0)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.buf = b""
+
+    def _send(self, data: str) -> None:
+        """Send one packet ($data#checksum)."""
+        self.sock.sendall(f"${data}#{sum(data.encode()) & 0xFF:02x}".encode())
+
+    def _packet(self) -> str:
+        """The next packet's data (acks skipped, the packet acknowledged)."""
+        while True:
+            start = self.buf.find(b"$")
+            end = self.buf.find(b"#", start + 1) if start >= 0 else -1
+            if start >= 0 and end >= 0 and len(self.buf) >= end + 3:
+                data = self.buf[start + 1:end].decode(errors="replace")
+                self.buf = self.buf[end + 3:]
+                self.sock.sendall(b"+")
+                return data
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("gdbstub closed the connection")
+            self.buf += chunk
+
+    @staticmethod
+    def _is_stop(reply: str) -> bool:
+        """True for a stop reply (QEMU also sends one unasked when a client attaches)."""
+        return reply[:1] in ("T", "S")
+
+    def command(self, data: str) -> str:
+        """Send a command and return its reply (stop replies that come first are skipped)."""
+        self._send(data)
+        for _ in range(8):
+            reply = self._packet()
+            if data == "?" or not self._is_stop(reply):
+                return reply
+        raise ValueError(f"no reply to {data!r} from the gdbstub")
+
+    def interrupt(self) -> str:
+        """Stop the guest (Ctrl-C); the stop reply."""
+        self.sock.sendall(b"\x03")
+        return self._packet()
+
+    def cont(self) -> None:
+        """Let the guest run (the reply comes with the next stop)."""
+        self._send("c")
+
+    def rip(self) -> int:
+        """The x86_64 instruction pointer (register 16 of QEMU's x86-64 description)."""
+        reply = self.command("p10")
+        if len(reply) != 16 or any(c not in "0123456789abcdefABCDEF" for c in reply):
+            raise ValueError(f"no register value from the gdbstub (reply {reply!r})")
+        return int.from_bytes(bytes.fromhex(reply), "little")
+
+    def close(self) -> None:
+        """Close the connection (QEMU keeps running)."""
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def kernel_symbols(elf: Path) -> list[tuple[int, str]]:
+    """(address, name) of the ELF's function symbols, sorted (nm -n)."""
+    nm = shutil.which("nm")
+    if nm is None:
+        return []
+    out = subprocess.run([nm, "-n", "--defined-only", str(elf)], capture_output=True, text=True,
+                         check=False).stdout
+    syms = []
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in "tTwW":
+            syms.append((int(parts[0], 16), parts[2]))
+    return syms
+
+
+def symbolize(pc: int, syms: list[tuple[int, str]]) -> str:
+    """The function containing pc, '[user]' below the kernel half, or '[kernel ?]'."""
+    import bisect
+    if pc < (1 << 47):
+        return "[user]"
+    i = bisect.bisect_right(syms, (pc, "\uffff")) - 1
+    return syms[i][1] if i >= 0 else "[kernel ?]"
+
+
+def profile_asterpy(name: str, seconds: float = 5.0, rate: float = 10.0, build: bool = True,
+                    report: Reporter = print, top: int = 25) -> dict[str, int]:
+    """Run benchmark `name` alone on asterpy (timed loop >= `seconds`) and sample the guest's
+    instruction pointer `rate` times a second through QEMU's gdbstub; print the top functions.
+
+    Each sample stops the guest and lets it go again; under TCG the vCPU takes some milliseconds to
+    resume, so much faster rates than ~10/s keep sampling the same instruction.
+    """
+    import socket
+    from translator.image.qemu import QemuConfig, QemuSession
+    if name not in BENCHMARKS:
+        raise BenchError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    elf = asterpy_kernel(build, report)
+    syms = kernel_symbols(elf)
+    bench_exe, target_exe = build_program("bench"), build_program("exec_target")
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    initrd = make_initramfs(CACHE_DIR / "initramfs.cpio",
+                            {"init": bench_exe.read_bytes(), "bin/exec_target": target_exe.read_bytes()})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = f"--only {name} --ms {int(seconds * 1000)} --reps 1"
+    cmdline = f"{KERNEL_CMDLINE['asterpy']} {SHARED_CMDLINE} {args}"
+    cfg = QemuConfig(kernel=elf, arch="x86_64", machine=MACHINE, accel="tcg", memory_mb=MEMORY_MB, smp=1,
+                     cmdline=cmdline, initrd=initrd, timeout=600.0,
+                     extra_args=("-gdb", f"tcp:127.0.0.1:{port}"))
+    counts: dict[str, int] = {}
+    session = QemuSession(cfg)
+    try:
+        gdb = GdbStub(port)
+        try:
+            gdb.command("?")  # attaching stops the guest: ask where, then let it run
+            # QEMU answers 'p' (read one register) only to a client that read the target XML.
+            gdb.command("qXfer:features:read:target.xml:0,ffff")
+            gdb.cont()
+            if session.wait_for("bench start", 120.0) is None:
+                raise BenchError("asterpy did not start the bench program:\n" + session.output[-2000:])
+            done = re.compile(r"^bench done$", re.M)
+            deadline = time.monotonic() + max(120.0, 40.0 * seconds)
+            while (session.proc.poll() is None and not done.search(session.output)
+                   and time.monotonic() < deadline):
+                try:
+                    gdb.interrupt()
+                    where = symbolize(gdb.rip(), syms)
+                    gdb.cont()
+                except (ConnectionError, OSError, ValueError):
+                    break
+                counts[where] = counts.get(where, 0) + 1
+                time.sleep(1.0 / rate)
+        finally:
+            gdb.close()
+        session.wait(15.0)
+    finally:
+        session.close()
+    run = parse_output(session.output, BootRun("asterpy"))
+    total = sum(counts.values())
+    value = run.values.get(name)
+    report(f"asterpy {name}: {value if value is not None else run.failures.get(name, 'no result')} "
+           f"{BENCHMARKS[name][0] if value is not None else ''}; {total} samples of the guest's rip "
+           f"(gdbstub, ~{rate:g}/s, TCG)")
+    for sym, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+        report(f"  {100.0 * n / max(total, 1):5.1f}%  {n:5d}  {sym}")
+    return counts
+
+
+# ---------------------------------------------------------------------------------------------
 # The click command (hooked into translator/cli.py's group as `asterpy bench`)
 
 import click  # noqa: E402  (the command line only)
@@ -682,9 +849,22 @@ import click  # noqa: E402  (the command line only)
               show_default=True, help="Where the JSON results and the PNG charts go.")
 @click.option("--timeout", type=float, default=None, help="Seconds per boot before QEMU is stopped.")
 @click.option("--history", is_flag=True, help="Plot the ratios of every result in --results-dir over commits.")
+@click.option("--profile", "profile", default=None, metavar="NAME",
+              help="Run one benchmark on asterpy only and sample the guest's rip through the gdbstub.")
+@click.option("--profile-seconds", type=float, default=5.0, show_default=True,
+              help="With --profile: how long the timed loop runs at least.")
 def bench_command(runs: Optional[int], quick: bool, accel: Optional[str], no_build: bool, linux: Optional[Path],
-                  results_dir: Path, timeout: Optional[float], history: bool) -> None:
+                  results_dir: Path, timeout: Optional[float], history: bool, profile: Optional[str],
+                  profile_seconds: float) -> None:
     """Benchmark asterpy against Debian's Linux in the same QEMU (benchmarks/user/bench.c as init)."""
+    if profile:
+        from translator.build import BuildError
+        try:
+            profile_asterpy(profile, profile_seconds, build=not no_build, report=click.echo)
+        except (BenchError, BuildError, OSError) as exc:
+            click.echo(f"asterpy bench: {exc}", err=True)
+            sys.exit(1)
+        return
     if history:
         out = plot_history(results_dir, results_dir / "history.png", click.echo)
         if out:

@@ -6,9 +6,13 @@
  * then "bench done".  Latencies are in ns per operation (lower is better), bandwidths in MB/s
  * (10^6 bytes per second, higher is better).
  *
- * Usage: bench [--quick] [--exec PATH]
+ * Usage: bench [--quick] [--exec PATH] [--tmp DIR] [--only A,B] [--ms N] [--reps N]
  *   --quick     tiny iteration counts (smoke tests)
  *   --exec P    the static program fork_exec runs (default /bin/exec_target)
+ *   --tmp DIR   where file_write/file_read write (default /tmp)
+ *   --only A,B  run only these benchmarks (`asterpy bench --profile` uses it)
+ *   --ms N      make each timed loop last at least N ms (default 100, 2 with --quick)
+ *   --reps N    measurements per benchmark, the best counts (default 3, 1 with --quick)
  *
  * Runs as init (PID 1) under both asterpy and Linux; `asterpy bench` boots it with the same
  * initramfs in both.  Every step checks its system calls and reports FAIL instead of giving up,
@@ -47,12 +51,31 @@
 #endif
 
 static int quick;
+static const char *only; /* comma-separated names, or NULL for all */
 static const char *exec_path = "/bin/exec_target";
 static const char *tmp_dir = "/tmp";
 /* How long one timed loop should last at least: long enough for the clock, short under TCG. */
 static uint64_t target_ns;
 /* Measurements per benchmark; the best counts (1 with --quick). */
 static int reps;
+
+/* True if the benchmark `name` was asked for (--only), or all were. */
+static int selected(const char *name)
+{
+    if (!only)
+        return 1;
+    size_t len = strlen(name);
+    for (const char *p = only; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, n) == 0)
+            return 1;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return 0;
+}
 
 /* ---- output: one write(2) per line, so nothing is buffered across fork() ---- */
 
@@ -655,6 +678,7 @@ static void power_off(void)
 
 int main(int argc, char **argv)
 {
+    long ms = -1, nreps = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
@@ -662,29 +686,48 @@ int main(int argc, char **argv)
             exec_path = argv[++i];
         else if (strcmp(argv[i], "--tmp") == 0 && i + 1 < argc)
             tmp_dir = argv[++i];
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--ms") == 0 && i + 1 < argc)
+            ms = atol(argv[++i]);
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            nreps = atol(argv[++i]);
     }
     int is_init = getpid() == 1;
     if (is_init)
         setup_as_init();
-    target_ns = quick ? 2000000 : 100000000; /* 2 ms / 100 ms per timed loop */
-    reps = quick ? 1 : 3;
+    target_ns = (uint64_t)(ms > 0 ? ms : quick ? 2 : 100) * 1000000u;
+    reps = nreps > 0 ? (int)nreps : quick ? 1 : 3;
     out("bench start%s\n", quick ? " quick" : "");
 
-    report_latency("null_syscall", b_getppid, NULL, 64);
-    report_latency("getpid", b_getpid, NULL, 64);
-    report_latency("clock_gettime", b_clock, NULL, 64);
-    bench_devio("read_zero", "/dev/zero", O_RDONLY, b_read1);
-    bench_devio("write_null", "/dev/null", O_WRONLY, b_write1);
+    if (selected("null_syscall"))
+        report_latency("null_syscall", b_getppid, NULL, 64);
+    if (selected("getpid"))
+        report_latency("getpid", b_getpid, NULL, 64);
+    if (selected("clock_gettime"))
+        report_latency("clock_gettime", b_clock, NULL, 64);
+    if (selected("read_zero"))
+        bench_devio("read_zero", "/dev/zero", O_RDONLY, b_read1);
+    if (selected("write_null"))
+        bench_devio("write_null", "/dev/null", O_WRONLY, b_write1);
     /* open/stat a file that is there in both kernels: this program itself. */
     snprintf(stat_path, sizeof stat_path, "%s", argv[0][0] == '/' ? argv[0] : "/init");
-    report_latency("open_close", b_open_close, NULL, 16);
-    report_latency("stat", b_stat, NULL, 16);
-    bench_page_fault(quick ? (size_t)256 << 10 : (size_t)16 << 20);
-    bench_pipes_latency();
-    bench_pipe_bw(quick ? (size_t)1 << 20 : (size_t)32 << 20);
-    report_latency("fork_exit", b_fork_exit, NULL, 2);
-    report_latency("fork_exec", b_fork_exec, NULL, 2);
-    bench_file_io(quick ? (size_t)1 << 20 : (size_t)16 << 20);
+    if (selected("open_close"))
+        report_latency("open_close", b_open_close, NULL, 16);
+    if (selected("stat"))
+        report_latency("stat", b_stat, NULL, 16);
+    if (selected("page_fault"))
+        bench_page_fault(quick ? (size_t)256 << 10 : (size_t)16 << 20);
+    if (selected("pipe_latency") || selected("ctx_switch"))
+        bench_pipes_latency();
+    if (selected("pipe_bw"))
+        bench_pipe_bw(quick ? (size_t)1 << 20 : (size_t)32 << 20);
+    if (selected("fork_exit"))
+        report_latency("fork_exit", b_fork_exit, NULL, 2);
+    if (selected("fork_exec"))
+        report_latency("fork_exec", b_fork_exec, NULL, 2);
+    if (selected("file_write") || selected("file_read"))
+        bench_file_io(quick ? (size_t)1 << 20 : (size_t)16 << 20);
 
     out("bench done\n");
     if (is_init)
