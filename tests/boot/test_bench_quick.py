@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from bootbuild import SharedKernels
-from translator.bench import BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output
+from translator.bench import (BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output, plot_history,
+                              summarize, symbolize)
 
 pytestmark = pytest.mark.boot
 
@@ -41,6 +42,30 @@ def test_make_initramfs_is_newc(tmp_path: Path) -> None:
     assert data.startswith(b"070701") and len(data) % 512 == 0
     for name in (b"bin\0", b"dev\0", b"tmp\0", b"init\0", b"bin/exec_target\0", b"TRAILER!!!\0"):
         assert name in data
+
+
+def test_summary_ratios_and_history(tmp_path: Path) -> None:
+    """Medians, ratios and n/a from two fake runs each; --history reads the JSON back."""
+    a1, a2 = BootRun("asterpy", {"getpid": 300.0, "pipe_bw": 50.0}), BootRun("asterpy", {"getpid": 100.0})
+    l1, l2 = BootRun("linux", {"getpid": 100.0, "pipe_bw": 100.0}), BootRun("linux", {"getpid": 100.0})
+    a2.failures["pipe_bw"] = "ENOSYS"
+    rows = {r["name"]: r for r in summarize({"asterpy": [a1, a2], "linux": [l1, l2]})}
+    assert rows["getpid"]["ratio"] == 2.0 and rows["getpid"]["meets_target"] is False
+    assert rows["pipe_bw"]["ratio"] == 0.5 and rows["pipe_bw"]["asterpy"]["fail"] == ["ENOSYS"]
+    assert rows["stat"]["ratio"] is None
+    (tmp_path / "abc1234.json").write_text(json.dumps({"kind": "asterpy-bench", "commit": "abc1234",
+                                                       "rows": list(rows.values())}))
+    lines: list[str] = []
+    plot_history(tmp_path, tmp_path / "history.png", lines.append)
+    assert any(line.startswith("| abc1234 |") and "| 2.00 |" in line for line in lines), lines
+
+
+def test_symbolize() -> None:
+    """Kernel addresses map to the function below them; user addresses to [user]."""
+    syms = [(0xFFFFFFFF80100000, "a"), (0xFFFFFFFF80100100, "b")]
+    assert symbolize(0x401000, syms) == "[user]"
+    assert symbolize(0xFFFFFFFF80100010, syms) == "a"
+    assert symbolize(0xFFFFFFFF80100100, syms) == "b"
 
 
 def test_bench_quick(shared_kernels: SharedKernels, tmp_path: Path) -> None:
