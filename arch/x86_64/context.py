@@ -236,6 +236,12 @@ USER_RFLAGS: Final = u64(0x202)     # IF set, reserved bit 1
 # The user-changeable rflags bits (CF PF AF ZF SF TF DF OF AC): sigreturn keeps the rest.
 USER_RFLAGS_MASK: Final = u64(0x40DD5)
 MSR_FS_BASE: Final = u64(0xC0000100)
+MSR_KERNEL_GS_BASE: Final = u64(0xC0000102)
+
+
+def set_user_gs_base(v: u64) -> None:
+    """Set the user's GS base from inside the kernel (arch_prctl ARCH_SET_GS)."""
+    wrmsr(MSR_KERNEL_GS_BASE, v)
 
 
 def frame_get(frame: u64, word: u64) -> u64:
@@ -302,7 +308,7 @@ def percpu_kstack_set(top: u64) -> None:
     Ptr[u64](tss + 4).store(top)
 
 
-def switch_task(cur: Context, nxt: Context, kstack_top: u64, root: u64, fs_base: u64) -> None:
+def switch_task(cur: Context, nxt: Context, kstack_top: u64, root: u64, fs_base: u64, gs_base: u64) -> None:
     """Leave cur for nxt, whose kernel stack ends at kstack_top (0: keep the current one), page
     tables are root and TLS base fs_base; returns when a switch comes back to cur.
 
@@ -316,6 +322,8 @@ def switch_task(cur: Context, nxt: Context, kstack_top: u64, root: u64, fs_base:
     if root != 0 and root != read_root():
         load_root(root)
     wrmsr(MSR_FS_BASE, fs_base)
+    # In the kernel the user's GS base waits in KERNEL_GS_BASE (swapgs brings it back).
+    wrmsr(MSR_KERNEL_GS_BASE, gs_base)
     switch_stack(cur.sp_slot, Ptr[u64](nxt.sp_slot).load())
 
 

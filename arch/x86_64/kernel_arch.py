@@ -10,12 +10,11 @@ from typing import Final
 from asterpy.lang import i64, kinfo, kwarn, u64, u8
 from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
-# The page-table format and TLB maintenance asterpy.mm.paging builds on (docs/arch.md, "Page
-# tables"). Before anything that imports asterpy.mm.paging: under CPython that module imports
-# these back from here while this one is still binding.
-from arch.x86_64.paging import (  # noqa: F401 - re-exported
-    LEVELS as ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
-    tlb_flush_all as arch_tlb_flush_all, tlb_flush_page as arch_tlb_flush_page,
+# The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
+# which asterpy.mm.paging imports from there.
+from kernel_pte import (  # noqa: F401 - re-exported
+    ARCH_PT_LEVELS, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
+    pte_present, pte_table,
 )
 from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
 
@@ -23,7 +22,7 @@ from asterpy.mm.paging import NOCACHE, GLOBAL, READ, WRITE, AddressSpace
 # come first: task modules import them back from here while this module is still binding.
 from arch.x86_64.context import (  # noqa: F401 - re-exported
     Context, F_RAX, F_RDI, F_RDX, F_RIP, F_RSI, F_RSP, F_VECTOR, context_free, frame_get, frame_reset_user,
-    frame_set, idle_wait, prepare_user_context, switch_task, user_frame_of,
+    frame_set, idle_wait, prepare_user_context, set_user_gs_base, switch_task, user_frame_of,
 )
 from asterpy.exec.elf import EM_X86_64
 from asterpy.task.siginfo import SigInfo

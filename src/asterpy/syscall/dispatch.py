@@ -313,6 +313,12 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
     r = sysclock.clock_dispatch(sys_id, a0, a1, a2)
     if r != sysclock.NOT_HANDLED:
         return r
+    r = syscred.cred_dispatch(sys_id, a0, a1, a2)
+    if r != syscred.NOT_HANDLED:
+        return r
+    r = syssched.sched_dispatch(sys_id, a0, a1, a2, a3)
+    if r != syssched.NOT_HANDLED:
+        return r
     if sys_id == SYS_BRK:
         return proc().set_brk(a0)
     if sys_id == SYS_UNAME:
@@ -331,7 +337,7 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
         return sys_prlimit64(a0, a1, a2, a3)
     if sys_id == SYS_GETRLIMIT:
         return sys_getrlimit(a0, a1)
-    if sys_id == SYS_SET_ROBUST_LIST or sys_id == SYS_RSEQ:
+    if sys_id == SYS_RSEQ:
         # Both libcs cope with ENOSYS here; not worth a log line.
         raise SysError(ENOSYS)
     return unimplemented(nr)
@@ -366,4 +372,6 @@ def set_syscall_trace(on: bool) -> None:
 # under CPython the names above must exist by the time they do.
 import asterpy.syscall.process as sysproc  # noqa: E402
 import asterpy.syscall.clock as sysclock  # noqa: E402
+import asterpy.syscall.cred as syscred  # noqa: E402
+import asterpy.syscall.sched as syssched  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402

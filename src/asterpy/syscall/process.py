@@ -8,12 +8,12 @@ from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EOPNOTSUPP, EPERM,
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_ARCH_PRCTL, SYS_CLOCK_NANOSLEEP, SYS_CLONE, SYS_CLONE3, SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP,
-    SYS_FORK, SYS_FUTEX, SYS_GETEGID, SYS_GETEUID, SYS_GETGID, SYS_GETGROUPS, SYS_GETPGID, SYS_GETPGRP,
-    SYS_GETPID, SYS_GETPPID, SYS_GETRESGID, SYS_GETRESUID, SYS_GETSID, SYS_GETTID, SYS_GETUID, SYS_KILL,
+    SYS_FORK, SYS_FUTEX, SYS_GETPGID, SYS_GETPGRP,
+    SYS_GETPID, SYS_GETPPID, SYS_GETSID, SYS_GETTID, SYS_KILL,
     SYS_NANOSLEEP, SYS_PAUSE, SYS_REBOOT, SYS_RT_SIGACTION, SYS_RT_SIGPENDING, SYS_RT_SIGPROCMASK,
     SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT, SYS_SCHED_YIELD, SYS_SET_TID_ADDRESS,
-    SYS_SETFSGID, SYS_SETFSUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETPGID, SYS_SETREGID, SYS_SETRESGID,
-    SYS_SETRESUID, SYS_SETREUID, SYS_SETSID, SYS_SETUID, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL, SYS_VFORK,
+    SYS_SETPGID, SYS_SETRESGID,
+    SYS_SETSID, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL, SYS_VFORK,
     SYS_WAIT4, SYS_WAITID, SYS_PRCTL, SYS_POLL, SYS_PPOLL, SYS_SELECT, SYS_PSELECT6, SYS_EPOLL_WAIT,
     SYS_EPOLL_PWAIT,
 )
@@ -32,7 +32,7 @@ from asterpy.task.signal import (
 from asterpy.task.task import Task
 from asterpy.task.wait import sleep_on
 
-from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, user_frame_of
+from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, set_user_gs_base, user_frame_of
 
 
 NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
@@ -50,7 +50,6 @@ CLOCK_MONOTONIC: Final = u64(1)
 CLOCK_BOOTTIME: Final = u64(7)
 TIMER_ABSTIME: Final = u64(1)
 MINSIGSTKSZ: Final = u64(2048)
-NGROUPS_MAX: Final = u64(65536)
 LINUX_REBOOT_MAGIC1: Final = u64(0xFEE1DEAD)
 LINUX_REBOOT_CMD_RESTART: Final = u64(0x01234567)
 LINUX_REBOOT_CMD_HALT: Final = u64(0xCDEF0123)
@@ -409,29 +408,6 @@ def sys_setsid() -> u64:
     return p.sid
 
 
-def sys_set_id(p: Process, which: u64, a: u64, b: u64, c: u64) -> u64:
-    """setuid/setgid/setre*id/setres*id: root may set anything; others only their own id."""
-    keep = u64(0xFFFFFFFF)
-    cur = p.uid
-    if which == 1:
-        cur = p.gid
-    vals = [a, b, c]
-    for v in vals:
-        v32 = v & 0xFFFFFFFF
-        if v32 != keep and p.uid != 0 and v32 != cur:
-            raise SysError(EPERM)
-    new = cur
-    for v in vals:
-        if (v & 0xFFFFFFFF) != keep:
-            new = v & 0xFFFFFFFF
-            break
-    if which == 0:
-        p.uid = new
-    else:
-        p.gid = new
-    return u64(0)
-
-
 def sys_clone3(args: u64, size: u64) -> u64:
     """clone3(2): struct clone_args (64 bytes or more; unknown trailing bytes must be zero)."""
     p = me()
@@ -476,7 +452,7 @@ def sys_reboot(magic: u64, magic2: u64, cmd: u64) -> u64:
 
 
 def sys_arch_prctl(code: u64, addr: u64) -> u64:
-    """arch_prctl(2): ARCH_SET_FS (EPERM outside user space), ARCH_GET_FS (EFAULT); GS: EINVAL."""
+    """arch_prctl(2): ARCH_SET_FS/GS (EPERM outside user space), ARCH_GET_FS/GS (EFAULT)."""
     t = current_task()
     if code == ARCH_SET_FS:
         if addr >= USER_TOP:
@@ -486,6 +462,15 @@ def sys_arch_prctl(code: u64, addr: u64) -> u64:
         return u64(0)
     if code == ARCH_GET_FS:
         t.proc.put_u64(addr, t.fs_base)
+        return u64(0)
+    if code == ARCH_SET_GS:
+        if addr >= USER_TOP:
+            raise SysError(EPERM)
+        t.gs_base = addr
+        set_user_gs_base(addr)
+        return u64(0)
+    if code == ARCH_GET_GS:
+        t.proc.put_u64(addr, t.gs_base)
         return u64(0)
     raise SysError(EINVAL)
 
@@ -590,10 +575,6 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
         return current_task().tid
     if sys_id == SYS_GETPPID:
         return me().ppid
-    if sys_id == SYS_GETUID or sys_id == SYS_GETEUID:
-        return me().uid
-    if sys_id == SYS_GETGID or sys_id == SYS_GETEGID:
-        return me().gid
     if sys_id == SYS_SCHED_YIELD:
         sched_yield()
         return u64(0)
@@ -664,37 +645,6 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
         return sys_setsid()
     if sys_id == SYS_GETSID:
         return sys_getsid(a0)
-    if sys_id == SYS_SETUID:
-        return sys_set_id(me(), u64(0), a0, u64(0xFFFFFFFF), u64(0xFFFFFFFF))
-    if sys_id == SYS_SETGID:
-        return sys_set_id(me(), u64(1), a0, u64(0xFFFFFFFF), u64(0xFFFFFFFF))
-    if sys_id == SYS_SETREUID or sys_id == SYS_SETRESUID:
-        return sys_set_id(me(), u64(0), a0, a1, a2 if sys_id == SYS_SETRESUID else u64(0xFFFFFFFF))
-    if sys_id == SYS_SETREGID or sys_id == SYS_SETRESGID:
-        return sys_set_id(me(), u64(1), a0, a1, a2 if sys_id == SYS_SETRESGID else u64(0xFFFFFFFF))
-    if sys_id == SYS_GETRESUID or sys_id == SYS_GETRESGID:
-        p = me()
-        v = p.uid
-        if sys_id == SYS_GETRESGID:
-            v = p.gid
-        p.put_u32(a0, u32(v))
-        p.put_u32(a1, u32(v))
-        p.put_u32(a2, u32(v))
-        return u64(0)
-    if sys_id == SYS_SETFSUID:
-        return me().uid
-    if sys_id == SYS_SETFSGID:
-        return me().gid
-    if sys_id == SYS_GETGROUPS:
-        if i64(a0) < 0:
-            raise SysError(EINVAL)
-        return u64(0)
-    if sys_id == SYS_SETGROUPS:
-        if a0 > NGROUPS_MAX:
-            raise SysError(EINVAL)
-        if me().uid != 0:
-            raise SysError(EPERM)
-        return u64(0)
     if sys_id == SYS_REBOOT:
         return sys_reboot(a0, a1, a2)
     if sys_id == SYS_PRCTL:

@@ -19,7 +19,9 @@ from asterpy.task.task import Task
 from asterpy.task.wait import wake_up
 from asterpy.fs.exec_file import exec_open, read_inode_at
 
-from kernel_arch import ARCH_ELF_MACHINE, arch_load_root, cpu_hwcap, frame_reset_user, user_frame_of
+from kernel_arch import (
+    ARCH_ELF_MACHINE, arch_load_root, cpu_hwcap, frame_reset_user, set_fs_base, set_user_gs_base, user_frame_of,
+)
 
 
 PATH_MAX: Final = u64(4096)
@@ -258,6 +260,9 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
     t.altstack_size = u64(0)
     t.altstack_flags = u64(2)
     t.fs_base = u64(0)
+    t.gs_base = u64(0)
+    set_fs_base(u64(0))
+    set_user_gs_base(u64(0))
     t.clear_child_tid = u64(0)
     p.files.close_on_exec()
     if not p.vfork_done:

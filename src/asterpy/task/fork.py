@@ -70,6 +70,13 @@ def new_process_like(parent: Process, flags: u64) -> Process:
     cp.sid = parent.sid
     cp.uid = parent.uid
     cp.gid = parent.gid
+    cp.ruid = parent.ruid
+    cp.suid = parent.suid
+    cp.rgid = parent.rgid
+    cp.sgid = parent.sgid
+    for g in parent.groups:
+        cp.groups.append(g)
+    cp.nice = parent.nice
     if (flags & CLONE_VM) != 0:
         cp.share_memory_of(parent)
     else:
@@ -129,6 +136,7 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     if stack != 0:
         frame_set(frame, F_RSP, stack)
     ct.fs_base = parent.fs_base
+    ct.gs_base = parent.gs_base
     if (flags & CLONE_SETTLS) != 0:
         ct.fs_base = tls
     ct.sigmask = parent.sigmask

@@ -102,6 +102,11 @@ def sys_futex(p: Process, addr: u64, op: u64, val: u64, timeout_deadline_ns: u64
     if cmd == FUTEX_WAKE_BITSET:
         return futex_wake_bits(p, addr, val, val3 & 0xFFFFFFFF)
     if cmd == FUTEX_REQUEUE or cmd == FUTEX_CMP_REQUEUE:
+        # The counts are C ints: negative ones are refused.
+        if (val & 0x80000000) != 0 or (timeout_deadline_ns & 0x80000000) != 0:
+            raise SysError(EINVAL)
+        val = val & 0xFFFFFFFF
+        timeout_deadline_ns = timeout_deadline_ns & 0xFFFFFFFF
         if cmd == FUTEX_CMP_REQUEUE and p.get_u32(addr) != u32(val3):
             raise SysError(EAGAIN)
         # For the requeue ops the "timeout" argument is the count to move.

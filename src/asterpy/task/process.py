@@ -10,7 +10,7 @@ anonymous mmaps are backed by zeroed frames when they are created.
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, SysError, memcpy, memset, u8, u16, u32, u64
+from asterpy.lang import List, Ptr, SysError, i64, memcpy, memset, u8, u16, u32, u64
 from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, entry_flags, new_address_space
@@ -90,8 +90,14 @@ class Process:
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
     pgid: u64            # process group (job control: the TTY signals a whole group)
     sid: u64             # session
-    uid: u64
-    gid: u64
+    uid: u64             # effective user id (permission checks); asterpy.syscall.cred
+    gid: u64             # effective group id
+    ruid: u64            # real and saved ids
+    suid: u64
+    rgid: u64
+    sgid: u64
+    groups: List[u64]    # supplementary groups
+    nice: i64            # setpriority's nice value (stored, not acted on)
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
     exit_status: u64     # the wait status once exited: code << 8, or the signal (| 0x80: core)
@@ -135,6 +141,12 @@ class Process:
         self.sid = u64(1)
         self.uid = u64(0)
         self.gid = u64(0)
+        self.ruid = u64(0)
+        self.suid = u64(0)
+        self.rgid = u64(0)
+        self.sgid = u64(0)
+        self.groups = []
+        self.nice = i64(0)
         self.threads = u64(0)
         self.zombie = False
         self.exit_status = u64(0)

@@ -199,11 +199,11 @@ def schedule() -> None:
         set_current(nxt.proc)
     if prev is None:
         if nxt is not None:
-            switch_task(idle, nxt.ctx, nxt.kstack_top, nxt.proc.space.root, nxt.fs_base)
+            switch_task(idle, nxt.ctx, nxt.kstack_top, nxt.proc.space.root, nxt.fs_base, nxt.gs_base)
     elif nxt is None:
-        switch_task(prev.ctx, idle, u64(0), u64(0), u64(0))
+        switch_task(prev.ctx, idle, u64(0), u64(0), u64(0), u64(0))
     else:
-        switch_task(prev.ctx, nxt.ctx, nxt.kstack_top, nxt.proc.space.root, nxt.fs_base)
+        switch_task(prev.ctx, nxt.ctx, nxt.kstack_top, nxt.proc.space.root, nxt.fs_base, nxt.gs_base)
     # Running again (as prev): the task we left for may have died in the meantime.
     reap_dead_stack()
 

@@ -31,6 +31,7 @@ class Task:
     kstack_phys: u64       # first frame of the kernel stack (0: not allocated)
     kstack_top: u64        # its top, a kernel (direct-map) address
     fs_base: u64           # TLS pointer (arch_prctl ARCH_SET_FS / CLONE_SETTLS)
+    gs_base: u64           # arch_prctl ARCH_SET_GS
     sigmask: u64           # blocked signals (bit sig-1)
     pending: u64           # signals sent to this thread alone (tgkill, faults)
     sig_code: List[u64]    # si_code and sender pid of each pending thread signal
@@ -44,6 +45,9 @@ class Task:
     fault_addr: u64        # si_addr of the last fault signal
     fault_code: u64        # si_code of the last fault signal
     need_resched: bool
+    policy: u64            # sched_setscheduler's policy and priority (stored, not acted on)
+    rt_priority: u64
+    robust_list: u64       # set_robust_list's head (the list is not walked at exit yet)
     in_syscall: bool       # returning to user mode from a syscall (not an interrupt)
     restartable: bool      # that syscall may be restarted after an SA_RESTART handler
     comm: bytearray        # the thread's name (prctl PR_SET_NAME), NUL-padded, 16 bytes
@@ -63,6 +67,7 @@ class Task:
         self.kstack_phys = u64(0)
         self.kstack_top = u64(0)
         self.fs_base = u64(0)
+        self.gs_base = u64(0)
         self.sigmask = u64(0)
         self.pending = u64(0)
         self.sig_code = []
@@ -79,6 +84,9 @@ class Task:
         self.fault_addr = u64(0)
         self.fault_code = u64(0)
         self.need_resched = False
+        self.policy = u64(0)
+        self.rt_priority = u64(0)
+        self.robust_list = u64(0)
         self.in_syscall = False
         self.restartable = False
         self.comm = bytearray(16)

@@ -1,0 +1,210 @@
+"""Credentials: the uid/gid family (real, effective, saved), supplementary groups.
+
+`Process.uid`/`gid` are the *effective* ids (what permission checks use; the file system reads
+them); `ruid`/`suid` and `rgid`/`sgid` are the real and saved ones. The file-system ids follow the
+effective ones (setfsuid/setfsgid only report). Privilege is an effective uid of 0, as for a
+process holding CAP_SETUID and CAP_SETGID. `cred_dispatch` answers NOT_HANDLED for other numbers.
+"""
+
+from typing import Final
+
+from asterpy.lang import SysError, i32, i64, u32, u64
+from asterpy.lang.errno import EINVAL, EPERM
+from asterpy.syscall.numbers import (
+    SYS_GETEGID, SYS_GETEUID, SYS_GETGID, SYS_GETGROUPS, SYS_GETRESGID, SYS_GETRESUID, SYS_GETUID,
+    SYS_SETFSGID, SYS_SETFSUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETREGID, SYS_SETRESGID, SYS_SETRESUID,
+    SYS_SETREUID, SYS_SETUID,
+)
+from asterpy.task.process import Process
+from asterpy.task.sched import current_task
+
+NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
+KEEP: Final = u64(0xFFFFFFFF)      # -1 as a uid_t: "leave this id alone"
+NGROUPS_MAX: Final = u64(65536)
+
+
+def me() -> Process:
+    """The running process."""
+    return current_task().proc
+
+
+def id_arg(x: u64) -> u64:
+    """A uid_t/gid_t argument (32 bits)."""
+    return x & 0xFFFFFFFF
+
+
+def allowed(p: Process, v: u64, a: u64, b: u64, c: u64) -> bool:
+    """Whether p may take id v: privileged, or v is one of its current a, b, c."""
+    return p.uid == 0 or v == a or v == b or v == c
+
+
+def set_uid(p: Process, u: u64) -> u64:
+    """setuid(2): privileged sets all three; others may set the effective id to the real or saved one."""
+    if u == KEEP:
+        raise SysError(EINVAL)
+    if p.uid == 0:
+        p.ruid = u
+        p.suid = u
+        p.uid = u
+        return u64(0)
+    if u != p.ruid and u != p.suid:
+        raise SysError(EPERM)
+    p.uid = u
+    return u64(0)
+
+
+def set_gid(p: Process, g: u64) -> u64:
+    """setgid(2), with the same rules as setuid (privilege: effective uid 0)."""
+    if g == KEEP:
+        raise SysError(EINVAL)
+    if p.uid == 0:
+        p.rgid = g
+        p.sgid = g
+        p.gid = g
+        return u64(0)
+    if g != p.rgid and g != p.sgid:
+        raise SysError(EPERM)
+    p.gid = g
+    return u64(0)
+
+
+def set_reuid(p: Process, r: u64, e: u64) -> u64:
+    """setreuid(2): the saved id follows the new effective one when the real one changes or the
+    effective one becomes other than the old real id."""
+    old_r = p.ruid
+    if r != KEEP and p.uid != 0 and r != p.ruid and r != p.uid:
+        raise SysError(EPERM)
+    if e != KEEP and not allowed(p, e, p.ruid, p.uid, p.suid):
+        raise SysError(EPERM)
+    if r != KEEP:
+        p.ruid = r
+    if e != KEEP:
+        p.uid = e
+    if r != KEEP or (e != KEEP and e != old_r):
+        p.suid = p.uid
+    return u64(0)
+
+
+def set_regid(p: Process, r: u64, e: u64) -> u64:
+    """setregid(2)."""
+    old_r = p.rgid
+    if r != KEEP and p.uid != 0 and r != p.rgid and r != p.gid:
+        raise SysError(EPERM)
+    if e != KEEP and not allowed(p, e, p.rgid, p.gid, p.sgid):
+        raise SysError(EPERM)
+    if r != KEEP:
+        p.rgid = r
+    if e != KEEP:
+        p.gid = e
+    if r != KEEP or (e != KEEP and e != old_r):
+        p.sgid = p.gid
+    return u64(0)
+
+
+def set_resuid(p: Process, r: u64, e: u64, s: u64) -> u64:
+    """setresuid(2): each id that is not -1 must be one of the current three unless privileged."""
+    for v in [r, e, s]:
+        if v != KEEP and not allowed(p, v, p.ruid, p.uid, p.suid):
+            raise SysError(EPERM)
+    if r != KEEP:
+        p.ruid = r
+    if e != KEEP:
+        p.uid = e
+    if s != KEEP:
+        p.suid = s
+    return u64(0)
+
+
+def set_resgid(p: Process, r: u64, e: u64, s: u64) -> u64:
+    """setresgid(2)."""
+    if p.uid != 0:
+        for v in [r, e, s]:
+            if v != KEEP and v != p.rgid and v != p.gid and v != p.sgid:
+                raise SysError(EPERM)
+    if r != KEEP:
+        p.rgid = r
+    if e != KEEP:
+        p.gid = e
+    if s != KEEP:
+        p.sgid = s
+    return u64(0)
+
+
+def get_groups(p: Process, size: u64, addr: u64) -> u64:
+    """getgroups(2): size 0 asks for the count; a smaller size than the count is EINVAL."""
+    n = i64(i32(u32(size & 0xFFFFFFFF)))
+    if n < 0:
+        raise SysError(EINVAL)
+    count = u64(len(p.groups))
+    if n == 0:
+        return count
+    if u64(n) < count:
+        raise SysError(EINVAL)
+    if count != 0:
+        p.check_user(addr, count * 4, True)
+    for i in range(u64(0), count):
+        p.put_u32(addr + 4 * i, u32(p.groups[i]))
+    return count
+
+
+def set_groups(p: Process, size: u64, addr: u64) -> u64:
+    """setgroups(2): privileged only; at most NGROUPS_MAX groups."""
+    n = i64(i32(u32(size & 0xFFFFFFFF)))
+    if n < 0 or u64(n) > NGROUPS_MAX:
+        raise SysError(EINVAL)
+    if p.uid != 0:
+        raise SysError(EPERM)
+    if n > 0:
+        p.check_user(addr, u64(n) * 4, False)
+    p.groups.clear()
+    for i in range(u64(0), u64(n)):
+        p.groups.append(u64(p.get_u32(addr + 4 * i)))
+    return u64(0)
+
+
+def put_three(p: Process, a: u64, b: u64, c: u64, x: u64, y: u64, z: u64) -> None:
+    """Store three ids at user addresses a, b, c (getresuid/getresgid; EFAULT)."""
+    p.put_u32(a, u32(x))
+    p.put_u32(b, u32(y))
+    p.put_u32(c, u32(z))
+
+
+def cred_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64) -> u64:
+    """Run the handler of sys_id if it is a credential syscall; NOT_HANDLED otherwise."""
+    if sys_id == SYS_GETUID:
+        return me().ruid
+    if sys_id == SYS_GETEUID:
+        return me().uid
+    if sys_id == SYS_GETGID:
+        return me().rgid
+    if sys_id == SYS_GETEGID:
+        return me().gid
+    if sys_id == SYS_SETUID:
+        return set_uid(me(), id_arg(a0))
+    if sys_id == SYS_SETGID:
+        return set_gid(me(), id_arg(a0))
+    if sys_id == SYS_SETREUID:
+        return set_reuid(me(), id_arg(a0), id_arg(a1))
+    if sys_id == SYS_SETREGID:
+        return set_regid(me(), id_arg(a0), id_arg(a1))
+    if sys_id == SYS_SETRESUID:
+        return set_resuid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
+    if sys_id == SYS_SETRESGID:
+        return set_resgid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
+    if sys_id == SYS_GETRESUID:
+        p = me()
+        put_three(p, a0, a1, a2, p.ruid, p.uid, p.suid)
+        return u64(0)
+    if sys_id == SYS_GETRESGID:
+        p = me()
+        put_three(p, a0, a1, a2, p.rgid, p.gid, p.sgid)
+        return u64(0)
+    if sys_id == SYS_SETFSUID:
+        return me().uid
+    if sys_id == SYS_SETFSGID:
+        return me().gid
+    if sys_id == SYS_GETGROUPS:
+        return get_groups(me(), a0, a1)
+    if sys_id == SYS_SETGROUPS:
+        return set_groups(me(), a0, a1)
+    return NOT_HANDLED

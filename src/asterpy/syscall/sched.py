@@ -1,0 +1,212 @@
+"""Scheduling syscalls: nice values, policies and priorities, CPU affinity, getcpu, robust futex
+lists. One CPU and one round-robin policy: priorities and policies are stored and reported but
+do not change the order tasks run in. `sched_dispatch` answers NOT_HANDLED for other numbers."""
+
+from typing import Final
+
+from asterpy.lang import SysError, i32, i64, u32, u64
+from asterpy.lang.errno import EINVAL, EPERM, ESRCH
+from asterpy.syscall.numbers import (
+    SYS_GET_ROBUST_LIST, SYS_GETCPU, SYS_GETPRIORITY, SYS_SCHED_GET_PRIORITY_MAX, SYS_SCHED_GET_PRIORITY_MIN,
+    SYS_SCHED_GETAFFINITY, SYS_SCHED_GETPARAM, SYS_SCHED_GETSCHEDULER, SYS_SCHED_RR_GET_INTERVAL,
+    SYS_SCHED_SETAFFINITY, SYS_SCHED_SETPARAM, SYS_SCHED_SETSCHEDULER, SYS_SET_ROBUST_LIST, SYS_SETPRIORITY,
+)
+from asterpy.task.process import Process
+from asterpy.task.sched import current_task, find_task, the_tables
+from asterpy.task.task import Task
+
+NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
+PRIO_PROCESS: Final = u64(0)
+PRIO_PGRP: Final = u64(1)
+PRIO_USER: Final = u64(2)
+SCHED_OTHER: Final = u64(0)
+SCHED_FIFO: Final = u64(1)
+SCHED_RR: Final = u64(2)
+SCHED_BATCH: Final = u64(3)
+SCHED_IDLE: Final = u64(5)
+SCHED_RESET_ON_FORK: Final = u64(0x40000000)
+ROBUST_LIST_HEAD_BYTES: Final = u64(24)
+CPU_MASK_BYTES: Final = u64(8)           # the kernel's cpumask: 64 CPUs
+RR_INTERVAL_NS: Final = u64(10000000)    # one timer tick
+
+
+def int_arg(x: u64) -> i64:
+    """A C int argument (the low 32 bits, sign-extended)."""
+    return i64(i32(u32(x & 0xFFFFFFFF)))
+
+
+def task_of(pid: u64) -> Task:
+    """The task pid names (0: the caller); ESRCH if none, EINVAL if negative."""
+    n = int_arg(pid)
+    if n < 0:
+        raise SysError(EINVAL)
+    if n == 0:
+        return current_task()
+    t = find_task(u64(n))
+    if t is None:
+        raise SysError(ESRCH)
+    return t
+
+
+def prio_targets_nice(which: u64, who: u64, set_to: i64, setting: bool) -> i64:
+    """getpriority/setpriority over PRIO_PROCESS, PRIO_PGRP or PRIO_USER: the lowest nice value
+    found (getpriority), or set every match; ESRCH if nothing matched."""
+    me = current_task().proc
+    w = u64(int_arg(who)) & 0xFFFFFFFF
+    if which != PRIO_PROCESS and which != PRIO_PGRP and which != PRIO_USER:
+        raise SysError(EINVAL)
+    best = i64(20)
+    found = False
+    for p in the_tables().procs:
+        if p.zombie:
+            continue
+        match = False
+        if which == PRIO_PROCESS:
+            match = (w == 0 and p is me) or p.pid == w
+        elif which == PRIO_PGRP:
+            match = (w == 0 and p.pgid == me.pgid) or (w != 0 and p.pgid == w)
+        else:
+            match = (w == 0 and p.uid == me.uid) or (w != 0 and p.uid == w)
+        if not match:
+            continue
+        found = True
+        if setting:
+            if set_to < p.nice and me.uid != 0:
+                raise SysError(EPERM)     # only privilege lowers a nice value
+            p.nice = set_to
+        elif p.nice < best:
+            best = p.nice
+    if not found:
+        raise SysError(ESRCH)
+    return best
+
+
+def sys_getpriority(which: u64, who: u64) -> u64:
+    """getpriority(2): the raw syscall answers 20 - nice (so it is never negative)."""
+    return u64(20 - prio_targets_nice(which, who, i64(0), False))
+
+
+def sys_setpriority(which: u64, who: u64, prio: u64) -> u64:
+    """setpriority(2): nice clamped to -20..19."""
+    n = int_arg(prio)
+    if n < -20:
+        n = i64(-20)
+    if n > 19:
+        n = i64(19)
+    prio_targets_nice(which, who, n, True)
+    return u64(0)
+
+
+def sys_sched_getaffinity(pid: u64, size: u64, mask: u64) -> u64:
+    """sched_getaffinity(2): CPU 0 only; EINVAL if size is too small or not a multiple of 8;
+    returns the bytes written."""
+    t = task_of(pid)
+    if size < CPU_MASK_BYTES or (size & 7) != 0:
+        raise SysError(EINVAL)
+    p = t.proc
+    p.check_user(mask, CPU_MASK_BYTES, True)
+    p.put_u64(mask, u64(1))
+    return CPU_MASK_BYTES
+
+
+def sys_sched_setaffinity(pid: u64, size: u64, mask: u64) -> u64:
+    """sched_setaffinity(2): EINVAL unless the mask includes CPU 0 (the only one)."""
+    t = task_of(pid)
+    me = current_task().proc
+    if size == 0:
+        raise SysError(EINVAL)
+    first = u64(0)
+    if size >= 8:
+        first = me.get_u64(mask)
+    else:
+        first = u64(me.get_u8(mask))
+    if (first & 1) == 0:
+        raise SysError(EINVAL)
+    return u64(0)
+
+
+def sys_getcpu(cpu: u64, node: u64) -> u64:
+    """getcpu(2): CPU 0, node 0."""
+    p = current_task().proc
+    if cpu != 0:
+        p.put_u32(cpu, u32(0))
+    if node != 0:
+        p.put_u32(node, u32(0))
+    return u64(0)
+
+
+def valid_policy(policy: u64) -> bool:
+    """Whether policy (reset-on-fork bit removed) is one Linux knows."""
+    pol = policy & ~SCHED_RESET_ON_FORK
+    return pol == SCHED_OTHER or pol == SCHED_FIFO or pol == SCHED_RR or pol == SCHED_BATCH or pol == SCHED_IDLE
+
+
+def sys_sched_setscheduler(pid: u64, policy: u64, param: u64, set_policy: bool) -> u64:
+    """sched_setscheduler/sched_setparam: the priority must be 1..99 for FIFO/RR, 0 otherwise."""
+    t = task_of(pid)
+    me = current_task().proc
+    if param == 0:
+        raise SysError(EINVAL)
+    prio = u64(me.get_u32(param))
+    pol = t.policy
+    if set_policy:
+        if not valid_policy(policy):
+            raise SysError(EINVAL)
+        pol = policy & ~SCHED_RESET_ON_FORK
+    realtime = pol == SCHED_FIFO or pol == SCHED_RR
+    if (realtime and (prio < 1 or prio > 99)) or (not realtime and prio != 0):
+        raise SysError(EINVAL)
+    if realtime and me.uid != 0:
+        raise SysError(EPERM)
+    t.policy = pol
+    t.rt_priority = prio
+    return u64(0)
+
+
+def sched_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64) -> u64:
+    """Run the handler of sys_id if it is a scheduling syscall; NOT_HANDLED otherwise."""
+    if sys_id == SYS_GETPRIORITY:
+        return sys_getpriority(a0, a1)
+    if sys_id == SYS_SETPRIORITY:
+        return sys_setpriority(a0, a1, a2)
+    if sys_id == SYS_SCHED_GETAFFINITY:
+        return sys_sched_getaffinity(a0, a1, a2)
+    if sys_id == SYS_SCHED_SETAFFINITY:
+        return sys_sched_setaffinity(a0, a1, a2)
+    if sys_id == SYS_GETCPU:
+        return sys_getcpu(a0, a1)
+    if sys_id == SYS_SCHED_GETSCHEDULER:
+        return task_of(a0).policy
+    if sys_id == SYS_SCHED_SETSCHEDULER:
+        return sys_sched_setscheduler(a0, a1, a2, True)
+    if sys_id == SYS_SCHED_SETPARAM:
+        return sys_sched_setscheduler(a0, u64(0), a1, False)
+    if sys_id == SYS_SCHED_GETPARAM:
+        t = task_of(a0)
+        current_task().proc.put_u32(a1, u32(t.rt_priority))
+        return u64(0)
+    if sys_id == SYS_SCHED_GET_PRIORITY_MAX or sys_id == SYS_SCHED_GET_PRIORITY_MIN:
+        if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
+            raise SysError(EINVAL)
+        if a0 == SCHED_FIFO or a0 == SCHED_RR:
+            return u64(99) if sys_id == SYS_SCHED_GET_PRIORITY_MAX else u64(1)
+        return u64(0)
+    if sys_id == SYS_SCHED_RR_GET_INTERVAL:
+        task_of(a0)
+        p = current_task().proc
+        p.check_user(a1, u64(16), True)
+        p.put_u64(a1, u64(0))
+        p.put_u64(a1 + 8, RR_INTERVAL_NS)
+        return u64(0)
+    if sys_id == SYS_SET_ROBUST_LIST:
+        if a1 != ROBUST_LIST_HEAD_BYTES:
+            raise SysError(EINVAL)
+        current_task().robust_list = a0
+        return u64(0)
+    if sys_id == SYS_GET_ROBUST_LIST:
+        t = task_of(a0)
+        p = current_task().proc
+        p.put_u64(a1, t.robust_list)
+        p.put_u64(a2, ROBUST_LIST_HEAD_BYTES)
+        return u64(0)
+    return NOT_HANDLED
