@@ -154,7 +154,11 @@ def make_initramfs(out: Path, files: dict[str, bytes], dirs: tuple[str, ...] = (
         parts.append(_newc(name, 0o100755, data, i))
     parts.append(_newc("TRAILER!!!", 0, b"", 0))
     blob = b"".join(parts)
-    out.write_bytes(blob + b"\0" * (-len(blob) % 512))
+    blob += b"\0" * (-len(blob) % 512)
+    # Atomically: another test session may be booting the previous archive right now.
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(blob)
+    os.replace(tmp, out)
     return out
 
 
