@@ -6,8 +6,9 @@ from asterpy.lang import List, SysError, u64
 from asterpy.lang.errno import EBADF, EMFILE
 from asterpy.fs.file import File
 
-# RLIMIT_NOFILE: descriptors are 0 .. NOFILE_MAX - 1.
+# The default RLIMIT_NOFILE soft limit (descriptors 0 .. limit - 1), and the most setrlimit allows.
 NOFILE_MAX: Final = u64(1024)
+NOFILE_HARD_MAX: Final = u64(4096)
 
 
 class FdTable:
@@ -15,11 +16,13 @@ class FdTable:
 
     fds: List[File | None]
     cloexec: List[bool]
+    limit: u64           # the process's RLIMIT_NOFILE soft limit
 
     def __init__(self) -> None:
         """An empty table."""
         self.fds = []
         self.cloexec = []
+        self.limit = NOFILE_MAX
 
     def get(self, fd: u64) -> File:
         """The File of fd (EBADF if it is not open)."""
@@ -40,7 +43,7 @@ class FdTable:
         fd = lowest
         while fd < u64(len(self.fds)) and self.fds[fd] is not None:
             fd += 1
-        if fd >= NOFILE_MAX:
+        if fd >= self.limit:
             raise SysError(EMFILE)
         self.place(fd, f, cloexec)
         return fd
@@ -84,6 +87,7 @@ class FdTable:
     def clone(self) -> "FdTable":
         """fork: a new table with the same Files at the same numbers (so offsets are shared)."""
         t = FdTable()
+        t.limit = self.limit
         for i in range(0, len(self.fds)):
             t.fds.append(self.fds[i])
             t.cloexec.append(self.cloexec[i])

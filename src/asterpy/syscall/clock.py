@@ -8,7 +8,7 @@ only ITIMER_REAL fires (ITIMER_VIRTUAL and ITIMER_PROF are kept and read back bu
 
 from typing import Final
 
-from asterpy.lang import SysError, i64, u32, u64
+from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EINVAL
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
@@ -89,9 +89,14 @@ def sys_times(buf: u64) -> u64:
 
 def sys_getrusage(who: u64, usage: u64) -> u64:
     """getrusage(2): EINVAL for an unknown who; zero usage except the maximum resident size."""
-    if who != RUSAGE_SELF and who != RUSAGE_CHILDREN and who != RUSAGE_THREAD:
+    w = u64(i64(i32(u32(who & 0xFFFFFFFF))))
+    if w != RUSAGE_SELF and w != RUSAGE_CHILDREN and w != RUSAGE_THREAD:
         raise SysError(EINVAL)
-    me().zero_user(usage, RUSAGE_BYTES)
+    p = me()
+    p.zero_user(usage, RUSAGE_BYTES)
+    if w != RUSAGE_CHILDREN:
+        # ru_maxrss in KiB: the pages the process has mapped now stand in for its peak.
+        p.put_u64(usage + 32, p.resident_pages() * u64(4))
     return u64(0)
 
 

@@ -19,7 +19,7 @@ from asterpy.syscall.numbers import (
     SYS_GETGID, SYS_GETPID, SYS_GETPPID, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_GETTID, SYS_GETUID, SYS_IOCTL,
     SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP, SYS_NONE, SYS_PRLIMIT64, SYS_READLINK, SYS_READLINKAT, SYS_RSEQ,
     SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_UNAME, SYS_WRITE,
-    SYS_WRITEV,
+    SYS_WRITEV, SYS_SETRLIMIT,
 )
 from asterpy.mm.paging import EXEC, WRITE
 from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process, current_process, page_up
@@ -241,37 +241,50 @@ def sys_getrandom(buf: u64, n: u64, flags: u64) -> u64:
     return n
 
 
-def rlimit_of(resource: u64) -> u64:
-    """The soft limit of a resource (the hard one is RLIM_INFINITY except RLIMIT_NOFILE's 4096)."""
-    if resource == RLIMIT_STACK:
-        return STACK_RLIMIT
+def rlimits_of(pid: u64) -> Process:
+    """The process whose limits prlimit64 reads or sets (0: the caller); ESRCH if none."""
+    p = proc()
+    n = pid & 0xFFFFFFFF
+    if n == 0 or n == p.pid:
+        return p
+    q = sched.find_process(n)
+    if q is None or q.zombie:
+        raise SysError(ESRCH)
+    return q
+
+
+def set_rlimit(target: Process, resource: u64, soft: u64, hard: u64) -> None:
+    """Apply new limits: EINVAL if soft > hard, EPERM to raise a hard limit without privilege,
+    and RLIMIT_NOFILE capped by the most descriptors a table can have."""
+    if soft > hard:
+        raise SysError(EINVAL)
+    if hard > target.rlim_max[resource] and proc().uid != 0:
+        raise SysError(EPERM)
     if resource == RLIMIT_NOFILE:
-        return u64(1024)
-    return RLIM_INFINITY
-
-
-def put_rlimit(p: Process, resource: u64, addr: u64) -> None:
-    """Store {soft, hard} for resource at user address addr (EFAULT)."""
-    p.check_user(addr, u64(16), True)
-    p.put_u64(addr, rlimit_of(resource))
-    p.put_u64(addr + 8, u64(4096) if resource == RLIMIT_NOFILE else RLIM_INFINITY)
+        if hard > NOFILE_HARD_MAX:
+            raise SysError(EPERM)
+        target.files.limit = soft
+    target.rlim_cur[resource] = soft
+    target.rlim_max[resource] = hard
 
 
 def sys_prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> u64:
-    """prlimit64(2): ESRCH for another process, EINVAL for an unknown resource, EFAULT; new limits
-    are read (EFAULT) but not applied yet."""
-    if pid != 0 and pid != current_pid():
-        raise SysError(ESRCH)
+    """prlimit64(2): read and/or set a process's limits (ESRCH, EINVAL, EPERM, EFAULT)."""
     if resource >= RLIM_NLIMITS:
         raise SysError(EINVAL)
+    target = rlimits_of(pid)
     p = proc()
+    soft = u64(0)
+    hard = u64(0)
     if new != 0:
         soft = p.get_u64(new)
         hard = p.get_u64(new + 8)
-        if soft > hard:
-            raise SysError(EINVAL)
     if old != 0:
-        put_rlimit(p, resource, old)
+        p.check_user(old, u64(16), True)
+        p.put_u64(old, target.rlim_cur[resource])
+        p.put_u64(old + 8, target.rlim_max[resource])
+    if new != 0:
+        set_rlimit(target, resource, soft, hard)
     return u64(0)
 
 
@@ -279,7 +292,21 @@ def sys_getrlimit(resource: u64, addr: u64) -> u64:
     """getrlimit(2): EINVAL for an unknown resource, EFAULT."""
     if resource >= RLIM_NLIMITS:
         raise SysError(EINVAL)
-    put_rlimit(proc(), resource, addr)
+    p = proc()
+    p.check_user(addr, u64(16), True)
+    p.put_u64(addr, p.rlim_cur[resource])
+    p.put_u64(addr + 8, p.rlim_max[resource])
+    return u64(0)
+
+
+def sys_setrlimit(resource: u64, addr: u64) -> u64:
+    """setrlimit(2): EINVAL for an unknown resource or soft > hard, EPERM, EFAULT."""
+    if resource >= RLIM_NLIMITS:
+        raise SysError(EINVAL)
+    p = proc()
+    soft = p.get_u64(addr)
+    hard = p.get_u64(addr + 8)
+    set_rlimit(p, resource, soft, hard)
     return u64(0)
 
 
@@ -337,6 +364,8 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
         return sys_prlimit64(a0, a1, a2, a3)
     if sys_id == SYS_GETRLIMIT:
         return sys_getrlimit(a0, a1)
+    if sys_id == SYS_SETRLIMIT:
+        return sys_setrlimit(a0, a1)
     if sys_id == SYS_RSEQ:
         # Both libcs cope with ENOSYS here; not worth a log line.
         raise SysError(ENOSYS)
@@ -375,3 +404,5 @@ import asterpy.syscall.clock as sysclock  # noqa: E402
 import asterpy.syscall.cred as syscred  # noqa: E402
 import asterpy.syscall.sched as syssched  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402
+import asterpy.task.sched as sched  # noqa: E402
+from asterpy.fs.fdtable import NOFILE_HARD_MAX  # noqa: E402

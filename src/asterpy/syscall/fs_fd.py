@@ -115,7 +115,7 @@ def sys_dup3(old: u64, new: u64, flags: u64) -> u64:
     p = proc()
     f = get_file(p, old)
     n = fd_num(new)
-    if n >= NOFILE_MAX:
+    if n >= p.files.limit:
         raise SysError(EBADF)
     if n == fd_num(old):
         raise SysError(EINVAL)
@@ -163,8 +163,8 @@ def sys_fcntl(fd: u64, cmd: u64, arg: u64) -> u64:
     f = p.files.get(n)
     cmd = u64(u32(cmd))
     if cmd == F_DUPFD or cmd == F_DUPFD_CLOEXEC:
-        lo = u64(i32(arg)) if i32(arg) >= 0 else NOFILE_MAX
-        if lo >= NOFILE_MAX:
+        lo = u64(i32(arg)) if i32(arg) >= 0 else p.files.limit
+        if lo >= p.files.limit:
             raise SysError(EINVAL)
         return p.files.alloc(f, lo, cmd == F_DUPFD_CLOEXEC)
     if cmd == F_GETFD:
