@@ -73,6 +73,39 @@ MAX_ARGS: Final = u64(8192)
 ARG_MAX: Final = u64(128 << 10)
 
 
+RLIM_INFINITY: Final = u64(0xFFFFFFFFFFFFFFFF)
+RLIMIT_COUNT: Final = u64(16)
+
+
+def default_rlimits(cur: List[u64], mx: List[u64]) -> None:
+    """Linux's limits for init: unlimited except the stack (8 MiB soft), core files (0 soft),
+    open files (1024 / 4096), locked memory (8 MiB), pending signals and message queues."""
+    for r in range(u64(0), RLIMIT_COUNT):
+        soft = RLIM_INFINITY
+        hard = RLIM_INFINITY
+        if r == 3:             # RLIMIT_STACK
+            soft = STACK_LIMIT
+        elif r == 4:           # RLIMIT_CORE
+            soft = u64(0)
+        elif r == 7:           # RLIMIT_NOFILE
+            soft = u64(1024)
+            hard = u64(4096)
+        elif r == 8:           # RLIMIT_MEMLOCK
+            soft = u64(8) << 20
+            hard = u64(8) << 20
+        elif r == 11 or r == 6:    # RLIMIT_SIGPENDING, RLIMIT_NPROC
+            soft = u64(3824)
+            hard = u64(3824)
+        elif r == 12:          # RLIMIT_MSGQUEUE
+            soft = u64(819200)
+            hard = u64(819200)
+        elif r == 13 or r == 14:   # RLIMIT_NICE, RLIMIT_RTPRIO
+            soft = u64(0)
+            hard = u64(0)
+        cur.append(soft)
+        mx.append(hard)
+
+
 def page_down(x: u64) -> u64:
     """x rounded down to a page."""
     return x & ~PAGE_MASK
@@ -98,6 +131,8 @@ class Process:
     sgid: u64
     groups: List[u64]    # supplementary groups
     nice: i64            # setpriority's nice value (stored, not acted on)
+    rlim_cur: List[u64]  # resource limits (soft, hard) by RLIMIT_* number; see default_rlimits
+    rlim_max: List[u64]
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
     exit_status: u64     # the wait status once exited: code << 8, or the signal (| 0x80: core)
@@ -147,6 +182,9 @@ class Process:
         self.sgid = u64(0)
         self.groups = []
         self.nice = i64(0)
+        self.rlim_cur = []
+        self.rlim_max = []
+        default_rlimits(self.rlim_cur, self.rlim_max)
         self.threads = u64(0)
         self.zombie = False
         self.exit_status = u64(0)
@@ -622,6 +660,28 @@ class Process:
                 elif not pte_is_huge(e, level):
                     self.release_table(pte_phys(e, level), level - 1)
         self.frames.free(pa)
+
+    def resident_pages(self) -> u64:
+        """How many user pages are mapped now (getrusage's ru_maxrss)."""
+        root = Ptr[u64](self.dm + self.space.root)
+        n = u64(0)
+        for i in range(u64(0), KERNEL_HALF_FIRST):
+            if pte_present(root[i]):
+                n += self.count_table(pte_phys(root[i], u64(3)), u64(2))
+        return n
+
+    def count_table(self, pa: u64, level: u64) -> u64:
+        """The present 4 KiB pages under the table at pa."""
+        t = Ptr[u64](self.dm + pa)
+        n = u64(0)
+        for i in range(u64(0), TOP_ENTRIES):
+            e = t[i]
+            if pte_present(e):
+                if level == 0:
+                    n += 1
+                elif not pte_is_huge(e, level):
+                    n += self.count_table(pte_phys(e, level), level - 1)
+        return n
 
 
 # The running process (None when no user program runs).
