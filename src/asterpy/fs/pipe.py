@@ -92,7 +92,6 @@ class Pipe:
         """Up to n bytes; 0 at EOF (empty, no writers); blocks while empty (EAGAIN, EINTR)."""
         if n == 0:
             return u64(0)
-        p.check_user(buf, n, True)
         while self.count == 0:
             if self.writers == 0:
                 return u64(0)
@@ -103,6 +102,9 @@ class Pipe:
         got = n
         if got > self.count:
             got = self.count
+        # Only the bytes that are copied must be writable (as on Linux: a large buffer whose
+        # tail is unmapped is fine when less data is there).
+        p.check_user(buf, got, True)
         self.take(p, buf, got)
         wake_up(self.wchan)
         return got

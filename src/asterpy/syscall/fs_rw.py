@@ -3,13 +3,13 @@
 from typing import Final
 
 from asterpy.lang import SysError, i64, u64
-from asterpy.lang.errno import EBADF, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE
+from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE
 from asterpy.fs.file import File, RegFile
 from asterpy.fs.mode import O_APPEND
 from asterpy.fs.pipe import PipeReadFile, PipeWriteFile
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.syscall.fs_common import MAX_RW_COUNT, get_file, proc
-from asterpy.task.process import Process
+from asterpy.task.process import USER_TOP, Process
 
 IOV_MAX: Final = u64(1024)
 HALF: Final = u64(1) << 63
@@ -90,10 +90,16 @@ def iov_total(p: Process, iov: u64, cnt: u64) -> u64:
     return total
 
 
-def check_iov_buffers(p: Process, iov: u64, cnt: u64, write: bool) -> None:
-    """EFAULT unless every iovec buffer lies in mapped user memory (writable when write)."""
+def check_iov_buffers(p: Process, iov: u64, cnt: u64, dest: bool) -> None:
+    """EFAULT unless every iovec buffer lies in user space; a source (dest False: writev) must
+    also be mapped and readable. A destination is checked as it is filled, like read's buffer."""
     for i in range(u64(0), cnt):
-        p.check_user(p.get_u64(iov + 16 * i), p.get_u64(iov + 16 * i + 8), write)
+        base = p.get_u64(iov + 16 * i)
+        ln = p.get_u64(iov + 16 * i + 8)
+        if ln != 0 and (base + ln < base or base + ln > USER_TOP):
+            raise SysError(EFAULT)
+        if not dest:
+            p.check_user(base, ln, False)
 
 
 def rw_vec(p: Process, f: File, iov: u64, cnt: u64, off: u64, positioned: bool, is_write: bool) -> u64:

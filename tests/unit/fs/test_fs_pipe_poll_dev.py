@@ -252,3 +252,21 @@ def test_memfd(sysc: Sys) -> None:
     assert sysc.call("pread64", fd, sysc.alloc(3), 3, 0) == 3
     assert sysc.call("fcntl", fd, 1) == 1
     assert sysc.s("memfd_create", b"x", 0x100) == -EINVAL
+
+
+def test_short_reads_need_only_the_bytes_copied(sysc: Sys) -> None:
+    """A buffer whose unmapped tail is not reached is fine (pipe, file, readv); a kernel address is EFAULT."""
+    r, w = make_pipe(sysc)
+    sysc.write(w, b"abc")
+    end = sysc.base + 256 * 1024            # the first unmapped byte after the scratch area
+    assert sysc.call("read", r, end - 3, 4096) == 3
+    assert sysc.read(end - 3, 3) == b"abc"
+    fd = sysc.open(b"/f", O_CREAT | O_RDWR)
+    sysc.write(fd, b"xy")
+    sysc.call("lseek", fd, 0, 0)
+    iov = sysc.put((end - 2).to_bytes(8, "little") + (8192).to_bytes(8, "little"))
+    assert sysc.call("readv", fd, iov, 1) == 2
+    bad = sysc.put((0xFFFF_8000_0000_0000).to_bytes(8, "little") + (8).to_bytes(8, "little"))
+    assert sysc.call("readv", fd, bad, 1) == -EFAULT
+    sysc.write(w, b"q")
+    assert sysc.call("read", r, 0x10, 1) == -EFAULT
