@@ -8,11 +8,11 @@ from typing import Final
 
 from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
 from asterpy.lang.linkage import export
-# The page-table format and TLB maintenance asterpy.mm.paging builds on: Sv39. First, as on every
-# arch (asterpy.mm.paging imports these back).
-from arch.riscv64.paging import (  # noqa: F401 - re-exported
-    LEVELS as ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
-    tlb_flush_all as arch_tlb_flush_all, tlb_flush_page as arch_tlb_flush_page,
+# The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
+# which asterpy.mm.paging imports from there.
+from kernel_pte import (  # noqa: F401 - re-exported
+    ARCH_PT_LEVELS, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
+    pte_present, pte_table,
 )
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.pageflags import GLOBAL, NOCACHE, READ, WRITE

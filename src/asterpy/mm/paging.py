@@ -11,6 +11,13 @@ from asterpy.mm.pageflags import (  # noqa: F401 - flags re-exported
     ALL_FLAGS, EXEC, GLOBAL, HUGE_LEVEL, INDEX_BITS, INDEX_MASK, NOCACHE, PAGE_SHIFT, READ, USER, WRITE,
 )
 
+# The entry format and TLB maintenance of the arch being built (docs/arch.md, "Page tables"): the
+# build resolves `kernel_pte` to arch/<arch>/kernel_pte.py, as it does kernel_arch (which
+# re-exports these names); under CPython it is x86_64's.
+from kernel_pte import ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table
+# Under its old name, which tests replace to record flushes (natively invlpg / sfence.vma / invtlb).
+from kernel_pte import arch_tlb_flush_page as tlb_flush_page
+
 PAGE_SIZE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
 HUGE_SIZE: Final = u64(1) << (PAGE_SHIFT + INDEX_BITS * HUGE_LEVEL)
@@ -256,13 +263,3 @@ def new_address_space(frames: FrameAllocator, phys_offset: u64, hw: bool) -> Add
     memset(phys_offset + root, 0, PAGE_SIZE)
     return AddressSpace(frames, root, phys_offset, hw)
 
-
-# The page-table entry format and TLB maintenance come from the arch (docs/arch.md, "Page tables").
-# This import is last on purpose: under CPython kernel_arch imports modules (asterpy.task) that
-# import this one back, and they find its definitions bound only if they come first. (The
-# translator binds a module's own definitions before its imports, so order does not matter there.)
-from kernel_arch import (  # noqa: E402
-    ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
-)
-# Under its old name, which tests replace to record flushes (natively invlpg / sfence.vma / invtlb).
-from kernel_arch import arch_tlb_flush_page as tlb_flush_page  # noqa: E402
