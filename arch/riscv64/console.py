@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import kprint, mmio_write32, u8, u32, u64
+from asterpy.lang import kprint, mmio_read8, mmio_write8, mmio_write32, u8, u32, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -19,6 +19,10 @@ SIFIVE_TEST: Final = u64(0x100000)
 SIFIVE_FAIL: Final = u32(0x3333)
 EXIT_PASS: Final = u8(0x10)
 EXIT_FAIL: Final = u8(0x11)
+# 16550 registers the PLIC self-test uses: interrupt enable (bit 1: transmitter empty) and identification.
+UART_IER: Final = u64(1)
+UART_IIR: Final = u64(2)
+UART_IER_THRI: Final = u8(0x02)
 
 _reporting: bool = False
 # Physical address of the console UART (kernel_arch maps its page into the kernel tables).
@@ -35,6 +39,16 @@ def console_init(uart_phys: u64) -> None:
 def console_uart_phys() -> u64:
     """Physical address of the console UART's registers."""
     return _uart_phys
+
+
+def uart_tx_irq(on: bool) -> None:
+    """Turn the console UART's transmitter-empty interrupt (IER bit 1) on or off (the PLIC self-test)."""
+    mmio_write8(DIRECT_MAP + _uart_phys + UART_IER, UART_IER_THRI if on else u8(0))
+
+
+def uart_irq_ack() -> None:
+    """Acknowledge the console UART's interrupt: reading IIR clears a transmitter-empty one."""
+    mmio_read8(DIRECT_MAP + _uart_phys + UART_IIR)
 
 
 @export("kpy_console_write")

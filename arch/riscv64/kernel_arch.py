@@ -22,7 +22,8 @@ from arch.riscv64.console import DIRECT_MAP, SIFIVE_TEST, console_uart_phys, qem
 from arch.riscv64.paging import (
     bss_end, data_start, load_root, probe_exec, probe_write, rodata_end, rodata_start, text_end, text_start,
 )
-from arch.riscv64.plic import UART_IRQ, plic_init, plic_page, plic_pages
+from arch.riscv64.console import uart_tx_irq
+from arch.riscv64.plic import UART_IRQ, external_irqs, plic_init, plic_page, plic_pages
 from asterpy.kernel.bootinfo import boot_info
 from arch.riscv64.traps import interrupts_enable, read_time, tick_count, timer_start, vector_installed
 from asterpy.kernel.time import clock_mult, cycles_to_ns
@@ -178,9 +179,25 @@ def arch_enable_interrupts() -> bool:
     """Enable interrupts if the trap vector is installed; otherwise say why not and return False."""
     if vector_installed():
         interrupts_enable()
+        plic_self_test()
         return True
     kwarn("timer: no trap vector installed: interrupts stay off")
     return False
+
+
+def plic_self_test() -> None:
+    """Prove the external-interrupt path once: the UART's transmitter-empty interrupt, claimed and completed."""
+    before = external_irqs.load()
+    uart_tx_irq(True)
+    t0 = read_time()
+    # At most 10 ms: QEMU raises it at once (the transmitter is empty), the PLIC passes it on.
+    while external_irqs.load() == before and read_time() - t0 < arch_clock_calibrate() // 100:
+        pass
+    uart_tx_irq(False)
+    if external_irqs.load() != before:
+        kinfo(f"plic: uart irq {UART_IRQ} taken, claimed and completed")
+    else:
+        kwarn(f"plic: no interrupt from the uart (irq {UART_IRQ}) in 10 ms")
 
 
 def arch_tick_count() -> u64:

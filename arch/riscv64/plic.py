@@ -5,6 +5,8 @@ from typing import Final
 from asterpy.lang import AtomicU64, mmio_read32, mmio_write32, u32, u64
 from asterpy.lang.intrinsics import asm
 
+from arch.riscv64.console import uart_irq_ack
+
 # QEMU virt (hw/riscv/virt.c): the PLIC's registers, and the console UART's interrupt source.
 PLIC_PHYS: Final = u64(0x0C000000)
 UART_IRQ: Final = u32(10)
@@ -73,7 +75,7 @@ def plic_complete(irq: u32) -> None:
 
 
 def plic_handle() -> None:
-    """A supervisor external interrupt: claim, count and complete every pending source (no drivers yet)."""
+    """A supervisor external interrupt: claim, count, acknowledge (the UART) and complete every pending source."""
     if _base == 0:
         return
     while True:
@@ -81,4 +83,6 @@ def plic_handle() -> None:
         if irq == 0:
             return
         external_irqs.fetch_add(1)
+        if irq == UART_IRQ:
+            uart_irq_ack()
         plic_complete(irq)

@@ -96,13 +96,15 @@ def test_page_fault_prints_the_trap_report(kernel: BuildResult) -> None:
 
 PAGING = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?paging: kernel W\^X, direct map (?P<mib>\d+) MiB$", re.M)
 PLIC = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?plic: uart irq 10 enabled for hart 0's S-mode context$", re.M)
+PLIC_TAKEN = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?plic: uart irq 10 taken, claimed and completed$", re.M)
 
 
 def test_kernel_tables_and_plic(kernel: BuildResult) -> None:
-    """kernel_main's own Sv39 tables replace the shim's (direct map = the FDT's RAM) and the PLIC is readied."""
+    """kernel_main's own Sv39 tables replace the shim's (direct map = the FDT's RAM); the PLIC delivers the UART's interrupt."""
     result = _boot(kernel, "exit=1", memory_mb=256)
     assert int(_field(PAGING, result)["mib"]) == 256
     _field(PLIC, result)
+    _field(PLIC_TAKEN, result)  # the self-test: transmitter-empty interrupt, claimed and completed
     assert int(_field(TICKS, result)["ticks"]) > 0  # the timer still ticks on the kernel's tables
     assert result.exit_status == KERNEL_EXIT_PASS, result.output[-2000:]
 
