@@ -8,10 +8,10 @@ of that end, after dups and forks) updates the counts and wakes the other side.
 from typing import Final
 
 from asterpy.lang import SysError, memcpy, u32, u64
-from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EPIPE
+from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, ENXIO, EPIPE
 from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import FifoInode, Inode
-from asterpy.fs.mode import O_RDONLY, O_WRONLY
+from asterpy.fs.mode import O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import Process
 from asterpy.task.signal import raise_signal_self
@@ -32,6 +32,8 @@ class Pipe:
     count: u64
     readers: u64
     writers: u64
+    r_opens: u64        # read opens of a FIFO so far (a blocked writer open waits for a change)
+    w_opens: u64
     rchan: u64
     wchan: u64
 
@@ -45,6 +47,8 @@ class Pipe:
         self.count = u64(0)
         self.readers = u64(0)
         self.writers = u64(0)
+        self.r_opens = u64(0)
+        self.w_opens = u64(0)
         self.rchan = new_wait_channel()
         self.wchan = new_wait_channel()
 
@@ -244,12 +248,50 @@ def new_pipe_inode() -> FifoInode:
     return FifoInode(u32(0o600))
 
 
-class NamedFifo(FifoInode):
-    """A FIFO made by mknod/mkfifo: opening it joins the one pipe behind the name.
+class PipeRWFile(File):
+    """A FIFO opened O_RDWR: both a reader and a writer of its pipe (so it never sees EOF or EPIPE
+    by itself)."""
 
-    Opening does not block until the other side opens (Linux does, without O_NONBLOCK); a
-    reader that opens first and reads sees EOF until a writer exists.
-    """
+    pipe: Pipe
+
+    def __init__(self, inode: Inode, pipe: Pipe, flags: u64) -> None:
+        """Both ends of pipe at once."""
+        File.__init__(self, inode, flags)
+        self.pipe = pipe
+        pipe.readers += 1
+        pipe.writers += 1
+
+    def __del__(self) -> None:
+        """The last close: one reader and one writer fewer."""
+        self.pipe.readers -= 1
+        self.pipe.writers -= 1
+        wake_up(self.pipe.rchan)
+        wake_up(self.pipe.wchan)
+
+    def read(self, p: Process, buf: u64, n: u64) -> u64:
+        """Read from the pipe."""
+        return self.pipe.read(p, buf, n, self.nonblocking())
+
+    def write(self, p: Process, buf: u64, n: u64) -> u64:
+        """Write to the pipe."""
+        return self.pipe.write(p, buf, n, self.nonblocking())
+
+    def poll_mask(self) -> u64:
+        """Readable when data is there, writable when PIPE_BUF bytes fit."""
+        m = u64(0)
+        if self.pipe.count != 0:
+            m |= POLLIN | POLLRDNORM
+        if self.pipe.space() >= PIPE_BUF:
+            m |= POLLOUT | POLLWRNORM
+        return m
+
+    def readable_bytes(self) -> u64:
+        """The bytes buffered."""
+        return self.pipe.count
+
+
+class NamedFifo(FifoInode):
+    """A FIFO made by mknod/mkfifo: opening it joins the one pipe behind the name."""
 
     pipe: Pipe | None
 
@@ -260,13 +302,39 @@ class NamedFifo(FifoInode):
 
 
 def open_fifo(ino: NamedFifo, flags: u64) -> File:
-    """Open a named FIFO: the read or write end of its pipe (made on first open)."""
+    """Open a named FIFO as Linux does: a read open waits for a writer and a write open for a
+    reader (unless O_NONBLOCK: then a write open without readers is ENXIO); O_RDWR never waits.
+    EINTR if a signal interrupts the wait."""
     pp = ino.pipe
     if pp is None or (pp.readers == 0 and pp.writers == 0):
         pp = Pipe()
         ino.pipe = pp
-    if (flags & u64(3)) == O_RDONLY:
-        return PipeReadFile(ino, pp, flags)
-    if (flags & u64(3)) == O_WRONLY:
-        return PipeWriteFile(ino, pp, flags)
+    nonblock = (flags & O_NONBLOCK) != 0
+    acc = flags & u64(3)
+    if acc == O_RDONLY:
+        r = PipeReadFile(ino, pp, flags)
+        pp.r_opens += 1
+        wake_up(pp.wchan)
+        seen = pp.w_opens
+        while not nonblock and pp.writers == 0 and pp.w_opens == seen:
+            if not sleep_on(pp.rchan):
+                raise SysError(EINTR)
+        return r
+    if acc == O_WRONLY:
+        if nonblock and pp.readers == 0:
+            raise SysError(ENXIO)
+        w = PipeWriteFile(ino, pp, flags)
+        pp.w_opens += 1
+        wake_up(pp.rchan)
+        seen = pp.r_opens
+        while not nonblock and pp.readers == 0 and pp.r_opens == seen:
+            if not sleep_on(pp.wchan):
+                raise SysError(EINTR)
+        return w
+    if acc == O_RDWR:
+        pp.r_opens += 1
+        pp.w_opens += 1
+        wake_up(pp.rchan)
+        wake_up(pp.wchan)
+        return PipeRWFile(ino, pp, flags)
     raise SysError(EINVAL)

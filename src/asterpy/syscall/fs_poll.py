@@ -123,12 +123,36 @@ def check_sigmask(p: Process, mask: u64, size: u64) -> None:
         p.get_u64(mask)
 
 
+def put_remaining(p: Process, addr: u64, deadline: u64, micro: bool) -> None:
+    """Store the time left until deadline (0 once passed) in the timespec (or timeval when micro)
+    at addr, as Linux does for select, pselect6 and ppoll; nothing for no timeout."""
+    if addr == 0 or deadline == FOREVER:
+        return
+    now = monotonic_ns()
+    left = u64(0)
+    if deadline > now:
+        left = deadline - now
+    p.put_u64(addr, left // NS)
+    if micro:
+        p.put_u64(addr + 8, (left % NS) // 1000)
+    else:
+        p.put_u64(addr + 8, left % NS)
+
+
 def sys_ppoll(fds: u64, nfds: u64, ts: u64, sigmask: u64, size: u64) -> u64:
-    """ppoll(2) (the signal mask is not applied yet, see the module docstring)."""
+    """ppoll(2) (the signal mask is not applied yet, see the module docstring); the timespec is
+    updated to the time left."""
     p = proc()
     deadline = timespec_deadline(p, ts)
     check_sigmask(p, sigmask, size)
-    return do_poll(fds, nfds, deadline)
+    try:
+        n = do_poll(fds, nfds, deadline)
+    except SysError as e:
+        if e.errno == EINTR:
+            put_remaining(p, ts, deadline, False)
+        raise SysError(e.errno)
+    put_remaining(p, ts, deadline, False)
+    return n
 
 
 class FdSets:
@@ -242,7 +266,20 @@ def sys_select(nfds: u64, rset: u64, wset: u64, eset: u64, tv: u64) -> u64:
             deadline = u64(0)
         elif sec < FOREVER // NS:
             deadline = deadline_after(sec * NS + usec * 1000)
-    return do_select(nfds, rset, wset, eset, deadline)
+    return select_and_report(p, nfds, rset, wset, eset, deadline, tv, True)
+
+
+def select_and_report(p: Process, nfds: u64, rset: u64, wset: u64, eset: u64, deadline: u64, tp: u64,
+                      micro: bool) -> u64:
+    """do_select, then the time left written back to the timeout (also after EINTR)."""
+    try:
+        n = do_select(nfds, rset, wset, eset, deadline)
+    except SysError as e:
+        if e.errno == EINTR:
+            put_remaining(p, tp, deadline, micro)
+        raise SysError(e.errno)
+    put_remaining(p, tp, deadline, micro)
+    return n
 
 
 def sys_pselect6(nfds: u64, rset: u64, wset: u64, eset: u64, ts: u64, sig: u64) -> u64:
@@ -251,5 +288,5 @@ def sys_pselect6(nfds: u64, rset: u64, wset: u64, eset: u64, ts: u64, sig: u64) 
     deadline = timespec_deadline(p, ts)
     if sig != 0:
         check_sigmask(p, p.get_u64(sig), p.get_u64(sig + 8))
-    return do_select(nfds, rset, wset, eset, deadline)
+    return select_and_report(p, nfds, rset, wset, eset, deadline, ts, False)
 

@@ -270,3 +270,56 @@ def test_short_reads_need_only_the_bytes_copied(sysc: Sys) -> None:
     assert sysc.call("readv", fd, bad, 1) == -EFAULT
     sysc.write(w, b"q")
     assert sysc.call("read", r, 0x10, 1) == -EFAULT
+
+
+def test_named_fifo(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mkfifo: O_NONBLOCK opens (ENXIO for a writer without readers), O_RDWR, a blocking read open
+    that waits for a writer, and one interrupted by a signal."""
+    assert sysc.s("mknod", b"/ff", 0o010644, 0) == 0
+    assert sysc.stat(b"/ff")["mode"] == 0o010644
+    assert sysc.open(b"/ff", O_WRONLY | O_NONBLOCK) == -6          # ENXIO
+    r = sysc.open(b"/ff", O_RDONLY | O_NONBLOCK)
+    assert r >= 0
+    w = sysc.open(b"/ff", O_WRONLY | O_NONBLOCK)
+    assert sysc.write(w, b"fifo") == 4
+    assert sysc.read_fd(r, 10) == b"fifo"
+    rw = sysc.open(b"/ff", O_RDWR)
+    assert sysc.write(rw, b"x") == 1 and sysc.read_fd(rw, 1) == b"x"
+    for fd in (r, w, rw):
+        sysc.call("close", fd)
+    opened: List[int] = []
+
+    def writer_opens(chan: object) -> bool:
+        opened.append(sysc.open(b"/ff", O_WRONLY))
+        return True
+    monkeypatch.setattr(pipe_mod, "sleep_on", writer_opens)
+    r = sysc.open(b"/ff", O_RDONLY)
+    assert r >= 0 and len(opened) == 1 and opened[0] >= 0
+    for fd in (r, opened[0]):
+        sysc.call("close", fd)
+    monkeypatch.setattr(pipe_mod, "sleep_on", lambda chan: False)
+    assert sysc.open(b"/ff", O_RDONLY) == -EINTR
+    assert sysc.open(b"/ff", O_WRONLY) == -EINTR
+
+
+def test_select_and_ppoll_report_time_left(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """select's timeval and ppoll's timespec come back holding the time left (0 after a timeout)."""
+    from asterpy.syscall import fs_poll
+    from asterpy.task.wait import TIMED_OUT
+    clock = [1_000_000_000]
+    monkeypatch.setattr(fs_poll, "monotonic_ns", lambda: clock[0])
+
+    def sleep_half(chan: object, deadline: object) -> object:
+        clock[0] = int(deadline)
+        return TIMED_OUT
+    monkeypatch.setattr(fs_poll, "sleep_until", sleep_half)
+    r, w = make_pipe(sysc)
+    rs = sysc.put((1 << r).to_bytes(8, "little"))
+    tv = sysc.put((2).to_bytes(8, "little") + (500000).to_bytes(8, "little"))
+    assert sysc.call("select", r + 1, rs, 0, 0, tv) == 0
+    assert sysc.read(tv, 16) == b"\0" * 16
+    sysc.write(w, b"x")
+    ts = sysc.put((3).to_bytes(8, "little") + (0).to_bytes(8, "little"))
+    fds = sysc.put(r.to_bytes(4, "little") + (1).to_bytes(2, "little") + b"\0\0")
+    assert sysc.call("ppoll", fds, 1, ts, 0, 8) == 1
+    assert sysc.u64at(ts) == 3 and sysc.u64at(ts + 8) == 0
