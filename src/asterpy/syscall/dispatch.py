@@ -15,14 +15,13 @@ from asterpy.lang.errno import EBADF, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESR
 from asterpy.kernel.log import console_putc
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
-    SYS_ARCH_PRCTL, SYS_BRK, SYS_CLOCK_GETTIME, SYS_EXIT, SYS_EXIT_GROUP, SYS_GETEGID, SYS_GETEUID,
+    SYS_ARCH_PRCTL, SYS_CLOCK_GETTIME, SYS_EXIT, SYS_EXIT_GROUP, SYS_GETEGID, SYS_GETEUID,
     SYS_GETGID, SYS_GETPID, SYS_GETPPID, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_GETTID, SYS_GETUID, SYS_IOCTL,
-    SYS_MMAP, SYS_MPROTECT, SYS_MUNMAP, SYS_NONE, SYS_PRLIMIT64, SYS_READLINK, SYS_READLINKAT, SYS_RSEQ,
+    SYS_NONE, SYS_PRLIMIT64, SYS_READLINK, SYS_READLINKAT, SYS_RSEQ,
     SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_UNAME, SYS_WRITE,
     SYS_WRITEV, SYS_SETRLIMIT,
 )
-from asterpy.mm.paging import EXEC, WRITE
-from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process, current_process, page_up
+from asterpy.task.process import Process, current_process
 
 # The arch half of a few calls (FS base, ending the program, entropy). Only x86_64 has user
 # mode today; these names move behind the arch interface with the rest.
@@ -43,16 +42,6 @@ ARCH_SET_GS: Final = u64(0x1001)
 ARCH_SET_FS: Final = u64(0x1002)
 ARCH_GET_FS: Final = u64(0x1003)
 ARCH_GET_GS: Final = u64(0x1004)
-
-PROT_MASK: Final = u64(7)
-PROT_GROWS: Final = u64(0x03000000)      # PROT_GROWSDOWN | PROT_GROWSUP
-PROT_WRITE: Final = u64(2)
-PROT_EXEC: Final = u64(4)
-MAP_SHARED: Final = u64(0x01)
-MAP_PRIVATE: Final = u64(0x02)
-MAP_TYPE: Final = u64(0x0F)
-MAP_FIXED: Final = u64(0x10)
-MAP_ANONYMOUS: Final = u64(0x20)
 
 CLOCK_REALTIME: Final = u64(0)
 CLOCK_MONOTONIC: Final = u64(1)
@@ -132,61 +121,6 @@ def sys_uname(buf: u64) -> u64:
     put_str(p, buf + 3 * UTS_FIELD, b"#1 asterpy 0.1.0")
     put_str(p, buf + 4 * UTS_FIELD, b"x86_64")
     put_str(p, buf + 5 * UTS_FIELD, b"(none)")
-    return u64(0)
-
-
-def user_range_end(addr: u64, length: u64) -> u64:
-    """page_up(addr + length), or EINVAL unless [addr, addr + length) lies in user space.
-
-    Checked before adding: a length near 2^64 would wrap the sum, even back onto addr itself
-    (an empty range that used to pass).
-    """
-    if length > USER_TOP or addr > USER_TOP - length:
-        raise SysError(EINVAL)
-    return page_up(addr + length)
-
-
-def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -> u64:
-    """mmap(2), anonymous only: EINVAL (length 0, bad type, unaligned offset or fixed address),
-    EBADF for a file mapping, ENOMEM when no address or frame is left."""
-    if length == 0 or (off & PAGE_MASK) != 0:
-        raise SysError(EINVAL)
-    kind = flags & MAP_TYPE
-    if kind != MAP_PRIVATE and kind != MAP_SHARED:
-        raise SysError(EINVAL)
-    if (flags & MAP_ANONYMOUS) == 0:
-        raise SysError(EBADF)
-    p = proc()
-    # Protection is not enforced yet (mprotect does not change pages): every mapping is
-    # readable and writable, executable if asked.
-    fl = WRITE
-    if (prot & PROT_EXEC) != 0:
-        fl |= EXEC
-    if (flags & MAP_FIXED) != 0:
-        if (addr & PAGE_MASK) != 0 or addr == 0:
-            raise SysError(EINVAL)
-        end = user_range_end(addr, length)
-        p.unmap_range(addr, end)
-        p.map_range_zeroed(addr, end, fl)
-        return addr
-    return p.mmap_anon(length, fl)
-
-
-def sys_munmap(addr: u64, length: u64) -> u64:
-    """munmap(2): EINVAL for an unaligned address, length 0 or a range leaving user space."""
-    if (addr & PAGE_MASK) != 0 or length == 0:
-        raise SysError(EINVAL)
-    proc().unmap_range(addr, user_range_end(addr, length))
-    return u64(0)
-
-
-def sys_mprotect(addr: u64, length: u64, prot: u64) -> u64:
-    """mprotect(2): checks only (EINVAL for an unaligned address, unknown bits, a wrapping
-    range); page permissions are not changed yet."""
-    if (addr & PAGE_MASK) != 0 or (prot & ~(PROT_MASK | PROT_GROWS)) != 0:
-        raise SysError(EINVAL)
-    if addr + length < addr or addr + length > USER_TOP:
-        raise SysError(EINVAL)
     return u64(0)
 
 
@@ -346,16 +280,14 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
     r = syssched.sched_dispatch(sys_id, a0, a1, a2, a3)
     if r != syssched.NOT_HANDLED:
         return r
-    if sys_id == SYS_BRK:
-        return proc().set_brk(a0)
+    r = sysevent.event_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
+    if r != sysevent.NOT_HANDLED:
+        return r
+    r = sysmm.mm_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
+    if r != sysmm.NOT_HANDLED:
+        return r
     if sys_id == SYS_UNAME:
         return sys_uname(a0)
-    if sys_id == SYS_MMAP:
-        return sys_mmap(a0, a1, a2, a3, a4, a5)
-    if sys_id == SYS_MUNMAP:
-        return sys_munmap(a0, a1)
-    if sys_id == SYS_MPROTECT:
-        return sys_mprotect(a0, a1, a2)
     if sys_id == SYS_CLOCK_GETTIME:
         return sys_clock_gettime(a0, a1)
     if sys_id == SYS_GETRANDOM:
@@ -401,8 +333,10 @@ def set_syscall_trace(on: bool) -> None:
 # under CPython the names above must exist by the time they do.
 import asterpy.syscall.process as sysproc  # noqa: E402
 import asterpy.syscall.clock as sysclock  # noqa: E402
+import asterpy.syscall.mm as sysmm  # noqa: E402
 import asterpy.syscall.cred as syscred  # noqa: E402
 import asterpy.syscall.sched as syssched  # noqa: E402
+import asterpy.syscall.fs_event as sysevent  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402
 import asterpy.task.sched as sched  # noqa: E402
 from asterpy.fs.fdtable import NOFILE_HARD_MAX  # noqa: E402

@@ -1,0 +1,190 @@
+"""eventfd and epoll syscalls. `event_dispatch` answers NOT_HANDLED for other numbers."""
+
+from typing import Final
+
+from asterpy.lang import SysError, i32, i64, u32, u64
+from asterpy.lang.errno import EBADF, EINTR, EINVAL, EPERM
+from asterpy.kernel.time import monotonic_ns
+from asterpy.fs.epoll import EPOLLEXCLUSIVE, EPOLLONESHOT, EpollFile, entry_ready
+from asterpy.fs.eventfd import EFD_SEMAPHORE, EventFile
+from asterpy.fs.file import File
+from asterpy.fs.inode import Inode
+from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFDIR, S_IFREG
+from asterpy.syscall.numbers import (
+    SYS_EPOLL_CREATE, SYS_EPOLL_CREATE1, SYS_EPOLL_CTL, SYS_EPOLL_PWAIT, SYS_EPOLL_PWAIT2, SYS_EPOLL_WAIT,
+    SYS_EVENTFD, SYS_EVENTFD2,
+)
+from asterpy.task.process import Process
+from asterpy.task.sched import INTERRUPTED, current_task, sched_sleep_until
+from asterpy.task.wait import POLL_CHANNEL
+
+NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
+EPOLL_CTL_ADD: Final = u64(1)
+EPOLL_CTL_DEL: Final = u64(2)
+EPOLL_CTL_MOD: Final = u64(3)
+# struct epoll_event is packed on x86_64 (u32 events, u64 data: 12 bytes); 16 elsewhere.
+EPOLL_EVENT_BYTES: Final = u64(12)
+EP_MAX_EVENTS: Final = u64(0x7FFFFFFF) // EPOLL_EVENT_BYTES
+NSEC_PER_MSEC: Final = u64(1000000)
+SIGSET_BYTES: Final = u64(8)
+UNBLOCKABLE: Final = u64((1 << 8) | (1 << 18))
+
+
+def me() -> Process:
+    """The running process."""
+    return current_task().proc
+
+
+def fd_arg(a: u64) -> u64:
+    """A descriptor argument (a C int): EBADF when negative."""
+    if i32(u32(a & 0xFFFFFFFF)) < 0:
+        raise SysError(EBADF)
+    return a & 0xFFFFFFFF
+
+
+def install(p: Process, f: File, cloexec: bool) -> u64:
+    """Give f the lowest free descriptor."""
+    return p.files.alloc(f, u64(0), cloexec)
+
+
+def sys_eventfd2(initval: u64, flags: u64) -> u64:
+    """eventfd2(2): EINVAL for unknown flags."""
+    if (flags & ~(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE)) != 0:
+        raise SysError(EINVAL)
+    f = EventFile(Inode(u32(0o600)), O_RDWR | (flags & O_NONBLOCK), initval & 0xFFFFFFFF,
+                  (flags & EFD_SEMAPHORE) != 0)
+    return install(me(), f, (flags & O_CLOEXEC) != 0)
+
+
+def sys_epoll_create1(flags: u64) -> u64:
+    """epoll_create1(2): EINVAL for flags other than EPOLL_CLOEXEC."""
+    if (flags & ~O_CLOEXEC) != 0:
+        raise SysError(EINVAL)
+    return install(me(), EpollFile(Inode(u32(0o600)), O_RDWR), (flags & O_CLOEXEC) != 0)
+
+
+def epoll_of(p: Process, epfd: u64) -> EpollFile:
+    """The epoll file of descriptor epfd (EBADF, EINVAL if it is not one)."""
+    f = p.files.get(fd_arg(epfd))
+    if isinstance(f, EpollFile):
+        return f
+    raise SysError(EINVAL)
+
+
+def sys_epoll_ctl(epfd: u64, op: u64, fd: u64, event: u64) -> u64:
+    """epoll_ctl(2): EBADF, EINVAL (not epoll, same fd, bad op or flags), EPERM for files that
+    are always ready (regular files, directories), EEXIST/ENOENT, EFAULT."""
+    p = me()
+    p.files.get(fd_arg(epfd))
+    f = p.files.get(fd_arg(fd))
+    ep = epoll_of(p, epfd)
+    if (fd & 0xFFFFFFFF) == (epfd & 0xFFFFFFFF) or f is ep:
+        raise SysError(EINVAL)
+    kind = f.inode.kind()
+    if kind == S_IFREG or kind == S_IFDIR:
+        raise SysError(EPERM)
+    if op != EPOLL_CTL_ADD and op != EPOLL_CTL_DEL and op != EPOLL_CTL_MOD:
+        raise SysError(EINVAL)
+    events = u64(0)
+    data = u64(0)
+    if op != EPOLL_CTL_DEL:
+        events = u64(p.get_u32(event))
+        data = p.get_u64(event + 4)
+        if (events & EPOLLEXCLUSIVE) != 0 and op == EPOLL_CTL_MOD:
+            raise SysError(EINVAL)
+    n = fd & 0xFFFFFFFF
+    if op == EPOLL_CTL_ADD:
+        ep.add(n, f, events, data)
+    elif op == EPOLL_CTL_MOD:
+        ep.modify(n, f, events, data)
+    else:
+        ep.remove(n, f)
+    return u64(0)
+
+
+def collect(p: Process, ep: EpollFile, events: u64, maxevents: u64) -> u64:
+    """Write up to maxevents ready entries to the user array; how many."""
+    n = u64(0)
+    for e in ep.entries:
+        if n >= maxevents:
+            break
+        r = entry_ready(e)
+        if r == 0:
+            continue
+        at = events + n * EPOLL_EVENT_BYTES
+        p.put_u32(at, r)
+        p.put_u64(at + 4, e.data)
+        if (e.events & EPOLLONESHOT) != 0:
+            e.disabled = True
+        n += 1
+    return n
+
+
+def sys_epoll_pwait(epfd: u64, events: u64, maxevents: u64, timeout_ns: i64, sigmask: u64,
+                    sigsetsize: u64) -> u64:
+    """epoll_pwait(2) with the timeout in ns (< 0: forever), optionally under a temporary mask."""
+    p = me()
+    ep = epoll_of(p, epfd)
+    mx = i64(i32(u32(maxevents & 0xFFFFFFFF)))
+    if mx <= 0 or u64(mx) > EP_MAX_EVENTS:
+        raise SysError(EINVAL)
+    p.check_user(events, u64(mx) * EPOLL_EVENT_BYTES, True)
+    t = current_task()
+    old_mask = t.sigmask
+    if sigmask != 0:
+        if sigsetsize != SIGSET_BYTES:
+            raise SysError(EINVAL)
+        t.sigmask = p.get_u64(sigmask) & ~UNBLOCKABLE
+    deadline = u64(0)
+    if timeout_ns > 0:
+        deadline = monotonic_ns() + u64(timeout_ns)
+    while True:
+        n = collect(p, ep, events, u64(mx))
+        if n != 0 or timeout_ns == 0 or (deadline != 0 and monotonic_ns() >= deadline):
+            t.sigmask = old_mask
+            return n
+        if sched_sleep_until(POLL_CHANNEL, deadline) == INTERRUPTED:
+            if sigmask != 0:
+                # The handler runs under the temporary mask; the old one comes back after it.
+                t.saved_sigmask = old_mask
+                t.restore_sigmask = True
+            raise SysError(EINTR)
+
+
+def ms_timeout(a: u64) -> i64:
+    """An epoll_wait timeout in ms (a C int; negative: forever) as ns."""
+    ms = i64(i32(u32(a & 0xFFFFFFFF)))
+    if ms < 0:
+        return i64(-1)
+    return ms * i64(NSEC_PER_MSEC)
+
+
+def event_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """Run the handler of sys_id if it is an eventfd or epoll syscall; NOT_HANDLED otherwise."""
+    if sys_id == SYS_EVENTFD:
+        return sys_eventfd2(a0, u64(0))
+    if sys_id == SYS_EVENTFD2:
+        return sys_eventfd2(a0, a1)
+    if sys_id == SYS_EPOLL_CREATE:
+        if i32(u32(a0 & 0xFFFFFFFF)) <= 0:
+            raise SysError(EINVAL)
+        return sys_epoll_create1(u64(0))
+    if sys_id == SYS_EPOLL_CREATE1:
+        return sys_epoll_create1(a0)
+    if sys_id == SYS_EPOLL_CTL:
+        return sys_epoll_ctl(a0, a1, a2, a3)
+    if sys_id == SYS_EPOLL_WAIT:
+        return sys_epoll_pwait(a0, a1, a2, ms_timeout(a3), u64(0), u64(0))
+    if sys_id == SYS_EPOLL_PWAIT:
+        return sys_epoll_pwait(a0, a1, a2, ms_timeout(a3), a4, a5)
+    if sys_id == SYS_EPOLL_PWAIT2:
+        ns = i64(-1)
+        if a3 != 0:
+            p = me()
+            sec = p.get_u64(a3)
+            nsec = p.get_u64(a3 + 8)
+            if i64(sec) < 0 or nsec >= u64(1000000000):
+                raise SysError(EINVAL)
+            ns = i64(sec * u64(1000000000) + nsec)
+        return sys_epoll_pwait(a0, a1, a2, ns, a4, a5)
+    return NOT_HANDLED
