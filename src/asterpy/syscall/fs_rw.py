@@ -40,16 +40,27 @@ def clamp(n: u64) -> u64:
     return n
 
 
+def access_ok(buf: u64, n: u64) -> None:
+    """EFAULT unless [buf, buf + n) lies in user space (checked on the whole count, before it
+    is clamped, as Linux does)."""
+    if n != 0 and (buf + n < buf or buf + n > USER_TOP):
+        raise SysError(EFAULT)
+
+
 def sys_read(fd: u64, buf: u64, n: u64) -> u64:
     """read(2)."""
     p = proc()
-    return readable(p, fd).read(p, buf, clamp(n))
+    f = readable(p, fd)
+    access_ok(buf, n)
+    return f.read(p, buf, clamp(n))
 
 
 def sys_write(fd: u64, buf: u64, n: u64) -> u64:
     """write(2)."""
     p = proc()
-    return writable(p, fd).write(p, buf, clamp(n))
+    f = writable(p, fd)
+    access_ok(buf, n)
+    return f.write(p, buf, clamp(n))
 
 
 def check_offset(off: u64) -> None:
@@ -63,6 +74,7 @@ def sys_pread(fd: u64, buf: u64, n: u64, off: u64) -> u64:
     p = proc()
     f = readable(p, fd)
     check_offset(off)
+    access_ok(buf, n)
     return f.pread(p, buf, clamp(n), off)
 
 
@@ -71,6 +83,7 @@ def sys_pwrite(fd: u64, buf: u64, n: u64, off: u64) -> u64:
     p = proc()
     f = writable(p, fd)
     check_offset(off)
+    access_ok(buf, n)
     return f.pwrite(p, buf, clamp(n), off)
 
 
@@ -96,8 +109,7 @@ def check_iov_buffers(p: Process, iov: u64, cnt: u64, dest: bool) -> None:
     for i in range(u64(0), cnt):
         base = p.get_u64(iov + 16 * i)
         ln = p.get_u64(iov + 16 * i + 8)
-        if ln != 0 and (base + ln < base or base + ln > USER_TOP):
-            raise SysError(EFAULT)
+        access_ok(base, ln)
         if not dest:
             p.check_user(base, ln, False)
 
