@@ -10,7 +10,7 @@ they come from user mode).
 
 from typing import Final
 
-from asterpy.lang import kprint, u64
+from asterpy.lang import kinfo, kprint, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -95,8 +95,13 @@ def user_exception(vector: u64, error_code: u64, rip: u64) -> None:
     code = u64(0x80)                      # SI_KERNEL
     if vector == 14:
         addr = read_fault_addr()
-        code = u64(2) if (error_code & 1) != 0 else u64(1)     # SEGV_ACCERR / SEGV_MAPERR
-        kprint(f"[pid {t.proc.pid}] SIGSEGV at {addr:#x} rip {rip:#x}")
+        # Demand paging and copy-on-write first (error code: bit 1 write, bit 4 instruction fetch).
+        res = mmfault.user_fault(t.proc, addr, (error_code & 2) != 0, (error_code & 16) != 0)
+        if res == mmfault.FAULT_OK:
+            return
+        sig = res >> 8
+        code = res & 0xFF                 # SEGV_MAPERR / SEGV_ACCERR / BUS_ADRERR
+        kinfo(f"[pid {t.proc.pid}] signal {sig} (page fault) at {addr:#x} rip {rip:#x}")
     elif sig == SIGSEGV:
         kprint(f"[pid {t.proc.pid}] SIGSEGV (exception {vector}, error code {error_code:#x}) rip {rip:#x}")
         addr = u64(0)
@@ -132,3 +137,4 @@ def rdtsc64() -> u64:
 # under CPython the names above must exist by the time they do.
 import asterpy.task.sched as sched  # noqa: E402
 import asterpy.task.signal as signals  # noqa: E402
+import asterpy.mm.fault as mmfault  # noqa: E402

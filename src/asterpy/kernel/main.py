@@ -5,6 +5,7 @@ from typing import Final
 from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
+from asterpy.fs.inode import fs_use_frames
 from asterpy.mm.paging import (
     EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, READ, WRITE, AddressSpace, new_address_space,
 )
@@ -365,6 +366,8 @@ def kernel_main() -> bool:
         run_wx_probes(fa)
     except SysError as e:
         kwarn(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
+    # File pages come from frames from now on, so processes can map them (mm/fault.py).
+    fs_use_frames(fa, boot_info.direct_map)
     hz = init_time()
     if hz != 0:
         init_timer(hz)

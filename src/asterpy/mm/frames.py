@@ -1,8 +1,15 @@
-"""Bitmap page-frame allocator: one bit per 4 KiB physical frame, the bitmap kept in raw memory."""
+"""Bitmap page-frame allocator: one bit per 4 KiB physical frame, the bitmap kept in raw memory.
+
+Frames may be shared (copy-on-write after fork, file pages mapped into processes): a side table
+`refs` (frame address -> extra references) holds the count of every frame with more than one
+owner, so the common unshared frame costs nothing. `share` adds an owner; `free` drops one and
+really frees the frame with the last. The table is a Dict made on first use (the allocator
+exists before the kernel heap does).
+"""
 
 from typing import Final
 
-from asterpy.lang import Ptr, SysError, panic, u64
+from asterpy.lang import Dict, Ptr, SysError, panic, u64
 from asterpy.lang.errno import ENOMEM
 
 FRAME_SIZE: Final = u64(4096)
@@ -76,6 +83,8 @@ class FrameAllocator:
     free_frames: u64
     # Every bitmap word below next_hint is full, so searches start there instead of at word 0.
     next_hint: u64
+    # Extra owners of shared frames (absent: one owner); None until the first share.
+    refs: Dict[u64, u64] | None
 
     def __init__(self, bitmap_addr: u64, base: u64, frame_count: u64) -> None:
         """Manage frame_count frames from base with the bitmap at bitmap_addr; all start used."""
@@ -92,6 +101,7 @@ class FrameAllocator:
         self.words = bitmap_words(frame_count)
         self.free_frames = u64(0)
         self.next_hint = u64(0)
+        self.refs = None
         # All bits 1, including the padding bits past frame_count in the last word: those are
         # never cleared, so the searches need no bounds check inside a word.
         for w in range(u64(0), self.words):
@@ -209,8 +219,34 @@ class FrameAllocator:
             s = self._align_index(s, align_frames)
         raise SysError(ENOMEM)
 
+    def share(self, addr: u64) -> None:
+        """Add an owner to the allocated frame at addr (each owner later calls free once)."""
+        r = self.refs
+        if r is None:
+            fresh: Dict[u64, u64] = {}
+            self.refs = fresh
+            fresh[addr] = u64(1)
+            return
+        r[addr] = r.get(addr, u64(0)) + 1
+
+    def refcount(self, addr: u64) -> u64:
+        """How many owners the frame at addr has (1 for a frame never shared)."""
+        r = self.refs
+        if r is None:
+            return u64(1)
+        return r.get(addr, u64(0)) + 1
+
     def free(self, addr: u64) -> None:
-        """Free the frame at addr; panic on a double free or a foreign or misaligned address."""
+        """Drop one owner of the frame at addr, freeing it with the last; panic on a double free
+        or a foreign or misaligned address."""
+        r = self.refs
+        if r is not None and addr in r:
+            n = r[addr]
+            if n <= 1:
+                del r[addr]
+            else:
+                r[addr] = n - 1
+            return
         if addr < self.base or addr >= self.limit:
             panic("FrameAllocator.free: address outside the managed range")
         off = addr - self.base

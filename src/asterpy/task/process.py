@@ -4,8 +4,9 @@ Threads of a process share this object (asterpy.task.task.Task is the thread). U
 tables and the kernel's direct map (`user_copy_in` / `user_copy_out` check every page is a USER
 mapping, and writable for a copy out), never by dereferencing a user pointer: a bad pointer is
 EFAULT, not a kernel page fault, and the copies work whether or not the tables are loaded.
-Pages are allocated eagerly (no demand paging yet): ELF segments, the stack, brk growth and
-anonymous mmaps are backed by zeroed frames when they are created.
+What the addresses mean is the list of VM areas (`vmas`, asterpy.mm.vma); pages are made on first
+touch by asterpy.mm.fault, for the program's faults and the kernel's copies alike. ELF segments and
+the top of the stack are still backed when exec builds them; fork shares frames copy-on-write.
 """
 
 from typing import Final
@@ -32,14 +33,17 @@ KERNEL_HALF_FIRST: Final = u64(256)
 TOP_ENTRIES: Final = u64(512)
 
 # The stack: its top just below the last user page (Linux puts it near 0x7ffffffff000 too),
-# STACK_LIMIT reserved (RLIMIT_STACK), STACK_EAGER of it backed at exec (no growth on fault yet).
+# STACK_LIMIT reserved (RLIMIT_STACK, one VM area: the rest is paged in on fault), STACK_EAGER of
+# it backed at exec.
 STACK_TOP: Final = u64(0x00007FFFFFFFF000)
 STACK_LIMIT: Final = u64(8 << 20)
 STACK_EAGER: Final = u64(256 << 10)
 # Where an ET_DYN executable (static-pie) is loaded: Linux's ELF_ET_DYN_BASE for x86_64 is 2/3
 # of the user space; any fixed base does for now.
 ET_DYN_BASE: Final = u64(0x0000555555554000)
-# Anonymous mmap: a bump allocator upwards from here (addresses are never reused yet).
+# mmap places areas top-down from MMAP_END, down to MMAP_LOW (mm/mmap.py); ELF images stay below
+# MMAP_BASE.
+MMAP_LOW: Final = u64(0x10000)
 MMAP_BASE: Final = u64(0x00007F0000000000)
 MMAP_END: Final = STACK_TOP - STACK_LIMIT - (u64(1) << 30)
 # brk may grow this far past its start.
@@ -161,7 +165,8 @@ class Process:
     sp: u64              # initial stack pointer
     brk_start: u64
     brk: u64             # current break (page-backed up to page_up(brk))
-    mmap_next: u64
+    mmap_next: u64       # unused since mmap searches the areas; kept for the layout's readers
+    vmas: "VmaList"      # the VM areas (shared by CLONE_VM threads, like `space`)
     # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
     # shared by the threads of the process.
     sigactions: List[u64]
@@ -223,6 +228,7 @@ class Process:
         self.brk_start = u64(0)
         self.brk = u64(0)
         self.mmap_next = MMAP_BASE
+        self.vmas = VmaList()
         self.sigactions = []
         for _ in range(u64(0), u64(65 * 4)):
             self.sigactions.append(u64(0))
@@ -230,7 +236,13 @@ class Process:
     # ---------------------------------------------------------------- pages
 
     def map_zeroed(self, va: u64, flags: u64) -> None:
-        """Back the page at va with a zeroed frame (ENOMEM); a page already mapped is kept, flags widened."""
+        """Back the page at va with a zeroed frame (ENOMEM); a page already mapped is kept, flags widened.
+        The page becomes (part of) a private VM area with the union of the permissions."""
+        self.vmas.add_union(va, va + PAGE, prot_of_flags(flags))
+        self.back_zeroed(va, flags)
+
+    def back_zeroed(self, va: u64, flags: u64) -> None:
+        """map_zeroed's page-table half: a zeroed frame at va, or the present page's flags widened."""
         old = self.space.flags_of(va)
         if old != 0:
             if (old | flags) != old:
@@ -246,20 +258,19 @@ class Process:
             raise SysError(e.errno)
 
     def map_range_zeroed(self, start: u64, end: u64, flags: u64) -> None:
-        """Back every page of [start, end) (page aligned) with zeroed frames."""
+        """Back every page of [start, end) (page aligned) with zeroed frames (a private VM area)."""
+        if start >= end:
+            return
+        self.vmas.add_union(start, end, prot_of_flags(flags))
         va = start
         while va < end:
-            self.map_zeroed(va, flags)
+            self.back_zeroed(va, flags)
             va += PAGE
 
     def unmap_range(self, start: u64, end: u64) -> None:
-        """Unmap every page of [start, end) (page aligned) and free its frame."""
-        va = start
-        while va < end:
-            pa = self.space.unmap(va)
-            if pa != NO_PHYS:
-                self.frames.free(pa)
-            va += PAGE
+        """Remove [start, end) (page aligned) from the areas, unmap its pages and drop their frames."""
+        self.vmas.remove_range(start, end)
+        mmfault.zap_range(self, start, end)
 
     def user_page(self, va: u64, write: bool) -> u64:
         """The kernel (direct-map) address of user byte va, or EFAULT if it is not user-accessible."""
@@ -267,7 +278,9 @@ class Process:
             raise SysError(EFAULT)
         fl = self.space.flags_of(va)
         if (fl & USER) == 0 or (write and (fl & WRITE) == 0):
-            raise SysError(EFAULT)
+            # Not touched yet, copy-on-write, or really bad: the fault handler decides.
+            if not mmfault.fault_in(self, va, write):
+                raise SysError(EFAULT)
         return self.dm + self.space.translate(va)
 
     def copy_in(self, dst: u64, src: u64, n: u64) -> None:
@@ -457,6 +470,8 @@ class Process:
         if (u64(len(arg_addrs)) > MAX_ARGS or len(arg_lens) != len(arg_addrs) or len(arg_addrs) == 0
                 or u64(len(env_addrs)) > MAX_ARGS or len(env_lens) != len(env_addrs)):
             raise SysError(E2BIG)
+        if self.vmas.is_free(STACK_TOP - STACK_LIMIT, STACK_TOP):
+            self.vmas.insert(Vma(STACK_TOP - STACK_LIMIT, STACK_TOP, PROT_READ | PROT_WRITE, VM_STACK, None, u64(0)))
         self.map_range_zeroed(STACK_TOP - STACK_EAGER, STACK_TOP, WRITE)
         sp = STACK_TOP
         sp -= 16
@@ -532,77 +547,63 @@ class Process:
     # ---------------------------------------------------------------- brk and mmap
 
     def set_brk(self, want: u64) -> u64:
-        """brk(want): move the break within [brk_start, brk_start + BRK_MAX); the break after it."""
+        """brk(want): move the break within [brk_start, brk_start + BRK_MAX); the break after it.
+        The heap is one VM area; its pages come on first touch."""
         if want < self.brk_start or want > self.brk_start + BRK_MAX:
             return self.brk
         old_end = page_up(self.brk)
         new_end = page_up(want)
-        # Growing into another mapping (a MAP_FIXED one) is refused, as on Linux: adopting its
-        # pages would let a later shrink unmap them.
-        va = old_end
-        while va < new_end:
-            if self.space.flags_of(va) != 0:
+        if new_end > old_end:
+            # Growing into another mapping (a MAP_FIXED one) is refused, as on Linux: adopting its
+            # pages would let a later shrink unmap them.
+            if self.vmas.overlaps(old_end, new_end):
                 return self.brk
-            va += PAGE
-        try:
-            if new_end > old_end:
-                self.map_range_zeroed(old_end, new_end, WRITE)
-            elif new_end < old_end:
-                self.unmap_range(new_end, old_end)
-        except SysError:
-            # Out of memory: undo a partial growth and keep the old break (Linux's answer).
-            self.unmap_range(old_end, new_end)
-            return self.brk
+            self.vmas.insert(Vma(old_end, new_end, PROT_READ | PROT_WRITE, VM_BRK, None, u64(0)))
+        elif new_end < old_end:
+            self.unmap_range(new_end, old_end)
         self.brk = want
         return want
 
     def mmap_anon(self, length: u64, flags: u64) -> u64:
-        """A fresh zeroed private mapping of length bytes; its address (ENOMEM, EINVAL)."""
+        """A fresh zeroed private mapping of length bytes, backed now (kernel users and tests); its
+        address (ENOMEM, EINVAL)."""
         if length == 0:
             raise SysError(EINVAL)
         size = page_up(length)
-        # mmap_next may already be past MMAP_END (by the guard page): check before subtracting.
-        if size < length or self.mmap_next > MMAP_END or size > MMAP_END - self.mmap_next:
+        if size < length:
             raise SysError(ENOMEM)
-        addr = self.mmap_next
-        # A MAP_FIXED mapping may sit above mmap_next: never hand out its pages (they are in use
-        # and not zero); start again after any page found in the way.
-        va = addr
-        while va < addr + size:
-            if self.space.flags_of(va) != 0:
-                addr = va + PAGE
-                if addr > MMAP_END or size > MMAP_END - addr:
-                    raise SysError(ENOMEM)
-            va += PAGE
+        addr = self.vmas.find_free(size, MMAP_LOW, MMAP_END, True)
+        if addr == NO_ADDR:
+            raise SysError(ENOMEM)
         try:
             self.map_range_zeroed(addr, addr + size, flags)
         except SysError:
             self.unmap_range(addr, addr + size)
             raise SysError(ENOMEM)
-        # One guard page between mappings catches small overruns.
-        self.mmap_next = addr + size + PAGE
         return addr
 
     # ---------------------------------------------------------------- fork and exec
 
     def copy_memory_from(self, src: "Process") -> None:
-        """Make this (empty) address space a copy of src's user half, page by page (fork).
+        """Make this (empty) address space a copy-on-write copy of src's user half (fork).
 
-        Every page is copied now (no copy-on-write yet): simple, and busybox-sized programs
-        copy in well under a millisecond. ENOMEM if frames run out (the caller frees the copy).
+        Both map the same frames (one more owner each); private writable pages lose WRITE in
+        both, so the first write copies (asterpy.mm.fault). Shared areas stay shared. ENOMEM if
+        a page table cannot be made (the caller frees the copy).
         """
+        self.vmas = src.vmas.clone()
         root = Ptr[u64](self.dm + src.space.root)
         for i in range(u64(0), KERNEL_HALF_FIRST):
             if pte_present(root[i]):
-                self.copy_table(pte_phys(root[i], u64(3)), u64(2), i << 39)
+                self.copy_table(src, pte_phys(root[i], u64(3)), u64(2), i << 39)
         self.brk_start = src.brk_start
         self.brk = src.brk
         self.mmap_next = src.mmap_next
         self.entry = src.entry
         self.sp = src.sp
 
-    def copy_table(self, pa: u64, level: u64, va_base: u64) -> None:
-        """Copy the pages under the source table at pa (entries at `level`, 2 = PDPT .. 0 = PT)."""
+    def copy_table(self, src: "Process", pa: u64, level: u64, va_base: u64) -> None:
+        """Share the pages under src's table at pa (entries at `level`, 2 = PDPT .. 0 = PT)."""
         t = Ptr[u64](self.dm + pa)
         for i in range(u64(0), TOP_ENTRIES):
             e = t[i]
@@ -610,19 +611,21 @@ class Process:
                 continue
             va = va_base | (i << (u64(12) + u64(9) * level))
             if level == 0:
-                frame = self.frames.alloc()
-                memcpy(self.dm + frame, self.dm + pte_phys(e, level), PAGE)
-                try:
-                    self.space.map(va, frame, entry_flags(e))
-                except SysError as err:
-                    self.frames.free(frame)
-                    raise SysError(err.errno)
+                frame = pte_phys(e, level)
+                fl = entry_flags(e)
+                v = src.vmas.find(va)
+                if (fl & WRITE) != 0 and (v is None or not v.shared()):
+                    fl = fl & ~WRITE
+                    mmfault.set_pte(src.space, va, frame, fl)
+                self.space.map(va, frame, fl)
+                self.frames.share(frame)
             elif not pte_is_huge(e, level):
-                self.copy_table(pte_phys(e, level), level - 1, va)
+                self.copy_table(src, pte_phys(e, level), level - 1, va)
 
     def take_memory_of(self, other: "Process") -> None:
         """Adopt other's address space and layout (exec: the new image was built in other)."""
         self.space = other.space
+        self.vmas = other.vmas
         self.brk_start = other.brk_start
         self.brk = other.brk
         self.mmap_next = other.mmap_next
@@ -640,7 +643,10 @@ class Process:
         exec'd); memory borrowed from a CLONE_VM parent is only let go of."""
         if self.vm_borrowed:
             self.vm_borrowed = False
+            self.vmas = VmaList()
             return
+        self.vmas.clear()
+        self.vmas = VmaList()
         root = Ptr[u64](self.dm + self.space.root)
         for i in range(u64(0), KERNEL_HALF_FIRST):
             if pte_present(root[i]):
@@ -649,8 +655,9 @@ class Process:
         self.frames.free(self.space.root)
 
     def release_table(self, pa: u64, level: u64) -> None:
-        """Free the table at pa (its entries at `level`: 2 = PDPT .. 0 = page table) and the 4 KiB
-        frames it maps (processes map no large pages)."""
+        """Free the table at pa (its entries at `level`: 2 = PDPT .. 0 = page table) and drop the
+        4 KiB frames it maps (shared ones live on with their other owners; processes map no
+        large pages)."""
         t = Ptr[u64](self.dm + pa)
         for i in range(u64(0), TOP_ENTRIES):
             e = t[i]
@@ -684,6 +691,16 @@ class Process:
         return n
 
 
+def prot_of_flags(flags: u64) -> u64:
+    """The PROT_* bits of page-table flags (every user mapping is readable)."""
+    prot = PROT_READ
+    if (flags & WRITE) != 0:
+        prot |= PROT_WRITE
+    if (flags & EXEC) != 0:
+        prot |= PROT_EXEC
+    return prot
+
+
 # The running process (None when no user program runs).
 current: Process | None = None
 
@@ -709,3 +726,5 @@ from asterpy.fs.fdtable import FdTable  # noqa: E402
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 from asterpy.task.wait import new_wait_channel  # noqa: E402
+from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
+import asterpy.mm.fault as mmfault  # noqa: E402

@@ -68,13 +68,24 @@ def kstrings(words: List[bytes]) -> Tuple[List[u64], List[u64]]:
     return addrs, lens
 
 
+def touch(p: Process, va: int) -> int:
+    """The physical address of user va, paging it in first as a user read would (demand paging:
+    mm/fault.py); NO_PHYS if it is not part of any mapping."""
+    pa = p.space.translate(u64(va))
+    if pa == NO_PHYS:
+        from asterpy.mm.fault import fault_in
+        fault_in(p, u64(va), False)
+        pa = p.space.translate(u64(va))
+    return int(pa)
+
+
 def uread(p: Process, va: int, n: int) -> bytes:
     """n user bytes at va read through the page tables by the test (no permission checks);
     raises AssertionError if a page is not mapped."""
     out = bytearray()
     while n > 0:
         chunk = min(n, 4096 - (va & 0xFFF))
-        pa = p.space.translate(u64(va))
+        pa = touch(p, va)
         assert pa != NO_PHYS, f"user address {va:#x} is not mapped"
         out += memory.sim.read(DIRECT_MAP + int(pa), chunk)
         va += chunk
@@ -87,7 +98,7 @@ def uwrite(p: Process, va: int, data: bytes) -> None:
     off = 0
     while off < len(data):
         chunk = min(len(data) - off, 4096 - ((va + off) & 0xFFF))
-        pa = p.space.translate(u64(va + off))
+        pa = touch(p, va + off)
         assert pa != NO_PHYS, f"user address {va + off:#x} is not mapped"
         memory.sim.write(DIRECT_MAP + int(pa), data[off:off + chunk])
         off += chunk
