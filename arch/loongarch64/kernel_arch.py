@@ -23,10 +23,10 @@ from arch.loongarch64.paging import (
 )
 from arch.loongarch64.rtc import LS7A_RTC_PHYS, ls7a_rtc_read_unix
 from arch.loongarch64.traps import (
-    counter_hz, interrupts_enable, read_counter, tick_count, timer_start, vector_installed,
+    counter_hz, interrupts_enable, tick_count, timer_start, vector_installed,
 )
 from asterpy.kernel.bootinfo import boot_info
-from asterpy.kernel.time import clock_mult, cycles_to_ns
+from asterpy.kernel.time import clock_init, monotonic_ns
 
 # Periodic timer rate (ticks per second).
 ARCH_TIMER_HZ: Final = u64(100)
@@ -35,8 +35,6 @@ ARCH_KERNEL_VMA: Final = u64(0xFFFFFFFF80000000)
 # kernel_main replaces boot.S's 1 GiB tables by its own (W^X image, sized direct map).
 ARCH_HAS_PAGING: Final = True
 
-_clock_base: u64 = u64(0)
-_clock_mult: u64 = u64(0)
 
 
 def arch_paging_cpu_init() -> bool:
@@ -112,16 +110,14 @@ def arch_clock_calibrate() -> u64:
 
 
 def arch_clock_start(hz: u64) -> None:
-    """Start the monotonic clock on the stable counter running at hz."""
-    global _clock_base, _clock_mult
-    _clock_mult = clock_mult(hz)
-    _clock_base = read_counter()
+    """Start the monotonic clock (asterpy.kernel.time, on kernel_counter: the stable counter) running at hz."""
+    clock_init(hz)
 
 
 @export("kpy_monotonic_ns")  # the kernel log's timestamps (asterpy.kernel.log)
 def arch_monotonic_ns() -> u64:
     """Nanoseconds since arch_clock_start."""
-    return cycles_to_ns(read_counter() - _clock_base, _clock_mult)
+    return monotonic_ns()
 
 
 def arch_rtc_seconds() -> i64:

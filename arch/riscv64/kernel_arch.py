@@ -26,7 +26,7 @@ from arch.riscv64.console import uart_tx_irq
 from arch.riscv64.plic import UART_IRQ, external_irqs, plic_init, plic_page, plic_pages
 from asterpy.kernel.bootinfo import boot_info
 from arch.riscv64.traps import interrupts_enable, read_time, tick_count, timer_start, vector_installed
-from asterpy.kernel.time import clock_mult, cycles_to_ns
+from asterpy.kernel.time import clock_init, monotonic_ns
 
 # Periodic timer rate (ticks per second).
 ARCH_TIMER_HZ: Final = u64(100)
@@ -42,8 +42,6 @@ NS_PER_SEC: Final = u64(1000000000)
 
 _timebase_hz: u64 = u64(0)
 _boot_hart: u64 = u64(0)
-_clock_base: u64 = u64(0)
-_clock_mult: u64 = u64(0)
 
 
 def riscv_set_timebase(hz: u64) -> None:
@@ -141,16 +139,14 @@ def arch_clock_calibrate() -> u64:
 
 
 def arch_clock_start(hz: u64) -> None:
-    """Start the monotonic clock on the time CSR running at hz."""
-    global _clock_base, _clock_mult
-    _clock_mult = clock_mult(hz)
-    _clock_base = read_time()
+    """Start the monotonic clock (asterpy.kernel.time, on kernel_counter: the time CSR) running at hz."""
+    clock_init(hz)
 
 
 @export("kpy_monotonic_ns")  # the kernel log's timestamps (asterpy.kernel.log)
 def arch_monotonic_ns() -> u64:
     """Nanoseconds since arch_clock_start."""
-    return cycles_to_ns(read_time() - _clock_base, _clock_mult)
+    return monotonic_ns()
 
 
 def arch_rtc_seconds() -> i64:

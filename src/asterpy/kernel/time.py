@@ -4,8 +4,9 @@ from typing import Final
 
 from asterpy.lang import i64, u64
 
-# The counter the clock runs on: the x86_64 TSC today (other arches: their cycle/time CSR).
-from arch.x86_64.tsc import read_counter
+# The counter the clock runs on, from the arch being built (arch/<arch>/kernel_counter.py, resolved
+# like kernel_arch): the TSC, the time CSR, the stable counter. Under CPython, x86_64's.
+from kernel_counter import read_counter
 
 NS_PER_SEC: Final = u64(1000000000)
 # ns = cycles * mult >> MULT_SHIFT. 24 bits keep a 1 GHz+ counter's error below 1 ppm and let
