@@ -49,7 +49,7 @@ class FdTable:
         return fd
 
     def place(self, fd: u64, f: File, cloexec: bool) -> None:
-        """Make fd refer to f (closing what it referred to before); fd < NOFILE_MAX."""
+        """Make fd refer to f (closing what it referred to before); fd < limit (the caller checks)."""
         while u64(len(self.fds)) <= fd:
             self.fds.append(None)
             self.cloexec.append(False)

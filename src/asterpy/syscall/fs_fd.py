@@ -5,7 +5,7 @@ from typing import Final
 from asterpy.lang import SysError, i32, u8, u32, u64
 from asterpy.lang.errno import EBADF, EINVAL, EOPNOTSUPP
 from asterpy.fs.abi import get_u32, put_u32
-from asterpy.fs.fdtable import NOFILE_MAX
+from asterpy.fs.fdtable import NOFILE_HARD_MAX
 from asterpy.fs.file import RegFile
 from asterpy.fs.inode import RegInode
 from asterpy.fs.mode import (
@@ -88,8 +88,8 @@ def sys_close_range(first: u64, last: u64, flags: u64) -> u64:
     if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 or first > last:
         raise SysError(EINVAL)
     p = proc()
-    if last >= NOFILE_MAX:
-        last = NOFILE_MAX - 1
+    if last >= NOFILE_HARD_MAX:
+        last = NOFILE_HARD_MAX - 1
     fd = first
     while fd <= last:
         if p.files.is_open(fd):

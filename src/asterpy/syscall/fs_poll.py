@@ -11,7 +11,7 @@ from typing import Final
 from asterpy.lang import List, SysError, i32, i64, u8, u16, u64
 from asterpy.lang.errno import EBADF, EINTR, EINVAL
 from asterpy.fs.abi import POLLFD_SIZE
-from asterpy.fs.fdtable import NOFILE_MAX
+from asterpy.fs.fdtable import NOFILE_HARD_MAX
 from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.fs_common import proc
@@ -77,9 +77,9 @@ def poll_scan(p: Process, fds: u64, nfds: u64) -> u64:
 
 def do_poll(fds: u64, nfds: u64, deadline: u64) -> u64:
     """poll with an absolute deadline (0: do not wait, FOREVER: no timeout)."""
-    if nfds > NOFILE_MAX:
-        raise SysError(EINVAL)
     p = proc()
+    if nfds > p.files.limit:
+        raise SysError(EINVAL)
     p.check_user(fds, nfds * POLLFD_SIZE, True)
     while True:
         n = poll_scan(p, fds, nfds)
@@ -221,9 +221,9 @@ def do_select(nfds: u64, rset: u64, wset: u64, eset: u64, deadline: u64) -> u64:
     if i32(nfds) < 0:
         raise SysError(EINVAL)
     nfds = u64(i32(nfds))
-    if nfds > NOFILE_MAX:
-        nfds = NOFILE_MAX
     p = proc()
+    if nfds > NOFILE_HARD_MAX:
+        nfds = NOFILE_HARD_MAX
     words = (nfds + 63) // 64
     s = FdSets()
     read_set(p, rset, words, s.rd)
