@@ -197,7 +197,9 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
         from translator.image.cmdline import shell_command_cmdline
         cmdline = shell_command_cmdline(command, cmdline)
     elif not cmdline and not no_initrd:
-        cmdline = DEFAULT_INIT_CMDLINE
+        from translator.image.initramfs import image_has_busybox
+        if initrd is not None or image_has_busybox(arch):  # the default image has a shell on x86_64
+            cmdline = DEFAULT_INIT_CMDLINE
     if timeout is None:
         timeout = RUN_COMMAND_TIMEOUT if command is not None else RUN_TIMEOUT
     if not no_build:

@@ -146,9 +146,14 @@ def _elf_machine(path: Path) -> int:
     return int.from_bytes(head[18:20], "little")
 
 
+def image_has_busybox(arch: str, busybox: Path = BUSYBOX) -> bool:
+    """Whether the default image for arch gets busybox (the host's is an ELF for that arch)."""
+    return busybox.is_file() and _elf_machine(busybox) == ELF_MACHINE[arch]
+
+
 def busybox_members(arch: str, busybox: Path = BUSYBOX) -> list[Member]:
     """/bin/busybox and its applet symlinks, when the host has a busybox for arch (else none)."""
-    if not busybox.is_file() or _elf_machine(busybox) != ELF_MACHINE[arch]:
+    if not image_has_busybox(arch, busybox):
         return []
     members = [Member("bin/busybox", S_IFREG | 0o755, busybox.read_bytes())]
     for applet in busybox_applets(busybox):

@@ -388,7 +388,21 @@ def run_interactive(cfg: QemuConfig) -> int:
     command = qemu_command(cfg, interactive=True)
     if cfg.gdb:
         print("asterpy: QEMU waits for gdb on tcp::1234 (target remote :1234)", file=sys.stderr)
-    return subprocess.call(command)
+    return subprocess.call(command, preexec_fn=_die_with_parent)
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGKILL it when the process that started it ends."""
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 class _CrLfFolder:
@@ -425,8 +439,10 @@ def run_streaming(cfg: QemuConfig, out: "Optional[IO[bytes]]" = None,
     if shutil.which(command[0]) is None:
         raise FileNotFoundError(f"{command[0]} not found (Debian: qemu-system-x86 / qemu-system-misc)")
     start = time.monotonic()
+    # Same process group as asterpy (a terminal's ^C or `timeout` reaches QEMU too), and QEMU is
+    # killed if asterpy dies first: a -c run never leaves a guest running behind it.
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+                            preexec_fn=_die_with_parent)
     captured = bytearray()
     errors = bytearray()
 
