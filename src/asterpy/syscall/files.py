@@ -23,7 +23,7 @@ from asterpy.syscall.fs_path import (
 from asterpy.syscall.fs_poll import sys_poll, sys_ppoll, sys_pselect6, sys_select
 from asterpy.syscall.fs_rw import (
     sys_fsync, sys_getdents64, sys_lseek, sys_pread, sys_preadv, sys_pwrite, sys_pwritev, sys_read, sys_readv,
-    sys_fadvise64, sys_fallocate, sys_sendfile, sys_write, sys_writev,
+    sys_copy_file_range, sys_fadvise64, sys_fallocate, sys_sendfile, sys_write, sys_writev,
 )
 from asterpy.syscall.numbers import (
     SYS_ACCESS, SYS_CHDIR, SYS_CHMOD, SYS_CHOWN, SYS_CHROOT, SYS_CLOSE, SYS_CLOSE_RANGE, SYS_CREAT, SYS_DUP,
@@ -35,7 +35,7 @@ from asterpy.syscall.numbers import (
     SYS_READ, SYS_READLINK, SYS_READLINKAT, SYS_READV, SYS_RENAME, SYS_RENAMEAT, SYS_RENAMEAT2, SYS_RMDIR,
     SYS_SELECT, SYS_SENDFILE, SYS_STAT, SYS_STATFS, SYS_STATX, SYS_SYMLINK, SYS_SYMLINKAT, SYS_SYNC, SYS_SYNCFS,
     SYS_TRUNCATE, SYS_UMASK, SYS_UNLINK, SYS_UNLINKAT, SYS_UTIMENSAT, SYS_WRITE, SYS_WRITEV, SYS_FLOCK,
-    SYS_MEMFD_CREATE, SYS_FADVISE64, SYS_FALLOCATE,
+    SYS_MEMFD_CREATE, SYS_FADVISE64, SYS_FALLOCATE, SYS_COPY_FILE_RANGE,
 )
 
 # What files_dispatch answers for a syscall it does not own (no syscall returns it: it would be -1,
@@ -197,6 +197,8 @@ def files_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5:
         return sys_select(a0, a1, a2, a3, a4)
     if sys_id == SYS_PSELECT6:
         return sys_pselect6(a0, a1, a2, a3, a4, a5)
+    if sys_id == SYS_COPY_FILE_RANGE:
+        return sys_copy_file_range(a0, a1, a2, a3, a4, a5)
     if sys_id == SYS_FLOCK:
         return sys_flock(a0, a1)
     if sys_id == SYS_MEMFD_CREATE:

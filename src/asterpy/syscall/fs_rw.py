@@ -292,3 +292,55 @@ def as_regfile_or(f: File, err: int) -> RegFile:
     if isinstance(f, RegFile):
         return f
     raise SysError(err)
+
+
+def sys_copy_file_range(fd_in: u64, off_in: u64, fd_out: u64, off_out: u64, n: u64, flags: u64) -> u64:
+    """copy_file_range(2) between regular files: EINVAL for flags, non-regular files or an
+    overlapping range in one file, EBADF for the access modes or an O_APPEND output."""
+    if flags != 0:
+        raise SysError(EINVAL)
+    p = proc()
+    fin = readable(p, fd_in)
+    fout = writable(p, fd_out)
+    if (fout.flags & O_APPEND) != 0:
+        raise SysError(EBADF)
+    src = as_regfile(fin)
+    dst = as_regfile(fout)
+    pin = src.pos
+    pout = dst.pos
+    if off_in != 0:
+        pin = p.get_u64(off_in)
+        check_offset(pin)
+    if off_out != 0:
+        pout = p.get_u64(off_out)
+        check_offset(pout)
+    n = clamp(n)
+    if src.reg is dst.reg and pin < pout + n and pout < pin + n:
+        raise SysError(EINVAL)
+    buf = kmalloc(SENDFILE_CHUNK)
+    if buf == 0:
+        raise SysError(ENOMEM)
+    done = u64(0)
+    try:
+        while done < n:
+            want = n - done
+            if want > SENDFILE_CHUNK:
+                want = SENDFILE_CHUNK
+            got = src.reg.read_at(buf, pin + done, want)
+            if got == 0:
+                break
+            dst.reg.write_at(buf, pout + done, got)
+            done += got
+    finally:
+        kfree(buf)
+    if done != 0:
+        dst.reg.touch_mtime()
+    if off_in != 0:
+        p.put_u64(off_in, pin + done)
+    else:
+        src.pos = pin + done
+    if off_out != 0:
+        p.put_u64(off_out, pout + done)
+    else:
+        dst.pos = pout + done
+    return done

@@ -323,3 +323,25 @@ def test_select_and_ppoll_report_time_left(sysc: Sys, monkeypatch: pytest.Monkey
     fds = sysc.put(r.to_bytes(4, "little") + (1).to_bytes(2, "little") + b"\0\0")
     assert sysc.call("ppoll", fds, 1, ts, 0, 8) == 1
     assert sysc.u64at(ts) == 3 and sysc.u64at(ts + 8) == 0
+
+
+def test_copy_file_range(sysc: Sys) -> None:
+    """copy_file_range copies between regular files, moving the offsets it was not given."""
+    a = sysc.open(b"/a", O_CREAT | O_RDWR)
+    sysc.write(a, b"0123456789")
+    sysc.call("lseek", a, 2, 0)
+    b = sysc.open(b"/b", O_CREAT | O_RDWR)
+    assert sysc.call("copy_file_range", a, 0, b, 0, 5, 0) == 5
+    assert sysc.call("lseek", a, 0, 1) == 7 and sysc.call("lseek", b, 0, 1) == 5
+    offo = sysc.put((8).to_bytes(8, "little"))
+    assert sysc.call("copy_file_range", a, 0, b, offo, 100, 0) == 3
+    assert sysc.u64at(offo) == 11
+    buf = sysc.alloc(16)
+    assert sysc.call("pread64", b, buf, 16, 0) == 11
+    assert sysc.read(buf, 11) == b"23456" + b"\0" * 3 + b"789"
+    assert sysc.call("copy_file_range", a, 0, b, 0, 1, 1) == -EINVAL
+    r, w = make_pipe(sysc)
+    assert sysc.call("copy_file_range", r, 0, b, 0, 1, 0) == -EINVAL
+    offi = sysc.put((0).to_bytes(8, "little"))
+    offs = sysc.put((2).to_bytes(8, "little"))
+    assert sysc.call("copy_file_range", a, offi, a, offs, 5, 0) == -EINVAL
