@@ -8,7 +8,7 @@ place that picks a layout when the other arches get user mode.
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, SysError, i16, i32, i64, struct, u8, u16, u32, u64
+from asterpy.lang import Array, Ptr, SysError, i16, i32, i64, memset, struct, u8, u16, u32, u64
 from asterpy.lang.errno import ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import Process
@@ -120,6 +120,10 @@ TIMESPEC_SIZE: Final = u64(16)
 POLLFD_SIZE: Final = u64(8)
 STAT_SIZE: Final = u64(144)
 STATX_SIZE: Final = u64(256)
+# struct statfs is 15 longs on x86_64 (f_fsid, two ints, is word 7); the asm-generic one is
+# laid out the same on 64-bit arches.
+STATFS_SIZE: Final = u64(120)
+RAMFS_MAGIC: Final = u64(0x858458F6)
 
 
 def kscratch(n: u64) -> u64:
@@ -163,3 +167,19 @@ def get_u32(p: Process, va: u64) -> u32:
     for i in range(u64(0), u64(4)):
         v |= u32(Ptr[u8](p.user_page(va + i, False)).load()) << u32(8 * i)
     return v
+
+
+def put_statfs(p: Process, va: u64) -> None:
+    """Copy the struct statfs of the ramfs (f_type RAMFS_MAGIC, 4 KiB blocks, names up to 255
+    bytes; no block counts) out to user address va (EFAULT)."""
+    k = kscratch(STATFS_SIZE)
+    try:
+        memset(k, 0, STATFS_SIZE)
+        w = Ptr[u64](k)
+        w[0] = RAMFS_MAGIC      # f_type
+        w[1] = u64(4096)        # f_bsize
+        w[8] = u64(255)         # f_namelen
+        w[9] = u64(4096)        # f_frsize
+        p.copy_out(va, k, STATFS_SIZE)
+    finally:
+        kfree(k)

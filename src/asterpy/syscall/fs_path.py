@@ -3,9 +3,9 @@ chmod/chown, umask, truncate, utimensat, mknod, statfs."""
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, SysError, i32, i64, memset, u8, u16, u32, u64
+from asterpy.lang import List, SysError, i32, i64, u8, u16, u32, u64
 from asterpy.lang.errno import EACCES, EFAULT, EINVAL, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE
-from asterpy.fs.abi import StatX86, Statx, kscratch, put_stat, put_statx
+from asterpy.fs.abi import StatX86, Statx, put_stat, put_statfs, put_statx
 from asterpy.fs.file import RegFile
 from asterpy.fs.inode import RAMFS_DEV, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import W_OK, X_OK
@@ -14,7 +14,6 @@ from asterpy.fs.vfs import (
     change_mode, change_owner, hard_link, lookup, make_dir, make_node, make_symlink, remove_dir, rename,
     truncate_inode, unlink,
 )
-from asterpy.mm.heap import kfree
 from asterpy.syscall.fs_common import (
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW,
     AT_SYMLINK_NOFOLLOW, base_for, check_flags, get_file, id_arg, inode_at, inode_of_fd, proc,
@@ -28,8 +27,6 @@ RENAME_NOREPLACE: Final = u64(1)
 RENAME_EXCHANGE: Final = u64(2)
 UTIME_NOW: Final = u64(0x3FFFFFFF)
 UTIME_OMIT: Final = u64(0x3FFFFFFE)
-RAMFS_MAGIC: Final = u64(0x858458F6)
-STATFS_SIZE: Final = u64(120)
 KEEP_ID: Final = u32(0xFFFFFFFF)
 
 
@@ -418,21 +415,6 @@ def sys_utimensat(dirfd: u64, upath: u64, times: u64, flags: u64) -> u64:
     if at != UTIME_OMIT or mt != UTIME_OMIT:
         ino.ctime_ns = now
     return u64(0)
-
-
-def put_statfs(p: Process, buf: u64) -> None:
-    """The struct statfs of the ramfs (x86_64 layout: 120 bytes of longs, f_fsid two ints)."""
-    k = kscratch(STATFS_SIZE)
-    try:
-        memset(k, 0, STATFS_SIZE)
-        w = Ptr[u64](k)
-        w[0] = RAMFS_MAGIC      # f_type
-        w[1] = u64(4096)        # f_bsize
-        w[8] = u64(255)         # f_namelen (after f_fsid at word 7)
-        w[9] = u64(4096)        # f_frsize
-        p.copy_out(buf, k, STATFS_SIZE)
-    finally:
-        kfree(k)
 
 
 def sys_statfs(upath: u64, buf: u64) -> u64:
