@@ -37,8 +37,6 @@ KNOWN_FAILING: dict[str, str] = {
        for libc in LIBCS},
     **{f"{libc}/t_misc": "ENOSYS: getrusage, setrlimit, sysinfo; getgroups(-1) not EINVAL; setuid after "
                          "dropping privileges" for libc in LIBCS},
-    **{f"{libc}/t_mm": "hangs (no exit within the timeout): mmap/mprotect/mremap/fork copy-on-write cases"
-       for libc in LIBCS},
     **{f"{libc}/t_proc": "vfork does not share memory; getppid() > 0 fails as init (pid 1 has no parent, "
                          "on Linux too: the entry stays until the harness starts programs from a shell)"
        for libc in LIBCS},
