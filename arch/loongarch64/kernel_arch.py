@@ -163,6 +163,10 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
         kwarn("init: user mode is not available on loongarch64 yet")
 
 
+def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
+    """kernel_main's hand-over of frames to the page cache: no files on loongarch64 yet (user mode is not ported)."""
+
+
 def cmdline_names_init() -> bool:
     """Whether a command-line word starts with `init=`."""
     if boot_info.cmdline == 0:

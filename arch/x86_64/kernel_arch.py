@@ -221,9 +221,15 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
     task_init.run_init_if_requested(fa, kspace)
 
 
+def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
+    """Let the page cache (asterpy.fs.inode) take file-data pages from the frame allocator."""
+    fs_inode.fs_use_frames(fa, dm)
+
+
 # The modules below import the task layer, which imports this module back (Context,
 # switch_task...): they come last, and are reached by attribute at call time.
 import arch.x86_64.signal_frame as signal_frame  # noqa: E402
 import arch.x86_64.usermode as usermode  # noqa: E402
 import asterpy.task.init as task_init  # noqa: E402
+import asterpy.fs.inode as fs_inode  # noqa: E402
 from asterpy.task.process import Process  # noqa: E402

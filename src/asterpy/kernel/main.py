@@ -5,7 +5,6 @@ from typing import Final
 from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
-from asterpy.fs.inode import fs_use_frames
 from asterpy.mm.paging import (
     EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, READ, WRITE, AddressSpace, new_address_space,
 )
@@ -23,8 +22,10 @@ from kernel_arch import (
     arch_timer_start,
 )
 # Starting init (user mode) is arch-specific until the task and syscall code has an arch-neutral
-# half: each kernel_arch provides run_init_if_requested (x86_64 re-exports asterpy.task.init's).
-from kernel_arch import run_init_if_requested
+# half: each kernel_arch provides run_init_if_requested (x86_64 re-exports asterpy.task.init's),
+# and fs_use_frames (x86_64's hands frames to asterpy.fs.inode's page cache, whose imports reach
+# the task and syscall modules; the other arches have no files yet).
+from kernel_arch import fs_use_frames, run_init_if_requested
 
 VERSION: Final = "0.1.0"
 
