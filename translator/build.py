@@ -19,7 +19,6 @@ import bisect
 import hashlib
 import json
 import os
-import re
 import struct
 import tempfile
 import time
@@ -96,52 +95,6 @@ def module_roots(arch: str) -> tuple[Path, ...]:
     """
     from translator.parse import DEFAULT_ROOTS
     return tuple(DEFAULT_ROOTS) + (REPO_ROOT / "arch" / arch,)
-
-
-_DEFINE_RE = re.compile(r'^define\b[^@]*@"?([^"(\s]+)"?\(')
-
-
-def stub_foreign_asm(ir_text: str, arch: str) -> str:
-    """Replace the body of every function of another arch's modules that holds inline asm by a trap.
-
-    Stopgap: the page tables (`kernel_pte`) and the clock (`kernel_counter`) no longer name an arch,
-    but `asterpy.kernel.main` imports `asterpy.fs.inode`, which reaches `asterpy.syscall.dispatch`
-    and the task modules, and those still import `arch.x86_64.{usermode,syscall,rtc,paging}`
-    directly; the translator emits every function, so a riscv64 kernel would carry x86 inline asm
-    that its assembler refuses.
-    Those functions are never called on another arch (kernel_main reaches the machine only through
-    kernel_arch); if one were, `llvm.trap` stops the CPU at once.
-    """
-    if arch == "x86_64":
-        return ir_text
-    out: list[str] = []
-    lines = ir_text.split("\n")
-    i = 0
-    stubbed = False
-    while i < len(lines):
-        line = lines[i]
-        m = _DEFINE_RE.match(line)
-        if m and m.group(1).startswith("arch.") and not m.group(1).startswith(f"arch.{arch}."):
-            # The opening brace ends the define line or stands on the next one.
-            brace = i if line.rstrip().endswith("{") else i + 1
-            j = brace + 1
-            while j < len(lines) and lines[j] != "}":
-                j += 1
-            body = lines[brace + 1:j]
-            if any(" asm " in b or "asm sideeffect" in b for b in body):
-                out.extend(lines[i:brace + 1])
-                out.append("entry:")
-                out.append("  call void @llvm.trap()")
-                out.append("  unreachable")
-                out.append("}")
-                stubbed = True
-                i = j + 1
-                continue
-        out.append(line)
-        i += 1
-    if stubbed and "declare void @llvm.trap()" not in ir_text:
-        out.append("declare void @llvm.trap() cold noreturn nounwind")
-    return "\n".join(out)
 
 
 def _hash_file(path: Path) -> str:
@@ -237,7 +190,7 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
         tr = stage("translate", lambda: translate([entry], arch, opt, roots=module_roots(arch)))
         target = get_target(arch, kernel=True)
         kernel_o = stage_dir / "kernel.o"
-        ir_text = stub_foreign_asm(tr.ir_text, arch)
+        ir_text = tr.ir_text
         stage("emit", lambda: emit_object(ir_text, target, kernel_o, opt=opt, isolate=True))
         boot_o = stage_dir / "boot.o"
         boot_pvh_o = stage_dir / "boot-pvh.o"
