@@ -9,3 +9,9 @@ from pathlib import Path
 _ARCH_DIR = str(Path(__file__).resolve().parents[1] / "arch" / "x86_64")
 if _ARCH_DIR not in sys.path:
     sys.path.append(_ARCH_DIR)
+
+# The kernel's modules import each other in cycles (the task, file-system and syscall layers
+# call down into the arch interface, which calls back up). The translator binds every module's
+# own names before its imports, so any order works there; CPython needs the cycle entered from
+# its bottom, the arch interface, whose upward imports come last in each module.
+import kernel_arch  # noqa: E402,F401

@@ -559,7 +559,10 @@ def sys_prctl(option: u64, arg2: u64) -> u64:
 def never_restarted(sys_id: u32) -> bool:
     """Whether sys_id answers EINTR after a handler even with SA_RESTART (Linux: sleeps, waits
     for signals, and the poll family; everything else that was interrupted is restarted)."""
-    return (sys_id == SYS_NANOSLEEP or sys_id == SYS_CLOCK_NANOSLEEP or sys_id == SYS_PAUSE
+    # rt_sigreturn hands back the interrupted code's own rax, which may well be -EINTR: it is
+    # never a result of its own to act on. execve replaces the frame altogether.
+    return (sys_id == SYS_RT_SIGRETURN or sys_id == SYS_EXECVE
+            or sys_id == SYS_NANOSLEEP or sys_id == SYS_CLOCK_NANOSLEEP or sys_id == SYS_PAUSE
             or sys_id == SYS_RT_SIGSUSPEND or sys_id == SYS_RT_SIGTIMEDWAIT or sys_id == SYS_POLL
             or sys_id == SYS_PPOLL or sys_id == SYS_SELECT or sys_id == SYS_PSELECT6
             or sys_id == SYS_EPOLL_WAIT or sys_id == SYS_EPOLL_PWAIT)

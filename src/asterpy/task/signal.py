@@ -191,6 +191,8 @@ def next_signal(t: Task) -> u64:
     global taken_code, taken_from
     mine = t.pending & ~t.sigmask
     shared = t.proc.sig_pending & ~t.sigmask
+    if (mine | shared) == 0:
+        return u64(0)       # the common case, on every return to user mode
     # Synchronous fault signals first (they are in the thread's own set).
     for sig in range(u64(1), u64(65)):
         if (mine & sig_bit(sig)) != 0:
@@ -226,9 +228,16 @@ taken_code: u64 = 0
 taken_from: u64 = 0
 
 
-def restartable(nr_result: u64, flags: u64) -> bool:
-    """Whether a syscall that failed with EINTR is restarted after a handler with these flags."""
-    return (flags & SA_RESTART) != 0 and nr_result == u64(0) - EINTR
+def interrupted(result: u64) -> bool:
+    """Whether a syscall result says a signal interrupted it (EINTR, or the internal ERESTARTSYS)."""
+    return result == u64(0) - EINTR or result == u64(0) - ERESTARTSYS
+
+
+def restart_syscall(frame: u64) -> None:
+    """Make the interrupted syscall run again on return: its number back in rax, rip on the
+    syscall instruction (2 bytes) again."""
+    frame_set(frame, F_RAX, frame_get(frame, F_VECTOR))
+    frame_set(frame, F_RIP, frame_get(frame, F_RIP) - 2)
 
 
 def deliver_signals(t: Task, frame: u64) -> None:
@@ -257,6 +266,12 @@ def deliver_signals(t: Task, frame: u64) -> None:
             if t.restore_sigmask:
                 t.restore_sigmask = False
             return
+    if t.in_syscall and t.restartable and interrupted(frame_get(frame, F_RAX)):
+        # No handler ran (the signal was ignored, or stopped and continued us): the call goes
+        # on as if nothing happened, as on Linux.
+        restart_syscall(frame)
+    elif t.in_syscall and frame_get(frame, F_RAX) == u64(0) - ERESTARTSYS:
+        frame_set(frame, F_RAX, u64(0) - EINTR)
     if t.restore_sigmask:
         t.restore_sigmask = False
         t.sigmask = t.saved_sigmask
@@ -284,9 +299,11 @@ def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
         info.pid = p.last_child_pid
         info.status = p.last_child_status
     # An interrupted syscall restarts if the handler asked for it (SA_RESTART).
-    if t.in_syscall and t.restartable and restartable(frame_get(frame, F_RAX), flags):
-        frame_set(frame, F_RAX, frame_get(frame, F_VECTOR))
-        frame_set(frame, F_RIP, frame_get(frame, F_RIP) - 2)
+    if t.in_syscall and interrupted(frame_get(frame, F_RAX)):
+        if t.restartable and (flags & SA_RESTART) != 0:
+            restart_syscall(frame)
+        else:
+            frame_set(frame, F_RAX, u64(0) - EINTR)
     old_mask = t.sigmask
     if t.restore_sigmask:
         old_mask = t.saved_sigmask

@@ -77,6 +77,7 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     monkeypatch.setattr(tty, "console_out", lambda c: r.console.append(int(c)))
     open_console_fds(p.files)
     monkeypatch.setattr(sysproc, "set_fs_base", lambda v: r.fs_loads.append(int(v)))
+    monkeypatch.setattr(sysproc, "set_user_gs_base", lambda v: r.gs_loads.append(int(v)))
     # Ending the task would switch away (context switches are assembly): record the status.
     monkeypatch.setattr(sysproc, "exit_current", lambda t, st: r.exits.append(int(st)))
     monkeypatch.setattr(sysproc, "exit_group_now", lambda t, st: r.exits.append(int(st)))

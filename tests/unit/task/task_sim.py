@@ -139,6 +139,7 @@ class Running:
         self.fa = fa
         self.console = bytearray()
         self.fs_loads: List[int] = []
+        self.gs_loads: List[int] = []
         self.exits: List[int] = []
         self.now_ns = 5_123_456_789
         self.tsc = 1000

@@ -175,7 +175,8 @@ def test_no_current_process_is_esrch() -> None:
 
 def test_arch_prctl(running: Running) -> None:
     """ARCH_SET_FS loads the FS base through the arch and remembers it; ARCH_GET_FS stores it;
-    a kernel address is EPERM; GS and unknown codes are EINVAL; a bad GET_FS pointer EFAULT."""
+    a kernel address is EPERM; GS works the same way; unknown codes are EINVAL; a bad GET_FS
+    pointer EFAULT."""
     r = running
     nr = int(N.X86_64_NR_ARCH_PRCTL)
     a = scratch(r)
@@ -186,8 +187,11 @@ def test_arch_prctl(running: Running) -> None:
     for bad in (0x0000_8000_0000_0000, 0xFFFF_8000_0000_0000, M64):
         assert r.call(nr, ARCH_SET_FS, bad) == -EPERM
     assert r.fs_loads == [a + 0x80] and int(r.task.fs_base) == a + 0x80
-    assert r.call(nr, ARCH_SET_GS, a) == -EINVAL
-    assert r.call(nr, ARCH_GET_GS, a) == -EINVAL
+    assert r.call(nr, ARCH_SET_GS, a + 0x40) == 0
+    assert r.gs_loads == [a + 0x40] and int(r.task.gs_base) == a + 0x40
+    assert r.call(nr, ARCH_GET_GS, a + 16) == 0
+    assert uword(r.p, a + 16) == a + 0x40
+    assert r.call(nr, ARCH_SET_GS, 0xFFFF_8000_0000_0000) == -EPERM
     assert r.call(nr, 0x9999, a) == -EINVAL
     assert r.call(nr, ARCH_GET_FS, 0) == -EFAULT
     assert r.call(nr, ARCH_GET_FS, read_only_page(r)) == -EFAULT
