@@ -135,3 +135,49 @@ def test_paths_match_model(sysc: Sys, comps: List[str], absolute: bool, slashes:
         assert r == 0, text
         expect = sysc.stat(("/" + "/".join(want)).encode())
         assert int.from_bytes(sysc.read(buf + 8, 8), "little") == expect["ino"], text
+
+
+PIPE_OPS = st.lists(st.one_of(
+    st.tuples(st.just("w"), st.integers(0, 70000)),
+    st.tuples(st.just("r"), st.integers(0, 70000)),
+), max_size=20)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=PIPE_OPS)
+def test_nonblocking_pipe_matches_model(sysc: Sys, ops: List[Tuple[str, int]]) -> None:
+    """A non-blocking pipe behaves as a 64 KiB FIFO: writes up to PIPE_BUF are all or nothing
+    (EAGAIN), bigger ones take what fits; reads take what is there (EAGAIN when empty)."""
+    sysc.reset_scratch()
+    fds = sysc.alloc(8)
+    assert sysc.call("pipe2", fds, 0o4000) == 0
+    r, w = sysc.i32s(fds, 2)
+    buf = sysc.alloc(70000)
+    model = bytearray()
+    counter = itertools.count()
+    for op, n in ops:
+        if op == "w":
+            data = bytes((next(counter) * 7) & 0xFF for _ in range(n))
+            from task_sim import uwrite
+            uwrite(sysc.p, buf, data)
+            room = 65536 - len(model)
+            got = sysc.call("write", w, buf, n)
+            if n == 0:
+                assert got == 0
+            elif (n <= 4096 and room < n) or room == 0:
+                assert got == -11
+            else:
+                assert got == min(n, room)
+                model += data[:got]
+        else:
+            got = sysc.call("read", r, buf, n)
+            if n == 0:
+                assert got == 0
+            elif not model:
+                assert got == -11
+            else:
+                want = model[:n]
+                assert got == len(want) and sysc.read(buf, got) == bytes(want)
+                del model[:got]
+    sysc.call("close", r)
+    sysc.call("close", w)
