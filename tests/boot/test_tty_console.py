@@ -90,8 +90,6 @@ def test_cooked_mode_stty_and_job_control(kernel: BuildResult, default_initramfs
         typed(s, "echo status $?\n", "status 130")
 
 
-@pytest.mark.xfail(strict=True, reason="a background read fails with ERESTARTSYS after SIGTTIN; the "
-                   "syscall exit must restart it once the job is continued (asterpy.task.signal)")
 def test_background_read_stops_then_fg_restarts_it(kernel: BuildResult, default_initramfs: Path) -> None:
     with shell(kernel, default_initramfs) as s:
         s.wait_for(PROMPT, 60.0)
