@@ -33,10 +33,6 @@ SUMMARY_RE = re.compile(r"^(\d+) passed, (\d+) failed$")
 
 # "<libc>/<program>" -> why it cannot pass yet. Delete an entry once its program passes.
 KNOWN_FAILING: dict[str, str] = {
-    **{f"{libc}/t_badargs": "ENOSYS: epoll_*, eventfd2, getcpu, sched_getaffinity, set_robust_list, time"
-       for libc in LIBCS},
-    **{f"{libc}/t_misc": "ENOSYS: getrusage, setrlimit, sysinfo; getgroups(-1) not EINVAL; setuid after "
-                         "dropping privileges" for libc in LIBCS},
     **{f"{libc}/t_proc": "vfork does not share memory; getppid() > 0 fails as init (pid 1 has no parent, "
                          "on Linux too: the entry stays until the harness starts programs from a shell)"
        for libc in LIBCS},

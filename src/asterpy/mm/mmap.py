@@ -19,6 +19,42 @@ PLACE_FIXED: Final = u64(1)      # exactly at addr, replacing what is there
 PLACE_NOREPLACE: Final = u64(2)  # exactly at addr, EEXIST if anything is there
 
 
+RLIMIT_AS: Final = u64(9)
+
+
+def check_as_limit(p: Process, more: u64, replaced: u64) -> None:
+    """ENOMEM if growing the address space by `more` bytes (of which `replaced` are already
+    mapped and go away) would pass RLIMIT_AS."""
+    limit = p.rlim_cur[RLIMIT_AS]
+    total = p.vmas.total_size()
+    if total > replaced:
+        total -= replaced
+    else:
+        total = u64(0)
+    if more > limit or total > limit - more:
+        raise SysError(ENOMEM)
+
+
+def mapped_bytes(p: Process, start: u64, end: u64) -> u64:
+    """Bytes of [start, end) that areas cover."""
+    n = u64(0)
+    at = start
+    while at < end:
+        v = p.vmas.find(at)
+        if v is None:
+            i = p.vmas.index_after(at)
+            if i >= len(p.vmas.areas) or p.vmas.areas[i].start >= end:
+                return n
+            at = p.vmas.areas[i].start
+            continue
+        stop = v.end
+        if stop > end:
+            stop = end
+        n += stop - at
+        at = stop
+    return n
+
+
 def place(p: Process, addr: u64, size: u64, how: u64) -> u64:
     """The address for a new mapping of size bytes (page aligned): addr when fixed, the hint when
     free, else the highest free gap of the mmap range (ENOMEM, EEXIST)."""
@@ -43,6 +79,10 @@ def mmap_area(p: Process, addr: u64, size: u64, prot: u64, flags: u64, inode: Re
     (None: anonymous; shared anonymous memory gets an unnamed file); the address."""
     if size > USER_TOP:
         raise SysError(ENOMEM)
+    replaced = u64(0)
+    if how == PLACE_FIXED:
+        replaced = mapped_bytes(p, addr, addr + size)
+    check_as_limit(p, size, replaced)
     backing = inode
     if backing is None and (flags & VM_SHARED) != 0:
         # Shared anonymous memory is an unnamed file (0600), so fork and every mapper share its pages.
@@ -89,11 +129,14 @@ def remap(p: Process, old: u64, old_size: u64, new_size: u64, may_move: bool, fi
             raise SysError(EINVAL)
         if new_addr < old + old_size and old < new_addr + new_size:
             raise SysError(EINVAL)
+        if new_size > old_size:
+            check_as_limit(p, new_size - old_size, mapped_bytes(p, new_addr, new_addr + new_size))
         unmap(p, new_addr, new_addr + new_size)
         return move(p, v, old, old_size, new_size, new_addr)
     if new_size <= old_size:
         unmap(p, old + new_size, old + old_size)
         return old
+    check_as_limit(p, new_size - old_size, u64(0))
     grow_end = old + new_size
     if old + old_size == v.end and grow_end <= USER_TOP and grow_end > old and p.vmas.is_free(v.end, grow_end):
         p.vmas.insert(vma_piece_beyond(v, v.end, grow_end))

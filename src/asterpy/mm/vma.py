@@ -239,6 +239,13 @@ class VmaList:
             i += 1
         return NO_ADDR
 
+    def total_size(self) -> u64:
+        """Bytes of address space the areas take (RLIMIT_AS counts this)."""
+        n = u64(0)
+        for v in self.areas:
+            n += v.end - v.start
+        return n
+
     def clone(self) -> "VmaList":
         """A copy with copies of every area (fork)."""
         c = VmaList()

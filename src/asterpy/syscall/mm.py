@@ -7,17 +7,18 @@ asterpy.mm.mmap, which changes the process's VM areas; pages come on first touch
 from typing import Final
 
 from asterpy.lang import SysError, u8, u32, u64
-from asterpy.lang.errno import EACCES, EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EPERM, ESRCH
+from asterpy.lang.errno import EACCES, EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
 from asterpy.syscall.numbers import (
     SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MREMAP, SYS_MSYNC, SYS_MUNMAP,
 )
-from asterpy.fs.inode import RegInode
+from asterpy.fs.inode import DevInode, RegInode
 from asterpy.fs.mode import O_PATH
 from asterpy.mm.mmap import (
     PLACE_ANY, PLACE_FIXED, PLACE_NOREPLACE, area_writable_ok, check_mapped, drop_pages, mmap_area, protect, remap,
     unmap,
 )
 from asterpy.mm.vma import VM_NOWRITE, VM_SHARED
+import asterpy.mm.fault as mmfault
 from asterpy.task.process import MMAP_LOW, PAGE, PAGE_MASK, USER_TOP, Process, current_process, page_up
 
 NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
@@ -32,6 +33,14 @@ MAP_TYPE: Final = u64(0x0F)
 MAP_FIXED: Final = u64(0x10)
 MAP_ANONYMOUS: Final = u64(0x20)
 MAP_FIXED_NOREPLACE: Final = u64(0x100000)
+MAP_POPULATE: Final = u64(0x8000)
+# The flags MAP_SHARED_VALIDATE accepts on a file (Linux's LEGACY_MAP_MASK, and NOREPLACE); any
+# other bit is EOPNOTSUPP there (MAP_SYNC needs DAX, which no file here has).
+MAP_VALIDATE_OK: Final = u64(0x3 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000
+                             | 0x20000 | 0x40000 | 0x100000 | 0x4000000)
+# /dev/zero (mem major 1, minor 5): a private mapping of it is anonymous memory.
+MEM_MAJOR: Final = u32(1)
+ZERO_MINOR: Final = u32(5)
 
 MREMAP_MAYMOVE: Final = u64(1)
 MREMAP_FIXED: Final = u64(2)
@@ -63,6 +72,12 @@ def user_range_end(addr: u64, length: u64) -> u64:
     if length > USER_TOP or addr > USER_TOP - length:
         raise SysError(EINVAL)
     return page_up(addr + length)
+
+
+def is_dev_zero(p: Process, fd: u64) -> bool:
+    """Whether fd is /dev/zero (its mappings are anonymous memory)."""
+    ino = p.files.get(fd & 0xFFFFFFFF).inode
+    return isinstance(ino, DevInode) and ino.rdev_major == MEM_MAJOR and ino.rdev_minor == ZERO_MINOR
 
 
 def mapping_file(p: Process, fd: u64, prot: u64, kind: u64) -> RegInode:
@@ -112,14 +127,33 @@ def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -
     vmflags = u64(0)
     if kind != MAP_PRIVATE:
         vmflags |= VM_SHARED
+    if not anon and is_dev_zero(p, fd):
+        anon = True
+    at = u64(0)
     if anon:
-        return mmap_area(p, addr, size, prot & PROT_MASK, vmflags, None, u64(0), how)
-    ino = mapping_file(p, fd, prot, kind)
-    if off + size < off:
-        raise SysError(EINVAL)
-    if (vmflags & VM_SHARED) != 0 and not p.files.get(fd & 0xFFFFFFFF).can_write():
-        vmflags |= VM_NOWRITE
-    return mmap_area(p, addr, size, prot & PROT_MASK, vmflags, ino, off, how)
+        at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, None, u64(0), how)
+    else:
+        ino = mapping_file(p, fd, prot, kind)
+        if kind == MAP_SHARED_VALIDATE and (flags & ~MAP_VALIDATE_OK) != 0:
+            raise SysError(EOPNOTSUPP)
+        if off + size < off:
+            raise SysError(EINVAL)
+        if (vmflags & VM_SHARED) != 0 and not p.files.get(fd & 0xFFFFFFFF).can_write():
+            vmflags |= VM_NOWRITE
+        at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, ino, off, how)
+    if (flags & MAP_POPULATE) != 0:
+        populate_range(p, at, at + size, (prot & PROT_WRITE) != 0 and kind == MAP_PRIVATE)
+    return at
+
+
+def populate_range(p: Process, start: u64, end: u64, write: bool) -> None:
+    """MAP_POPULATE: fault the pages of [start, end) in now (stopping quietly at the first that
+    cannot be, as Linux does: past a file's end, out of memory)."""
+    va = start
+    while va < end:
+        if mmfault.user_fault(p, va, write, False) != mmfault.FAULT_OK:
+            return
+        va += PAGE
 
 
 def sys_munmap(addr: u64, length: u64) -> u64:

@@ -558,6 +558,11 @@ class Process:
             # pages would let a later shrink unmap them.
             if self.vmas.overlaps(old_end, new_end):
                 return self.brk
+            # RLIMIT_AS (index 9) counts the heap too.
+            limit = self.rlim_cur[9]
+            grow = new_end - old_end
+            if grow > limit or self.vmas.total_size() > limit - grow:
+                return self.brk
             self.vmas.insert(Vma(old_end, new_end, PROT_READ | PROT_WRITE, VM_BRK, None, u64(0)))
         elif new_end < old_end:
             self.unmap_range(new_end, old_end)

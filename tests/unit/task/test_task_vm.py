@@ -8,11 +8,11 @@ import pytest
 
 from asterpy.fs import inode as inodes
 from asterpy.fs.file import RegFile
-from asterpy.fs.inode import DirInode, PageSource, RegInode
-from asterpy.fs.file import DirFile
+from asterpy.fs.inode import DevInode, DirInode, PageSource, RegInode
+from asterpy.fs.file import DirFile, File
 from asterpy.fs.mode import O_RDONLY, O_RDWR, O_WRONLY
 from asterpy.lang import SysError, memory, u32, u64
-from asterpy.lang.errno import EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM
+from asterpy.lang.errno import EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP
 from asterpy.mm import fault as F
 from asterpy.mm.paging import EXEC, READ, USER, WRITE
 from asterpy.syscall.numbers import (
@@ -433,3 +433,36 @@ def test_brk_area_and_fixed_mapping_above(running: Running) -> None:
     assert r.call(BRK, start) == start
     assert fault(r, start) == int(F.FAULT_MAPERR)
     assert fault(r, f) == 0
+
+
+def test_populate_dev_zero_and_shared_validate(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MAP_POPULATE backs the pages at once; a private mapping of /dev/zero is anonymous memory;
+    MAP_SHARED_VALIDATE refuses unknown flags on a file with EOPNOTSUPP."""
+    r = running
+    use_frames(r, monkeypatch)
+    a = r.call(MMAP, 0, 3 * PG, RW, ANON | 0x8000, M64, 0)
+    assert all(flags(r, va) & WRITE for va in range(a, a + 3 * PG, PG))
+    zfd = int(r.p.files.alloc(File(DevInode(u32(0o20666), u32(1), u32(5)), u64(O_RDWR)), u64(3), False))
+    z = r.call(MMAP, 0, PG, RW, MAP_PRIVATE, zfd, 0)
+    assert z > 0 and uread(r.p, z, 8) == bytes(8)
+    nfd = int(r.p.files.alloc(File(DevInode(u32(0o20666), u32(1), u32(3)), u64(O_RDWR)), u64(3), False))
+    assert r.call(MMAP, 0, PG, RW, MAP_PRIVATE, nfd, 0) == -ENODEV
+    fd = new_file(r, b"x" * PG)
+    assert r.call(MMAP, 0, PG, PROT_READ, 0x03 | 0x800000, fd, 0) == -EOPNOTSUPP
+    assert r.call(MMAP, 0, PG, PROT_READ, 0x03, fd, 0) > 0
+
+
+def test_rlimit_as_limits_mmap_mremap_and_brk(running: Running) -> None:
+    """With RLIMIT_AS set, mmap, mremap growth and brk growth past it fail (ENOMEM, the old
+    break); MAP_FIXED over existing areas counts only what it adds."""
+    r = running
+    used = int(r.p.vmas.total_size())
+    r.p.rlim_cur[9] = u64(used + 16 * PG)
+    assert r.call(MMAP, 0, 32 * PG, RW, ANON, M64, 0) == -ENOMEM
+    a = r.call(MMAP, 0, 8 * PG, RW, ANON, M64, 0)
+    assert a > 0
+    assert r.call(MMAP, a, 8 * PG, RW, ANON | MAP_FIXED, M64, 0) == a
+    assert r.call(MREMAP, a, 8 * PG, 32 * PG, 1) == -ENOMEM
+    assert r.call(MREMAP, a, 8 * PG, 12 * PG, 1) > 0
+    start = int(r.p.brk)
+    assert r.call(BRK, start + 16 * PG) == start
