@@ -113,6 +113,9 @@ def process_exit(p: Process) -> None:
                 if init is not None:
                     wake_up(init.child_chan)
     p.zombie = True
+    if p.sid == p.pid:
+        # A session leader ending hangs up its controlling terminal (SIGHUP to the foreground).
+        tty.tty_session_ended(p.sid)
     st = p.exit_status
     if p.pid == 1:
         init_ended = True
@@ -258,3 +261,4 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
 # under CPython the names above must exist by the time they do.
 import asterpy.task.signal as signals  # noqa: E402
 import asterpy.task.futex as futex  # noqa: E402
+import asterpy.drivers.tty as tty  # noqa: E402
