@@ -283,6 +283,9 @@ def dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
     r = sysevent.event_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
     if r != sysevent.NOT_HANDLED:
         return r
+    r = syssocket.socket_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
+    if r != syssocket.NOT_HANDLED:
+        return r
     r = sysmm.mm_dispatch(sys_id, a0, a1, a2, a3, a4, a5)
     if r != sysmm.NOT_HANDLED:
         return r
@@ -337,6 +340,7 @@ import asterpy.syscall.mm as sysmm  # noqa: E402
 import asterpy.syscall.cred as syscred  # noqa: E402
 import asterpy.syscall.sched as syssched  # noqa: E402
 import asterpy.syscall.fs_event as sysevent  # noqa: E402
+import asterpy.syscall.fs_socket as syssocket  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402
 import asterpy.task.sched as sched  # noqa: E402
 from asterpy.fs.fdtable import NOFILE_HARD_MAX  # noqa: E402
