@@ -18,7 +18,7 @@ from asterpy.syscall.fs_path import (
     sys_chdir, sys_chroot, sys_faccessat, sys_fchdir, sys_fchmod, sys_fchmodat, sys_fchown, sys_fchownat,
     sys_fstat, sys_fstatfs, sys_ftruncate, sys_getcwd, sys_linkat, sys_mkdirat, sys_mknodat, sys_newfstatat,
     sys_readlinkat, sys_renameat2, sys_statfs, sys_statx, sys_symlinkat, sys_truncate, sys_umask, sys_unlinkat,
-    sys_utimensat,
+    sys_futimesat, sys_utime, sys_utimensat,
 )
 from asterpy.syscall.fs_poll import sys_poll, sys_ppoll, sys_pselect6, sys_select
 from asterpy.syscall.fs_rw import (
@@ -36,6 +36,7 @@ from asterpy.syscall.numbers import (
     SYS_SELECT, SYS_SENDFILE, SYS_STAT, SYS_STATFS, SYS_STATX, SYS_SYMLINK, SYS_SYMLINKAT, SYS_SYNC, SYS_SYNCFS,
     SYS_TRUNCATE, SYS_UMASK, SYS_UNLINK, SYS_UNLINKAT, SYS_UTIMENSAT, SYS_WRITE, SYS_WRITEV, SYS_FLOCK,
     SYS_MEMFD_CREATE, SYS_FADVISE64, SYS_FALLOCATE, SYS_COPY_FILE_RANGE,
+    SYS_UTIME, SYS_UTIMES, SYS_FUTIMESAT,
 )
 
 # What files_dispatch answers for a syscall it does not own (no syscall returns it: it would be -1,
@@ -183,6 +184,12 @@ def files_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5:
         return sys_ftruncate(a0, a1)
     if sys_id == SYS_UTIMENSAT:
         return sys_utimensat(a0, a1, a2, a3)
+    if sys_id == SYS_UTIMES:
+        return sys_futimesat(cwd_fd(), a0, a1)
+    if sys_id == SYS_FUTIMESAT:
+        return sys_futimesat(a0, a1, a2)
+    if sys_id == SYS_UTIME:
+        return sys_utime(a0, a1)
     if sys_id == SYS_FSYNC or sys_id == SYS_FDATASYNC or sys_id == SYS_SYNCFS:
         return sys_fsync(a0)
     if sys_id == SYS_SYNC:

@@ -432,3 +432,49 @@ def sys_fstatfs(fd: u64, buf: u64) -> u64:
     put_statfs(p, buf)
     return u64(0)
 
+
+
+def sys_futimesat(dirfd: u64, upath: u64, tv: u64) -> u64:
+    """futimesat(2) and utimes(2): two timevals (NULL: now); EINVAL for microseconds out of range."""
+    p = proc()
+    at = UTIME_NOW
+    mt = UTIME_NOW
+    if tv != 0:
+        for i in range(u64(0), u64(2)):
+            usec = p.get_u64(tv + 16 * i + 8)
+            if usec >= 1000000:
+                raise SysError(EINVAL)
+        at = p.get_u64(tv) * NS + p.get_u64(tv + 8) * 1000
+        mt = p.get_u64(tv + 16) * NS + p.get_u64(tv + 24) * 1000
+    return set_path_times(p, dirfd, upath, at, mt)
+
+
+def sys_utime(upath: u64, buf: u64) -> u64:
+    """utime(2): struct utimbuf {actime, modtime} in seconds (NULL: now)."""
+    p = proc()
+    at = UTIME_NOW
+    mt = UTIME_NOW
+    if buf != 0:
+        at = p.get_u64(buf) * NS
+        mt = p.get_u64(buf + 8) * NS
+    return set_path_times(p, u64(i32(AT_FDCWD)), upath, at, mt)
+
+
+def set_path_times(p: Process, dirfd: u64, upath: u64, at: u64, mt: u64) -> u64:
+    """The legacy time setters: explicit times need the owner (or root), "now" write permission."""
+    ino = inode_at(p, dirfd, upath, u64(0), True)
+    c = cred_of(p)
+    if c.uid != 0 and c.uid != ino.uid:
+        if at != UTIME_NOW:
+            raise SysError(EPERM)
+        if not may_access(c, ino, W_OK):
+            raise SysError(EACCES)
+    now = fs_now_ns()
+    if at == UTIME_NOW:
+        at = now
+    if mt == UTIME_NOW:
+        mt = now
+    ino.atime_ns = at
+    ino.mtime_ns = mt
+    ino.ctime_ns = now
+    return u64(0)

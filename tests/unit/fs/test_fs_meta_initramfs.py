@@ -282,3 +282,21 @@ def test_file_pages_from_frames(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> N
     sysc.call("close", fd)
     sysc.s("unlink", b"/big")
     assert int(fa.free_count()) == before
+
+
+def test_legacy_time_setters(sysc: Sys) -> None:
+    """utimes/futimesat take timevals, utime a utimbuf; NULL means now; bad microseconds EINVAL."""
+    sysc.call("close", sysc.open(b"/t", O_CREAT | O_WRONLY))
+    tv = sysc.put((10).to_bytes(8, "little") + (5).to_bytes(8, "little")
+                  + (20).to_bytes(8, "little") + (0).to_bytes(8, "little"))
+    assert sysc.s("utimes", b"/t", tv) == 0
+    st = sysc.stat(b"/t")
+    assert (st["atime"], st["atime_nsec"], st["mtime"]) == (10, 5000, 20)
+    ub = sysc.put((30).to_bytes(8, "little") + (40).to_bytes(8, "little"))
+    assert sysc.s("utime", b"/t", ub) == 0
+    st = sysc.stat(b"/t")
+    assert (st["atime"], st["mtime"]) == (30, 40)
+    bad = sysc.put((1).to_bytes(8, "little") + (10**6).to_bytes(8, "little") + b"\0" * 16)
+    assert sysc.s("futimesat", AT_FDCWD, b"/t", bad) == -EINVAL
+    assert sysc.s("utimes", b"/t", 0) == 0
+    assert sysc.s("utimes", b"/nope", 0) == -ENOENT
