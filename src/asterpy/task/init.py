@@ -216,12 +216,13 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
     m_start = boot_info.modules[0].start
     m_end = boot_info.modules[0].end
     archive = unpack_initrd(fa, dm + m_start, m_end - m_start)
+    # The wall clock first: the unpacked files and /dev get their times from it.
+    set_realtime_base(u64(rtc_read_unix()))
     vfs.init_root_from_initramfs(archive, found_size)
     set_syscall_trace(cmdline_has_word(b"strace=1"))
     sched.sched_init()
     syscall_init()
     user_mode_init()
-    set_realtime_base(u64(rtc_read_unix()))
     p = Process(fa, dm, kspace.root)
     p.pid = u64(1)
     p.ppid = u64(0)
