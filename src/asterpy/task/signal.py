@@ -161,9 +161,10 @@ def signal_blocked_by_current(sig: u64) -> bool:
 
 
 def process_group_session(pgrp: u64) -> u64:
-    """The session of process group pgrp, 0 if no live process is in it."""
+    """The session of process group pgrp, 0 if no process is in it (zombies count until reaped,
+    as on Linux: a shell's tcsetpgrp may come after its fast child already exited)."""
     for p in the_tables().procs:
-        if p.pgid == pgrp and not p.zombie:
+        if p.pgid == pgrp:
             return p.sid
     return u64(0)
 
