@@ -316,6 +316,7 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
             return -i64(e.errno)
     if trace_syscalls:
         kprint(f"[pid {current_pid()}] -> {nr}({a0:#x}, {a1:#x}, {a2:#x}, {a3:#x})")
+    sysproc.note_syscall(sys_id)
     r = i64(0)
     try:
         r = i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))

@@ -23,7 +23,8 @@ from asterpy.task.fork import CLONE_VFORK, CLONE_VM, do_clone
 from asterpy.task.futex import FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, sys_futex
 from asterpy.task.process import USER_TOP, Process
 from asterpy.task.sched import (
-    INTERRUPTED, current_task, find_process, find_task, sched_sleep_until, sched_yield, the_tables,
+    INTERRUPTED, current_task, current_task_or_none, find_process, find_task, sched_sleep_until, sched_yield,
+    the_tables,
 )
 from asterpy.task.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
 from asterpy.task.signal import (
@@ -568,10 +569,15 @@ def never_restarted(sys_id: u32) -> bool:
             or sys_id == SYS_EPOLL_WAIT or sys_id == SYS_EPOLL_PWAIT)
 
 
+def note_syscall(sys_id: u32) -> None:
+    """Before any handler runs: record whether this call may be restarted after a signal."""
+    t = current_task_or_none()
+    if t is not None:
+        t.restartable = not never_restarted(sys_id)
+
+
 def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """Run the handler of sys_id if it is a process/signal/timing syscall; NOT_HANDLED otherwise."""
-    t = current_task()
-    t.restartable = not never_restarted(sys_id)
     if sys_id == SYS_GETPID:
         return me().pid
     if sys_id == SYS_GETTID:
