@@ -226,8 +226,30 @@ def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
     fs_inode.fs_use_frames(fa, dm)
 
 
+def arch_user_mode_init() -> None:
+    """Make user mode possible on this CPU: the SYSCALL MSRs and the per-CPU GS set-up."""
+    syscall_entry.syscall_init()
+    usermode.user_mode_init()
+
+
+def rdrand_available() -> bool:
+    """Whether the CPU has a hardware random number instruction (RDRAND)."""
+    return usermode.rdrand_available()
+
+
+def rdrand64() -> u64:
+    """64 random bits from RDRAND (0 if it failed)."""
+    return usermode.rdrand64()
+
+
+def rdtsc64() -> u64:
+    """The cycle counter (an entropy source too)."""
+    return usermode.rdtsc64()
+
+
 # The modules below import the task layer, which imports this module back (Context,
 # switch_task...): they come last, and are reached by attribute at call time.
+import arch.x86_64.syscall as syscall_entry  # noqa: E402
 import arch.x86_64.signal_frame as signal_frame  # noqa: E402
 import arch.x86_64.usermode as usermode  # noqa: E402
 import asterpy.task.init as task_init  # noqa: E402

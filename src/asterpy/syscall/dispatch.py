@@ -23,9 +23,8 @@ from asterpy.syscall.numbers import (
 )
 from asterpy.task.process import Process, current_process
 
-# The arch half of a few calls (FS base, ending the program, entropy). Only x86_64 has user
-# mode today; these names move behind the arch interface with the rest.
-from arch.x86_64.usermode import rdrand64, rdrand_available, rdtsc64
+# The arch half of getrandom's entropy.
+from kernel_arch import rdrand64, rdrand_available, rdtsc64
 
 # The syscall families: each answers NOT_HANDLED for numbers that are not its own. Module
 

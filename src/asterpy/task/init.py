@@ -24,13 +24,10 @@ from asterpy.syscall.dispatch import set_realtime_base, set_syscall_trace
 from asterpy.task.process import ARG_MAX, Process
 from asterpy.task.task import Task
 
-from kernel_arch import arch_exit, arch_load_root, idle_wait, prepare_user_context
+from kernel_arch import (
+    arch_exit, arch_load_root, arch_rtc_seconds, arch_user_mode_init, idle_wait, prepare_user_context,
+)
 
-# The arch half still named directly: the syscall MSRs, user-mode GS and the RTC (these move
-# behind kernel_arch with the riscv64 and loongarch64 user-mode ports).
-from arch.x86_64.rtc import rtc_read_unix
-from arch.x86_64.syscall import syscall_init
-from arch.x86_64.usermode import user_mode_init
 
 # The task and file-system modules import the arch interface, which imports this module:
 
@@ -217,12 +214,11 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
     m_end = boot_info.modules[0].end
     archive = unpack_initrd(fa, dm + m_start, m_end - m_start)
     # The wall clock first: the unpacked files and /dev get their times from it.
-    set_realtime_base(u64(rtc_read_unix()))
+    set_realtime_base(u64(arch_rtc_seconds()))
     vfs.init_root_from_initramfs(archive, found_size)
     set_syscall_trace(cmdline_has_word(b"strace=1"))
     sched.sched_init()
-    syscall_init()
-    user_mode_init()
+    arch_user_mode_init()
     p = Process(fa, dm, kspace.root)
     p.pid = u64(1)
     p.ppid = u64(0)

@@ -16,8 +16,8 @@ from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, entry_flags, new_address_space
 
-# The page-table entry format, as mm/paging.py reads it (the arch interface will select it).
-from arch.x86_64.paging import pte_is_huge, pte_phys, pte_present
+# The page-table entry format (arch/<arch>/kernel_pte.py, resolved by the build like kernel_arch).
+from kernel_pte import pte_is_huge, pte_phys, pte_present
 from asterpy.exec.elf import (
     ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_parse,
 )

@@ -18,7 +18,6 @@ rest of the kernel imports.
 from typing import Final
 
 from asterpy.lang import u64
-from asterpy.task.sched import sched_signal_pending, sched_sleep, sched_sleep_until, sched_wake
 
 # Every wake_up also wakes the sleepers on this channel: poll/select sleep here while they wait
 # for any of several files (each file wakes its own channel; the poller then re-checks all).
@@ -59,3 +58,8 @@ def wake_up(chan: u64) -> None:
 def signal_pending() -> bool:
     """Whether the running task has an unblocked signal waiting (a long operation should stop)."""
     return sched_signal_pending()
+
+
+# Imports of higher layers come last: those modules import this one back (an import cycle), and
+# under CPython the names above must exist by the time they do.
+from asterpy.task.sched import sched_signal_pending, sched_sleep, sched_sleep_until, sched_wake  # noqa: E402
