@@ -1,21 +1,19 @@
 """x86_64 SYSCALL/SYSRET: MSR set-up, the entry stub, and x86_syscall(frame) in Kernel Python.
 
-Why the assembly is here and not in `arch/x86_64/syscall.S`: the kernel build
-(`translator/build.py`, being refactored by another engineer) assembles only boot.S and trap.S,
-and the translator does not implement `@naked` yet (the resolver records it, the lowering
-ignores it). So `syscall_asm()` emits the stub through one inline-asm statement that switches
-sections (.pushsection); the function is exported and never called (a called function can be
-inlined and kept out of line too, which defines the labels twice). When build.py assembles every `arch/<arch>/*.S`, the text moves to syscall.S
-unchanged (drop the `$$` doubling and the quotes).
+Why the assembly is here and not in a `.S` file: the build assembles only boot.S and trap.S, so
+`syscall_asm()` emits the stub through one inline-asm statement that switches sections
+(.pushsection); the function is exported and never called, so its body is emitted exactly once.
 
 The entry (`asterpy_syscall_entry`, LSTAR): SYSCALL leaves the user rip in rcx, rflags in r11
 and masks rflags with FMASK (IF, DF, TF, AC cleared: interrupts stay off in the kernel). The
 stub swaps GS to the per-CPU block (usermode.py), saves the user rsp there, loads the kernel
 stack top from it, and builds a `SyscallFrame` with the same layout as trap.S's TrapFrame
 (nr in the vector slot), so both look alike to debuggers. It calls x86_syscall(frame), which
-stores the result in frame.rax, then restores the registers and returns with sysretq, or with
-iretq when the return rip is not canonical (sysretq would raise #GP in ring 0 with the user's
-rsp: the classic SYSRET hazard) — rcx and r11 are clobbered either way, as Linux documents.
+stores the result in frame.rax and runs the return-to-user work (preemption, signals), then
+restores the registers and returns with sysretq, or with iretq when the return rip is not
+canonical (sysretq would raise #GP in ring 0 with the user's rsp: the classic SYSRET hazard) —
+rcx and r11 are clobbered either way, as Linux documents — or when the frame's pad word asks for
+a full restore (`asterpy_syscall_exit`, which new tasks also start from).
 """
 
 from typing import Final
@@ -115,8 +113,6 @@ def syscall_asm() -> None:
         # syscall, and the first return of a forked child or a new task (context.py).
         ".globl asterpy_syscall_exit\n"
         "asterpy_syscall_exit:\n"
-        "cmpq $$0, 16*8(%rsp)\n"       # pad != 0: restore every register (iretq path)
-        "jne 3f\n"
         "popq %r15\n"
         "popq %r14\n"
         "popq %r13\n"
@@ -132,7 +128,11 @@ def syscall_asm() -> None:
         "popq %rcx\n"
         "popq %rbx\n"
         "popq %rax\n"
-        # rsp -> nr; rcx and r11 are free (the ABI clobbers them).
+        # rsp -> nr. A nonzero pad word asks for every register as saved (signal delivery,
+        # sigreturn, exec, a new task: rcx and r11 too), which only iretq restores.
+        "cmpq $$0, 8(%rsp)\n"
+        "jne 1f\n"
+        # Otherwise rcx and r11 are free (the syscall ABI clobbers them).
         "movq 16(%rsp), %rcx\n"         # rip
         "movq %rcx, %r11\n"
         "sarq $$47, %r11\n"             # 0 for a canonical lower-half address
@@ -143,27 +143,6 @@ def syscall_asm() -> None:
         "sysretq\n"
         "1:\n"
         "addq $$16, %rsp\n"             # rsp -> rip cs rflags rsp ss
-        "swapgs\n"
-        "iretq\n"
-        # The full restore (signal delivery, sigreturn, exec, a new task): rcx and r11 too.
-        "3:\n"
-        "movq $$0, 16*8(%rsp)\n"
-        "popq %r15\n"
-        "popq %r14\n"
-        "popq %r13\n"
-        "popq %r12\n"
-        "popq %r11\n"
-        "popq %r10\n"
-        "popq %r9\n"
-        "popq %r8\n"
-        "popq %rbp\n"
-        "popq %rdi\n"
-        "popq %rsi\n"
-        "popq %rdx\n"
-        "popq %rcx\n"
-        "popq %rbx\n"
-        "popq %rax\n"
-        "addq $$16, %rsp\n"
         "swapgs\n"
         "iretq\n"
         ".size asterpy_syscall_entry, . - asterpy_syscall_entry\n"
