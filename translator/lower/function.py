@@ -457,7 +457,13 @@ class FunctionLowering(ExprLowering):
             u = saved[i]
             self.unwinds = saved[:i]
             if u.kind == "finally":
+                # The finally body is statements of its own: its statement ends must not release
+                # (again) the temporaries of the expression being left, which the error path has
+                # already released and a normal exit still owns.
+                outer_temps = self.temps
+                self.temps = []
                 self.block(u.body)
+                self.temps = outer_temps
             elif u.kind == "lock":
                 self.lock_release(u.lock_ptr)  # type: ignore[arg-type]
             if self.b.block.is_terminated:

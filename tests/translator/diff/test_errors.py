@@ -145,3 +145,11 @@ def test_results_through_out_pointer(case: Case, x: int) -> None:
     """Tuples, i8, bool and u64 results of functions that may raise (the out-pointer ABI)."""
     for name in ("use_raising_pair", "raising_i8", "raising_bool", "raising_u64"):
         case.check(name, i64(x))
+
+
+@pytest.mark.parametrize("name", ["raising_init_in_finally_caught", "temp_through_finally"])
+def test_objects_and_temporaries_through_finally(case: Case, name: str) -> None:
+    """A constructor that raises, and a temporary that is live when a call raises, inside try/finally:
+    the finally body runs once and every object is released once, in CPython's order."""
+    for x in (-1, 3, 11, 13):
+        case.check(name, i64(x))

@@ -591,3 +591,45 @@ def raising_u64(x: i64) -> u64:
     if x == 13:
         raise SysError(EPERM)
     return u64(x)
+
+
+class Checked:
+    # No __del__: while a handler runs CPython's traceback keeps the failing frames' objects alive,
+    # so drop lines would differ for that known reason; heap balance still catches a leak or a
+    # double release.
+    id: i64
+
+    def __init__(self, x: i64) -> None:
+        self.id = leaf(x)
+        kprint(f"made {self.id}")
+
+    def check(self, x: i64) -> i64:
+        return leaf(x) + self.id
+
+
+def raising_init_in_finally(x: i64) -> i64:
+    total = i64(0)
+    try:
+        for k in range(i64(0), i64(3)):
+            c = Checked(x + k)
+            total += c.id
+    finally:
+        kprint(f"finally {total}")
+    return total
+
+
+def raising_init_in_finally_caught(x: i64) -> i64:
+    try:
+        return raising_init_in_finally(x)
+    except SysError as e:
+        return -i64(e.errno)
+
+
+def temp_through_finally(x: i64) -> i64:
+    try:
+        try:
+            return Checked(x + 1).check(x)
+        finally:
+            kprint("inner finally")
+    except SysError as e:
+        return -i64(e.errno)
