@@ -9,7 +9,7 @@ above, 64-byte aligned, and sigcontext.fpstate points at it.
 
 from typing import Final
 
-from asterpy.lang import Ptr, SysError, memset, u64
+from asterpy.lang import Ptr, SysError, u64
 from asterpy.lang.errno import EFAULT
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.siginfo import SigInfo

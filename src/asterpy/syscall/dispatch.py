@@ -11,15 +11,11 @@ This first slice runs one process (init, pid 1) whose file descriptors 0..2 are 
 from typing import Final
 
 from asterpy.lang import Array, Ptr, struct, SysError, i64, kinfo, kprint, u8, u32, u64
-from asterpy.lang.errno import EBADF, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESRCH
+from asterpy.lang.errno import EINVAL, ENOSYS, EPERM, ESRCH
 from asterpy.kernel.log import console_putc
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
-    SYS_ARCH_PRCTL, SYS_CLOCK_GETTIME, SYS_EXIT, SYS_EXIT_GROUP, SYS_GETEGID, SYS_GETEUID,
-    SYS_GETGID, SYS_GETPID, SYS_GETPPID, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_GETTID, SYS_GETUID, SYS_IOCTL,
-    SYS_NONE, SYS_PRLIMIT64, SYS_READLINK, SYS_READLINKAT, SYS_RSEQ,
-    SYS_RT_SIGACTION, SYS_RT_SIGPROCMASK, SYS_SET_ROBUST_LIST, SYS_SET_TID_ADDRESS, SYS_UNAME, SYS_WRITE,
-    SYS_WRITEV, SYS_SETRLIMIT,
+    SYS_CLOCK_GETTIME, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_NONE, SYS_PRLIMIT64, SYS_RSEQ, SYS_SETRLIMIT, SYS_UNAME,
 )
 from asterpy.task.process import Process, current_process
 

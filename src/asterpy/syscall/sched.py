@@ -11,7 +11,6 @@ from asterpy.syscall.numbers import (
     SYS_SCHED_GETAFFINITY, SYS_SCHED_GETPARAM, SYS_SCHED_GETSCHEDULER, SYS_SCHED_RR_GET_INTERVAL,
     SYS_SCHED_SETAFFINITY, SYS_SCHED_SETPARAM, SYS_SCHED_SETSCHEDULER, SYS_SET_ROBUST_LIST, SYS_SETPRIORITY,
 )
-from asterpy.task.process import Process
 from asterpy.task.sched import current_task, find_task, the_tables
 from asterpy.task.task import Task
 

@@ -11,7 +11,7 @@ passes on only 7 bits, so codes above 127 wrap). Without
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, SysError, kinfo, kwarn, memcpy, u64, u8
+from asterpy.lang import List, Ptr, SysError, kinfo, kwarn, u64, u8
 from asterpy.mm.heap import kmalloc
 from asterpy.lang.errno import ENOENT
 from asterpy.fs.cpio import CpioReader

@@ -12,14 +12,14 @@ stack (kernel_arch.arch_signal_frame_push), and rt_sigreturn undoes it.
 from typing import Final
 
 from asterpy.lang import SysError, kprint, u64
-from asterpy.lang.errno import EFAULT, EINTR
+from asterpy.lang.errno import EINTR
 from asterpy.task.process import Process
 from asterpy.task.sched import (
     continue_process, current_task_or_none, find_process, make_runnable, the_tables,
 )
 from asterpy.task.siginfo import (
     CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
-    SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGWINCH, SigInfo, sig_bit,
+    SIGURG, SIGWINCH, SigInfo, sig_bit,
 )
 from asterpy.task.task import STOPPED, Task
 
