@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
 import json
 import lzma
 import os
@@ -45,14 +44,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Callable, Optional
+
+# The loader of tests/user/build.py the default image uses (one copy of the module for both).
+from translator.image.initramfs import _load_user_build
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_SRC = REPO_ROOT / "benchmarks" / "user"
 CACHE_DIR = REPO_ROOT / ".cache" / "bench"
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
-USER_BUILD = REPO_ROOT / "tests" / "user" / "build.py"
 LINUX_META = "linux-image-amd64"
 
 Reporter = Callable[[str], None]
@@ -93,23 +93,6 @@ class BenchError(RuntimeError):
 
 # ---------------------------------------------------------------------------------------------
 # The user programs
-
-
-def _load_user_build() -> ModuleType:
-    """tests/user/build.py as a module: its x86_64-musl flags and compiler identity."""
-    name = "asterpy_user_build"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, USER_BUILD)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is made
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-    return module
 
 
 def build_program(name: str, cache: Path = CACHE_DIR / "user") -> Path:

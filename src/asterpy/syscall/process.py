@@ -374,26 +374,15 @@ def sys_setpgid(pid: u64, pgid: u64) -> u64:
     return u64(0)
 
 
-def sys_getpgid(pid: u64) -> u64:
-    """getpgid(2)."""
+def process_arg(pid: u64) -> Process:
+    """The process a pid_t argument names (0: the caller); ESRCH if there is none."""
     pid = pid & 0xFFFFFFFF
     if pid == 0:
-        return me().pgid
+        return me()
     q = find_process(pid)
     if q is None:
         raise SysError(ESRCH)
-    return q.pgid
-
-
-def sys_getsid(pid: u64) -> u64:
-    """getsid(2)."""
-    pid = pid & 0xFFFFFFFF
-    if pid == 0:
-        return me().sid
-    q = find_process(pid)
-    if q is None:
-        raise SysError(ESRCH)
-    return q.sid
+    return q
 
 
 def sys_setsid() -> u64:
@@ -645,13 +634,13 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
     if sys_id == SYS_SETPGID:
         return sys_setpgid(a0, a1)
     if sys_id == SYS_GETPGID:
-        return sys_getpgid(a0)
+        return process_arg(a0).pgid
     if sys_id == SYS_GETPGRP:
         return me().pgid
     if sys_id == SYS_SETSID:
         return sys_setsid()
     if sys_id == SYS_GETSID:
-        return sys_getsid(a0)
+        return process_arg(a0).sid
     if sys_id == SYS_REBOOT:
         return sys_reboot(a0, a1, a2)
     if sys_id == SYS_PRCTL:
