@@ -325,12 +325,6 @@ def sched_yield() -> None:
     schedule()
 
 
-def stop_task(t: Task) -> None:
-    """Stop the running task t (a stop signal's default action) until SIGCONT."""
-    t.state = STOPPED
-    schedule()
-
-
 def continue_process(p: Process) -> None:
     """Resume every stopped thread of p (SIGCONT)."""
     for t in the_tables().tasks:
