@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from translator.diagnostics import TranslateError
+from translator.filelock import exclusive
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUT_ROOT = REPO_ROOT / "images" / "out"
@@ -131,12 +132,21 @@ def build_kernel(arch: str = "x86_64", opt: int = 2, pvh: bool = True, force: bo
     """Build images/out/<arch>/kernel.elf (and kernel-pvh.elf when pvh); raise BuildError on failure.
 
     `out` replaces the output directory and `entry` the arch's entry module (tests use both).
+    Builds into one output directory take turns (parallel test workers): the second finds the
+    first one's kernel current instead of building it again.
     """
+    out = Path(out) if out is not None else out_dir(arch)
+    with exclusive(out.parent / f".{out.name}.lock"):
+        return _build_kernel(arch, opt, pvh, force, out, report, entry)
+
+
+def _build_kernel(arch: str, opt: int, pvh: bool, force: bool, out: Path,
+                  report: Optional[Reporter], entry: Optional[Path]) -> BuildResult:
+    """build_kernel's work, with the output directory's lock held."""
     if arch not in BUILD_ARCHES:
         raise BuildError("configure", ValueError(
             f"building a kernel for {arch!r} is not supported yet (supported: {', '.join(BUILD_ARCHES)})"))
     say: Reporter = report or (lambda _msg: None)
-    out = Path(out) if out is not None else out_dir(arch)
     arch_dir = REPO_ROOT / "arch" / arch
     boot_s, trap_s, kernel_ld = arch_dir / "boot.S", arch_dir / "trap.S", arch_dir / "kernel.ld"
     has_trap_s = trap_s.is_file()

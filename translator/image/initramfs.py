@@ -28,6 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Iterable, Optional
 
+from translator.filelock import exclusive
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROOTFS_DIR = REPO_ROOT / "images" / "rootfs"
 USER_BUILD = REPO_ROOT / "tests" / "user" / "build.py"
@@ -243,9 +245,18 @@ def initramfs_path(arch: str = "x86_64", out_dir: Optional[Path] = None) -> Path
 
 def build_initramfs(arch: str = "x86_64", out: Optional[Path] = None, compress: bool = True,
                     force: bool = False, report: Optional[Reporter] = None) -> Path:
-    """Build (or keep, when its inputs are unchanged) the default initramfs for arch; its path."""
-    say: Reporter = report or (lambda _msg: None)
+    """Build (or keep, when its inputs are unchanged) the default initramfs for arch; its path.
+
+    Builds of one image take turns (parallel test workers), so the second finds it current."""
     out = Path(out) if out is not None else initramfs_path(arch)
+    with exclusive(out.parent / f".{out.name}.lock"):
+        return _build_initramfs(arch, out, compress, force, report)
+
+
+def _build_initramfs(arch: str, out: Path, compress: bool, force: bool,
+                     report: Optional[Reporter]) -> Path:
+    """build_initramfs's work, with the image's lock held."""
+    say: Reporter = report or (lambda _msg: None)
     if not compress and out.name == IMAGE_NAME:
         out = out.with_name("initramfs.cpio")
     stamp = out.with_name(out.name + ".json") if out.name != IMAGE_NAME else out.with_name(STAMP_NAME)
