@@ -126,6 +126,8 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     if thread:
         tid = alloc_pid()
     ct = Task(tid, cp)
+    for i in range(u64(0), u64(16)):
+        ct.comm[i] = parent.comm[i]      # the child's name is its parent's until it execs
     try:
         alloc_kstack(ct)
     except SysError:
