@@ -8,6 +8,7 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 from typing import Final
 
 from asterpy.lang import i64, kinfo, kwarn, u64, u8
+from asterpy.lang.intrinsics import asm
 from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
@@ -108,6 +109,13 @@ def arch_load_root(phys: u64) -> None:
 def arch_probe_write(va: u64) -> None:
     """Store to va (a W^X probe that must fault)."""
     probe_write(va)
+
+
+def arch_probe_stack_overflow(top: u64) -> None:
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
+    # Push until the guard page below the stack stops it: the CPU cannot push the page fault's
+    # frame either, so this ends in a double fault (on its own IST stack) with CR2 in the guard.
+    asm("movq $0, %rsp\n1: pushq %rbp\n jmp 1b", "r,~{memory}", top)
 
 
 def arch_probe_exec(va: u64) -> None:

@@ -28,7 +28,7 @@ class Task:
     deadline_ns: u64       # wake at this monotonic time (0 = no deadline)
     timed_out: bool        # the last sleep ended by its deadline
     ctx: Context
-    kstack_phys: u64       # first frame of the kernel stack (0: not allocated)
+    kstack_phys: u64       # first frame of the kernel stack: its guard (mm/kstack.py; 0: none)
     kstack_top: u64        # its top, a kernel (direct-map) address
     fs_base: u64           # TLS pointer (arch_prctl ARCH_SET_FS / CLONE_SETTLS)
     gs_base: u64           # arch_prctl ARCH_SET_GS
