@@ -117,6 +117,11 @@ def arch_probe_write(va: u64) -> None:
     probe_write(va)
 
 
+def arch_boot_stack_guard() -> u64:
+    """The page below the boot stack to leave unmapped: none here yet (0)."""
+    return u64(0)
+
+
 def arch_probe_stack_overflow(top: u64) -> None:
     """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
     # Store downwards until the guard page below the stack stops it (a store page fault).

@@ -8,7 +8,7 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 from typing import Final
 
 from asterpy.lang import i64, kinfo, kwarn, u64, u8
-from asterpy.lang.intrinsics import asm
+from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
@@ -109,6 +109,11 @@ def arch_load_root(phys: u64) -> None:
 def arch_probe_write(va: u64) -> None:
     """Store to va (a W^X probe that must fault)."""
     probe_write(va)
+
+
+def arch_boot_stack_guard() -> u64:
+    """The page below the boot stack that the kernel's tables leave unmapped (boot.S)."""
+    return asm_u64("movabsq $$asterpy_boot_stack_guard, $0", "=r")
 
 
 def arch_probe_stack_overflow(top: u64) -> None:

@@ -199,3 +199,15 @@ def test_kernel_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_ran
     found = frames(result)
     assert found[0]["name"] == "arch.x86_64.kernel_arch.arch_probe_stack_overflow", found
     assert any(f["name"] == "asterpy.kernel.main.run_stack_overflow_probe" for f in found), found
+
+
+def test_boot_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """fault=bs: a push below the boot stack (the stack kernel_main runs on) lands in the image page
+    the kernel's tables leave unmapped under it (asterpy_boot_stack_guard): a kernel stack overflow."""
+    result = boot(kernel, "fault=bs")
+    out = result.output.replace("\r", "")
+    m = re.search(r"^panic: kernel stack overflow: 0x([0-9a-f]{16}) is in the guard page", out, re.M)
+    assert m, out
+    guard = read_symbols(kernel.kernel)["asterpy_boot_stack_guard"]
+    assert int(m.group(1), 16) == guard + 4096 - 8, out
+    check_exception(result, "#DF", 8, text_range)
