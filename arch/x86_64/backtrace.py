@@ -10,6 +10,7 @@ from typing import Final, Tuple
 from asterpy.kernel.ksyms import MAX_FRAMES, print_frame
 from asterpy.lang import Ptr, kprint, u64
 from asterpy.lang.intrinsics import asm_u64
+from asterpy.mm.kstack import KSTACK_PAGES
 
 PAGE: Final = u64(4096)
 
@@ -29,12 +30,13 @@ def stack_bounds(addr: u64) -> Tuple[u64, u64]:
     hi = asm_u64("movabsq $$asterpy_ist_stacks_end, $0", "=r")
     if lo <= addr and addr < hi:
         return lo, hi
-    # The running task's kernel stack (a fault in a syscall, or one that ran into its guard).
-    t = sched.current_task_or_none()
-    if t is not None and t.kstack_top != 0:
-        lo = t.kstack_top - KSTACK_PAGES * PAGE
-        if lo <= addr and addr < t.kstack_top:
-            return lo, t.kstack_top
+    # The running task's kernel stack (a fault in a syscall, or one that ran into its guard): its
+    # top is in the per-CPU slot the task switch fills for the syscall entry (context.py).
+    top = Ptr[u64](asm_u64("movabsq $$asterpy_percpu, $0", "=r")).load()
+    if top != 0:
+        lo = top - KSTACK_PAGES * PAGE
+        if lo <= addr and addr < top:
+            return lo, top
     return u64(0), u64(0)
 
 
@@ -75,8 +77,3 @@ def backtrace_here() -> None:
     rbp = asm_u64("movq %rbp, $0", "=r")
     print_backtrace(pc, rbp, True)
 
-
-# Imports of higher layers come last: they import this module back (an import cycle), and under
-# CPython the names above must exist by the time they do.
-import asterpy.task.sched as sched  # noqa: E402
-from asterpy.task.task import KSTACK_PAGES  # noqa: E402

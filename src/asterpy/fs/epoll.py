@@ -114,6 +114,9 @@ class EpollFile(File):
             above = self.depth_above(u64(0))
             if below == LOOP_DEPTH or above == LOOP_DEPTH or below + 1 + above > EPOLL_MAX_NESTS:
                 raise SysError(ELOOP)
+            # Links to instances closed since are dropped here, so the list stays as long as the
+            # instances watching f (a long-lived f added to many short-lived ones does not grow it).
+            f.forget_parent(None)
             f.parents.append(Weak(self))
         self.entries.append(EpollEntry(fd, f, events, data))
 
@@ -136,8 +139,9 @@ class EpollFile(File):
         if isinstance(f, EpollFile):
             f.forget_parent(self)
 
-    def forget_parent(self, up: "EpollFile") -> None:
-        """One entry of up watching this instance is gone: drop one weak link to it (and dead ones)."""
+    def forget_parent(self, up: "EpollFile | None") -> None:
+        """One entry of up watching this instance is gone: drop one weak link to it, and the links
+        to instances that no longer exist (up None: only those)."""
         kept: List[Weak[EpollFile]] = []
         dropped = False
         for w in self.parents:

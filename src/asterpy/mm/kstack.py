@@ -21,6 +21,8 @@ from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import GLOBAL, HUGE_MASK, READ, WRITE, AddressSpace
 
 PAGE: Final = u64(4096)
+# A task's kernel stack: 32 KiB, and the guard below it.
+KSTACK_PAGES: Final = u64(8)
 GUARD_PAGES: Final = u64(1)
 
 # The kernel's own tables (their kernel half is shared by every process), once kstack_init ran,
