@@ -9,8 +9,10 @@ here too, so syscalls see the same memory the program would.
 
 Out of memory (no frame for the page or for a page table), the OOM killer frees some, as Linux
 does: it picks the process with the largest footprint (resident pages plus page tables; never
-init, pid 1), logs it the way Linux does, sends it SIGKILL, lets it run to its end and tries
-again. A process that is itself the one picked gets SIGKILL instead of the page.
+init, pid 1), logs it the way Linux does and sends it SIGKILL. A fault the program took itself
+then lets the victim run to its end and tries again; a process that is itself the one picked
+gets SIGKILL instead of the page. A kernel access to user memory (inside a syscall) never lets
+other tasks run, so it fails (EFAULT) while the victim's memory is on its way back.
 """
 
 from typing import Final
@@ -185,9 +187,22 @@ def resolve(p: Process, v: Vma, addr: u64, write: bool) -> u64:
 
 
 def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
-    """Resolve a user access to addr: FAULT_OK when the page is now there, else the signal and
-    si_code to send ((sig << 8) | code: SEGV_MAPERR, SEGV_ACCERR, SIGBUS past a file's end, or
-    SIGKILL when out of memory this process was the OOM killer's pick)."""
+    """Resolve an access to user address addr made by the kernel for p (a syscall's copy, or
+    MAP_POPULATE): FAULT_OK when the page is now there, else the signal and si_code a user access
+    would get ((sig << 8) | code: SEGV_MAPERR, SEGV_ACCERR, SIGBUS). Never lets another task run
+    (syscall code relies on that between its checks and its copies), so out of memory it only
+    starts the OOM kill and answers SIGBUS (EFAULT for the syscall), as Linux's uaccess does."""
+    return resolve_fault(p, addr, write, exec, False)
+
+
+def user_mode_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
+    """Resolve a page fault the program itself took at addr: as user_fault, but out of memory the
+    OOM killer's victim is waited for and the fault retried; SIGKILL if p itself was the pick."""
+    return resolve_fault(p, addr, write, exec, True)
+
+
+def resolve_fault(p: Process, addr: u64, write: bool, exec: bool, may_wait: bool) -> u64:
+    """user_fault and user_mode_fault: may_wait says whether other tasks may run meanwhile."""
     if addr >= USER_TOP:
         return FAULT_MAPERR
     v = p.vmas.find(addr)
@@ -205,7 +220,7 @@ def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
         if victims >= OOM_MAX_VICTIMS:
             return FAULT_SIGBUS
         victims += 1
-        res = out_of_memory(p)
+        res = out_of_memory(p, may_wait)
         if res != FAULT_OK:
             return res
         # The area may have gone while others ran (an munmap by another thread).
@@ -286,10 +301,11 @@ def log_oom_kill(q: Process) -> None:
            f"shmem-rss:0kB, UID:{q.ruid} pgtables:{q.space.table_pages * 4}kB oom_score_adj:0")
 
 
-def out_of_memory(p: Process) -> u64:
+def out_of_memory(p: Process, may_wait: bool) -> u64:
     """No frame for p's fault: end a process to free memory. FAULT_OK to try again (a victim
     ended, or one already ending was waited for), FAULT_OOM_KILLED if p itself was picked,
-    FAULT_SIGBUS if nothing can be freed (init alone holds the memory)."""
+    FAULT_SIGBUS if nothing can be freed (init alone holds the memory) or if the victim may not
+    be waited for (a kernel access: the memory comes back once it has run to its end)."""
     if dying(p):
         return FAULT_OOM_KILLED
     # Someone already ending (a victim of an earlier fault): wait for it rather than kill more.
@@ -307,6 +323,8 @@ def out_of_memory(p: Process) -> u64:
         signal.send_to_process(victim, SIGKILL)
     if victim is p:
         return FAULT_OOM_KILLED
+    if not may_wait:
+        return FAULT_SIGBUS
     rounds = u64(0)
     while not victim.zombie and rounds < OOM_WAIT_ROUNDS:
         sched.sched_yield()
@@ -319,8 +337,8 @@ def out_of_memory(p: Process) -> u64:
 
 def handle_user_fault(p: Process, addr: u64, write: bool, exec: bool) -> bool:
     """A user-mode page fault at addr: True if fixed (return to the program), False if the caller
-    must send SIGSEGV (user_fault says which si_code, or SIGBUS)."""
-    return user_fault(p, addr, write, exec) == FAULT_OK
+    must send a signal (user_mode_fault says which, and its si_code)."""
+    return user_mode_fault(p, addr, write, exec) == FAULT_OK
 
 
 def fault_in(p: Process, va: u64, write: bool) -> bool:
