@@ -5,7 +5,8 @@
  * child that touches anonymous memory 1 MiB at a time:
  *   A. the hog runs the machine dry itself: the OOM killer picks it (SIGKILL, not SIGBUS);
  *   B. the hog stops just short of that and keeps its memory; then this process (init, when run
- *      as our kernel's init) touches fresh pages: the hog is killed, this process carries on.
+ *      as our kernel's init) touches fresh pages: the hog is killed, this process carries on;
+ *   C. as A, but the memory is taken by MAP_POPULATE inside mmap (a kernel access).
  *
  * Safe on the host: every hog runs under RLIMIT_AS = HOG_CAP (512 MiB). Where the machine has
  * less RAM than that (our kernel's 256 MiB guests) the memory runs out first and the OOM killer
@@ -36,7 +37,7 @@ static long free_bytes(void)
 /* Touch anonymous memory 1 MiB at a time; stop at ENOMEM, or (stop_free > 0) once the machine
  * has less than stop_free bytes free. Report 'E' (ENOMEM) or 'S' (stopped short) on fd, then
  * keep everything until killed. */
-static void hog(int fd, long stop_free)
+static void hog(int fd, long stop_free, int populate)
 {
     struct rlimit as = {HOG_CAP, HOG_CAP};
     setrlimit(RLIMIT_AS, &as);
@@ -45,7 +46,7 @@ static void hog(int fd, long stop_free)
             write(fd, "S", 1);
             break;
         }
-        char *m = mmap(0, MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *m = mmap(0, MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : 0), -1, 0);
         if (m == MAP_FAILED) {
             write(fd, errno == ENOMEM ? "E" : "?", 1);
             break;
@@ -58,7 +59,7 @@ static void hog(int fd, long stop_free)
 }
 
 /* Start a hog; return its pid and the read end of its report pipe in *rfd. */
-static pid_t start_hog(int *rfd, long stop_free)
+static pid_t start_hog(int *rfd, long stop_free, int populate)
 {
     int p[2];
     if (pipe(p) != 0)
@@ -66,7 +67,7 @@ static pid_t start_hog(int *rfd, long stop_free)
     pid_t c = fork();
     if (c == 0) {
         close(p[0]);
-        hog(p[1], stop_free);
+        hog(p[1], stop_free, populate);
         _exit(0);
     }
     close(p[1]);
@@ -83,22 +84,31 @@ static char hog_report(int fd)
     return r;
 }
 
-static void test_hog_runs_dry(int oom_expected)
+/* A (populate 0): the hog's own page faults run the machine dry; C (populate 1): its
+ * MAP_POPULATE mmaps do, inside the kernel. */
+static void test_hog_runs_dry(int oom_expected, int populate)
 {
+    const char *sc = populate ? "C (MAP_POPULATE)" : "A (page faults)";
+    char name[160];
     int fd;
-    pid_t h = start_hog(&fd, 0);
-    CHECK("A: hog started", h > 0);
+    pid_t h = start_hog(&fd, 0, populate);
+    snprintf(name, sizeof name, "%s: hog started", sc);
+    CHECK(name, h > 0);
     char r = hog_report(fd);
     int st = 0;
     if (oom_expected) {
-        CHECK_EQ("A: the hog ends without a report (killed while faulting)", r, 0);
+        snprintf(name, sizeof name, "%s: the hog ends without a report (killed while taking memory)", sc);
+        CHECK_EQ(name, r, 0);
         waitpid(h, &st, 0);
-        CHECK("A: the OOM killer ended it with SIGKILL, not SIGBUS", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        snprintf(name, sizeof name, "%s: the OOM killer ended it with SIGKILL, not SIGBUS", sc);
+        CHECK(name, WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     } else {
-        CHECK_EQ("A: the hog reached its RLIMIT_AS (ENOMEM)", r, 'E');
+        snprintf(name, sizeof name, "%s: the hog reached its RLIMIT_AS (ENOMEM)", sc);
+        CHECK_EQ(name, r, 'E');
         kill(h, SIGKILL);
         waitpid(h, &st, 0);
-        CHECK("A: killed by us", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        snprintf(name, sizeof name, "%s: killed by us", sc);
+        CHECK(name, WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     }
     close(fd);
 }
@@ -106,7 +116,7 @@ static void test_hog_runs_dry(int oom_expected)
 static void test_init_touches_pages(int oom_expected)
 {
     int fd;
-    pid_t h = start_hog(&fd, HEADROOM);
+    pid_t h = start_hog(&fd, HEADROOM, 0);
     CHECK("B: hog started", h > 0);
     char r = hog_report(fd);
     CHECK("B: the hog holds its memory", r == (oom_expected ? 'S' : 'E'));
@@ -144,7 +154,8 @@ int main(int argc, char **argv)
     int oom_expected = total + 64 * MIB < HOG_CAP;
     kt_out("t_oom: %ld MiB of RAM, hogs capped at %ld MiB: %s\n", total / MIB, HOG_CAP / MIB,
            oom_expected ? "the OOM killer must act" : "the hogs hit ENOMEM at their cap (no OOM here)");
-    test_hog_runs_dry(oom_expected);
+    test_hog_runs_dry(oom_expected, 0);
     test_init_touches_pages(oom_expected);
+    test_hog_runs_dry(oom_expected, 1);
     kt_finish();
 }
