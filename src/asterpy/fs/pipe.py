@@ -20,6 +20,7 @@ from asterpy.lang.errno import EAGAIN, EBUSY, EINTR, EINVAL, ENOMEM, ENXIO, EPER
 from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import FifoInode, Inode, page_alloc, page_free
 from asterpy.fs.mode import O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
+from asterpy.mm.heap import heap_in_reserve
 from asterpy.task.process import Process
 from asterpy.task.sched import current_task_or_none
 from asterpy.task.signal import raise_signal_self
@@ -371,7 +372,10 @@ class Pipe:
 
 def new_pipe_for(p: Process) -> Pipe:
     """A pipe created by p (pipe(2), a FIFO's first open): the default capacity charged to p's
-    real user, or PIPE_MIN_DEF_PAGES if that user is over the soft limit and p is unprivileged."""
+    real user, or PIPE_MIN_DEF_PAGES if that user is over the soft limit and p is unprivileged;
+    ENOMEM once the kernel heap is down to its reserve (a pipe's own objects come from there)."""
+    if heap_in_reserve():
+        raise SysError(ENOMEM)
     npages = PIPE_DEF_PAGES
     total = charge_pages(p.ruid, u64(0), npages)
     if over_soft_limit(total) and p.uid != 0:

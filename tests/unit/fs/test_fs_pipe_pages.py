@@ -114,3 +114,12 @@ def test_out_of_pages_is_enomem(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> N
     assert sysc.write(w, b"q") == -ENOMEM
     assert sysc.read_fd(r, 5 * PAGE) == b"q" * (2 * PAGE)
     assert pipe_of(sysc, r).held_pages() == 0
+
+
+def test_no_new_pipe_once_the_heap_is_in_its_reserve(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pipe2 is ENOMEM (and charges nobody) when the kernel heap is down to its reserve."""
+    monkeypatch.setattr(pipe_mod, "heap_in_reserve", lambda: True)
+    assert sysc.call("pipe2", sysc.alloc(8), 0) == -ENOMEM
+    assert pipe_mod.charged_pages(u64(0)) == 0
+    monkeypatch.setattr(pipe_mod, "heap_in_reserve", lambda: False)
+    assert len(make_pipe(sysc)) == 2
