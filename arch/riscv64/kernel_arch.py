@@ -6,7 +6,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang import List, Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
 from asterpy.lang.intrinsics import asm
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
@@ -120,6 +120,12 @@ def arch_probe_write(va: u64) -> None:
 def arch_boot_stack_guard() -> u64:
     """The page below the boot stack to leave unmapped: none here yet (0)."""
     return u64(0)
+
+
+def arch_stack_guard_pages() -> List[u64]:
+    """The pages of the kernel image to leave unmapped below a stack: none here yet."""
+    pages: List[u64] = []
+    return pages
 
 
 def arch_probe_stack_overflow(top: u64) -> None:

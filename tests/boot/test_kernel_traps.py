@@ -211,3 +211,15 @@ def test_boot_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_range
     guard = read_symbols(kernel.kernel)["asterpy_boot_stack_guard"]
     assert int(m.group(1), 16) == guard + 4096 - 8, out
     check_exception(result, "#DF", 8, text_range)
+
+
+def test_exception_stack_guard_page_is_unmapped(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """fault=is: the page below the #MC IST stack (trap.S: each IST stack above a guard page) is
+    not mapped: a write there is a page fault reported as a hit on a stack's guard page."""
+    result = boot(kernel, "fault=is")
+    out = result.output.replace("\r", "")
+    syms = read_symbols(kernel.kernel)
+    guard = syms["asterpy_ist_stacks"] + 2 * (0x1000 + 0x4000)
+    assert syms["asterpy_ist_stacks_end"] - syms["asterpy_ist_stacks"] == 3 * (0x1000 + 0x4000)
+    assert f"panic: kernel stack overflow: {guard:#018x} is in the guard page" in out, out
+    check_exception(result, "#PF", 14, text_range)

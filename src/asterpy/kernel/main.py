@@ -16,7 +16,7 @@ from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year
 
 # The arch interface (docs/arch.md): the build resolves `kernel_arch` to arch/<arch>/kernel_arch.py.
 from kernel_arch import (
-    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_boot_stack_guard, arch_bss_end, arch_clock_calibrate,
+    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_boot_stack_guard, arch_stack_guard_pages, arch_bss_end, arch_clock_calibrate,
     arch_clock_name, arch_clock_start, arch_data_start, arch_enable_interrupts, arch_load_root, arch_map_devices,
     arch_monotonic_ns, arch_paging_cpu_init, arch_probe_exec, arch_probe_stack_overflow, arch_probe_write, arch_rodata_end,
     arch_rodata_start, arch_rtc_seconds, arch_text_end, arch_text_start, arch_tick_count, arch_timer_init,
@@ -59,6 +59,9 @@ WORD_FAULT_SO: Final = u64(0x6F733D746C756166)
 PROBE_STACK_PAGES: Final = u64(8)
 # `fault=bs`: the same at the bottom of the boot stack (the stack kernel_main runs on).
 WORD_FAULT_BS: Final = u64(0x73623D746C756166)
+# `fault=is`: write to the guard page of the last of the image's other stacks (x86_64: the #MC
+# IST stack's), which must be unmapped too.
+WORD_FAULT_IS: Final = u64(0x73693D746C756166)
 
 # The frame allocator (None until kernel_main has set it up). It lives in the bootstrap arena,
 # which the move to the real heap forgets: this global keeps it alive for good, so it is never
@@ -317,8 +320,12 @@ def run_wx_probes(fa: FrameAllocator) -> None:
 
 def run_stack_overflow_probe(fa: FrameAllocator) -> None:
     """Run off the end of a fresh kernel stack when the command line asks (`fault=so`), or of the
-    boot stack (`fault=bs`): its guard page must stop it (a fault reported as a kernel stack
-    overflow)."""
+    boot stack (`fault=bs`), or write to an exception stack's guard (`fault=is`): the guard page
+    must stop it (a fault reported as a kernel stack overflow)."""
+    guards = arch_stack_guard_pages()
+    if cmdline_has_word(WORD_FAULT_IS) and len(guards) > 1:
+        kinfo("kstack: writing to an exception stack's guard page on purpose")
+        arch_probe_write(guards[len(guards) - 1])
     if cmdline_has_word(WORD_FAULT_BS) and arch_boot_stack_guard() != 0:
         kinfo("kstack: running off the end of the boot stack on purpose")
         arch_probe_stack_overflow(arch_boot_stack_guard() + PAGE_MASK + 1)
@@ -383,7 +390,7 @@ def kernel_main() -> bool:
     try:
         if ARCH_HAS_PAGING:
             kernel_space = init_paging(fa)
-            kstack_init(kernel_space, fa, boot_info.direct_map, managed_top(), arch_boot_stack_guard())
+            kstack_init(kernel_space, fa, boot_info.direct_map, managed_top(), arch_stack_guard_pages())
         high = add_high_memory(fa)
         if high != 0:
             kinfo(f"frames: {high} more above 4 GiB")

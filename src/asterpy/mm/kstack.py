@@ -7,8 +7,9 @@ x86_64 a double fault, since the CPU cannot push the page fault's frame on the f
 the trap handler recognises with `is_guard_page` and reports as a kernel stack overflow. Freeing
 the stack maps the guard's page back, so the direct map is whole for the next owner of the frame.
 
-The boot stack (the idle context's) has a guard too where the arch reserves one below it: a page
-of the kernel image that kstack_init unmaps.
+The kernel image's own stacks (the boot stack, which the idle context runs on, and x86_64's IST
+stacks for #DF, NMI and #MC) have guards too where the arch reserves them: pages of the image
+that kstack_init unmaps.
 
 Where the kernel has no page tables of its own for the direct map (before paging is set up, or an
 arch that maps it through a fixed window) the stacks have no guard.
@@ -16,7 +17,7 @@ arch that maps it through a fixed window) the stacks have no guard.
 
 from typing import Final
 
-from asterpy.lang import SysError, kwarn, u64
+from asterpy.lang import List, SysError, kwarn, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import GLOBAL, HUGE_MASK, READ, WRITE, AddressSpace
 
@@ -32,20 +33,24 @@ stack_frames: FrameAllocator | None = None
 # Where physical 0 is in the kernel's address space, and the end of the RAM the direct map covers.
 direct_map: u64 = 0
 direct_map_end: u64 = 0
-# The boot stack's guard page (0: none), unmapped from the kernel image by kstack_init.
-boot_guard: u64 = 0
+# The guard pages of the kernel image's own stacks (boot, exception stacks), unmapped by
+# kstack_init; None before.
+image_guards: List[u64] | None = None
 
 
-def kstack_init(space: AddressSpace, frames: FrameAllocator, dm: u64, phys_end: u64, boot_stack_guard: u64) -> None:
+def kstack_init(space: AddressSpace, frames: FrameAllocator, dm: u64, phys_end: u64, guards: List[u64]) -> None:
     """Guard the kernel stacks allocated from now on, unmapping guards in `space` (the kernel's
     tables), whose direct map starts at dm and covers physical memory below phys_end; and guard
-    the boot stack by unmapping the image page boot_stack_guard below it (0: none). ENOMEM."""
-    global kernel_tables, stack_frames, direct_map, direct_map_end, boot_guard
+    the image's own stacks by unmapping the image pages `guards` below them."""
+    global kernel_tables, stack_frames, direct_map, direct_map_end, image_guards
     kernel_tables = space
     stack_frames = frames
-    if boot_stack_guard != 0 and space.page_size_of(boot_stack_guard) == PAGE:
-        space.unmap(boot_stack_guard)
-        boot_guard = boot_stack_guard
+    unmapped: List[u64] = []
+    for g in guards:
+        if g != 0 and space.page_size_of(g) == PAGE:
+            space.unmap(g)
+            unmapped.append(g)
+    image_guards = unmapped
     direct_map = dm
     direct_map_end = phys_end
 
@@ -107,8 +112,11 @@ def direct_map_of(pa: u64) -> u64:
 def is_guard_page(addr: u64) -> bool:
     """Whether a kernel access to addr hit a kernel stack's guard: an allocated frame of RAM whose
     direct-map page is missing (the guards are the only pages unmapped there)."""
-    if boot_guard != 0 and addr >= boot_guard and addr - boot_guard < PAGE:
-        return True
+    gs = image_guards
+    if gs is not None:
+        for g in gs:
+            if addr >= g and addr - g < PAGE:
+                return True
     space = kernel_tables
     fa = stack_frames
     if space is None or fa is None or addr < direct_map or addr - direct_map >= direct_map_end:
