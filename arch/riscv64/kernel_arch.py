@@ -6,7 +6,8 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang import List, Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang.intrinsics import asm
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -114,6 +115,23 @@ def arch_load_root(phys: u64) -> None:
 def arch_probe_write(va: u64) -> None:
     """Store to va (a W^X probe that must fault)."""
     probe_write(va)
+
+
+def arch_boot_stack_guard() -> u64:
+    """The page below the boot stack to leave unmapped: none here yet (0)."""
+    return u64(0)
+
+
+def arch_stack_guard_pages() -> List[u64]:
+    """The pages of the kernel image to leave unmapped below a stack: none here yet."""
+    pages: List[u64] = []
+    return pages
+
+
+def arch_probe_stack_overflow(top: u64) -> None:
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
+    # Store downwards until the guard page below the stack stops it (a store page fault).
+    asm("mv sp, $0\n1: addi sp, sp, -16\n sd zero, 0(sp)\n j 1b", "r,~{memory}", top)
 
 
 def arch_probe_exec(va: u64) -> None:

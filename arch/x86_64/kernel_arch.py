@@ -7,7 +7,8 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 
 from typing import Final
 
-from asterpy.lang import i64, kinfo, kwarn, u64, u8
+from asterpy.lang import List, i64, kinfo, kwarn, u64, u8
+from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
@@ -31,6 +32,7 @@ from arch.x86_64.apic import (
     lapic_timer_start, pic_disable, tick_count,
 )
 from arch.x86_64.console import qemu_exit
+from arch.x86_64.gdt import IST_STACKS, ist_guard_page
 from arch.x86_64.paging import (
     KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
     rodata_start, text_end, text_start,
@@ -108,6 +110,27 @@ def arch_load_root(phys: u64) -> None:
 def arch_probe_write(va: u64) -> None:
     """Store to va (a W^X probe that must fault)."""
     probe_write(va)
+
+
+def arch_boot_stack_guard() -> u64:
+    """The page below the boot stack that the kernel's tables leave unmapped (boot.S)."""
+    return asm_u64("movabsq $$asterpy_boot_stack_guard, $0", "=r")
+
+
+def arch_stack_guard_pages() -> List[u64]:
+    """Every page of the kernel image to leave unmapped below a stack: the boot stack's and the
+    IST stacks' (#DF, NMI, #MC)."""
+    pages: List[u64] = [arch_boot_stack_guard()]
+    for i in range(u64(0), IST_STACKS):
+        pages.append(ist_guard_page(i))
+    return pages
+
+
+def arch_probe_stack_overflow(top: u64) -> None:
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
+    # Push until the guard page below the stack stops it: the CPU cannot push the page fault's
+    # frame either, so this ends in a double fault (on its own IST stack) with CR2 in the guard.
+    asm("movq $0, %rsp\n1: pushq %rbp\n jmp 1b", "r,~{memory}", top)
 
 
 def arch_probe_exec(va: u64) -> None:

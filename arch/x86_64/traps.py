@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, panic, struct, u64, u8, volatile_load
+from asterpy.lang import Ptr, SysError, kprint, panic, struct, u64, u8, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -13,9 +13,11 @@ from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
 from arch.x86_64.usermode import user_exception
 from asterpy.kernel.bootinfo import boot_info
+from asterpy.mm.kstack import is_guard_page
 
 VEC_BREAKPOINT: Final = u64(3)
 VEC_OVERFLOW: Final = u64(4)
+VEC_DOUBLE_FAULT: Final = u64(8)
 VEC_PAGE_FAULT: Final = u64(14)
 VEC_EXCEPTIONS_END: Final = u64(32)
 VEC_IRQ_BASE: Final = u64(32)      # 32..47: the legacy IRQ range (the LAPIC timer is 32)
@@ -145,9 +147,28 @@ def read_cr3() -> u64:
     return asm_u64("movq %cr3, $0", "=r")
 
 
+def report_stack_overflow(f: TrapFrame) -> None:
+    """Say so first when a kernel page fault (or the double fault it became: the CPU could not
+    push the page fault's frame on the full stack) hit the guard page below a kernel stack."""
+    v = f.vector
+    if v != VEC_PAGE_FAULT and v != VEC_DOUBLE_FAULT:
+        return
+    addr = read_cr2()
+    hit = False
+    try:
+        hit = is_guard_page(addr)
+    except SysError:
+        # A page-table walk cannot fail; the translator just cannot tell.
+        hit = False
+    if hit:
+        kprint(f"panic: kernel stack overflow: {addr:#018x} is in the guard page below a kernel stack "
+               f"(RSP {f.rsp:#018x})")
+
+
 def report_exception(f: TrapFrame) -> None:
     """Print the exception, the interrupted state, every register and a backtrace."""
     v = f.vector
+    report_stack_overflow(f)
     kprint(f"panic: CPU exception {exception_name(v)} (vector {v}, error code {f.error_code:#x})")
     if v == VEC_PAGE_FAULT:
         err = f.error_code

@@ -181,3 +181,45 @@ def test_double_fault_on_its_ist_stack(kernel: BuildResult, text_range: tuple[in
     assert found[0]["name"] == "arch.x86_64.traps.deliberate_double_fault"
     assert int(found[0]["line"]) == line_of(TRAPS, "asm(\"movq $0, %rsp; ud2\"", after="def deliberate_double_fault")
     check_callers(found, found[0])
+
+
+def test_kernel_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """fault=so: running off the end of a kernel stack (mm/kstack.py) hits the unmapped guard page
+    below it; the CPU cannot push the page fault's frame there either, so it is a #DF (on IST1),
+    reported first as a kernel stack overflow at the guard's address, with a backtrace."""
+    result = boot(kernel, "fault=so")
+    out = result.output.replace("\r", "")
+    m = re.search(r"^panic: kernel stack overflow: 0x([0-9a-f]{16}) is in the guard page below a kernel stack "
+                  r"\(RSP 0x([0-9a-f]{16})\)$", out, re.M)
+    assert m, out
+    addr, rsp = int(m.group(1), 16), int(m.group(2), 16)
+    # The first push below the stack's last page: 8 bytes under the guard's top, where RSP stopped.
+    assert addr == rsp - 8 and rsp % 4096 == 0, out
+    check_exception(result, "#DF", 8, text_range)
+    found = frames(result)
+    assert found[0]["name"] == "arch.x86_64.kernel_arch.arch_probe_stack_overflow", found
+    assert any(f["name"] == "asterpy.kernel.main.run_stack_overflow_probe" for f in found), found
+
+
+def test_boot_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """fault=bs: a push below the boot stack (the stack kernel_main runs on) lands in the image page
+    the kernel's tables leave unmapped under it (asterpy_boot_stack_guard): a kernel stack overflow."""
+    result = boot(kernel, "fault=bs")
+    out = result.output.replace("\r", "")
+    m = re.search(r"^panic: kernel stack overflow: 0x([0-9a-f]{16}) is in the guard page", out, re.M)
+    assert m, out
+    guard = read_symbols(kernel.kernel)["asterpy_boot_stack_guard"]
+    assert int(m.group(1), 16) == guard + 4096 - 8, out
+    check_exception(result, "#DF", 8, text_range)
+
+
+def test_exception_stack_guard_page_is_unmapped(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """fault=is: the page below the #MC IST stack (trap.S: each IST stack above a guard page) is
+    not mapped: a write there is a page fault reported as a hit on a stack's guard page."""
+    result = boot(kernel, "fault=is")
+    out = result.output.replace("\r", "")
+    syms = read_symbols(kernel.kernel)
+    guard = syms["asterpy_ist_stacks"] + 2 * (0x1000 + 0x4000)
+    assert syms["asterpy_ist_stacks_end"] - syms["asterpy_ist_stacks"] == 3 * (0x1000 + 0x4000)
+    assert f"panic: kernel stack overflow: {guard:#018x} is in the guard page" in out, out
+    check_exception(result, "#PF", 14, text_range)

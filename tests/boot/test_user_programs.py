@@ -135,3 +135,24 @@ def test_user_program(boots: dict[str, "Future[QemuResult]"], libc: str, prog: s
     assert m, f"{path}: the last line is not a summary\n{out[-3000:]}"
     assert m.group(2) == "0", f"{path}: {m.group(2)} failed\n{out[-3000:]}"
     assert r.exit_status == 0, f"{path}: exit status {r.exit_status} (QEMU {r.returncode})\n{out[-3000:]}"
+
+
+OOM_KILL_RE = re.compile(r"^Out of memory: Killed process (\d+) \(t_oom\) total-vm:(\d+)kB, anon-rss:(\d+)kB, "
+                         r"file-rss:(\d+)kB, shmem-rss:0kB, UID:0 pgtables:(\d+)kB oom_score_adj:0$", re.M)
+
+
+@pytest.mark.parametrize("libc,prog", [(libc, "t_oom") for libc in LIBCS])
+def test_oom_kills_are_logged_like_linux(boots: dict[str, "Future[QemuResult]"], libc: str, prog: str) -> None:
+    """t_oom's boot (shared with test_user_program): the OOM killer ended one hog per scenario
+    (A, B, C), never init, each with Linux's log line naming it and its footprint."""
+    path = f"/tests/{libc}/{prog}"
+    if path not in boots:
+        pytest.skip(f"{path} is not in the image (no compiler for {libc}?)")
+    out = boots[path].result().output.replace("\r", "")
+    kills = OOM_KILL_RE.findall(out)
+    assert len(kills) == 3, out[-3000:]
+    pids = [int(k[0]) for k in kills]
+    assert 1 not in pids and len(set(pids)) == 3, kills
+    for _, total_vm, anon_rss, _, _ in kills:
+        # Each hog held most of the 256 MiB guest when it was picked.
+        assert int(anon_rss) > 128 * 1024 and int(total_vm) >= int(anon_rss), kills

@@ -5,6 +5,7 @@ from typing import Final
 from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
+from asterpy.mm.kstack import kstack_alloc, kstack_init, kstack_top
 from asterpy.mm.paging import (
     EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, READ, WRITE, AddressSpace, new_address_space,
 )
@@ -15,9 +16,9 @@ from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year
 
 # The arch interface (docs/arch.md): the build resolves `kernel_arch` to arch/<arch>/kernel_arch.py.
 from kernel_arch import (
-    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_bss_end, arch_clock_calibrate,
+    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_boot_stack_guard, arch_stack_guard_pages, arch_bss_end, arch_clock_calibrate,
     arch_clock_name, arch_clock_start, arch_data_start, arch_enable_interrupts, arch_load_root, arch_map_devices,
-    arch_monotonic_ns, arch_paging_cpu_init, arch_probe_exec, arch_probe_write, arch_rodata_end,
+    arch_monotonic_ns, arch_paging_cpu_init, arch_probe_exec, arch_probe_stack_overflow, arch_probe_write, arch_rodata_end,
     arch_rodata_start, arch_rtc_seconds, arch_text_end, arch_text_start, arch_tick_count, arch_timer_init,
     arch_timer_start,
 )
@@ -52,6 +53,15 @@ TIMER_WATCH_NS: Final = u64(50000000)
 WORD_WX_TEXT: Final = u64(0x747865743D7877)
 WORD_WX_RO: Final = u64(0x6F723D7877)
 WORD_WX_NX: Final = u64(0x786E3D7877)
+# `fault=so`: overflow a (guarded) kernel stack on purpose once paging is up; the trap handler
+# must report a kernel stack overflow (boot test).
+WORD_FAULT_SO: Final = u64(0x6F733D746C756166)
+PROBE_STACK_PAGES: Final = u64(8)
+# `fault=bs`: the same at the bottom of the boot stack (the stack kernel_main runs on).
+WORD_FAULT_BS: Final = u64(0x73623D746C756166)
+# `fault=is`: write to the guard page of the last of the image's other stacks (x86_64: the #MC
+# IST stack's), which must be unmapped too.
+WORD_FAULT_IS: Final = u64(0x73693D746C756166)
 
 # The frame allocator (None until kernel_main has set it up). It lives in the bootstrap arena,
 # which the move to the real heap forgets: this global keeps it alive for good, so it is never
@@ -308,6 +318,25 @@ def run_wx_probes(fa: FrameAllocator) -> None:
         kwarn("paging: W^X probe did not fault")
 
 
+def run_stack_overflow_probe(fa: FrameAllocator) -> None:
+    """Run off the end of a fresh kernel stack when the command line asks (`fault=so`), or of the
+    boot stack (`fault=bs`), or write to an exception stack's guard (`fault=is`): the guard page
+    must stop it (a fault reported as a kernel stack overflow)."""
+    guards = arch_stack_guard_pages()
+    if cmdline_has_word(WORD_FAULT_IS) and len(guards) > 1:
+        kinfo("kstack: writing to an exception stack's guard page on purpose")
+        arch_probe_write(guards[len(guards) - 1])
+    if cmdline_has_word(WORD_FAULT_BS) and arch_boot_stack_guard() != 0:
+        kinfo("kstack: running off the end of the boot stack on purpose")
+        arch_probe_stack_overflow(arch_boot_stack_guard() + PAGE_MASK + 1)
+    if not cmdline_has_word(WORD_FAULT_SO):
+        return
+    pa = kstack_alloc(fa, PROBE_STACK_PAGES)
+    kinfo("kstack: overflowing a kernel stack on purpose")
+    arch_probe_stack_overflow(kstack_top(pa, PROBE_STACK_PAGES))
+    kwarn("kstack: the overflow did not fault")
+
+
 def log_rtc() -> None:
     """Print the RTC's date and time: `rtc: YYYY-MM-DD hh:mm:ss UTC`."""
     t = arch_rtc_seconds()
@@ -361,10 +390,12 @@ def kernel_main() -> bool:
     try:
         if ARCH_HAS_PAGING:
             kernel_space = init_paging(fa)
+            kstack_init(kernel_space, fa, boot_info.direct_map, managed_top(), arch_stack_guard_pages())
         high = add_high_memory(fa)
         if high != 0:
             kinfo(f"frames: {high} more above 4 GiB")
         run_wx_probes(fa)
+        run_stack_overflow_probe(fa)
     except SysError as e:
         kwarn(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
     # File pages come from frames from now on, so processes can map them (mm/fault.py).

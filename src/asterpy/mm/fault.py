@@ -6,11 +6,19 @@ private page whose frame has other owners (fork shared it, or it is a file page)
 read-only; the write fault that follows copies it (or just adds WRITE when this process turns
 out to be the last owner). The kernel's own accesses to user memory (Process.user_page) come
 here too, so syscalls see the same memory the program would.
+
+Out of memory (no frame for the page or for a page table), the OOM killer frees some, as Linux
+does: it picks the process with the largest footprint (resident pages plus page tables; never
+init, pid 1), logs it the way Linux does and sends it SIGKILL. A fault the program took itself
+then lets the victim run to its end and tries again; a process that is itself the one picked
+gets SIGKILL instead of the page. A kernel access to user memory (inside a syscall) never lets
+other tasks run, so it fails (EFAULT) while the victim's memory is on its way back.
 """
 
 from typing import Final
 
-from asterpy.lang import SysError, memcpy, memset, u64
+from asterpy.lang import SysError, kprint, kwrite, memcpy, memset, u8, u64
+from asterpy.kernel.log import console_putc
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, leaf_entry
 from asterpy.mm.vma import PROT_EXEC, PROT_WRITE, PROT_ALL, Vma
 import asterpy.mm.paging as paging
@@ -18,6 +26,8 @@ import asterpy.fs.inode as inodes
 from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process
 
 SIGBUS: Final = u64(7)
+SIGKILL: Final = u64(9)
+SI_KERNEL: Final = u64(0x80)
 SIGSEGV: Final = u64(11)
 SEGV_MAPERR: Final = u64(1)
 SEGV_ACCERR: Final = u64(2)
@@ -28,6 +38,12 @@ FAULT_OK: Final = u64(0)
 FAULT_MAPERR: Final = (SIGSEGV << 8) | SEGV_MAPERR
 FAULT_ACCERR: Final = (SIGSEGV << 8) | SEGV_ACCERR
 FAULT_SIGBUS: Final = (SIGBUS << 8) | BUS_ADRERR
+# The faulting process was the OOM killer's pick: it gets SIGKILL (it is already pending).
+FAULT_OOM_KILLED: Final = (SIGKILL << 8) | SI_KERNEL
+# How many victims one fault may ask for before it gives up (SIGBUS), and how many rounds of the
+# scheduler it lets a victim take to reach its end.
+OOM_MAX_VICTIMS: Final = u64(16)
+OOM_WAIT_ROUNDS: Final = u64(256)
 
 
 def prot_pte_flags(prot: u64, writable: bool) -> u64:
@@ -155,9 +171,38 @@ def break_cow(p: Process, v: Vma, va: u64, pa: u64) -> None:
     p.frames.free(pa)
 
 
+def resolve(p: Process, v: Vma, addr: u64, write: bool) -> u64:
+    """Back or fix the page of addr in area v (access already checked); ENOMEM raised."""
+    va = addr & ~PAGE_MASK
+    if p.space.flags_of(va) == 0:
+        return populate(p, v, va, write)
+    if p.space.find_leaf(va) != 0:
+        return FAULT_ACCERR
+    pa = p.space.translate(va)
+    if write and not v.shared() and not exclusive(p, v, va, pa):
+        break_cow(p, v, va, pa)
+        return FAULT_OK
+    set_pte(p.space, va, pa, page_flags_for(p, v, va, pa))
+    return FAULT_OK
+
+
 def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
-    """Resolve a user access to addr: FAULT_OK when the page is now there, else the signal and
-    si_code to send ((sig << 8) | code: SEGV_MAPERR, SEGV_ACCERR, or SIGBUS past a file's end)."""
+    """Resolve an access to user address addr made by the kernel for p (a syscall's copy, or
+    MAP_POPULATE): FAULT_OK when the page is now there, else the signal and si_code a user access
+    would get ((sig << 8) | code: SEGV_MAPERR, SEGV_ACCERR, SIGBUS). Never lets another task run
+    (syscall code relies on that between its checks and its copies), so out of memory it only
+    starts the OOM kill and answers SIGBUS (EFAULT for the syscall), as Linux's uaccess does."""
+    return resolve_fault(p, addr, write, exec, False)
+
+
+def user_mode_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
+    """Resolve a page fault the program itself took at addr: as user_fault, but out of memory the
+    OOM killer's victim is waited for and the fault retried; SIGKILL if p itself was the pick."""
+    return resolve_fault(p, addr, write, exec, True)
+
+
+def resolve_fault(p: Process, addr: u64, write: bool, exec: bool, may_wait: bool) -> u64:
+    """user_fault and user_mode_fault: may_wait says whether other tasks may run meanwhile."""
     if addr >= USER_TOP:
         return FAULT_MAPERR
     v = p.vmas.find(addr)
@@ -165,27 +210,135 @@ def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
         return FAULT_MAPERR
     if (v.prot & PROT_ALL) == 0 or (write and (v.prot & PROT_WRITE) == 0) or (exec and (v.prot & PROT_EXEC) == 0):
         return FAULT_ACCERR
-    va = addr & ~PAGE_MASK
-    try:
-        if p.space.flags_of(va) == 0:
-            return populate(p, v, va, write)
-        if p.space.find_leaf(va) != 0:
-            return FAULT_ACCERR
-        pa = p.space.translate(va)
-        if write and not v.shared() and not exclusive(p, v, va, pa):
-            break_cow(p, v, va, pa)
-            return FAULT_OK
-        set_pte(p.space, va, pa, page_flags_for(p, v, va, pa))
-        return FAULT_OK
-    except SysError:
-        # Out of memory: Linux would pick a process to kill; this one gets SIGBUS.
+    victims = u64(0)
+    while True:
+        try:
+            return resolve(p, v, addr, write)
+        except SysError:
+            pass
+        # Out of memory: free some by ending the largest process, then try again.
+        if victims >= OOM_MAX_VICTIMS:
+            return FAULT_SIGBUS
+        victims += 1
+        res = out_of_memory(p, may_wait)
+        if res != FAULT_OK:
+            return res
+        # The area may have gone while others ran (an munmap by another thread).
+        found = p.vmas.find(addr)
+        if found is None:
+            return FAULT_MAPERR
+        v = found
+
+
+def resident_pages(q: Process) -> u64:
+    """Pages present in q's user areas (shared ones counted in each owner, as Linux's rss)."""
+    if q.vm_borrowed:
+        return u64(0)
+    n = u64(0)
+    for v in q.vmas.areas:
+        va = next_mapped(q.space, v.start, v.end)
+        while va < v.end:
+            n += 1
+            va = next_mapped(q.space, va + PAGE, v.end)
+    return n
+
+
+def anon_resident_pages(q: Process) -> u64:
+    """The resident pages of q's anonymous areas."""
+    if q.vm_borrowed:
+        return u64(0)
+    n = u64(0)
+    for v in q.vmas.areas:
+        if v.inode is None:
+            va = next_mapped(q.space, v.start, v.end)
+            while va < v.end:
+                n += 1
+                va = next_mapped(q.space, va + PAGE, v.end)
+    return n
+
+
+def oom_badness(q: Process) -> u64:
+    """How much memory ending q would give back: resident pages plus its page tables."""
+    if q.vm_borrowed:
+        return u64(0)
+    return resident_pages(q) + q.space.table_pages
+
+
+def dying(q: Process) -> bool:
+    """Whether q is already on its way out (then the memory is coming back without a new kill)."""
+    return q.zombie or q.group_exiting or (q.sig_pending & (u64(1) << (SIGKILL - 1))) != 0
+
+
+def pick_victim() -> Process | None:
+    """The process the OOM killer ends: the largest footprint, never init (pid 1), never one
+    already ending; None if there is none."""
+    best: Process | None = None
+    best_pages = u64(0)
+    for q in sched.the_tables().procs:
+        if q.pid == 1 or q.zombie:
+            continue
+        b = oom_badness(q)
+        if b > best_pages:
+            best = q
+            best_pages = b
+    return best
+
+
+def log_oom_kill(q: Process) -> None:
+    """The line Linux prints for an OOM kill (sizes in kB), with q's command name."""
+    total_vm = q.vmas.total_size() >> 10
+    rss = resident_pages(q)
+    anon = anon_resident_pages(q)
+    kwrite(f"Out of memory: Killed process {q.pid} (")
+    for t in sched.the_tables().tasks:
+        if t.proc is q:
+            n = u64(0)
+            while n < 16 and t.comm[n] != u8(0):
+                console_putc(t.comm[n])
+                n += 1
+            break
+    kprint(f") total-vm:{total_vm}kB, anon-rss:{anon * 4}kB, file-rss:{(rss - anon) * 4}kB, "
+           f"shmem-rss:0kB, UID:{q.ruid} pgtables:{q.space.table_pages * 4}kB oom_score_adj:0")
+
+
+def out_of_memory(p: Process, may_wait: bool) -> u64:
+    """No frame for p's fault: end a process to free memory. FAULT_OK to try again (a victim
+    ended, or one already ending was waited for), FAULT_OOM_KILLED if p itself was picked,
+    FAULT_SIGBUS if nothing can be freed (init alone holds the memory) or if the victim may not
+    be waited for (a kernel access: the memory comes back once it has run to its end)."""
+    if dying(p):
+        return FAULT_OOM_KILLED
+    # Someone already ending (a victim of an earlier fault): wait for it rather than kill more.
+    waiting: Process | None = None
+    for q in sched.the_tables().procs:
+        if q.pid != 1 and not q.zombie and dying(q) and q is not p:
+            waiting = q
+            break
+    victim = waiting
+    if victim is None:
+        victim = pick_victim()
+        if victim is None:
+            return FAULT_SIGBUS
+        log_oom_kill(victim)
+        signal.send_to_process(victim, SIGKILL)
+    if victim is p:
+        return FAULT_OOM_KILLED
+    if not may_wait:
         return FAULT_SIGBUS
+    rounds = u64(0)
+    while not victim.zombie and rounds < OOM_WAIT_ROUNDS:
+        sched.sched_yield()
+        rounds += 1
+    if dying(p):
+        # Killed meanwhile (by a signal, or this process was picked by another fault).
+        return FAULT_OOM_KILLED
+    return FAULT_OK
 
 
 def handle_user_fault(p: Process, addr: u64, write: bool, exec: bool) -> bool:
     """A user-mode page fault at addr: True if fixed (return to the program), False if the caller
-    must send SIGSEGV (user_fault says which si_code, or SIGBUS)."""
-    return user_fault(p, addr, write, exec) == FAULT_OK
+    must send a signal (user_mode_fault says which, and its si_code)."""
+    return user_mode_fault(p, addr, write, exec) == FAULT_OK
 
 
 def fault_in(p: Process, va: u64, write: bool) -> bool:
@@ -215,3 +368,9 @@ def move_pages(p: Process, old: u64, new: u64, length: u64) -> None:
             # No frame for a page table: the page is lost (it reads as zero again), not leaked.
             p.frames.free(pa)
         va = next_mapped(p.space, va + PAGE, end)
+
+
+# Imports of higher layers come last: they import this module back (an import cycle), and under
+# CPython the names above must exist by the time they do.
+import asterpy.task.sched as sched  # noqa: E402
+import asterpy.task.signal as signal  # noqa: E402

@@ -163,6 +163,28 @@ class AddressSpace:
             n += 1
         return n
 
+    def split_huge(self, va: u64) -> None:
+        """Turn the large page mapping va (aligned to it) into a table of 4 KiB pages with the same
+        frames and flags, so single pages of it can be unmapped (ENOMEM; nothing if va is
+        already mapped by 4 KiB pages or not at all)."""
+        level = self.find_leaf(va)
+        if level == 0 or level == ARCH_PT_LEVELS:
+            return
+        if level != HUGE_LEVEL or (va & HUGE_MASK) != 0:
+            raise SysError(EINVAL)
+        slot = self.leaf_slot(va, level)
+        e = slot.load()
+        base = pte_phys(e, level)
+        flags = pte_flags(e)
+        child = self.new_table()
+        t = self.table(child)
+        for i in range(u64(0), ENTRIES):
+            t[i] = leaf_entry(base + i * PAGE_SIZE, flags, False)
+        slot.store(pte_table(child))
+        if self.hw:
+            # One invalidation drops the large page's TLB entry (same frames either way).
+            tlb_flush_page(va)
+
     def find_leaf(self, va: u64) -> u64:
         """The level of va's present leaf entry, or ARCH_PT_LEVELS if va is not mapped."""
         pa = self.root

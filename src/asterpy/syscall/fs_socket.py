@@ -8,7 +8,7 @@ from asterpy.lang import SysError, i32, u32, u64
 from asterpy.lang.errno import EAFNOSUPPORT, EBADF, EFAULT, EINVAL, EISCONN, ENOTSOCK, EOPNOTSUPP, ESOCKTNOSUPPORT
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR
-from asterpy.fs.pipe import Pipe
+from asterpy.fs.pipe import new_uncharged_pipe
 from asterpy.fs.socketpair import SHUT_RDWR, S_IFSOCK, StreamEnd
 from asterpy.syscall.numbers import SYS_RECVFROM, SYS_SENDTO, SYS_SHUTDOWN, SYS_SOCKETPAIR
 from asterpy.task.process import Process
@@ -61,8 +61,8 @@ def sys_socketpair(domain: u64, kind: u64, protocol: u64, sv: u64) -> u64:
         # Datagram and seqpacket pairs are not implemented yet.
         raise SysError(ESOCKTNOSUPPORT)
     p.check_user(sv, u64(8), True)
-    a_to_b = Pipe()
-    b_to_a = Pipe()
+    a_to_b = new_uncharged_pipe()
+    b_to_a = new_uncharged_pipe()
     flags = O_RDWR | (kind & SOCK_NONBLOCK)
     a = StreamEnd(Inode(u32(S_IFSOCK | u64(0o777))), flags, b_to_a, a_to_b)
     b = StreamEnd(Inode(u32(S_IFSOCK | u64(0o777))), flags, a_to_b, b_to_a)

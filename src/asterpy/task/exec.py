@@ -176,6 +176,20 @@ def do_execve(path: u64, argv: u64, envp: u64) -> u64:
     return u64(0)
 
 
+def set_comm(t: Task, path: u64, n: u64) -> None:
+    """Name t after the last component of the path it execs (Linux's comm, 15 bytes at most)."""
+    start = u64(0)
+    for i in range(u64(0), n):
+        if Ptr[u8](path)[i] == 0x2F:
+            start = i + 1
+    for i in range(u64(0), u64(16)):
+        t.comm[i] = u8(0)
+    k = u64(0)
+    while start + k < n and k < 15:
+        t.comm[k] = Ptr[u8](path)[start + k]
+        k += 1
+
+
 def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
     """Load the program `name` (following #! scripts) and switch t's process over to it."""
     p = t.proc
@@ -198,6 +212,7 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
             interp.reset()
             if not parse_shebang(head, got, interp):
                 load_program(t, ino, args, envs)
+                set_comm(t, name.addrs[0], name.lens[0])
                 return
             depth += 1
             if depth > MAX_INTERP_DEPTH:

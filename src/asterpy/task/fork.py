@@ -14,6 +14,7 @@ from typing import Final
 
 from asterpy.lang import SysError, u32, u64
 from asterpy.lang.errno import EAGAIN, EINVAL, ENOMEM
+from asterpy.mm.kstack import GUARD_PAGES, kstack_alloc
 from asterpy.task.process import Process
 from asterpy.task.sched import (
     add_process, add_task, alloc_pid, current_task, release_task_memory, schedule, the_tables,
@@ -52,11 +53,11 @@ PAGE: Final = u64(4096)
 
 
 def alloc_kstack(t: Task) -> None:
-    """Give t a kernel stack (ENOMEM)."""
+    """Give t a kernel stack, with a guard page below it (ENOMEM)."""
     p = t.proc
-    pa = p.frames.alloc_contiguous(KSTACK_PAGES, u64(1))
+    pa = kstack_alloc(p.frames, KSTACK_PAGES)
     t.kstack_phys = pa
-    t.kstack_top = p.dm + pa + KSTACK_PAGES * PAGE
+    t.kstack_top = p.dm + pa + (KSTACK_PAGES + GUARD_PAGES) * PAGE
 
 
 def new_process_like(parent: Process, flags: u64) -> Process:
@@ -126,6 +127,8 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     if thread:
         tid = alloc_pid()
     ct = Task(tid, cp)
+    for i in range(u64(0), u64(16)):
+        ct.comm[i] = parent.comm[i]      # the child's name is its parent's until it execs
     try:
         alloc_kstack(ct)
     except SysError:

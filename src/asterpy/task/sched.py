@@ -14,6 +14,7 @@ from typing import Final
 from asterpy.lang import List, SysError, kwarn, u64
 from asterpy.lang.errno import ESRCH
 from asterpy.kernel.time import monotonic_ns
+from asterpy.mm.kstack import kstack_free
 from asterpy.task.process import Process, set_current
 from asterpy.task.task import DEAD, KSTACK_PAGES, RUNNABLE, SLEEPING, STOPPED, Task
 
@@ -221,7 +222,7 @@ def reap_dead_stack() -> None:
 def release_task_memory(t: Task) -> None:
     """Give back a finished task's kernel stack frames and context."""
     if t.kstack_phys != 0:
-        t.proc.frames.free_contiguous(t.kstack_phys, KSTACK_PAGES)
+        kstack_free(t.proc.frames, t.kstack_phys, KSTACK_PAGES)
         t.kstack_phys = u64(0)
     context_free(t.ctx)
 

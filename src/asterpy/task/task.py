@@ -3,6 +3,10 @@
 from typing import Final
 
 from asterpy.lang import List, u64
+# Kernel stack of a user task: KSTACK_PAGES (8) pages plus a guard page, defined with the stack
+# allocator (the syscall paths are written in Kernel Python, whose frames are larger than
+# hand-written C's; 32 KiB leaves room for deep file-system calls).
+from asterpy.mm.kstack import KSTACK_PAGES  # noqa: F401 - re-exported
 from asterpy.task.process import Process
 
 from kernel_arch import Context
@@ -12,10 +16,6 @@ RUNNABLE: Final = u64(0)     # running or waiting for the CPU
 SLEEPING: Final = u64(1)     # on a wait channel (interruptible by signals)
 STOPPED: Final = u64(2)      # SIGSTOP/SIGTSTP: waits for SIGCONT
 DEAD: Final = u64(3)         # exited; its kernel stack is freed once another task runs
-
-# Kernel stack of a user task: 8 pages (the syscall paths are written in Kernel Python, whose
-# frames are larger than hand-written C's; 32 KiB leaves room for deep file-system calls).
-KSTACK_PAGES: Final = u64(8)
 
 
 class Task:
@@ -28,7 +28,7 @@ class Task:
     deadline_ns: u64       # wake at this monotonic time (0 = no deadline)
     timed_out: bool        # the last sleep ended by its deadline
     ctx: Context
-    kstack_phys: u64       # first frame of the kernel stack (0: not allocated)
+    kstack_phys: u64       # first frame of the kernel stack: its guard (mm/kstack.py; 0: none)
     kstack_top: u64        # its top, a kernel (direct-map) address
     fs_base: u64           # TLS pointer (arch_prctl ARCH_SET_FS / CLONE_SETTLS)
     gs_base: u64           # arch_prctl ARCH_SET_GS
