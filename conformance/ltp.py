@@ -44,7 +44,7 @@ STATUSES = ("pass", "fail", "broken", "unsupported", "timeout", "lost")
 MEMORY_MB = 1024
 CASE_TIMEOUT = 90           # seconds, the runner's `timeout` for one case
 TIMEOUT_MUL = 2             # LTP_TIMEOUT_MUL: LTP's own per-test timeouts, doubled for TCG
-DEFAULT_BATCH = 120         # cases per boot: the image holds their programs in RAM
+DEFAULT_BATCH = 100         # cases per boot: the image holds their programs in RAM
 # The kernels' command lines: Linux takes rdinit= for an initramfs (init= names a disk's init).
 KERNEL_CMDLINE = {"asterpy": "exit=1 quiet init=/init",
                   "linux": "console=ttyS0 quiet panic=-1 rdinit=/init"}
