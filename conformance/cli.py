@@ -34,9 +34,12 @@ def conformance() -> None:
                    "(default: only for the default list on both kernels).")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the raw results JSON.")
+@click.option("--from-results", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Run nothing: write the doc and the case lists again from a run's raw results JSON.")
 def ltp(cases: Optional[str], kernels: str, linux_only: bool, accel: Optional[str], no_build: bool,
-        vmlinux: Optional[Path], batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path]) -> None:
+        vmlinux: Optional[Path], batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
+        from_results: Optional[Path]) -> None:
     """Linux Test Project cases in asterpy and in Debian's Linux, in the same QEMU."""
     from conformance.ltp import ltp_main
     sys.exit(ltp_main(cases, "linux" if linux_only else kernels, accel, no_build, vmlinux, batch, case_timeout,
-                      doc, results))
+                      doc, results, from_results))

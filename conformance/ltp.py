@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from conformance.ltp_build import (ANCHOR_CASES, BuiltSet, Case, LtpBuildError, build_cases, cache_root,
-                                   read_case_names)
+                                   prepare_tree, read_case_names)
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
@@ -39,6 +39,7 @@ RUNNER = HERE / "runner.sh"
 DOC = REPO_ROOT / "docs" / "conformance.md"
 RESULTS_JSON = REPO_ROOT / "docs" / "conformance" / "ltp-results.json"
 PASSING_LIST = HERE / "ltp-asterpy-passing.txt"
+CI_LIST = HERE / "ltp-ci-cases.txt"
 KERNELS = ("asterpy", "linux")
 STATUSES = ("pass", "fail", "broken", "unsupported", "timeout", "lost")
 MEMORY_MB = 1024
@@ -151,7 +152,7 @@ def first_error(log: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def _boot(kernel: str, elf: Path, image: Path, start: int, stop: int, accel: str, case_timeout: int,
+def _boot(kernel: str, elf: Path, image: Path, start: int, stop: int, accel: Optional[str], case_timeout: int,
           report: Reporter) -> tuple[str, bool]:
     """Boot one kernel on the image running cases [start, stop); (serial output, whether it hung).
 
@@ -216,7 +217,7 @@ def parse_boot(output: str, run: KernelRun, cases: list[Case], start: int, hung:
     return next_index
 
 
-def run_kernel(kernel: str, elf: Path, cases: list[Case], built: BuiltSet, accel: str, batch: int,
+def run_kernel(kernel: str, elf: Path, cases: list[Case], built: BuiltSet, accel: Optional[str], batch: int,
                case_timeout: int, work: Path, report: Reporter) -> KernelRun:
     """Every case on one kernel: images of `batch` cases, a new boot after a lost case."""
     run = KernelRun(kernel)
@@ -280,6 +281,8 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     """Build the cases, run them on each kernel; the raw results (as written to the JSON)."""
     from translator.bench import asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
     built = build_cases(names, report)
+    tree = prepare_tree(report)
+    source_dirs = tree.source_dirs()
     used_accel = choose_bench_accel(accel, report)
     work = cache_root() / "runs" / time.strftime("%Y%m%d-%H%M%S")
     work.mkdir(parents=True, exist_ok=True)
@@ -314,6 +317,8 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
         "build_key": built.key,
         "missing": built.missing,
         "cases": [c.name for c in built.cases],
+        # The runtest directory of each case (testcases/kernel/syscalls/<dir>): the syscall it tests.
+        "dirs": {c.name: source_dirs[c.program].name for c in built.cases if c.program in source_dirs},
         "kernels": {},
         "logs": str(work),
     }
@@ -330,10 +335,31 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     return data
 
 
+def redo_outputs(raw: Path) -> list[Path]:
+    """Write the doc, the lists and docs/conformance/ltp-results.json again from a run's raw results."""
+    from conformance.ltp_doc import write_outputs
+    data = json.loads(raw.read_text())
+    if "dirs" not in data:
+        tree = prepare_tree()
+        source_dirs = tree.source_dirs()
+        runtest = tree.runtest()
+        data["dirs"] = {n: source_dirs[runtest[n].program].name for n in data["cases"]
+                        if n in runtest and runtest[n].program in source_dirs}
+    data.setdefault("case_list", str(ANCHOR_CASES.relative_to(REPO_ROOT)))
+    RESULTS_JSON.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_JSON.write_text(json.dumps(data, indent=1) + "\n")
+    return [RESULTS_JSON] + write_outputs(data)
+
+
 def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build: bool, linux: Optional[Path],
-             batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path]) -> int:
+             batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
+             from_results: Optional[Path] = None) -> int:
     """The `asterpy conformance ltp` command; its exit status."""
     from conformance.ltp_doc import write_outputs
+    if from_results is not None:
+        for p in redo_outputs(from_results):
+            print(f"wrote {p}")
+        return 0
     names, label = parse_case_option(cases)
     chosen = tuple(k.strip() for k in kernels.split(",") if k.strip())
     for k in chosen:

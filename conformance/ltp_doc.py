@@ -1,10 +1,12 @@
 """docs/conformance.md and the list of LTP cases that pass in asterpy, from one run's raw results."""
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
+from types import ModuleType
 
-from conformance.ltp import DOC, PASSING_LIST, REPO_ROOT, STATUSES
+from conformance.ltp import CI_LIST, DOC, PASSING_LIST, REPO_ROOT, STATUSES
 
 # Causes, tried in order on a case's first error line (and its log): (label, regex).  The label
 # groups the cases of docs/conformance.md; the first error line of every case is shown under it.
@@ -125,22 +127,48 @@ def render(data: dict) -> str:
     return "\n".join(lines)
 
 
+def _matrix_gen() -> ModuleType:
+    """src/asterpy/syscall/matrix_gen.py (host-side; its LTP case -> syscall mapping and the syscall names)."""
+    path = REPO_ROOT / "src" / "asterpy" / "syscall" / "matrix_gen.py"
+    spec = importlib.util.spec_from_file_location("asterpy_matrix_gen", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
+    """The CI subset: for every syscall the passing cases test, its fastest passing case in asterpy
+    (every syscall the passing list covers stays covered; libc-only cases are left to the command)."""
+    mg = _matrix_gen()
+    names = {r.name for r in mg.table()}
+    ast = data["kernels"]["asterpy"]["results"]
+    best: dict[str, str] = {}
+    for n in passing:
+        sc = mg.ltp_syscall(n, data["dirs"].get(n, ""), names)
+        if not sc:
+            continue
+        key = (ast[n]["seconds"], n)
+        if sc not in best or key < (ast[best[sc]]["seconds"], best[sc]):
+            best[sc] = n
+    return sorted(set(best.values()))
+
+
 def write_outputs(data: dict) -> list[Path]:
-    """Write docs/conformance.md and conformance/ltp-asterpy-passing.txt; the paths written."""
+    """Write docs/conformance.md, conformance/ltp-asterpy-passing.txt and conformance/ltp-ci-cases.txt
+    (both lists as "case directory" lines); the paths written."""
     DOC.write_text(render(data))
     ast = data["kernels"]["asterpy"]["results"]
     lin = data["kernels"]["linux"]["results"]
+    dirs = data["dirs"]
     passing = [n for n in data["cases"] if ast.get(n, {}).get("status") == "pass"
                and lin.get(n, {}).get("status") == "pass"]
-    header = ("# LTP cases that pass in asterpy and on Linux (written by `asterpy conformance ltp`).\n"
-              "# A case here that stops passing is a regression; CI runs conformance/ltp-ci-cases.txt.\n")
-    PASSING_LIST.write_text(header + "".join(f"{n}\n" for n in passing))
-    return [DOC, PASSING_LIST]
-
-
-def _relative(p: Path) -> str:
-    """p relative to the repository, for messages."""
-    try:
-        return str(p.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(p)
+    header = ("# LTP cases that pass in asterpy and on Linux: case, runtest directory (written by\n"
+              "# `asterpy conformance ltp`). CI runs the subset in conformance/ltp-ci-cases.txt.\n")
+    PASSING_LIST.write_text(header + "".join(f"{n} {dirs.get(n, '?')}\n" for n in passing))
+    ci = choose_ci_cases(data, passing)
+    ci_header = ("# The LTP cases CI runs in asterpy (tests/conformance/test_ltp.py): for each syscall the\n"
+                 "# passing cases test, the fastest one (written by `asterpy conformance ltp`). A case here\n"
+                 "# that stops passing fails CI. Case, runtest directory.\n")
+    CI_LIST.write_text(ci_header + "".join(f"{n} {dirs.get(n, '?')}\n" for n in ci))
+    return [DOC, PASSING_LIST, CI_LIST]
