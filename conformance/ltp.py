@@ -142,14 +142,18 @@ def classify(exit_status: int, seconds: float, log: str, case_timeout: int) -> s
 
 
 def first_error(log: str) -> str:
-    """The first TFAIL/TBROK line of a log (else the first TCONF line, else the last line)."""
-    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    """The first TFAIL/TBROK line of a log (else the first TCONF line, else a line saying something
+    failed); source paths cut to the file name."""
+    lines = [re.sub(r"\S*/([\w.-]+\.[ch]:\d+:)", r"\1", ln.strip()) for ln in log.splitlines() if ln.strip()]
     for wanted in (("TFAIL", "TBROK"), ("TCONF",)):
         for ln in lines:
             m = ERROR_LINE_RE.search(ln)
             if m and m.group(1) in wanted:
                 return ln[:300]
-    return lines[-1][:300] if lines else ""
+    for ln in lines:
+        if re.search(r"\b(unexpectedly|returned TFAIL|failed)\b", ln):
+            return ln[:300]
+    return "no TFAIL/TBROK line in the output (see the log)"
 
 
 def _boot(kernel: str, elf: Path, image: Path, start: int, stop: int, accel: Optional[str], case_timeout: int,

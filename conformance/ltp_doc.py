@@ -8,35 +8,54 @@ from types import ModuleType
 
 from conformance.ltp import CI_LIST, DOC, PASSING_LIST, REPO_ROOT, STATUSES
 
-# Causes, tried in order on a case's first error line (and its log): (label, regex).  The label
-# groups the cases of docs/conformance.md; the first error line of every case is shown under it.
+# Causes, tried in order on a case's first error line: (label, regex).  The label groups the cases
+# of docs/conformance.md; the first error line of every case is shown under it.
 CAUSES: list[tuple[str, str]] = [
     ("no block or loop device (LTP's tst_device / mkfs / mount of a device)",
-     r"loop device|tst_device|Failed to acquire device|mkfs|\.needs_device|TST_DEVICE|/dev/loop|"
-     r"device.*not found|No free devices"),
-    ("a /proc or /sys file LTP reads is missing (no procfs or sysfs yet)", r"/proc/|/sys/"),
-    ("system call not implemented (ENOSYS)", r"ENOSYS|Function not implemented|not implemented"),
-    ("operation not supported (EOPNOTSUPP / ENOTSUP / EINVAL on a feature)", r"EOPNOTSUPP|ENOTSUP|not supported"),
-    ("sockets", r"socket|SOCK_|AF_INET|AF_UNIX|bind\(|connect\("),
-    ("extended attributes", r"xattr"),
-    ("file locks (flock, fcntl record locks)", r"flock|F_SETLK|F_GETLK|F_OFD|lock"),
+     r"loop device|tst_device|Failed to acquire device|mkfs|TST_DEVICE|/dev/loop|No free devices"),
+    ("LTP checkpoints time out: FUTEX_WAKE does not reach a waiter in another process on a shared "
+     "mapping (tst_checkpoint)", r"tst_checkpoint_wait|tst_checkpoint_wake"),
+    ("operation not supported (EOPNOTSUPP / ENOTSUP / ESOCKTNOSUPPORT)",
+     r"EOPNOTSUPP|ENOTSUP|ESOCKTNOSUPPORT|not supported(?! on your arch)"),
+    ("file locks (flock, fcntl record locks)", r"flock|F_SETLK|F_GETLK|F_OFD"),
+    ("setfsuid / setfsgid set nothing", r"setfsuid|setfsgid|SETFSUID|SETFSGID"),
 ]
+# The call a "not implemented" line names: "socket(2, 1, 0) failed: ENOSYS", "__NR_capget not supported".
+ENOSYS_CALL_RES = [r"__NR_(\w+) not supported", r"(\w+)\([^()]*(?:\([^()]*\)[^()]*)*\)\s+failed:?\s.*ENOSYS",
+                   r"(\w+)\(\) failed:.*ENOSYS", r"TFAIL: (\w+)\(", r"(semaphore)"]
+ENOSYS_FAMILY = {"fsetxattr": "xattrs", "setxattr": "xattrs", "lsetxattr": "xattrs", "semaphore": "semget",
+                 "signalfd4": "signalfd", "SETFSUID": "setfsuid"}
 
 
-def cause_of(status: str, first_error: str, log: str) -> str:
-    """The group a case that passes on Linux but not in asterpy belongs to."""
+def _proc_path(line: str) -> str:
+    """The /proc or /sys path a line names, pids written <pid>."""
+    m = re.search(r"(/(?:proc|sys)/[\w/.<>-]*)", line)
+    return re.sub(r"/\d+(/|$)", r"/<pid>\1", m.group(1)).rstrip("/") if m else "/proc"
+
+
+def cause_of(status: str, first_error: str, syscall: str = "") -> tuple[str, str]:
+    """(group, detail) of a case that passes on Linux but not in asterpy: the group heads a table of
+    docs/conformance.md, the detail (the call or the file) is a column of it."""
     if status == "lost":
-        return "the kernel stopped (hung, or ended) while the case ran"
+        return "the kernel stopped (hung, or ended) while the case ran", ""
     if status == "timeout":
-        return "timeout (the case did not finish in time)"
+        return "timeout (the case did not finish in time)", ""
+    if re.search(r"ENOSYS|__NR_\w+ not supported on your arch", first_error):
+        for pattern in ENOSYS_CALL_RES:
+            m = re.search(pattern, first_error)
+            if m:
+                return "not implemented (ENOSYS)", ENOSYS_FAMILY.get(m.group(1), m.group(1))
+        return "not implemented (ENOSYS)", syscall
+    if re.search(r"'?/(proc|sys)/", first_error):
+        return "no procfs or sysfs yet (a file LTP reads)", _proc_path(first_error)
     for label, pattern in CAUSES:
         if re.search(pattern, first_error):
-            return label
+            return label, syscall
     if status == "unsupported":
-        return "the case reports the system lacks what it needs (TCONF)"
+        return "the case reports the system lacks what it needs (TCONF)", syscall
     if status == "broken":
-        return "setup or an unexpected error broke the case (TBROK or a signal), other"
-    return "wrong result (TFAIL), other"
+        return "setup or an unexpected error broke the case (TBROK or a signal), other", syscall
+    return "wrong result (TFAIL), other", syscall
 
 
 def _cell(text: str) -> str:
@@ -91,15 +110,20 @@ def render(data: dict) -> str:
               f"{len(gap)} of the {len(both)} cases that pass on Linux. The cause is read off the first "
               "TFAIL/TBROK line the case printed in asterpy (else its first TCONF line), by the patterns of "
               "conformance/ltp_doc.py; the line is shown for each case.", ""]
-    groups: dict[str, list[str]] = {}
+    mg = _matrix_gen()
+    syscall_names = {r.name for r in mg.table()}
+    groups: dict[str, list[tuple[str, str]]] = {}
     for n in gap:
         r = ast.get(n, {"status": "lost", "first_error": "no result", "log": ""})
-        groups.setdefault(cause_of(r["status"], r["first_error"], r.get("log", "")), []).append(n)
-    for label, names in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        lines += [f"### {label} ({len(names)})", "", "| case | asterpy | first error line |", "|---|---|---|"]
-        for n in names:
+        syscall = mg.ltp_syscall(n, data.get("dirs", {}).get(n, ""), syscall_names)
+        group, detail = cause_of(r["status"], r["first_error"], syscall)
+        groups.setdefault(group, []).append((detail, n))
+    for label, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        lines += [f"### {label} ({len(members)})", "", "| case | asterpy | call or file | first error line |",
+                  "|---|---|---|---|"]
+        for detail, n in sorted(members):
             r = ast.get(n, {"status": "lost", "first_error": "no result"})
-            lines.append(f"| {n} | {r['status']} | {_cell(r['first_error'])} |")
+            lines.append(f"| {n} | {r['status']} | {detail or '—'} | {_cell(r['first_error'])} |")
         lines.append("")
 
     not_linux = [n for n in cases if lin.get(n, {}).get("status") != "pass"]
