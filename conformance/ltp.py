@@ -43,7 +43,7 @@ CI_LIST = HERE / "ltp-ci-cases.txt"
 KERNELS = ("asterpy", "linux")
 STATUSES = ("pass", "fail", "broken", "unsupported", "timeout", "lost")
 MEMORY_MB = 1024
-CASE_TIMEOUT = 90           # seconds, the runner's `timeout` for one case
+CASE_TIMEOUT = 150          # seconds, the runner's `timeout` for one case (fcntl14 needs > 90 on Linux, TCG)
 TIMEOUT_MUL = 2             # LTP_TIMEOUT_MUL: LTP's own per-test timeouts, doubled for TCG
 DEFAULT_BATCH = 100         # cases per boot: the image holds their programs in RAM
 # The kernels' command lines: Linux takes rdinit= for an initramfs (init= names a disk's init).
@@ -99,8 +99,14 @@ def runner_script(case_timeout: int = CASE_TIMEOUT, timeout_mul: int = TIMEOUT_M
             .replace("@CASE_TIMEOUT@", str(case_timeout)).replace("@MEMINFO@", meminfo_text(memory_mb)))
 
 
-def make_image(cases: list[Case], built: BuiltSet, out: Path, case_timeout: int) -> Path:
-    """An initramfs: busybox, /etc, the runner as /init, the cases' programs and every helper."""
+# LTP formats its test devices with mkfs.<fs>; busybox has mke2fs under that name only.
+MKFS_EXT2 = b'#!/bin/sh\n# mkfs.ext2 for LTP (conformance/ltp.py): busybox mke2fs.\nexec /bin/busybox mke2fs "$@"\n'
+
+
+def make_image(cases: list[Case], built: BuiltSet, out: Path, case_timeout: int,
+               extras: Optional[dict[str, bytes]] = None) -> Path:
+    """An initramfs: busybox (and mkfs.ext2), /etc, the runner as /init, the cases' programs, every
+    helper, and `extras` (Linux's loop.ko and .config, see conformance/linux_extras.py)."""
     from translator.image.initramfs import (DIRS, S_IFDIR, S_IFREG, Member, busybox_members, rootfs_members,
                                             write_image)
     by_name: dict[str, Member] = {d: Member(d, S_IFDIR | mode) for d, mode in DIRS.items()}
@@ -119,6 +125,9 @@ def make_image(cases: list[Case], built: BuiltSet, out: Path, case_timeout: int)
         if prog in wanted or prog in helpers:
             name = f"opt/ltp/testcases/bin/{prog}"
             by_name[name] = Member(name, S_IFREG | 0o755, (built.bin_dir / prog).read_bytes(), strip=True)
+    by_name["usr/sbin/mkfs.ext2"] = Member("usr/sbin/mkfs.ext2", S_IFREG | 0o755, MKFS_EXT2)
+    for name, data in (extras or {}).items():
+        by_name[name] = Member(name, S_IFREG | 0o644, data)
     for name in list(by_name):
         parent = os.path.dirname(name)
         while parent and parent not in by_name:
@@ -222,13 +231,14 @@ def parse_boot(output: str, run: KernelRun, cases: list[Case], start: int, hung:
 
 
 def run_kernel(kernel: str, elf: Path, cases: list[Case], built: BuiltSet, accel: Optional[str], batch: int,
-               case_timeout: int, work: Path, report: Reporter) -> KernelRun:
+               case_timeout: int, work: Path, report: Reporter,
+               extras: Optional[dict[str, bytes]] = None) -> KernelRun:
     """Every case on one kernel: images of `batch` cases, a new boot after a lost case."""
     run = KernelRun(kernel)
     started = time.monotonic()
     for first in range(0, len(cases), batch):
         chunk = cases[first:first + batch]
-        image = make_image(chunk, built, work / f"ltp-{first:04d}.cpio", case_timeout)
+        image = make_image(chunk, built, work / f"ltp-{first:04d}.cpio", case_timeout, extras)
         index = 0
         failed_boots = 0
         while index < len(chunk):
@@ -293,6 +303,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     report(f"ltp: {len(built.cases)} cases ({len(built.missing)} not buildable), accel {used_accel}, "
            f"logs in {work}")
     elves: dict[str, Path] = {}
+    extras: dict[str, bytes] = {}
     linux_info = ""
     if "asterpy" in kernels:
         elves["asterpy"] = asterpy_kernel(build, report)
@@ -301,13 +312,16 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
             elves["linux"] = linux
             linux_info = str(linux)
         else:
+            from conformance.linux_extras import linux_extras
             lk = fetch_linux(report, cache_root().parent / "linux")
             elves["linux"] = lk.vmlinux
             linux_info = f"{lk.package} {lk.version}"
+            extras = linux_extras(lk.vmlinux, lk.package, lk.version, report)
     runs: dict[str, KernelRun] = {}
     for k in kernels:
         report(f"ltp: running on {k}")
-        runs[k] = run_kernel(k, elves[k], built.cases, built, used_accel, batch, case_timeout, work, report)
+        runs[k] = run_kernel(k, elves[k], built.cases, built, used_accel, batch, case_timeout, work, report,
+                             extras)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
                             text=True, check=False).stdout.strip()
     data: dict[str, object] = {
@@ -316,6 +330,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
         "qemu": f"{qemu_version()}, x86_64 {__import__('translator.bench', fromlist=['MACHINE']).MACHINE}, "
                 f"{used_accel}, 1 vCPU, {MEMORY_MB} MiB",
         "linux": linux_info,
+        "image_extras": sorted(extras),
         "case_timeout": case_timeout,
         "timeout_mul": TIMEOUT_MUL,
         "build_key": built.key,

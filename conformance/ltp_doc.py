@@ -18,6 +18,8 @@ CAUSES: list[tuple[str, str]] = [
     ("operation not supported (EOPNOTSUPP / ENOTSUP / ESOCKTNOSUPPORT)",
      r"EOPNOTSUPP|ENOTSUP|ESOCKTNOSUPPORT|not supported(?! on your arch)"),
     ("file locks (flock, fcntl record locks)", r"flock|F_SETLK|F_GETLK|F_OFD"),
+    ("no kernel .config to read (tst_kconfig: /proc/config.gz or /boot/config-<release>)",
+     r"tst_kconfig|kernel \.config"),
     ("setfsuid / setfsgid set nothing", r"setfsuid|setfsgid|SETFSUID|SETFSGID"),
 ]
 # The call a "not implemented" line names: "socket(2, 1, 0) failed: ENOSYS", "__NR_capget not supported".
@@ -101,7 +103,12 @@ def render(data: dict) -> str:
                   "directory of the image when `mount -t proc` fails. This is a stand-in, not a kernel feature: "
                   "it goes when procfs lands (the runner only writes it when the file does not exist). "
                   "Nothing else is faked; every other `/proc` or `/sys` read fails as it would.", ""]
+    lines += ["Both kernels boot the same images, which also hold, for Linux's sake, Debian's `loop.ko` "
+              "(the runner loads it with insmod where that works) and the kernel's `/boot/config-<release>` "
+              "(asterpy reports another release, so LTP never reads it there), and `mkfs.ext2` "
+              "(a script running busybox `mke2fs`) for the cases that format a loop device.", ""]
     lines += [f"- runner note (asterpy): `{n}`" for n in notes]
+    lines += [f"- runner note (Linux): `{n}`" for n in sorted(set(kernels["linux"]["notes"]))]
     lines += [""]
 
     both = [n for n in cases if lin.get(n, {}).get("status") == "pass"]

@@ -18,6 +18,15 @@ mount -t sysfs sysfs /sys 2>/dev/null || echo "@@LTP-NOTE no sysfs: mount -t sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp 2>/dev/null
 ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null || echo "@@LTP-NOTE lo not brought up"
+# Loop devices for LTP's device cases: Debian's Linux has the driver as a module (the image carries
+# it when the run has it); a kernel that cannot load it just has none.
+if [ -f /lib/modules/loop.ko ]; then
+    if insmod /lib/modules/loop.ko 2>/dev/null; then
+        echo "@@LTP-NOTE loop.ko loaded"
+    else
+        echo "@@LTP-NOTE loop.ko not loaded (insmod failed)"
+    fi
+fi
 
 # TEMPORARY, until asterpy has a procfs: LTP's library reads /proc/meminfo before a test starts
 # (tst_available_mem); without a procfs the runner writes a fixed file into the plain /proc
