@@ -16,7 +16,9 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -254,6 +256,17 @@ def _group(items: Iterable[tuple[Path, str]]) -> Iterator[tuple[Path, list[str]]
     yield from by_dir.items()
 
 
+def _ltplibs(dirs: Iterable[Path]) -> set[str]:
+    """The LTP libraries (libs/<name>) the Makefiles of these directories link (LTPLIBS = ...)."""
+    libs: set[str] = set()
+    for d in dirs:
+        mk = d / "Makefile"
+        if mk.is_file():
+            for m in re.finditer(r"^LTPLIBS\s*[:+]?=(.*)$", mk.read_text(errors="replace"), re.M):
+                libs.update(w for w in m.group(1).split() if re.fullmatch(r"[\w-]+", w))
+    return libs
+
+
 def set_key(tree: Tree, names: list[str]) -> str:
     """The cache key of one case list built in one tree."""
     return hashlib.sha256((tree.key + "\n" + "\n".join(sorted(set(names)))).encode()).hexdigest()[:16]
@@ -302,14 +315,31 @@ def build_cases(names: list[str], report: Reporter = _stderr, tarball: Optional[
         log.write_text("")
         report(f"building {len(wanted)} cases ({len(groups)} directories, {len(helpers)} helpers) into {root}")
         started = time.monotonic()
-        jobs = str(os.cpu_count() or 1)
-        for i, (d, progs) in enumerate(groups):
-            todo = [p for p in progs if not (d / p).is_file()]
-            if todo:
-                # -k: a program that does not build (a helper without a rule, say) must not stop the rest.
-                _run(["make", "-k", "-j", jobs, *todo], d, log)
-            if (i + 1) % 25 == 0:
-                report(f"  {i + 1}/{len(groups)} directories, {time.monotonic() - started:.0f} s")
+        # The LTP libraries the directories link (LTPLIBS: libs/ipc...) first, one at a time: the
+        # directories' makes then only find them built, and can run side by side.
+        for lib in sorted(_ltplibs(d for d, _ in groups)):
+            _run(["make", "-C", f"libs/{lib}"], tree.src, log)
+        todo_groups = [(d, [p for p in progs if not (d / p).is_file()]) for d, progs in groups]
+        todo_groups = [(d, progs) for d, progs in todo_groups if progs]
+        done_count = 0
+        log_lock = threading.Lock()
+
+        def make_dir(item: tuple[Path, list[str]]) -> None:
+            """Build one directory's programs; -k: one that does not build must not stop the rest."""
+            nonlocal done_count
+            d, progs = item
+            proc = subprocess.run(["make", "-k", *progs], cwd=d, capture_output=True, text=True, check=False)
+            with log_lock:
+                with log.open("a") as out:
+                    out.write(f"\n$ (cd {d} && make -k {' '.join(progs)})\n{proc.stdout}{proc.stderr}")
+                done_count += 1
+                if done_count % 25 == 0:
+                    report(f"  {done_count}/{len(todo_groups)} directories, {time.monotonic() - started:.0f} s")
+
+        # One make per directory, as many at once as there are CPUs (a directory has one or two programs:
+        # make -j inside one would leave CPUs idle).
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(make_dir, todo_groups))
         if bin_dir.exists():
             shutil.rmtree(bin_dir)
         bin_dir.mkdir(parents=True)
