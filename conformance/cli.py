@@ -17,8 +17,8 @@ def conformance() -> None:
 
 @conformance.command()
 @click.option("--cases", default=None, metavar="LIST",
-              help="A file of case names (one a line) or names separated by commas "
-                   "(default: the anchor's 546, conformance/ltp-anchor-cases.txt).")
+              help="A file of case names (one a line), names separated by commas, or `all` (LTP's whole "
+                   "runtest/syscalls) (default: the anchor's 546, conformance/ltp-anchor-cases.txt).")
 @click.option("--kernels", default="asterpy,linux", show_default=True, help="Which kernels to boot.")
 @click.option("--linux", "linux_only", is_flag=True, help="Only Debian's Linux (same as --kernels linux).")
 @click.option("--accel", type=click.Choice(("tcg", "kvm")), default=None, help="QEMU accelerator.")

@@ -283,6 +283,8 @@ def parse_case_option(value: Optional[str]) -> tuple[list[str], str]:
     """--cases: a list file, or names separated by commas; (names, a label for the report)."""
     if not value:
         return read_case_names(ANCHOR_CASES), f"{ANCHOR_CASES.relative_to(REPO_ROOT)}"
+    if value == "all":
+        return list(prepare_tree().runtest()), "all of LTP's runtest/syscalls"
     path = Path(value)
     if path.is_file():
         return read_case_names(path), str(path)
@@ -293,7 +295,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
             linux: Optional[Path] = None, batch: int = DEFAULT_BATCH, case_timeout: int = CASE_TIMEOUT,
             report: Reporter = print) -> dict[str, object]:
     """Build the cases, run them on each kernel; the raw results (as written to the JSON)."""
-    from translator.bench import asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
+    from translator.bench import MACHINE, asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
     built = build_cases(names, report)
     tree = prepare_tree(report)
     source_dirs = tree.source_dirs()
@@ -327,8 +329,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     data: dict[str, object] = {
         "commit": commit,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "qemu": f"{qemu_version()}, x86_64 {__import__('translator.bench', fromlist=['MACHINE']).MACHINE}, "
-                f"{used_accel}, 1 vCPU, {MEMORY_MB} MiB",
+        "qemu": f"{qemu_version()}, x86_64 {MACHINE}, {used_accel}, 1 vCPU, {MEMORY_MB} MiB",
         "linux": linux_info,
         "image_extras": sorted(extras),
         "case_timeout": case_timeout,

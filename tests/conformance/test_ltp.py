@@ -60,6 +60,7 @@ def test_parse_runtest() -> None:
     assert list(cases) == ["fork06", "open01"]
 
 
+@pytest.mark.slow
 def test_ci_cases_pass_in_asterpy(tmp_path: Path) -> None:
     """Every case of conformance/ltp-ci-cases.txt passes inside asterpy (TCG)."""
     from translator.bench import asterpy_kernel
