@@ -153,12 +153,16 @@ def render(data: dict) -> str:
     lines += ["## Running it", "",
               "    asterpy conformance ltp                     # the anchor's list, both kernels, this doc",
               "    asterpy conformance ltp --cases open01,pipe02 --kernels asterpy",
-              "    asterpy conformance ltp --cases FILE        # one name a line",
+              "    asterpy conformance ltp --cases FILE        # one name a line (`all`: LTP's whole runtest/syscalls)",
+              "    asterpy conformance ltp --from-results JSON  # only write this doc and the lists again",
               "",
               "The cases are built once per machine (static glibc, `gcc -static`) under "
-              "`~/.cache/asterpy/ltp/` from the LTP tarball (`ASTERPY_LTP_TARBALL`); CI runs "
-              "`conformance/ltp-ci-cases.txt` (tests/conformance/test_ltp.py), a subset of "
-              "`conformance/ltp-asterpy-passing.txt`, which this command writes.", ""]
+              "`~/.cache/asterpy/ltp/` from the LTP tarball (`ASTERPY_LTP_TARBALL`); logs of every case "
+              "of a run go to `~/.cache/asterpy/ltp/runs/<time>/<kernel>/`. CI runs "
+              f"`conformance/ltp-ci-cases.txt` (tests/conformance/test_ltp.py): for each syscall the passing "
+              "cases test, one case (the fastest when it was chosen; a case stays while it passes), "
+              "a subset of `conformance/ltp-asterpy-passing.txt` (the cases that pass in asterpy and on "
+              "Linux); this command writes both lists.", ""]
     return "\n".join(lines)
 
 
