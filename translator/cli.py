@@ -288,5 +288,14 @@ def _add_bench() -> None:
 _add_bench()
 
 
+def _add_conformance() -> None:
+    """`asterpy conformance ltp` lives in conformance/ (the Linux Test Project, asterpy against Linux)."""
+    from conformance.cli import conformance
+    main.add_command(conformance)
+
+
+_add_conformance()
+
+
 if __name__ == "__main__":
     main()
