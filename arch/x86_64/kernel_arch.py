@@ -30,7 +30,7 @@ from arch.x86_64.apic import (
     TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
 )
-from arch.x86_64.console import qemu_exit
+from arch.x86_64.console import fatal_halt, qemu_exit
 from arch.x86_64.paging import (
     KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
     rodata_start, text_end, text_start,
@@ -173,6 +173,11 @@ def arch_tick_count() -> u64:
 def arch_exit(status: u8) -> None:
     """Power off with an exit status (QEMU isa-debug-exit); returns if there is no such device."""
     qemu_exit(status)
+
+
+def arch_panic_end() -> None:
+    """The end of a kernel panic after its message: `asterpy.exit=1` reports FAIL, else `panic=N` decides."""
+    fatal_halt()
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
