@@ -4,7 +4,7 @@ The kernel splits its command line at spaces. A word may hold double-quoted part
 are kept and a backslash escapes the next `"` or `\\` (src/asterpy/task/init.py reads it that
 way). Words after `--` are init's arguments (argv[1..]). `asterpy run -c CMD` boots with
 
-    init=/bin/sh exit=1 quiet -- -c "CMD"
+    init=/bin/sh asterpy.exit=1 quiet -- -c "CMD"
 
 with CMD's `"` and `\\` escaped, so any shell command reaches `sh -c` unchanged.
 """
@@ -25,7 +25,7 @@ def shell_command_cmdline(command: str, extra: str = "", shell: str = SHELL) -> 
 
     `extra` (kernel words, e.g. from `asterpy run -a`) goes before init's arguments.
     """
-    words = [w for w in (extra.strip(), f"init={shell}", "exit=1", "quiet") if w]
+    words = [w for w in (extra.strip(), f"init={shell}", "asterpy.exit=1", "quiet") if w]
     return " ".join(words) + " -- -c " + quote_cmdline_word(command)
 
 
