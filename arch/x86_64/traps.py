@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, panic, struct, u64, u8, volatile_load
+from asterpy.lang import Ptr, kprint, panic, struct, u32, u64, u8, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -222,7 +222,9 @@ def deliberate_page_fault() -> u64:
 
 def deliberate_general_protection() -> u64:
     """Read a non-canonical address (`asterpy.fault=gp`): a #GP."""
-    return volatile_load(Ptr[u64](u64(0x8000000000000000)))
+    # A 32-bit read: an instruction of its own, which LLVM cannot merge with deliberate_page_fault's
+    # 64-bit read (the merged copy would lose the line the backtrace names).
+    return u64(volatile_load(Ptr[u32](u64(0x8000000000000000))))
 
 
 def deliberate_double_fault() -> None:
