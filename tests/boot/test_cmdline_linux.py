@@ -89,7 +89,7 @@ def test_default_init_args_env_and_panic_1(linux: Path, asterpy: Path, initargs:
             'noapic nosmp mitigations=off tsc=reliable printk.time=0 oops=panic w=1 mod.x=1 asterpy.exit=1 '
             'TERM=vt100 -- a "b c" d=e')
     on_linux, on_asterpy = both(linux, asterpy, initrd, line)
-    expected = ["argc 7", "argv[0] /init", "argv[1] foo", "argv[2] nokaslr", "argv[3] a", "argv[4] b c",
+    expected = ["argc 6", "argv[0] /init", "argv[1] foo", "argv[2] nokaslr", "argv[3] a", "argv[4] b c",
                 "argv[5] d=e", "envp[0] HOME=/", "envp[1] TERM=vt100", "envp[2] w=1",
                 "fd 0 chr 5:1", "fd 1 chr 5:1", "fd 2 chr 5:1", "pid 1", "initargs done"]
     assert report(on_linux) == expected, on_linux[-3000:]

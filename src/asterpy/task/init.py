@@ -304,6 +304,7 @@ def kprint_end(text: str) -> None:
 def log_run(addr: u64, n: u64) -> None:
     """Linux's info line before it starts a candidate: `Run PATH as init process`."""
     if kpy_log_begin(LOG_INFO):
+        kwrite("Run ")
         log_bytes(addr, n)
         kwrite(" as init process")
         log_newline()
