@@ -1,8 +1,8 @@
 """The kernel command line as the host writes it: quoting init's arguments, and the same rules read back.
 
 The kernel splits its command line at spaces. A word may hold double-quoted parts, in which spaces
-are kept and a backslash escapes the next `"` or `\\` (src/asterpy/task/init.py reads it that
-way). Words after `--` are init's arguments (argv[1..]). `asterpy run -c CMD` boots with
+are kept and a backslash escapes the next `"` or `\\` (src/asterpy/kernel/cmdline.py reads it
+that way; docs/cmdline.md has every word). Words after `--` are init's arguments (argv[1..]). `asterpy run -c CMD` boots with
 
     init=/bin/sh asterpy.exit=1 quiet -- -c "CMD"
 
@@ -55,7 +55,8 @@ def split_cmdline(cmdline: str) -> list[str]:
 
 
 def init_argv(cmdline: str) -> list[str]:
-    """init's argv as the kernel builds it: the path of the last init= word, then the words after `--`."""
+    """init's argv for a line whose other words the kernel consumes (as `asterpy run -c` writes them):
+    the path of the last init= word, then the words after `--` (docs/cmdline.md has the full rules)."""
     words = split_cmdline(cmdline)
     argv: list[str] = []
     path = ""
