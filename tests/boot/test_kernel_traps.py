@@ -168,7 +168,7 @@ def test_general_protection(kernel: BuildResult, text_range: tuple[int, int]) ->
     check_exception(result, "#GP", 13, text_range)
     found = frames(result)
     assert found[0]["name"] == "arch.x86_64.traps.deliberate_general_protection"
-    assert int(found[0]["line"]) == line_of(TRAPS, "return volatile_load", after="def deliberate_general_protection")
+    assert int(found[0]["line"]) == line_of(TRAPS, "return u64(volatile_load", after="def deliberate_general_protection")
 
 
 def test_double_fault_on_its_ist_stack(kernel: BuildResult, text_range: tuple[int, int]) -> None:
