@@ -284,3 +284,33 @@ def test_settings_ignore_words_after_dashes(words: list[str]) -> None:
     if "--" not in words:
         assert (cmdline.panic_timeout, cmdline.log_threshold, cmdline.exit_requested, cmdline.fault) == before
     assert isinstance(cmdline.panic_timeout, (int, i64))
+
+
+def test_report_names_what_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The boot log says which words cannot be honoured: other consoles, root=, unknown asterpy
+    switches, module parameters; nothing for words it honours or passes to init."""
+    from asterpy.kernel import log, main
+    from asterpy.lang import console
+    from asterpy.lang.console import captured_console, kwrite
+    from asterpy.lang.linkage import set_extern_impl
+    monkeypatch.setattr(log, "monotonic_ns", lambda: u64(0))
+    set_extern_impl("asterpy_log_putc", lambda c: kwrite(chr(int(c))))
+    monkeypatch.setattr(log, "_cmdline_seen", False)
+    bootinfo_reset(ARCH_X86_64, PROTO_MULTIBOOT1, u64(0))
+    p, n = put(b"console=tty0 console=ttyS0,115200 root=/dev/vda ro asterpy.bogus=1 asterpy.exit=1 usb.x=1 "
+               b"foo a=b -- console=tty1")
+    set_cmdline(u64(p.addr), n)
+    old = console.set_log_begin(lambda level: log.kpy_log_begin(u64(level)))
+    try:
+        with captured_console() as lines:
+            main.report_cmdline()
+    finally:
+        console.set_log_begin(old)
+        log.set_log_threshold(u64(6))
+        set_extern_impl("asterpy_log_putc", None)
+    assert lines == [
+        "[    0.000000] warn: cmdline: console=tty0: asterpy has only the serial console ttyS0: ignored",
+        "[    0.000000] warn: cmdline: root=/dev/vda: no block device support yet: the initramfs stays the root",
+        "[    0.000000] warn: cmdline: asterpy.bogus=1: not an asterpy switch (docs/cmdline.md): ignored",
+        "[    0.000000] info: cmdline: usb.x=1: module parameter: no modules, ignored",
+    ]
