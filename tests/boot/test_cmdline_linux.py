@@ -5,11 +5,12 @@ pid, then powers off with reboot(2); the lines must be the same. The cases cover
 search order (`/init` by default even with `init=`, `rdinit=`, the default list after an `/init`
 that cannot run), `panic=1` (Linux's "reboot a second after a panic", which once made asterpy
 panic on purpose), the words consumed by the kernel, passed as environment or as arguments, and
-Linux's panic when the requested init is missing (then panic=N reboots: QEMU, started with
--no-reboot, exits).
+Linux's panics when the requested init is missing or init exits (then panic=N reboots: QEMU,
+started with -no-reboot, exits).
 
 Debian's kernel comes from `asterpy bench`'s cache (translator/bench.py: apt-get download the
-first time, under .cache/bench/linux/). Four cases, two boots each, ~1 min under TCG.
+first time, under .cache/bench/linux/). Five cases boot both kernels, one asterpy alone; ~1-2 min
+under TCG.
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ import pytest
 
 from bootbuild import SharedKernels
 from translator.bench import MACHINE, MEMORY_MB, BenchError, fetch_linux, make_initramfs
-from translator.image import QemuConfig, QemuResult, run_qemu
+from translator.image import KERNEL_EXIT_FAIL, QemuConfig, QemuResult, run_qemu
 from translator.image.initramfs import _load_user_build
 
 pytestmark = pytest.mark.boot
 
 REPO = Path(__file__).resolve().parents[2]
 INITARGS_SRC = REPO / "tests" / "user" / "initargs.c"
+BUSYBOX = Path("/bin/busybox")
 REPORT = re.compile(r"^(?:argc \d+|argv\[\d+\] .*|envp\[\d+\] .*|fd \d .*|pid \d+|initargs done)$", re.M)
 
 
@@ -130,3 +132,29 @@ def test_missing_requested_init_panics_then_reboots(linux: Path, asterpy: Path, 
         assert "Kernel panic - not syncing: Requested init /bin/nonexist failed (error -2)." in out, out[-3000:]
         assert "Rebooting in 1 seconds.." in out, out[-3000:]
         assert report(out) == [], out[-3000:]
+
+
+def test_init_exiting_is_a_panic_and_panic_minus_1_reboots(linux: Path, asterpy: Path, tmp_path: Path) -> None:
+    """init must not end: `sh -c "exit 3"` as init is Linux's "Attempted to kill init!" panic with the
+    wait status, and panic=-1 reboots at once (QEMU, started with -no-reboot, exits)."""
+    if not BUSYBOX.is_file():
+        pytest.skip("no /bin/busybox (Debian busybox-static)")
+    initrd = make_initramfs(tmp_path / "i.cpio", {"bin/busybox": BUSYBOX.read_bytes()})
+    on_linux, on_asterpy = both(linux, asterpy, initrd,
+                                'console=ttyS0 panic=-1 rdinit=/bin/busybox -- sh -c "echo from-sh; exit 3"')
+    for out in (on_linux, on_asterpy):
+        assert "\nfrom-sh\n" in out, out[-3000:]
+        assert "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300" in out, out[-3000:]
+
+
+def test_no_working_init(asterpy: Path, tmp_path: Path) -> None:
+    """An initramfs with nothing to run: Linux's last words (asterpy only: Linux would first try to
+    mount root=, which needs a block device); asterpy.exit=1 then reports FAIL."""
+    initrd = make_initramfs(tmp_path / "i.cpio", {"init": b"garbage", "sbin/init": b"\x7fELF"})
+    r = boot(asterpy, initrd, "console=ttyS0 asterpy.exit=1")
+    out = r.output.replace("\r", "")
+    assert "Failed to execute /init (error -8)" in out, out
+    assert "Starting init: /sbin/init exists but couldn't execute it (error -8)" in out, out
+    assert ("Kernel panic - not syncing: No working init found.  Try passing init= option to kernel. "
+            "See Linux Documentation/admin-guide/init.rst for guidance.\n") in out, out
+    assert r.exit_status == KERNEL_EXIT_FAIL, (r.returncode, out)

@@ -333,11 +333,12 @@ def try_exec(t: Task, path: u64, path_len: u64, w: InitWords) -> u64:
     return err
 
 
-def log_failure(before: str, addr: u64, n: u64, err: u64) -> None:
-    """An error line `before PATH ... (error -E)` in Linux's words."""
+def log_failure(before: str, addr: u64, n: u64, after: str, err: u64) -> None:
+    """An error line `before PATH after (error -E)` in Linux's words."""
     if kpy_log_begin(LOG_ERROR):
         kwrite(before)
         log_bytes(addr, n)
+        kwrite(after)
         kwrite(" (error -")
         kwrite_dec(err)
         kwrite(")")
@@ -363,7 +364,7 @@ def run_first_of_defaults(t: Task, w: InitWords) -> bool:
         if err == 0:
             return True
         if err != ENOENT:
-            log_failure("Starting init: ", path, n, err)
+            log_failure("Starting init: ", path, n, " exists but couldn't execute it", err)
     return False
 
 
@@ -375,7 +376,7 @@ def choose_and_exec(t: Task, w: InitWords) -> bool:
         return True
     if err != ENOENT:
         log_run(w.rdinit_addr, w.rdinit_len)
-        log_failure("Failed to execute ", w.rdinit_addr, w.rdinit_len, err)
+        log_failure("Failed to execute ", w.rdinit_addr, w.rdinit_len, "", err)
     elif w.rdinit_given:
         # Linux would mount root= here; the initramfs is the only root there is.
         if kpy_log_begin(LOG_WARN):
