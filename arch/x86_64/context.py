@@ -9,7 +9,7 @@ each keep a different value in xmm0 across switches.
 from typing import Final, Optional
 
 from asterpy.kernel.cmdline import cmdline_fpu_selftest
-from asterpy.lang import Ptr, kinfo, kwarn, memcpy, memset, u8, u64
+from asterpy.lang import Ptr, kinfo, kwarn, memcpy, memset, u64
 from asterpy.lang.intrinsics import asm, asm_u64, naked
 from asterpy.lang.linkage import export
 from asterpy.mm.heap import kfree, kmalloc

@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, panic, struct, u32, u64, u8, volatile_load
+from asterpy.lang import Ptr, kprint, panic, struct, u32, u64, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 

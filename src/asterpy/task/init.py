@@ -277,12 +277,6 @@ def unpack_initrd(fa: FrameAllocator, base: u64, size: u64) -> u64:
     return dm + dst
 
 
-def log_path(addr: u64, n: u64) -> None:
-    """Print the init path and end the line."""
-    log_bytes(addr, n)
-    log_newline()
-
-
 def kernel_panic(msg: str) -> None:
     """A panic with Linux's wording and no backtrace (a boot configuration error, not a kernel bug)."""
     kprint(f"Kernel panic - not syncing: {msg}")

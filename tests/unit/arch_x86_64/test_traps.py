@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from asterpy.lang import Ptr, memory, offsetof, sizeof, u8, u64
+from asterpy.lang import offsetof, sizeof, u64
 
 from arch.x86_64 import traps
 from asterpy.kernel import ksyms as backtrace
