@@ -283,13 +283,13 @@ def kernel_panic(msg: str) -> None:
     arch_panic_end()
 
 
-def kprint_begin(text: str) -> None:
-    """Start a `Kernel panic - not syncing: ` line with text (the caller ends it with kprint_end)."""
+def panic_line_begin(text: str) -> None:
+    """Start a `Kernel panic - not syncing: ` line with text (the caller ends it with panic_line_end)."""
     kwrite("Kernel panic - not syncing: ")
     kwrite(text)
 
 
-def kprint_end(text: str) -> None:
+def panic_line_end(text: str) -> None:
     """End a panic line with text."""
     kwrite(text)
     log_newline()
@@ -383,11 +383,11 @@ def choose_and_exec(t: Task, w: InitWords) -> bool:
         err = try_exec(t, w.init_addr, w.init_len, w)
         if err == 0:
             return True
-        kprint_begin("Requested init ")
+        panic_line_begin("Requested init ")
         log_bytes(w.init_addr, w.init_len)
         kwrite(" failed (error -")
         kwrite_dec(err)
-        kprint_end(").")
+        panic_line_end(").")
         arch_panic_end()
         return False
     if run_first_of_defaults(t, w):
@@ -464,9 +464,9 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
         kwarn("init: no memory for the command line's words")
         return
     if w.too_many_addr != 0:
-        kprint_begin("Too many boot env vars at `" if w.too_many_env else "Too many boot init vars at `")
+        panic_line_begin("Too many boot env vars at `" if w.too_many_env else "Too many boot init vars at `")
         log_bytes(w.too_many_addr, w.too_many_len)
-        kprint_end("'")
+        panic_line_end("'")
         arch_panic_end()
         return
     try:
