@@ -16,7 +16,7 @@ ELF through its PVH note, exactly as it boots asterpy's kernel-pvh.elf.
 
 Command lines: the shared part is `init=/init -- [--quick]`; Linux adds `console=ttyS0 quiet
 panic=-1` (serial console; reboot at once if init ever exits, which -no-reboot turns into QEMU
-exiting), asterpy adds `exit=1` (power off when init exits).  The bench program powers Linux off
+exiting), asterpy adds `asterpy.exit=1` (power off when init exits).  The bench program powers Linux off
 itself with reboot(RB_POWER_OFF) (ACPI on pc); asterpy powers off when init exits.
 
 Boot-to-init time is host wall time from QEMU's start to the program's first line (`bench start`):
@@ -84,7 +84,7 @@ LINE_RE = re.compile(r"^([a-z_]+) (?:(-?[0-9]+(?:\.[0-9]+)?) (ns|MB/s)|FAIL (\S+
 MACHINE = "pc"
 MEMORY_MB = 256
 SHARED_CMDLINE = "init=/init --"
-KERNEL_CMDLINE = {"asterpy": "exit=1", "linux": "console=ttyS0 quiet panic=-1"}
+KERNEL_CMDLINE = {"asterpy": "asterpy.exit=1", "linux": "console=ttyS0 quiet panic=-1"}
 
 
 class BenchError(RuntimeError):

@@ -117,12 +117,12 @@ RUN_COMMAND_TIMEOUT = 120.0
 
 
 def _runs_init(cmdline: str) -> bool:
-    """Whether the kernel command line names an init (an init= word before `--`)."""
+    """Whether the kernel command line names an init (an init= or rdinit= word before `--`)."""
     from translator.image.cmdline import split_cmdline
     for word in split_cmdline(cmdline):
         if word == "--":
             return False
-        if word.startswith("init="):
+        if word.startswith("init=") or word.startswith("rdinit="):
             return True
     return False
 
@@ -152,7 +152,7 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
 
 @main.command()
 @click.option("--arch", type=click.Choice(ARCH_CHOICES[:3]), default="x86_64", show_default=True)
-@click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line (exit=1 powers off at the end).")
+@click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line (asterpy.exit=1 powers off at the end).")
 @click.option("--gdb", is_flag=True, help="Start halted with a gdbstub on tcp::1234; prints the gdb command.")
 @click.option("--timeout", type=float, default=None,
               help=f"Seconds before a non-interactive run is stopped [default: {RUN_TIMEOUT:g}, "
@@ -170,7 +170,7 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
 @click.option("--no-initrd", is_flag=True, help="Boot without an initramfs (and without the default init=).")
 @click.option("-c", "command", default=None, metavar="CMD",
               help="Run CMD with busybox sh -c from the default image, quietly; print its output and exit "
-                   "with its status (kernel command line: init=/bin/sh exit=1 quiet -- -c \"CMD\").")
+                   "with its status (kernel command line: init=/bin/sh asterpy.exit=1 quiet -- -c \"CMD\").")
 def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool, iso: bool, memory_mb: int,
         machine: Optional[str], no_build: bool, initrd: Optional[Path], no_initrd: bool,
         command: Optional[str]) -> None:
@@ -230,7 +230,7 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
             _fail(f"asterpy: QEMU stopped after {result.elapsed:.1f} s (--timeout {timeout:g})", EXIT_TIMEOUT)
         if result.exit_status is None:
             _fail(f"asterpy: QEMU ended with exit code {result.returncode} without a status from the kernel")
-        sys.exit(result.exit_status)  # the command's status, passed on by the kernel (exit=1)
+        sys.exit(result.exit_status)  # the command's status, passed on by the kernel (asterpy.exit=1)
     if sys.stdin.isatty():
         rc = _guard(lambda: run_interactive(cfg))
         status = exit_status(rc, arch)
@@ -254,10 +254,10 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
     if status == KERNEL_EXIT_FAIL:
         _fail(f"asterpy: the kernel reported failure (exit status {KERNEL_EXIT_FAIL:#x})")
     if status is not None and not result.timed_out:
-        sys.exit(status)  # init's exit status, passed on by the kernel (exit=1 init=...)
+        sys.exit(status)  # init's exit status, passed on by the kernel (asterpy.exit=1 init=...)
     if result.timed_out:
         _fail(f"asterpy: QEMU stopped after {time.monotonic() - started:.1f} s (--timeout {timeout:g}); "
-              "add exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)
+              "add asterpy.exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)
     _fail(f"asterpy: QEMU ended with exit code {result.returncode} "
           "(an even code without output usually means a triple fault)")
 

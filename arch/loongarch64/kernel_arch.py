@@ -99,7 +99,7 @@ def arch_stack_guard_pages() -> List[u64]:
 
 
 def arch_probe_stack_overflow(top: u64) -> None:
-    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`asterpy.fault=so`)."""
     # Store downwards until the guard page below the stack stops it (a page fault).
     asm("move $$sp, $0\n1: addi.d $$sp, $$sp, -16\n st.d $$zero, $$sp, 0\n b 1b", "r,~{memory}", top)
 

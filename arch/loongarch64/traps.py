@@ -263,6 +263,6 @@ def la_trap(frame: u64) -> None:
 
 
 def deliberate_fault() -> None:
-    """A breakpoint instruction (command line `fault=1`): must end in the trap report."""
+    """A breakpoint instruction (command line `asterpy.fault=trap`): must end in the trap report."""
     kprint("traps: executing break 0")
     asm("break 0", "~{memory}")

@@ -129,7 +129,7 @@ def arch_stack_guard_pages() -> List[u64]:
 
 
 def arch_probe_stack_overflow(top: u64) -> None:
-    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`asterpy.fault=so`)."""
     # Store downwards until the guard page below the stack stops it (a store page fault).
     asm("mv sp, $0\n1: addi sp, sp, -16\n sd zero, 0(sp)\n j 1b", "r,~{memory}", top)
 

@@ -254,7 +254,7 @@ def rv_trap(frame: u64) -> None:
 
 
 def deliberate_fault() -> None:
-    """Load from an unmapped address (command line `fault=1`): must end in the trap report."""
+    """Load from an unmapped address (command line `asterpy.fault=trap`): must end in the trap report."""
     kprint("traps: loading from an unmapped address")
     # Volatile, so the unused value is still loaded; 0x1000 is below every mapping of the boot tables.
     mmio_read32(u64(0x1000))

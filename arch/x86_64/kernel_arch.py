@@ -31,7 +31,7 @@ from arch.x86_64.apic import (
     TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
 )
-from arch.x86_64.console import qemu_exit
+from arch.x86_64.console import fatal_halt, qemu_exit
 from arch.x86_64.gdt import IST_STACKS, ist_guard_page
 from arch.x86_64.paging import (
     KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
@@ -127,7 +127,7 @@ def arch_stack_guard_pages() -> List[u64]:
 
 
 def arch_probe_stack_overflow(top: u64) -> None:
-    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`fault=so`)."""
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`asterpy.fault=so`)."""
     # Push until the guard page below the stack stops it: the CPU cannot push the page fault's
     # frame either, so this ends in a double fault (on its own IST stack) with CR2 in the guard.
     asm("movq $0, %rsp\n1: pushq %rbp\n jmp 1b", "r,~{memory}", top)
@@ -196,6 +196,11 @@ def arch_tick_count() -> u64:
 def arch_exit(status: u8) -> None:
     """Power off with an exit status (QEMU isa-debug-exit); returns if there is no such device."""
     qemu_exit(status)
+
+
+def arch_panic_end() -> None:
+    """The end of a kernel panic after its message: `asterpy.exit=1` reports FAIL, else `panic=N` decides."""
+    fatal_halt()
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so

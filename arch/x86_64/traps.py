@@ -2,7 +2,7 @@
 
 from typing import Final
 
-from asterpy.lang import Ptr, SysError, kprint, panic, struct, u64, u8, volatile_load
+from asterpy.lang import Ptr, SysError, kprint, panic, struct, u32, u64, u8, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -13,6 +13,7 @@ from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
 from arch.x86_64.usermode import user_exception
 from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.cmdline import FAULT_DF, FAULT_GP, FAULT_PANIC, FAULT_PF, FAULT_UD, cmdline_fault
 from asterpy.mm.kstack import is_guard_page
 
 VEC_BREAKPOINT: Final = u64(3)
@@ -34,15 +35,6 @@ PF_FETCH: Final = u64(1 << 4)
 
 # A lower-half address above the boot identity map (1 GiB): unmapped, so reading it is a #PF.
 UNMAPPED_ADDR: Final = u64(0x80000000000)
-
-# Command-line words of the deliberate failures, as packed little-endian ASCII (a word is at
-# most 8 bytes here): "panic=1", "fault=ud", "fault=pf", "fault=df", "fault=gp".
-WORD_PANIC: Final = u64(0x313D63696E6170)
-WORD_FAULT_UD: Final = u64(0x64753D746C756166)
-WORD_FAULT_PF: Final = u64(0x66703D746C756166)
-WORD_FAULT_DF: Final = u64(0x66643D746C756166)
-WORD_FAULT_GP: Final = u64(0x70673D746C756166)
-
 
 @struct
 class TrapFrame:
@@ -236,65 +228,46 @@ def x86_trap(frame: u64) -> None:
 # ------------------------------------------------------------------ deliberate failures (tests)
 
 def deliberate_panic() -> None:
-    """Panic on purpose (kernel command line `panic=1`): tests the panic report and backtrace."""
-    panic("deliberate panic (panic=1 on the command line)")
+    """Panic on purpose (kernel command line `asterpy.fault=panic`): tests the panic report and backtrace."""
+    panic("deliberate panic (asterpy.fault=panic on the command line)")
 
 
 def deliberate_invalid_opcode() -> None:
-    """Execute ud2 (`fault=ud`): an #UD in kernel code."""
+    """Execute ud2 (`asterpy.fault=ud`): an #UD in kernel code."""
     asm("ud2", "~{memory}")
 
 
 def deliberate_page_fault() -> u64:
-    """Read an unmapped lower-half address (`fault=pf`): a #PF with CR2 = that address."""
+    """Read an unmapped lower-half address (`asterpy.fault=pf`): a #PF with CR2 = that address."""
     return volatile_load(Ptr[u64](UNMAPPED_ADDR))
 
 
 def deliberate_general_protection() -> u64:
-    """Read a non-canonical address (`fault=gp`): a #GP."""
-    return volatile_load(Ptr[u64](u64(0x8000000000000000)))
+    """Read a non-canonical address (`asterpy.fault=gp`): a #GP."""
+    # A 32-bit read: an instruction of its own, which LLVM cannot merge with deliberate_page_fault's
+    # 64-bit read (the merged copy would lose the line the backtrace names).
+    return u64(volatile_load(Ptr[u32](u64(0x8000000000000000))))
 
 
 def deliberate_double_fault() -> None:
-    """Point rsp at unmapped memory and execute ud2 (`fault=df`): delivering the #UD faults, so
+    """Point rsp at unmapped memory and execute ud2 (`asterpy.fault=df`): delivering the #UD faults, so
     does delivering that #PF, and the CPU raises #DF, which runs on its own IST stack."""
     asm("movq $0, %rsp; ud2", "r,~{memory}", UNMAPPED_ADDR)
 
 
-def cmdline_word(p: Ptr[u8], n: u64) -> u64:
-    """The n bytes at p packed little-endian into a u64 (0 for words longer than 8 bytes)."""
-    if n > 8:
-        return u64(0)
-    w = u64(0)
-    for i in range(u64(0), n):
-        w |= u64(p[i]) << (8 * i)
-    return w
-
-
 def run_deliberate_failures() -> None:
-    """Trigger the failure that a `panic=1` or `fault=ud|pf|gp|df` command-line word asks for."""
-    if boot_info.cmdline == 0:
-        return
-    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-    n = boot_info.cmdline_len
-    i = u64(0)
-    while i < n:
-        while i < n and p[i] == 0x20:
-            i += 1
-        start = i
-        while i < n and p[i] != 0x20:
-            i += 1
-        w = cmdline_word(p + start, i - start)
-        if w == WORD_PANIC:
-            deliberate_panic()
-        elif w == WORD_FAULT_UD:
-            deliberate_invalid_opcode()
-        elif w == WORD_FAULT_PF:
-            deliberate_page_fault()
-        elif w == WORD_FAULT_GP:
-            deliberate_general_protection()
-        elif w == WORD_FAULT_DF:
-            deliberate_double_fault()
+    """Trigger the failure that an `asterpy.fault=panic|ud|pf|gp|df` command-line word asks for."""
+    f = cmdline_fault()
+    if f == FAULT_PANIC:
+        deliberate_panic()
+    elif f == FAULT_UD:
+        deliberate_invalid_opcode()
+    elif f == FAULT_PF:
+        deliberate_page_fault()
+    elif f == FAULT_GP:
+        deliberate_general_protection()
+    elif f == FAULT_DF:
+        deliberate_double_fault()
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and

@@ -1,7 +1,7 @@
 """Busybox scenarios from the default image: what `asterpy run -c 'CMD'` must do (issue #5).
 
 Each case boots the kernel under TCG with the default image's contents (uncompressed, built once
-per session) and the command line `asterpy run -c` writes (init=/bin/sh exit=1 quiet -- -c "CMD"),
+per session) and the command line `asterpy run -c` writes (init=/bin/sh asterpy.exit=1 quiet -- -c "CMD"),
 then compares the serial output and init's exit status with what a Linux shell gives. One case
 goes through the real command line tool; one types at the interactive shell (^C included).
 Cases that cannot pass yet are in KNOWN_FAILING (strict xfails): delete an entry when it passes.

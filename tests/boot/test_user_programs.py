@@ -2,7 +2,7 @@
 
 Each case boots the kernel under TCG with the default image's contents (one uncompressed copy,
 built once per session; the selected programs boot side by side, ASTERPY_BOOT_JOBS at a time) and
-`init=/tests/<libc>/t_xxx exit=1 quiet` (or under busybox sh, for the few in UNDER_SHELL), then
+`init=/tests/<libc>/t_xxx asterpy.exit=1 quiet` (or under busybox sh, for the few in UNDER_SHELL), then
 asserts what the program printed last is `N passed, 0 failed` and that it exited 0 (the kernel
 passes init's status to QEMU). Programs that cannot pass yet are listed in KNOWN_FAILING with what they wait
 for: they are strict xfails, so the moment one passes the suite says so, and its entry goes.
@@ -85,7 +85,7 @@ def run_program(kernel: BuildResult, image: Path, path: str) -> QemuResult:
     if Path(path).name in UNDER_SHELL:
         cmdline = shell_command_cmdline(f"{path}; exit $?")  # not the last command: sh cannot exec it
     else:
-        cmdline = f"exit=1 quiet init={path}"
+        cmdline = f"asterpy.exit=1 quiet init={path}"
     return run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=BOOT_TIMEOUT, initrd=image,
                                cmdline=cmdline))
 

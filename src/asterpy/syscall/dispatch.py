@@ -60,7 +60,7 @@ STACK_RLIMIT: Final = u64(8 << 20)
 UTS_FIELD: Final = u64(65)
 UTS_SIZE: Final = u64(6 * 65)
 
-# Whether every syscall is logged (strace=1 on the kernel command line).
+# Whether every syscall is logged (asterpy.strace=1 on the kernel command line).
 trace_syscalls: bool = False
 # Unix time in ns at monotonic 0 (set by init.py from the RTC): CLOCK_REALTIME = this + monotonic.
 realtime_base_ns: u64 = 0
@@ -323,7 +323,7 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
 
 
 def set_syscall_trace(on: bool) -> None:
-    """Log every syscall with its first arguments and its result (`strace=1` on the command line)."""
+    """Log every syscall with its first arguments and its result (`asterpy.strace=1` on the command line)."""
     global trace_syscalls
     trace_syscalls = on
 
