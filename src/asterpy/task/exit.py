@@ -15,7 +15,7 @@ from asterpy.task.sched import (
     find_process, remove_process, schedule, task_die, the_tables,
 )
 from asterpy.task.siginfo import CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL, sig_bit
-from asterpy.task.task import Task
+from asterpy.task.task import DEAD, Task
 from asterpy.task.wait import sleep_on, wake_up
 
 from kernel_arch import arch_load_root
@@ -64,7 +64,10 @@ def notify_parent(p: Process, code: u64, status: u64) -> None:
 
 
 def exit_current(t: Task, status: u64) -> None:
-    """End thread t (exit): clear its tid word and wake a joiner; the process ends with its last thread."""
+    """End thread t (exit): clear its tid word and wake a joiner; the process ends with its last thread.
+    t stops being scheduled; it leaves the CPU when its syscall or fault path has unwound."""
+    if t.state == DEAD:
+        return
     p = t.proc
     if t.clear_child_tid != 0:
         try:

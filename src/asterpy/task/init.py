@@ -256,7 +256,9 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, arg_addrs: List[u64], a
         sched.schedule()
         if texit.init_ended:
             break
-        idle_wait()
+        # Back from a task that exited (it leaves for this loop): run the next one at once.
+        if not sched.any_runnable():
+            idle_wait()
     arch_load_root(kspace.root)
     return texit.init_status
 

@@ -21,7 +21,7 @@ from asterpy.task.siginfo import (
     CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
 )
-from asterpy.task.task import STOPPED, Task
+from asterpy.task.task import DEAD, STOPPED, Task
 
 from kernel_arch import F_RAX, F_RIP, F_RSP, F_VECTOR, arch_signal_frame_pop, arch_signal_frame_push, frame_get, frame_set
 
@@ -244,7 +244,7 @@ def restart_syscall(frame: u64) -> None:
 def deliver_signals(t: Task, frame: u64) -> None:
     """On the way to user mode: act on t's pending signals (run one handler at most)."""
     p = t.proc
-    while True:
+    while t.state != DEAD:
         sig = next_signal(t)
         if sig == 0:
             break
@@ -267,6 +267,8 @@ def deliver_signals(t: Task, frame: u64) -> None:
             if t.restore_sigmask:
                 t.restore_sigmask = False
             return
+    if t.state == DEAD:
+        return
     if t.in_syscall and t.restartable and interrupted(frame_get(frame, F_RAX)):
         # No handler ran (the signal was ignored, or stopped and continued us): the call goes
         # on as if nothing happened, as on Linux.
