@@ -52,6 +52,7 @@ CORE_SIGNALS: Final = u64((1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) |
                           | (1 << 23) | (1 << 24) | (1 << 30))
 STOP_SIGNALS: Final = u64((1 << 18) | (1 << 19) | (1 << 20) | (1 << 21))   # STOP TSTP TTIN TTOU
 UNBLOCKABLE: Final = u64((1 << 8) | (1 << 18))                              # KILL STOP
+INIT_PID: Final = u64(1)
 
 
 def default_action(sig: u64) -> u64:
@@ -75,6 +76,11 @@ def handler_of(p: Process, sig: u64) -> u64:
 def is_ignored(p: Process, sig: u64) -> bool:
     """Whether sending sig to p would have no effect at all (discarded at once, as on Linux)."""
     h = handler_of(p, sig)
+    if p.pid == INIT_PID and (h == SIG_DFL or h == SIG_IGN):
+        # Init gets only the signals it handles (Linux's SIGNAL_UNKILLABLE), SIGKILL and SIGSTOP
+        # included: any process could otherwise end it, and the machine with it. A CPU fault in
+        # init still kills it (force_fault_signal does not come through here).
+        return True
     if h == SIG_IGN:
         return sig != SIGKILL and sig != SIGSTOP
     return h == SIG_DFL and default_action(sig) == ACT_IGNORE
