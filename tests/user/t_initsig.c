@@ -122,12 +122,44 @@ static void test_handled_from_child(void)
     signal(SIGTERM, SIG_DFL);
 }
 
+/* A blocked signal is not dropped when sent (a handler may come before it is unblocked): it stays
+ * pending for sigtimedwait; unblocked while still unhandled, it is dropped then. */
+static void test_blocked_stays_pending(void)
+{
+    sigset_t set, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGTERM);
+    CHECK_OK("block SIGUSR2 and SIGTERM", sigprocmask(SIG_BLOCK, &set, NULL));
+    int st = child_kills_init(SIGUSR2);
+    CHECK("child sent SIGUSR2", st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    sigemptyset(&pend);
+    CHECK("blocked SIGUSR2 pending for init", sigpending(&pend) == 0 && sigismember(&pend, SIGUSR2) == 1);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, SIGUSR2);
+    struct timespec ts = {1, 0};
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    CHECK_EQ("sigtimedwait takes it", sigtimedwait(&only, &si, &ts), SIGUSR2);
+    CHECK("its sender is the child (si_code SI_USER)", si.si_code == SI_USER && si.si_pid > 1);
+    st = child_kills_init(SIGTERM);
+    CHECK("child sent SIGTERM", st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    sigemptyset(&pend);
+    CHECK("blocked SIGTERM pending for init", sigpending(&pend) == 0 && sigismember(&pend, SIGTERM) == 1);
+    CHECK_OK("unblock them", sigprocmask(SIG_UNBLOCK, &set, NULL));
+    pause_ms(20);
+    sigemptyset(&pend);
+    CHECK("unblocked unhandled SIGTERM dropped, init lives on", sigpending(&pend) == 0 && sigismember(&pend, SIGTERM) == 0);
+}
+
 static void run_cases(void)
 {
     CHECK_EQ("running as pid 1", getpid(), 1);
     test_default_signals_dropped();
     test_stop_dropped_handler_runs();
     test_handled_from_child();
+    test_blocked_stays_pending();
 }
 
 int main(int argc, char **argv)
