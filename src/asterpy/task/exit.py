@@ -4,6 +4,8 @@ A process ends when its last thread does. Its memory and files are released at o
 left (a zombie: the Process record with its wait status) stays in the process table until the
 parent reaps it with wait4/waitid, or goes away by itself when the parent ignores SIGCHLD.
 Orphans are adopted by init (pid 1). When init itself ends, the idle loop reports its status.
+An exiting task does not switch away here: its syscall or signal path returns first, releasing
+what its frames hold, and the scheduler's return-to-user path leaves it (sched.leave_dead_task).
 """
 
 from typing import Final
