@@ -1,7 +1,8 @@
 /* t_leakcheck: the kernel gives back everything a finished process, thread, exec, mapping, pipe or
  * epoll instance held. Thousands of fork+exit+wait cycles (each used to leak ~13 KiB of kernel heap,
  * issue #24 item 2: the kernel panicked "out of kernel heap memory" after ~2,500 in 256 MiB), then
- * batches of vfork, fork+execve, pthread, mmap/munmap, pipe and epoll cycles.
+ * batches of children killed (running, or asleep in a syscall), multi-threaded exits, vfork,
+ * fork+execve, pthread, mmap/munmap, pipe and epoll cycles.
  *
  * Inside asterpy, /dev/kmeminfo (asterpy.mm.meminfo: /proc/meminfo's format, KernelHeap in bytes)
  * must read the same KernelHeap and MemFree after each batch as before it (after a few warm-up
@@ -125,6 +126,52 @@ static int killed_cycle(void)
     return p > 0 && waitpid(p, &st, 0) == p && WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM ? 0 : -1;
 }
 
+/* A child killed by SIGKILL while it sleeps in a syscall (the kill ends the sleep; the task dies
+ * on its way back to user mode). */
+static int kill_blocked_cycle(void)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t c = fork();
+    if (c == 0) {
+        char b;
+        close(p[1]);
+        (void)!read(p[0], &b, 1);
+        _exit(1);
+    }
+    close(p[0]);
+    /* Let it reach the read (or not: SIGKILL ends it either way). */
+    sched_yield();
+    int st = 0;
+    int ok = c > 0 && kill(c, SIGKILL) == 0 && waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+    close(p[1]);
+    return ok ? 0 : -1;
+}
+
+static void *blocked_thread(void *arg)
+{
+    (void)arg;
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* A child with a second thread asleep ends with exit_group: both threads go. */
+static int threaded_exit_cycle(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        pthread_t th;
+        if (pthread_create(&th, NULL, blocked_thread, NULL) != 0)
+            _exit(1);
+        sched_yield();
+        _exit(5);
+    }
+    int st = 0;
+    return c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 5 ? 0 : -1;
+}
+
 static void *thread_main(void *arg)
 {
     return (char *)arg + 1;
@@ -211,6 +258,8 @@ int main(int argc, char **argv)
         SKIP("/dev/kmeminfo has KernelHeap and MemFree", "no /dev/kmeminfo (not asterpy)");
     batch("fork + _exit + waitpid", fork_cycle, FORK_CYCLES);
     batch("fork + killed by SIGTERM + waitpid", killed_cycle, CYCLES);
+    batch("fork + SIGKILL while blocked in read + waitpid", kill_blocked_cycle, CYCLES);
+    batch("fork + second thread + exit_group + waitpid", threaded_exit_cycle, CYCLES / 3);
     batch("vfork + _exit + waitpid", vfork_cycle, CYCLES);
     batch("fork + execve + waitpid", exec_cycle, CYCLES / 3);
     batch("pthread_create + pthread_join", thread_cycle, CYCLES);
