@@ -1,4 +1,5 @@
-"""Device nodes in /dev and the files they open: null, zero, full, random, urandom, tty, console.
+"""Device nodes in /dev and the files they open: null, zero, full, random, urandom, tty, console,
+and kmeminfo (the kernel's memory figures, asterpy.mm.meminfo, until procfs has /proc/meminfo).
 
 The nodes are ordinary ramfs inodes (so `ls /dev` lists them and mknod can add more); opening one
 picks the driver by its major:minor, as Linux's character-device table does.
@@ -7,11 +8,12 @@ picks the driver by its major:minor, as Linux's character-device table does.
 from typing import Final
 
 from asterpy.lang import SysError, memset, u8, u32, u64
-from asterpy.lang.errno import ENOSPC, ENXIO
-from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from asterpy.lang.errno import EBADF, EINVAL, ENOSPC, ENXIO
+from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SEEK_END, File, seek_to
 from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
+from asterpy.mm.meminfo import meminfo_text
 from asterpy.task.process import Process
 
 PAGE: Final = u64(4096)
@@ -26,6 +28,9 @@ URANDOM_MINOR: Final = u32(9)
 TTY_MAJOR: Final = u32(5)
 TTY_MINOR: Final = u32(0)
 CONSOLE_MINOR: Final = u32(1)
+# /dev/kmeminfo: a major from Linux's range for local use (240-254), so no real driver clashes.
+KMEMINFO_MAJOR: Final = u32(240)
+KMEMINFO_MINOR: Final = u32(0)
 
 KIND_NULL: Final = u32(0)
 KIND_ZERO: Final = u32(1)
@@ -108,6 +113,49 @@ class MemDevFile(File):
         return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
 
 
+class MemInfoFile(File):
+    """/dev/kmeminfo: read-only text, made afresh by each read (a reader that reads it in pieces
+    may see figures from different moments, as with /proc files)."""
+
+    def read(self, p: Process, buf: u64, n: u64) -> u64:
+        """The text from the file offset on; the offset moves past what was read."""
+        got = self.pread(p, buf, n, self.pos)
+        self.pos += got
+        return got
+
+    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+        """Up to n bytes of the text from offset off (0 at its end)."""
+        text = meminfo_text(p.frames)
+        size = u64(len(text))
+        if off >= size:
+            return u64(0)
+        if n > size - off:
+            n = size - off
+        p.check_user(buf, n, True)
+        for i in range(u64(0), n):
+            p.put_byte(buf + i, text[off + i])
+        return n
+
+    def write(self, p: Process, buf: u64, n: u64) -> u64:
+        """Not writable (opening it for writing is allowed, as for a 0444 /proc file opened by root)."""
+        raise SysError(EBADF)
+
+    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+        """Not writable."""
+        raise SysError(EBADF)
+
+    def lseek(self, off: u64, whence: u64) -> u64:
+        """Move the offset; SEEK_END is EINVAL (the text has no fixed size, as for a /proc file)."""
+        if whence == SEEK_END:
+            raise SysError(EINVAL)
+        self.pos = seek_to(self.pos, off, whence, u64(0))
+        return self.pos
+
+    def poll_mask(self) -> u64:
+        """Always readable."""
+        return POLLIN | POLLRDNORM
+
+
 def open_device(ino: DevInode, flags: u64) -> File:
     """The File opening a device node gives: ENXIO for a device number with no driver."""
     if (ino.mode & u32(0o170000)) != S_IFCHR:
@@ -123,6 +171,8 @@ def open_device(ino: DevInode, flags: u64) -> File:
             return MemDevFile(ino, flags, KIND_RANDOM)
     if ino.rdev_major == TTY_MAJOR and (ino.rdev_minor == TTY_MINOR or ino.rdev_minor == CONSOLE_MINOR):
         return TtyFile(ino, flags)
+    if ino.rdev_major == KMEMINFO_MAJOR and ino.rdev_minor == KMEMINFO_MINOR:
+        return MemInfoFile(ino, flags)
     raise SysError(ENXIO)
 
 
@@ -155,6 +205,7 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"urandom", u32(0o666), MEM_MAJOR, URANDOM_MINOR)
     add_node(dev, b"tty", u32(0o666), TTY_MAJOR, TTY_MINOR)
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
+    add_node(dev, b"kmeminfo", u32(0o444), KMEMINFO_MAJOR, KMEMINFO_MINOR)
     return dev
 
 

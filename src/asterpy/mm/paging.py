@@ -65,6 +65,7 @@ class AddressSpace:
     phys_offset: u64   # virtual address of physical 0 (the direct map; a simulated base in tests)
     hw: bool           # whether this tree may be live on the CPU: then changes flush the TLB
     table_pages: u64   # page-table pages owned, root included
+    users: u64         # processes running on this tree (CLONE_VM shares it); the last one frees it
 
     def __init__(self, frames: FrameAllocator, root: u64, phys_offset: u64, hw: bool) -> None:
         """Wrap an empty top-level table at physical `root` (see new_address_space)."""
@@ -73,6 +74,7 @@ class AddressSpace:
         self.phys_offset = phys_offset
         self.hw = hw
         self.table_pages = u64(1)
+        self.users = u64(1)
 
     def table(self, pa: u64) -> Ptr[u64]:
         """The table at physical address pa, as entries."""

@@ -5,9 +5,9 @@ its own or the shared file table and fs context (CLONE_FILES, CLONE_FS), and a c
 signal actions. A new thread (CLONE_THREAD) shares the whole process. Its kernel stack starts
 with a copy of the parent's user frame, so it returns from the same syscall with 0.
 
-A CLONE_VM child that is not a thread (vfork, posix_spawn) borrows its parent's address space
-until it execs or exits (Process.vm_borrowed). Known difference from Linux: nothing keeps the
-space alive if the parent exits first (with CLONE_VFORK the parent is waiting, so it cannot).
+A CLONE_VM child that is not a thread (vfork, posix_spawn) shares its parent's address space
+until it execs or exits: the space counts its users (AddressSpace.users, Linux's mm_users) and
+is torn down when the last one lets go, so the child may outlive its parent.
 """
 
 from typing import Final

@@ -436,7 +436,9 @@ def start_init(fa: FrameAllocator, kspace: AddressSpace, w: InitWords) -> u64:
         sched.schedule()
         if texit.init_ended:
             break
-        idle_wait()
+        # Back from a task that exited (it leaves for this loop): run the next one at once.
+        if not sched.any_runnable():
+            idle_wait()
     arch_load_root(kspace.root)
     return texit.init_status
 

@@ -157,7 +157,6 @@ class Process:
     kroot: u64           # the kernel's page-table root (loaded while this process's tables die)
     itimer_deadline: List[u64]   # ITIMER_REAL/VIRTUAL/PROF: monotonic expiry (0: disarmed)
     itimer_interval: List[u64]   # and reload period in ns
-    vm_borrowed: bool    # CLONE_VM child: `space` belongs to the parent; never freed from here
     frames: FrameAllocator
     space: AddressSpace
     dm: u64              # the kernel's direct map base (physical 0)
@@ -213,7 +212,6 @@ class Process:
         self.last_child_pid = u64(0)
         self.last_child_status = u64(0)
         self.kroot = kernel_root
-        self.vm_borrowed = False
         self.itimer_deadline = [u64(0), u64(0), u64(0)]
         self.itimer_interval = [u64(0), u64(0), u64(0)]
         self.frames = frames
@@ -638,16 +636,22 @@ class Process:
         self.sp = other.sp
 
     def share_memory_of(self, other: "Process") -> None:
-        """Use other's address space itself (CLONE_VM): this process's own empty one is freed."""
+        """Use other's address space itself (CLONE_VM): this process's own empty one is freed,
+        and other's counts one more user (it lives until the last of them lets go)."""
         self.free_user_memory()
         self.take_memory_of(other)
-        self.vm_borrowed = True
+        self.space.users += 1
 
     def free_user_memory(self) -> None:
-        """Free every user page and page-table page of the lower half (the process ended or
-        exec'd); memory borrowed from a CLONE_VM parent is only let go of."""
-        if self.vm_borrowed:
-            self.vm_borrowed = False
+        """Let go of the address space (the process ended or exec'd). The last of the processes
+        sharing it (CLONE_VM) frees every user page and page-table page of the lower half; the
+        others only drop their hold, whichever order they end in (a vfork child may outlive its
+        parent). The caller has loaded other page tables if the CPU was running on these."""
+        sp = self.space
+        if sp.users == 0:
+            return          # already freed (an error path let go first)
+        sp.users -= 1
+        if sp.users > 0:
             self.vmas = VmaList()
             return
         self.vmas.clear()

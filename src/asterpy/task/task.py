@@ -44,6 +44,7 @@ class Task:
     altstack_flags: u64
     fault_addr: u64        # si_addr of the last fault signal
     fault_code: u64        # si_code of the last fault signal
+    forced: u64            # pending fault signals forced on the thread (they act even on init)
     need_resched: bool
     policy: u64            # sched_setscheduler's policy and priority (stored, not acted on)
     rt_priority: u64
@@ -83,6 +84,7 @@ class Task:
         self.altstack_flags = u64(2)   # SS_DISABLE
         self.fault_addr = u64(0)
         self.fault_code = u64(0)
+        self.forced = u64(0)
         self.need_resched = False
         self.policy = u64(0)
         self.rt_priority = u64(0)
