@@ -12,8 +12,11 @@ and coverage still point at the real lines. See docs/language.md 6.2 and docs/de
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib.abc
 import importlib.util
+import marshal
+import os
 import sys
 from pathlib import Path
 from types import CodeType, ModuleType
@@ -31,6 +34,10 @@ def runtime_class(t: T.IntType) -> str:
     if t.name in ("PhysAddr", "VirtAddr"):
         return t.name
     return _CLASS_OF[(t.bits, t.signed)]
+
+
+# Calls whose arguments are bound to Kernel Python parameters, fields or elements (binding contexts).
+_TYPED_CALLS = ("func", "method", "struct_method", "new", "new_struct")
 
 
 def _is_int(t: object) -> bool:
@@ -93,6 +100,17 @@ class _Explicit(ast.NodeTransformer):
         self._adopting(node.left, node.right)
         return self.generic_visit(node)
 
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        ck = getattr(node, "ck", None)
+        kind = getattr(ck, "kind", "")
+        kernel = kind in _TYPED_CALLS or kind.split("_")[0] in ("ListType", "DictType", "BytesType") or (
+            kind == "builtin" and ck.target in ("min", "max", "abs"))  # type: ignore[union-attr]
+        if not kernel:
+            # The runtime library's own functions (memset, Ptr.store, atomics...) convert their arguments themselves.
+            for a in list(node.args) + [k.value for k in node.keywords]:
+                a.kpy_keep = True  # type: ignore[attr-defined]
+        return self.generic_visit(node)
+
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         sides = [node.left] + list(node.comparators)
         for a, b in zip(sides, sides[1:]):
@@ -153,17 +171,22 @@ def explicit_tree(mod: object, checked: object) -> ast.Module:
     while at < len(body) and (isinstance(body[at], ast.ImportFrom) and body[at].module == "__future__"
                               or at == 0 and isinstance(body[at], ast.Expr) and isinstance(body[at].value, ast.Constant)):
         at += 1
-    imp = ast.Import([ast.alias("asterpy.lang", RUNTIME)])
-    ast.copy_location(imp, body[at] if at < len(body) else tree)
+    alias = ast.alias("asterpy.lang", RUNTIME)
+    imp = ast.Import([alias])
+    for n in (imp, alias):
+        n.lineno, n.col_offset, n.end_lineno, n.end_col_offset = 1, 0, 1, 0  # type: ignore[attr-defined]
     body.insert(at, imp)
     tree.body = body
-    return ast.fix_missing_locations(tree)
+    return tree
 
 
 class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Imports kernel modules (under `kernel_dirs`) through the checked, explicit tree."""
 
-    def __init__(self, roots: Sequence[Path], kernel_dirs: Sequence[Path], exclude: Sequence[str] = ("asterpy.lang",)):
+    def __init__(self, roots: Sequence[Path], kernel_dirs: Sequence[Path], exclude: Sequence[str] = ("asterpy.lang",),
+                 cache_dir: Optional[Path] = None):
+        self.cache_dir = cache_dir
+        self._key: Optional[str] = None
         self.roots = [Path(r).resolve() for r in roots]
         self.kernel_dirs = [Path(d).resolve() for d in kernel_dirs]
         self.exclude = tuple(exclude)
@@ -203,6 +226,15 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(self.code[name], module.__dict__)
 
     def _translate(self, name: str, path: Path) -> None:
+        cached = self._cache_file()
+        if cached is not None and cached.is_file():
+            try:
+                codes = marshal.loads(cached.read_bytes())
+            except (EOFError, ValueError, TypeError):
+                codes = {}
+            if name in codes:
+                self.code.update({k: v for k, v in codes.items() if k not in self.code})
+                return
         from translator.check import check_program
         from translator.resolve import resolve
         program = resolve([path], tuple(self.roots))
@@ -214,14 +246,32 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             self.code[mname] = compile(explicit_tree(mod, checked), str(mpath), "exec")
         if name not in self.code:
             raise ImportError(f"{name}: the translator did not load {path}", name=name)
+        if cached is not None:
+            # Written whole and renamed, so that a concurrent reader never sees half a file.
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(self.code))
+            os.replace(tmp, cached)
+
+    def _cache_file(self) -> Optional[Path]:
+        """Where the compiled modules are kept between runs: one file per state of the kernel and translator sources."""
+        if self.cache_dir is None:
+            return None
+        if self._key is None:
+            h = hashlib.sha256(sys.version.encode())
+            for d in [*self.kernel_dirs, Path(__file__).resolve().parent]:
+                for f in sorted(d.rglob("*.py")):
+                    h.update(str(f).encode() + b"\0" + f.read_bytes() + b"\0")
+            self._key = h.hexdigest()[:32]
+        return self.cache_dir / f"{self._key}.marshal"
 
 
-def install(roots: Sequence[Path], kernel_dirs: Sequence[Path]) -> KernelModuleFinder:
+def install(roots: Sequence[Path], kernel_dirs: Sequence[Path], cache_dir: Optional[Path] = None) -> KernelModuleFinder:
     """Put a KernelModuleFinder first on sys.meta_path (once) and return it."""
     for f in sys.meta_path:
         if isinstance(f, KernelModuleFinder):
             return f
-    finder = KernelModuleFinder(roots, kernel_dirs)
+    finder = KernelModuleFinder(roots, kernel_dirs, cache_dir=cache_dir)
     sys.meta_path.insert(0, finder)
     return finder
 
