@@ -191,6 +191,7 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.kernel_dirs = [Path(d).resolve() for d in kernel_dirs]
         self.exclude = tuple(exclude)
         self.code: dict[str, CodeType] = {}
+        self.plain: dict[str, str] = {}  # modules the translator refuses, run as they are: name -> the diagnostic
         self.files: dict[str, Path] = {}
 
     def _file(self, fullname: str) -> Optional[Path]:
@@ -221,8 +222,18 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module: ModuleType) -> None:
         """Run the module's explicit code (resolving and checking its import closure on first use)."""
         name = module.__name__
-        if name not in self.code:
-            self._translate(name, self.files[name])
+        if name not in self.code and name not in self.plain:
+            from translator.diagnostics import TranslateError
+            try:
+                self._translate(name, self.files[name])
+            except TranslateError as e:
+                # Not Kernel Python (a host-side tool under src/, such as a table generator): it runs as
+                # plain Python. A kernel module with an error fails the kernel build instead.
+                self.plain[name] = str(e)
+        if name in self.plain:
+            path = self.files[name]
+            exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)
+            return
         exec(self.code[name], module.__dict__)
 
     def _translate(self, name: str, path: Path) -> None:
