@@ -41,6 +41,7 @@ _TYPED_CALLS = ("func", "method", "struct_method", "new", "new_struct")
 
 
 def _is_int(t: object) -> bool:
+    """t is a fixed-width integer type (a literal's own type is not)."""
     return isinstance(t, T.IntType)
 
 
@@ -85,6 +86,7 @@ class _Explicit(ast.NodeTransformer):
         return call
 
     def visit(self, node: ast.AST) -> ast.AST:  # type: ignore[override]
+        """Wrap a typed literal-valued expression whole; wrap a may-be-plain one after fixing its parts."""
         if isinstance(node, ast.expr) and getattr(node, "kpy_keep", False) and _plain_constant(node):
             return node  # left as CPython's plain int on purpose, with all its parts
         if isinstance(node, ast.expr):
@@ -95,12 +97,14 @@ class _Explicit(ast.NodeTransformer):
         return super().visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        """A shift count stays as written; a literal beside a typed operand is left to adopt its type."""
         if isinstance(node.op, (ast.LShift, ast.RShift)):
             node.right.kpy_keep = _plain_constant(node.right)  # type: ignore[attr-defined]  # the count is not converted
         self._adopting(node.left, node.right)
         return self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        """Arguments bound to Kernel Python parameters, fields and elements are typed; the runtime library's are not."""
         ck = getattr(node, "ck", None)
         kind = getattr(ck, "kind", "")
         kernel = kind in _TYPED_CALLS or kind.split("_")[0] in ("ListType", "DictType", "BytesType") or (
@@ -112,12 +116,14 @@ class _Explicit(ast.NodeTransformer):
         return self.generic_visit(node)
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        """A literal compared with a typed operand adopts its type in the runtime library too."""
         sides = [node.left] + list(node.comparators)
         for a, b in zip(sides, sides[1:]):
             self._adopting(a, b)
         return self.generic_visit(node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        """`x op= literal`: the typed target adopts the literal (and a shift count is not converted)."""
         node.value.kpy_keep = _plain_constant(node.value)  # type: ignore[attr-defined]  # the target is typed: it adopts
         return self.generic_visit(node)
 
@@ -129,6 +135,7 @@ class _Explicit(ast.NodeTransformer):
             b.kpy_keep = True  # type: ignore[attr-defined]
 
     def visit_For(self, node: ast.For) -> ast.AST:
+        """The variable of a loop over range() or bytes gets its checked type: map(T, iterable)."""
         if isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range":
             for a in node.iter.args:
                 a.kpy_keep = True  # type: ignore[attr-defined]  # range's bounds and step are values, not wrapped
@@ -195,6 +202,7 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self.files: dict[str, Path] = {}
 
     def _file(self, fullname: str) -> Optional[Path]:
+        """The kernel module file of a dotted name, or None (not ours: packages, the runtime library, tests)."""
         if fullname in self.files:
             return self.files[fullname]
         if any(fullname == e or fullname.startswith(e + ".") for e in self.exclude):
@@ -237,6 +245,7 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(self.code[name], module.__dict__)
 
     def _translate(self, name: str, path: Path) -> None:
+        """Compile the explicit code of `name` and of every kernel module of its import closure (cached)."""
         cached = self._cache_file()
         if cached is not None and cached.is_file():
             try:
