@@ -445,7 +445,10 @@ class FunctionChecker(ExprChecks, BuiltinCalls):
         if not isinstance(tt, T.IntType):
             raise self.err(s, f"augmented assignment needs an integer target, not {tt!r}", "write x = x op y")
         r = self.binop_type(s, tt, vt, s.op)
-        self.coerce(s.value, vt, tt)
+        if isinstance(s.op, (ast.LShift, ast.RShift)) and vt is T.LITERAL:
+            self.shift_count(s.value, tt)  # the count is not converted (language.md 6.1)
+        else:
+            self.coerce(s.value, vt, tt)
         if r != tt:
             raise self.err(s, f"result {r!r} does not match {tt!r}", f"convert: {tt!r}(...)")
 

@@ -67,10 +67,12 @@ class CallLowering:
             out_slot = self.temp_struct(ret) if isinstance(ret, T.StructType) else self.entry_alloca(self.ml.ll(ret))
             args = [out_slot] + args
         self.set_loc(node)
+        # The narrow arguments' extension is part of the ABI: an indirect call must say it too.
+        exts = {i: (ext,) for i, ext in self.ml.param_extensions(fs).items()}
         if isinstance(callee, ir.Function):
-            r = self.b.call(callee, args)
+            r = self.b.call(callee, args, arg_attrs=exts or None)
         else:
-            r = call_ptr(self.b, callee, fnty, args)
+            r = call_ptr(self.b, callee, fnty, args, exts or None)
         if fs.may_raise:
             self.check_error(r)
         if ret is T.NORETURN:

@@ -231,9 +231,8 @@ def resolve_fault(p: Process, addr: u64, write: bool, exec: bool, may_wait: bool
 
 
 def resident_pages(q: Process) -> u64:
-    """Pages present in q's user areas (shared ones counted in each owner, as Linux's rss)."""
-    if q.vm_borrowed:
-        return u64(0)
+    """Pages present in q's user areas (shared ones counted in each owner, as Linux's rss; a
+    process sharing its address space (CLONE_VM) counts all of it, as each sharer does on Linux)."""
     n = u64(0)
     for v in q.vmas.areas:
         va = next_mapped(q.space, v.start, v.end)
@@ -245,8 +244,6 @@ def resident_pages(q: Process) -> u64:
 
 def anon_resident_pages(q: Process) -> u64:
     """The resident pages of q's anonymous areas."""
-    if q.vm_borrowed:
-        return u64(0)
     n = u64(0)
     for v in q.vmas.areas:
         if v.inode is None:
@@ -258,8 +255,9 @@ def anon_resident_pages(q: Process) -> u64:
 
 
 def oom_badness(q: Process) -> u64:
-    """How much memory ending q would give back: resident pages plus its page tables."""
-    if q.vm_borrowed:
+    """How much memory ending q would give back: resident pages plus its page tables (nothing
+    once q has let go of its address space)."""
+    if q.space.users == 0:
         return u64(0)
     return resident_pages(q) + q.space.table_pages
 
