@@ -7,6 +7,7 @@ picks the driver by its major:minor, as Linux's character-device table does.
 from typing import Final
 
 from asterpy.lang import SysError, memset, u8, u32, u64
+from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import ENOSPC, ENXIO
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
@@ -51,7 +52,7 @@ def random_user(p: Process, buf: u64, n: u64) -> None:
     p.check_user(buf, n, True)
     i = u64(0)
     while i < n:
-        r = sysd.random_u64()
+        r = random_u64()
         j = u64(0)
         while j < 8 and i < n:
             p.put_byte(buf + i, u8(r >> (8 * j)))
@@ -157,6 +158,3 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
     return dev
 
-
-# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
-import asterpy.syscall.dispatch as sysd  # noqa: E402

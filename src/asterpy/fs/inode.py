@@ -10,6 +10,7 @@ from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
 from asterpy.lang.errno import EFBIG, EINVAL, ENOMEM
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import kfree, kmalloc
@@ -37,7 +38,7 @@ def new_ino() -> u64:
 
 def fs_now_ns() -> u64:
     """Wall-clock time in ns since 1970 for file times (the realtime base plus the monotonic clock)."""
-    return sysd.realtime_base_ns + monotonic_ns()
+    return ktime.realtime_base_ns + monotonic_ns()
 
 
 class Inode:
@@ -409,6 +410,3 @@ def reset_root() -> None:
     global fs_root
     fs_root = None
 
-
-# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
-import asterpy.syscall.dispatch as sysd  # noqa: E402

@@ -10,6 +10,7 @@ from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EINVAL
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_ALARM, SYS_CLOCK_GETRES, SYS_GETITIMER, SYS_GETRUSAGE, SYS_GETTIMEOFDAY, SYS_SETITIMER, SYS_SYSINFO,
@@ -40,7 +41,7 @@ def me() -> Process:
 
 def realtime_ns() -> u64:
     """CLOCK_REALTIME now, in ns since the epoch."""
-    return sysd.realtime_base_ns + monotonic_ns()
+    return ktime.realtime_base_ns + monotonic_ns()
 
 
 def sys_gettimeofday(tv: u64, tz: u64) -> u64:

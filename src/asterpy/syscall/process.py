@@ -5,6 +5,7 @@ from typing import Final
 
 from asterpy.lang import SysError, i64, u8, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_ARCH_PRCTL, SYS_CLOCK_NANOSLEEP, SYS_CLONE, SYS_CLONE3, SYS_EPOLL_PWAIT, SYS_EPOLL_WAIT,
@@ -114,7 +115,7 @@ def sys_clock_nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> u64:
     if (flags & TIMER_ABSTIME) != 0:
         now = monotonic_ns()
         if clk == CLOCK_REALTIME:
-            now += sysd.realtime_base_ns
+            now += ktime.realtime_base_ns
         if want <= now:
             return u64(0)
         return sleep_ns(want - now, u64(0))
@@ -475,7 +476,7 @@ def futex_deadline(p: Process, op: u64, timeout: u64) -> u64:
     if cmd == FUTEX_WAIT:
         return now + ns + 1
     if (op & FUTEX_CLOCK_REALTIME) != 0:
-        base = sysd.realtime_base_ns
+        base = ktime.realtime_base_ns
         if ns <= base + now:
             return now + 1
         return ns - base

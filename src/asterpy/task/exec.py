@@ -10,6 +10,7 @@ close-on-exec files are closed, and the task's user frame is reset to the new en
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
+from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import E2BIG, EFAULT, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
@@ -237,7 +238,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
             raise SysError(ENOEXEC)
         img = image.load_elf(buf, size, ARCH_ELF_MACHINE)
         image.setup_stack_env(img, args.addrs, args.lens, envs.addrs, envs.lens, False,
-                              sysd.random_u64(), sysd.random_u64(), cpu_hwcap())
+                              random_u64(), random_u64(), cpu_hwcap())
     except SysError as e:
         image.free_user_memory()
         p.frames.free_contiguous(buf_pa, pages)
@@ -273,7 +274,3 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
 
 from asterpy.fs.inode import Inode  # noqa: E402  (for the annotation above)
 
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402
