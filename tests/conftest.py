@@ -15,3 +15,9 @@ if _ARCH_DIR not in sys.path:
 # own names before its imports, so any order works there; CPython needs the cycle entered from
 # its bottom, the arch interface, whose upward imports come last in each module.
 import kernel_arch  # noqa: E402,F401
+
+# What the composition root does at boot (kernel_glue.register_upcalls): files, drivers and wait
+# channels reach the scheduler through the task layer's registered upcalls.
+from asterpy.task.upcalls import register_task_upcalls  # noqa: E402
+
+register_task_upcalls()

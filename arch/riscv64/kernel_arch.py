@@ -206,31 +206,6 @@ def arch_exit(status: u8) -> None:
     qemu_exit(status)
 
 
-def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
-    """kernel_main's last step: user mode is not ported to riscv64 yet, so init= only gets a note."""
-    if cmdline_names_init():
-        kwarn("init: user mode is not available on riscv64 yet")
-
-
-def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """kernel_main's hand-over of frames to the page cache: no files on riscv64 yet (user mode is not ported)."""
-
-
-def cmdline_names_init() -> bool:
-    """Whether a command-line word starts with `init=`."""
-    if boot_info.cmdline == 0:
-        return False
-    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-    n = boot_info.cmdline_len
-    i = u64(0)
-    while i + 5 <= n:
-        if ((i == 0 or p[i - 1] == 0x20) and p[i] == 0x69 and p[i + 1] == 0x6E and p[i + 2] == 0x69
-                and p[i + 3] == 0x74 and p[i + 4] == 0x3D):
-            return True
-        i += 1
-    return False
-
-
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
 # that this block stays one separate edit: the module has no import-order needs.
 from asterpy.drivers.uart16550 import uart_getc, uart_putc  # noqa: E402

@@ -11,7 +11,7 @@ from typing import Final
 from asterpy.lang import Array, Ptr, SysError, i16, i32, i64, memset, struct, u8, u16, u32, u64
 from asterpy.lang.errno import ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 
 @struct
@@ -134,7 +134,7 @@ def kscratch(n: u64) -> u64:
     return k
 
 
-def put_stat(p: Process, va: u64, st: StatX86) -> None:
+def put_stat(p: FsCaller, va: u64, st: StatX86) -> None:
     """Copy a struct stat out to user address va (EFAULT)."""
     k = kscratch(STAT_SIZE)
     Ptr[StatX86](k).store(st)
@@ -144,7 +144,7 @@ def put_stat(p: Process, va: u64, st: StatX86) -> None:
         kfree(k)
 
 
-def put_statx(p: Process, va: u64, st: Statx) -> None:
+def put_statx(p: FsCaller, va: u64, st: Statx) -> None:
     """Copy a struct statx out to user address va (EFAULT)."""
     k = kscratch(STATX_SIZE)
     Ptr[Statx](k).store(st)
@@ -154,14 +154,14 @@ def put_statx(p: Process, va: u64, st: Statx) -> None:
         kfree(k)
 
 
-def put_u32(p: Process, va: u64, v: u32) -> None:
+def put_u32(p: FsCaller, va: u64, v: u32) -> None:
     """Store a u32 at user address va (EFAULT, nothing written then)."""
     p.check_user(va, u64(4), True)
     for i in range(u64(0), u64(4)):
         p.put_byte(va + i, u8(v >> u32(8 * i)))
 
 
-def get_u32(p: Process, va: u64) -> u32:
+def get_u32(p: FsCaller, va: u64) -> u32:
     """The u32 at user address va (EFAULT)."""
     v = u32(0)
     for i in range(u64(0), u64(4)):
@@ -169,7 +169,7 @@ def get_u32(p: Process, va: u64) -> u32:
     return v
 
 
-def put_statfs(p: Process, va: u64) -> None:
+def put_statfs(p: FsCaller, va: u64) -> None:
     """Copy the struct statfs of the ramfs (f_type RAMFS_MAGIC, 4 KiB blocks, names up to 255
     bytes; no block counts) out to user address va (EFAULT)."""
     k = kscratch(STATFS_SIZE)

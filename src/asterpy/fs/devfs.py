@@ -13,7 +13,7 @@ from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 PAGE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -34,7 +34,7 @@ KIND_FULL: Final = u32(2)
 KIND_RANDOM: Final = u32(3)
 
 
-def zero_user(p: Process, buf: u64, n: u64) -> None:
+def zero_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf with zeros (EFAULT before any is written)."""
     p.check_user(buf, n, True)
     done = u64(0)
@@ -47,7 +47,7 @@ def zero_user(p: Process, buf: u64, n: u64) -> None:
         done += chunk
 
 
-def random_user(p: Process, buf: u64, n: u64) -> None:
+def random_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf from the kernel's generator (EFAULT first)."""
     p.check_user(buf, n, True)
     i = u64(0)
@@ -70,7 +70,7 @@ class MemDevFile(File):
         File.__init__(self, inode, flags)
         self.kind = kind
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """null: EOF; zero and full: zeros; random: random bytes."""
         if self.kind == KIND_NULL:
             return u64(0)
@@ -80,7 +80,7 @@ class MemDevFile(File):
             zero_user(p, buf, n)
         return n
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Everything is swallowed, except by full (ENOSPC)."""
         if self.kind == KIND_FULL:
             raise SysError(ENOSPC)
@@ -92,11 +92,11 @@ class MemDevFile(File):
             raise SysError(ENOSPC)
         return n
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """As read: the offset does not matter."""
         return self.read(p, buf, n)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """As write: the offset does not matter."""
         return self.write(p, buf, n)
 

@@ -13,9 +13,9 @@ from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLW
 from asterpy.fs.inode import FifoInode, Inode
 from asterpy.fs.mode import O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.task.process import Process
-from asterpy.task.signal import raise_signal_self
-from asterpy.task.wait import new_wait_channel, sleep_on, wake_up
+from asterpy.fs.context import FsCaller
+from asterpy.kernel.upcalls import raise_signal_self
+from asterpy.kernel.wait import new_wait_channel, sleep_on, wake_up
 
 PIPE_SIZE: Final = u64(65536)
 PIPE_BUF: Final = u64(4096)
@@ -60,7 +60,7 @@ class Pipe:
         """Free bytes in the buffer."""
         return PIPE_SIZE - self.count
 
-    def take(self, p: Process, va: u64, n: u64) -> None:
+    def take(self, p: FsCaller, va: u64, n: u64) -> None:
         """Move n buffered bytes (n <= count) to user va (checked writable by the caller)."""
         done = u64(0)
         while done < n:
@@ -76,7 +76,7 @@ class Pipe:
             self.count -= chunk
             done += chunk
 
-    def put(self, p: Process, va: u64, n: u64) -> None:
+    def put(self, p: FsCaller, va: u64, n: u64) -> None:
         """Append n bytes (n <= space) from user va (checked readable by the caller)."""
         done = u64(0)
         while done < n:
@@ -92,7 +92,7 @@ class Pipe:
             self.count += chunk
             done += chunk
 
-    def read(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64, nonblock: bool) -> u64:
         """Up to n bytes; 0 at EOF (empty, no writers); blocks while empty (EAGAIN, EINTR)."""
         if n == 0:
             return u64(0)
@@ -113,7 +113,7 @@ class Pipe:
         wake_up(self.wchan)
         return got
 
-    def write(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64, nonblock: bool) -> u64:
         """All n bytes (blocking for room); EPIPE and SIGPIPE without readers; writes of at most
         PIPE_BUF bytes are never interleaved with others; EAGAIN/EINTR only before any byte went."""
         if self.readers == 0:
@@ -169,7 +169,7 @@ class PipeReadFile(File):
         self.pipe.readers -= 1
         wake_up(self.pipe.wchan)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read from the pipe."""
         return self.pipe.read(p, buf, n, self.nonblocking())
 
@@ -203,7 +203,7 @@ class PipeWriteFile(File):
         self.pipe.writers -= 1
         wake_up(self.pipe.rchan)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Write to the pipe."""
         return self.pipe.write(p, buf, n, self.nonblocking())
 
@@ -268,11 +268,11 @@ class PipeRWFile(File):
         wake_up(self.pipe.rchan)
         wake_up(self.pipe.wchan)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read from the pipe."""
         return self.pipe.read(p, buf, n, self.nonblocking())
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Write to the pipe."""
         return self.pipe.write(p, buf, n, self.nonblocking())
 

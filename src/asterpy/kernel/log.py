@@ -28,6 +28,8 @@ _threshold: u64 = LOG_INFO
 # Whether the command line has been looked at for `quiet` (it is, once the arch has set it).
 _cmdline_seen: bool = False
 _quiet: bool = False
+# Whether every syscall is logged with its arguments and result (strace=1; asterpy.syscall.dispatch).
+trace_syscalls: bool = False
 
 
 def cmdline_has_quiet(p: Ptr[u8], n: u64) -> bool:
@@ -129,3 +131,9 @@ def cstr_len(addr: u64, limit: u64) -> u64:
     while n < limit and p[n] != 0:
         n += 1
     return n
+
+
+def set_syscall_trace(on: bool) -> None:
+    """Log every syscall with its first arguments and its result (`strace=1` on the command line)."""
+    global trace_syscalls
+    trace_syscalls = on

@@ -14,8 +14,8 @@ from asterpy.lang import SysError, memcpy, memset, u64
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, leaf_entry
 from asterpy.mm.vma import PROT_EXEC, PROT_WRITE, PROT_ALL, Vma
 import asterpy.mm.paging as paging
-import asterpy.fs.inode as inodes
-from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process
+import asterpy.mm.filepages as filepages
+from asterpy.mm.uspace import PAGE, PAGE_MASK, USER_TOP, UserSpace
 
 SIGBUS: Final = u64(7)
 SIGSEGV: Final = u64(11)
@@ -70,7 +70,7 @@ def next_mapped(space: AddressSpace, va: u64, end: u64) -> u64:
     return end
 
 
-def zap_range(p: Process, start: u64, end: u64) -> None:
+def zap_range(p: UserSpace, start: u64, end: u64) -> None:
     """Unmap every page of [start, end) and drop this space's reference to each frame."""
     va = next_mapped(p.space, start, end)
     while va < end:
@@ -80,7 +80,7 @@ def zap_range(p: Process, start: u64, end: u64) -> None:
         va = next_mapped(p.space, va + PAGE, end)
 
 
-def is_file_page(p: Process, v: Vma, va: u64, pa: u64) -> bool:
+def is_file_page(p: UserSpace, v: Vma, va: u64, pa: u64) -> bool:
     """Whether frame pa is the backing file's own page for va (never written by a private area)."""
     ino = v.inode
     if ino is None:
@@ -88,28 +88,28 @@ def is_file_page(p: Process, v: Vma, va: u64, pa: u64) -> bool:
     return ino.page_or_zero(v.file_offset(va) >> 12) == p.dm + pa
 
 
-def exclusive(p: Process, v: Vma, va: u64, pa: u64) -> bool:
+def exclusive(p: UserSpace, v: Vma, va: u64, pa: u64) -> bool:
     """Whether this private area may write frame pa in place: it is its only owner."""
     return p.frames.refcount(pa) == 1 and not is_file_page(p, v, va, pa)
 
 
-def page_flags_for(p: Process, v: Vma, va: u64, pa: u64) -> u64:
+def page_flags_for(p: UserSpace, v: Vma, va: u64, pa: u64) -> u64:
     """The flags the present page va (frame pa) of area v should have now."""
     return prot_pte_flags(v.prot, v.shared() or exclusive(p, v, va, pa))
 
 
-def file_frames_usable(p: Process) -> bool:
+def file_frames_usable(p: UserSpace) -> bool:
     """Whether file pages are frames of p's allocator (fs_use_frames), so they can be mapped."""
-    src = inodes.page_source
+    src = filepages.page_source
     return src is not None and src.frames is p.frames and src.dm == p.dm
 
 
-def populate(p: Process, v: Vma, va: u64, write: bool) -> u64:
+def populate(p: UserSpace, v: Vma, va: u64, write: bool) -> u64:
     """Back the absent page va of area v (ENOMEM raised); FAULT_OK or FAULT_SIGBUS past the file's end."""
     ino = v.inode
     if ino is not None:
         off = v.file_offset(va)
-        if off >= ino.size:
+        if off >= ino.file_size():
             return FAULT_SIGBUS
         idx = off >> 12
         if v.shared():
@@ -147,7 +147,7 @@ def populate(p: Process, v: Vma, va: u64, write: bool) -> u64:
     return FAULT_OK
 
 
-def break_cow(p: Process, v: Vma, va: u64, pa: u64) -> None:
+def break_cow(p: UserSpace, v: Vma, va: u64, pa: u64) -> None:
     """Give the private page va (frame pa, shared) a copy of its own, writable (ENOMEM)."""
     frame = p.frames.alloc()
     memcpy(p.dm + frame, p.dm + pa, PAGE)
@@ -155,7 +155,7 @@ def break_cow(p: Process, v: Vma, va: u64, pa: u64) -> None:
     p.frames.free(pa)
 
 
-def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
+def user_fault(p: UserSpace, addr: u64, write: bool, exec: bool) -> u64:
     """Resolve a user access to addr: FAULT_OK when the page is now there, else the signal and
     si_code to send ((sig << 8) | code: SEGV_MAPERR, SEGV_ACCERR, or SIGBUS past a file's end)."""
     if addr >= USER_TOP:
@@ -182,18 +182,18 @@ def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
         return FAULT_SIGBUS
 
 
-def handle_user_fault(p: Process, addr: u64, write: bool, exec: bool) -> bool:
+def handle_user_fault(p: UserSpace, addr: u64, write: bool, exec: bool) -> bool:
     """A user-mode page fault at addr: True if fixed (return to the program), False if the caller
     must send SIGSEGV (user_fault says which si_code, or SIGBUS)."""
     return user_fault(p, addr, write, exec) == FAULT_OK
 
 
-def fault_in(p: Process, va: u64, write: bool) -> bool:
+def fault_in(p: UserSpace, va: u64, write: bool) -> bool:
     """Make user address va present (and writable if asked) for a kernel access; False: EFAULT."""
     return user_fault(p, va, write, False) == FAULT_OK
 
 
-def refresh_range(p: Process, v: Vma, start: u64, end: u64) -> None:
+def refresh_range(p: UserSpace, v: Vma, start: u64, end: u64) -> None:
     """Re-derive the flags of the present pages of [start, end) inside area v (after mprotect)."""
     va = next_mapped(p.space, start, end)
     while va < end:
@@ -202,7 +202,7 @@ def refresh_range(p: Process, v: Vma, start: u64, end: u64) -> None:
         va = next_mapped(p.space, va + PAGE, end)
 
 
-def move_pages(p: Process, old: u64, new: u64, length: u64) -> None:
+def move_pages(p: UserSpace, old: u64, new: u64, length: u64) -> None:
     """Move the present pages of [old, old + length) to new.. (frames and flags kept; mremap)."""
     end = old + length
     va = next_mapped(p.space, old, end)

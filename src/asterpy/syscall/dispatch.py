@@ -12,6 +12,7 @@ from typing import Final
 
 from asterpy.lang import Array, Ptr, struct, SysError, i64, kinfo, kprint, u8, u32, u64
 from asterpy.lang.errno import EINVAL, ENOSYS, EPERM, ESRCH
+import asterpy.kernel.log as klog
 from asterpy.kernel.log import console_putc
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
@@ -60,8 +61,6 @@ STACK_RLIMIT: Final = u64(8 << 20)
 UTS_FIELD: Final = u64(65)
 UTS_SIZE: Final = u64(6 * 65)
 
-# Whether every syscall is logged (strace=1 on the kernel command line).
-trace_syscalls: bool = False
 
 
 @struct
@@ -285,7 +284,7 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
             unimplemented(nr)
         except SysError as e:
             return -i64(e.errno)
-    if trace_syscalls:
+    if klog.trace_syscalls:
         kprint(f"[pid {current_pid()}] -> {nr}({a0:#x}, {a1:#x}, {a2:#x}, {a3:#x})")
     sysproc.note_syscall(sys_id)
     r = i64(0)
@@ -293,15 +292,10 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
         r = i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))
     except SysError as e:
         r = -i64(e.errno)
-    if trace_syscalls:
+    if klog.trace_syscalls:
         kprint(f"[pid {current_pid()}] <- {nr} = {r}")
     return r
 
-
-def set_syscall_trace(on: bool) -> None:
-    """Log every syscall with its first arguments and its result (`strace=1` on the command line)."""
-    global trace_syscalls
-    trace_syscalls = on
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and

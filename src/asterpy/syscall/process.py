@@ -25,12 +25,12 @@ from asterpy.task.sched import (
     INTERRUPTED, current_task, current_task_or_none, find_process, find_task, sched_sleep_until, sched_yield,
     the_tables,
 )
-from asterpy.task.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
+from asterpy.kernel.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
 from asterpy.task.signal import (
     SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, send_to_process, send_to_task, sigreturn, take_signal,
 )
 from asterpy.task.task import Task
-from asterpy.task.wait import sleep_on
+from asterpy.kernel.wait import sleep_on
 
 from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, set_user_gs_base, user_frame_of
 

@@ -15,9 +15,9 @@ from asterpy.lang.errno import E2BIG, EFAULT, ELOOP, ENAMETOOLONG, ENOEXEC, ENOM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
-from asterpy.task.siginfo import SIGKILL, sig_bit
+from asterpy.kernel.siginfo import SIGKILL, sig_bit
 from asterpy.task.task import Task
-from asterpy.task.wait import wake_up
+from asterpy.kernel.wait import wake_up
 from asterpy.fs.exec_file import exec_open, read_inode_at
 
 from kernel_arch import (

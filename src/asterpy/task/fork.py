@@ -19,7 +19,7 @@ from asterpy.task.sched import (
     add_process, add_task, alloc_pid, current_task, release_task_memory, schedule, the_tables,
 )
 from asterpy.task.task import KSTACK_PAGES, Task
-from asterpy.task.wait import sleep_on
+from asterpy.kernel.wait import sleep_on
 
 from kernel_arch import F_RAX, F_RSP, frame_reset_user, frame_set, prepare_user_context, user_frame_of
 

@@ -21,7 +21,7 @@ from asterpy.kernel.log import log_bytes, log_newline
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 from asterpy.kernel.time import set_realtime_base
-from asterpy.syscall.dispatch import set_syscall_trace
+from asterpy.kernel.log import set_syscall_trace
 from asterpy.task.process import ARG_MAX, Process
 from asterpy.task.task import Task
 

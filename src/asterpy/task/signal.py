@@ -17,7 +17,7 @@ from asterpy.task.process import Process
 from asterpy.task.sched import (
     continue_process, current_task_or_none, find_process, make_runnable, the_tables,
 )
-from asterpy.task.siginfo import (
+from asterpy.kernel.siginfo import (
     CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
 )
