@@ -300,11 +300,11 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-import asterpy.syscall.process as sysproc  # noqa: E402
+import asterpy.syscall.proc_calls as sysproc  # noqa: E402
 import asterpy.syscall.clock as sysclock  # noqa: E402
 import asterpy.syscall.mm as sysmm  # noqa: E402
 import asterpy.syscall.cred as syscred  # noqa: E402
-import asterpy.syscall.sched as syssched  # noqa: E402
+import asterpy.syscall.sched_calls as syssched  # noqa: E402
 import asterpy.syscall.fs_event as sysevent  # noqa: E402
 import asterpy.syscall.fs_socket as syssocket  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402

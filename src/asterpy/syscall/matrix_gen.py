@@ -1,7 +1,7 @@
 """Host-side generator of docs/syscalls.md: the syscall support matrix, read from the code and the tests.
 
 For each syscall of the single list in `table_gen.py` it reports:
-* handler: whether `src/asterpy/syscall/dispatch.py` or a syscall family it calls (files.py, process.py...)
+* handler: whether `src/asterpy/syscall/dispatch.py` or a syscall family it calls (files.py, proc_calls.py...)
   dispatches it (a `sys_id == SYS_X` test);
 * in-kernel tests: the C programs under tests/user/ that call it and that a boot test runs inside
   asterpy in QEMU (found as `USER_SRC / "prog.c"` in tests/boot/*.py);
@@ -31,7 +31,7 @@ OUT = REPO / "docs" / "syscalls.md"
 
 
 def handled() -> Set[str]:
-    """Syscall names the dispatcher or one of the syscall families it calls (files.py, process.py...)
+    """Syscall names the dispatcher or one of the syscall families it calls (files.py, proc_calls.py...)
     tests for (`sys_id == SYS_NAME`)."""
     names: Set[str] = set()
     for src in sorted(HERE.glob("*.py")):

@@ -18,7 +18,7 @@ from asterpy.fs.initramfs import open_console_fds
 from asterpy.task.process import set_current
 from asterpy.task import sched
 from asterpy.task import task as task_mod
-from asterpy.syscall import process as sysproc
+from asterpy.syscall import proc_calls as sysproc
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
