@@ -1,9 +1,9 @@
 """The user-visible struct layouts of the file syscalls (Linux's x86_64 ABI), in one place.
 
-riscv64 and loongarch64 use the asm-generic `struct stat` (StatGeneric below: st_nlink is a u32
-after st_mode, st_blksize an i32, 128 bytes) where x86_64 has its own 144-byte one; statx,
-linux_dirent64, iovec, pollfd and timespec are the same on all three. `put_stat` is the one
-place that picks a layout when the other arches get user mode.
+riscv64 and loongarch64 use the asm-generic `struct stat` (st_nlink a u32 after st_mode,
+st_blksize an i32, 128 bytes) where x86_64 has its own 144-byte one; statx, linux_dirent64,
+iovec, pollfd and timespec are the same on all three. `put_stat` is the one place that will pick
+a layout when the other arches get user mode.
 """
 
 from typing import Final
@@ -36,32 +36,6 @@ class StatX86:
     st_ctime: i64
     st_ctime_nsec: i64
     unused: Array[i64, 3]
-
-
-@struct
-class StatGeneric:
-    """asm-generic struct stat (riscv64, loongarch64; 128 bytes): not used until they run user code."""
-
-    st_dev: u64
-    st_ino: u64
-    st_mode: u32
-    st_nlink: u32
-    st_uid: u32
-    st_gid: u32
-    st_rdev: u64
-    pad1: u64
-    st_size: i64
-    st_blksize: i32
-    pad2: i32
-    st_blocks: i64
-    st_atime: i64
-    st_atime_nsec: i64
-    st_mtime: i64
-    st_mtime_nsec: i64
-    st_ctime: i64
-    st_ctime_nsec: i64
-    unused4: u32
-    unused5: u32
 
 
 @struct
@@ -101,15 +75,6 @@ class Statx:
     stx_dio_mem_align: u32
     stx_dio_offset_align: u32
     spare3: Array[u64, 12]
-
-
-@struct
-class PollFd:
-    """struct pollfd (8 bytes)."""
-
-    fd: i32
-    events: i16
-    revents: i16
 
 
 # linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, then the NUL-terminated name;

@@ -15,11 +15,6 @@ def exec_open(p: FsCaller, path: u64, path_len: u64) -> RegInode:
     return exec_check(cred_of(p), ino)
 
 
-def exec_open_path(p: FsCaller, path: bytearray) -> RegInode:
-    """exec_open for a path already in a bytearray (as copy_path_in returns it); ENOENT if empty."""
-    return exec_check(cred_of(p), lookup(p, p.fs.cwd, path, True))
-
-
 def read_inode_at(inode: Inode, kaddr: u64, off: u64, n: u64) -> u64:
     """Copy up to n bytes of inode's data at off to kernel address kaddr; the count (short at the end).
     EACCES for an inode that has no data (not a regular file)."""

@@ -407,10 +407,3 @@ def exec_check(c: Cred, ino: Inode) -> RegInode:
     return r
 
 
-def set_times(ino: Inode, atime_ns: u64, mtime_ns: u64, set_a: bool, set_m: bool) -> None:
-    """utimensat: set the chosen times; ctime becomes now."""
-    if set_a:
-        ino.atime_ns = atime_ns
-    if set_m:
-        ino.mtime_ns = mtime_ns
-    ino.ctime_ns = fs_now_ns()

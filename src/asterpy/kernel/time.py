@@ -56,13 +56,6 @@ def monotonic_ns() -> u64:
     return cycles_to_ns(read_counter() - _base_cycles, _mult)
 
 
-def busy_wait_ns(ns: u64) -> None:
-    """Spin until the monotonic clock has advanced by ns."""
-    start = monotonic_ns()
-    while monotonic_ns() - start < ns:
-        pass
-
-
 def days_from_civil(year: i64, month: i64, day: i64) -> i64:
     """Days from 1970-01-01 to the proleptic Gregorian date (month 1..12, day 1..31)."""
     # Count from 0000-03-01 so the leap day ends the year: a year of this shifted calendar is

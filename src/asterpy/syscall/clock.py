@@ -207,8 +207,3 @@ def clock_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64) -> u64:
     if sys_id == SYS_ALARM:
         return sys_alarm(a0)
     return NOT_HANDLED
-
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402

@@ -62,7 +62,6 @@ UTS_FIELD: Final = u64(65)
 UTS_SIZE: Final = u64(6 * 65)
 
 
-
 @struct
 class SeenSet:
     """Syscall numbers below 1024 already reported as unimplemented (a bitmap)."""
@@ -73,18 +72,12 @@ class SeenSet:
 enosys_seen: SeenSet = SeenSet()
 
 
-
 def proc() -> Process:
     """The running process (every syscall has one)."""
     p = current_process()
     if p is None:
         raise SysError(ESRCH)
     return p
-
-
-def byte_at(addr: u64) -> u8:
-    """The byte at kernel address addr."""
-    return Ptr[u8](addr).load()
 
 
 def put_str(p: Process, va: u64, s: bytes) -> None:
@@ -123,7 +116,6 @@ def sys_clock_gettime(clk: u64, tp: u64) -> u64:
     p.put_u64(tp, now // NSEC_PER_SEC)
     p.put_u64(tp + 8, now % NSEC_PER_SEC)
     return u64(0)
-
 
 
 def sys_getrandom(buf: u64, n: u64, flags: u64) -> u64:
@@ -295,7 +287,6 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
     if klog.trace_syscalls:
         kprint(f"[pid {current_pid()}] <- {nr} = {r}")
     return r
-
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and

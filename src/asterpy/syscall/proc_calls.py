@@ -651,5 +651,4 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402
 import asterpy.task.signal as signals  # noqa: E402

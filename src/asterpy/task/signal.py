@@ -145,13 +145,6 @@ def signal_pgrp(pgrp: u64, sig: u64) -> None:
             send_to_process(p, sig)
 
 
-def signal_process(pid: u64, sig: u64) -> None:
-    """Send sig to the process pid (ignored if there is none)."""
-    p = find_process(pid)
-    if p is not None:
-        send_to_process(p, sig)
-
-
 def signal_blocked_by_current(sig: u64) -> bool:
     """Whether the running thread blocks sig (False in the idle loop)."""
     t = current_task_or_none()
