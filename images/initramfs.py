@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable, Iterable, Optional
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ROOTFS_DIR = REPO_ROOT / "images" / "rootfs"
 USER_BUILD = REPO_ROOT / "tests" / "user" / "build.py"
 BUSYBOX = Path("/bin/busybox")
