@@ -15,3 +15,4 @@ new_sp  # arch/x86_64/context.py: a parameter of an assembly function's Kernel P
 save_sp  # (same)
 constraints  # asterpy/lang/intrinsics.py: parameters of the asm intrinsics' CPython stand-ins
 operands  # (same)
+exc  # asterpy/lang/atomic.py: a parameter of the lock's __exit__ (the context-manager protocol)

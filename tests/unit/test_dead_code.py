@@ -1,6 +1,6 @@
 """No dead code in the kernel: vulture finds none in src/asterpy/ and arch/ (whitelist: dead_code_whitelist.py).
 
-The kernel's sources, the tests (a function only tests call is still reachable: it is under test)
+The kernel's sources, the unit tests (a function only they call is still reachable: it is under test)
 and the whitelist are scanned together; reported are unused functions, methods, classes, imports,
 unreachable code and certainly-unused variables in kernel files. Constants and struct fields are
 not: many name ABI values and layouts that document the format even where unread.
@@ -20,7 +20,7 @@ REPORTED = {"function", "method", "class", "import", "property", "unreachable_co
 def dead_code() -> list[str]:
     """vulture's findings in kernel files, as `path:line: message`."""
     v = vulture.Vulture(ignore_decorators=["@export"])
-    v.scavenge([str(d) for d in KERNEL_DIRS] + [str(REPO / "tests"), str(WHITELIST)])
+    v.scavenge([str(d) for d in KERNEL_DIRS] + [str(REPO / "tests" / "unit"), str(WHITELIST)])
     out = []
     for item in v.get_unused_code(min_confidence=60):
         path = Path(item.filename).resolve()
