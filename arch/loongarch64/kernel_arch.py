@@ -6,7 +6,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kinfo, kwarn, u64, u8
+from asterpy.lang import i64, kinfo, kwarn, u64, u8
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -14,7 +14,6 @@ from kernel_pte import (  # noqa: F401 - re-exported
     ARCH_PT_LEVELS, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
     pte_present, pte_table,
 )
-from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 
 from arch.loongarch64.console import UNCACHED, qemu_exit
@@ -25,7 +24,6 @@ from arch.loongarch64.rtc import LS7A_RTC_PHYS, ls7a_rtc_read_unix
 from arch.loongarch64.traps import (
     counter_hz, interrupts_enable, tick_count, timer_start, vector_installed,
 )
-from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.time import clock_init, monotonic_ns
 
 # Periodic timer rate (ticks per second).

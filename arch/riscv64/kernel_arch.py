@@ -6,7 +6,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang import i64, kinfo, kwarn, mmio_read32, u64, u8
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -14,7 +14,6 @@ from kernel_pte import (  # noqa: F401 - re-exported
     ARCH_PT_LEVELS, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
     pte_present, pte_table,
 )
-from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.pageflags import GLOBAL, NOCACHE, READ, WRITE
 from asterpy.mm.paging import AddressSpace
 
@@ -24,7 +23,6 @@ from arch.riscv64.paging import (
 )
 from arch.riscv64.console import uart_tx_irq
 from arch.riscv64.plic import UART_IRQ, external_irqs, plic_init, plic_page, plic_pages
-from asterpy.kernel.bootinfo import boot_info
 from arch.riscv64.traps import interrupts_enable, read_time, tick_count, timer_start, vector_installed
 from asterpy.kernel.time import clock_init, monotonic_ns
 

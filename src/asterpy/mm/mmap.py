@@ -6,10 +6,10 @@ functions change the areas and keep the page tables in step (pages themselves co
 
 from typing import Final
 
-from asterpy.lang import SysError, u32, u64
+from asterpy.lang import SysError, u64
 from asterpy.lang.errno import EEXIST, EFAULT, EINVAL, ENOMEM
 from asterpy.mm.filepages import FilePages
-from asterpy.mm.vma import NO_ADDR, PROT_WRITE, VM_SHARED, Vma
+from asterpy.mm.vma import NO_ADDR, PROT_WRITE, Vma
 from asterpy.mm.fault import move_pages, refresh_range, zap_range
 from asterpy.mm.uspace import MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, USER_TOP, UserSpace
 

@@ -10,7 +10,7 @@ This first slice runs one process (init, pid 1) whose file descriptors 0..2 are 
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, struct, SysError, i64, kinfo, kprint, u8, u32, u64
+from asterpy.lang import Array, struct, SysError, i64, kinfo, kprint, u8, u32, u64
 from asterpy.lang.errno import EINVAL, ENOSYS, EPERM, ESRCH
 import asterpy.kernel.log as klog
 from asterpy.kernel.log import console_putc
