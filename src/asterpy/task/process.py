@@ -150,7 +150,6 @@ class Process(FsCaller):
     sp: u64              # initial stack pointer
     brk_start: u64
     brk: u64             # current break (page-backed up to page_up(brk))
-    mmap_next: u64       # unused since mmap searches the areas; kept for the layout's readers
     # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
     # shared by the threads of the process.
     sigactions: List[u64]
@@ -210,7 +209,6 @@ class Process(FsCaller):
         self.sp = u64(0)
         self.brk_start = u64(0)
         self.brk = u64(0)
-        self.mmap_next = MMAP_BASE
         self.vmas = VmaList()
         self.sigactions = []
         for _ in range(u64(0), u64(65 * 4)):
@@ -586,7 +584,6 @@ class Process(FsCaller):
                 self.copy_table(src, pte_phys(root[i], u64(3)), u64(2), i << 39)
         self.brk_start = src.brk_start
         self.brk = src.brk
-        self.mmap_next = src.mmap_next
         self.entry = src.entry
         self.sp = src.sp
 
@@ -616,7 +613,6 @@ class Process(FsCaller):
         self.vmas = other.vmas
         self.brk_start = other.brk_start
         self.brk = other.brk
-        self.mmap_next = other.mmap_next
         self.entry = other.entry
         self.sp = other.sp
 
