@@ -1,7 +1,7 @@
 """What Debian's Linux needs beside its vmlinux to run LTP's device cases: the loop driver (a module
 in Debian's kernel) and the kernel's .config (tst_kconfig reads /boot/config-<release>).
 
-Both come from the same linux-image package translator/bench.py fetched the vmlinux from (apt-get
+Both come from the same linux-image package benchmarks/bench.py fetched the vmlinux from (apt-get
 download again, dpkg-deb -x, kept next to that vmlinux in extras/). They go into the image as
 /lib/modules/loop.ko and /boot/config-<release>: the runner loads loop.ko where insmod works (Linux),
 and asterpy, whose release differs, never reads that config.

@@ -4,7 +4,7 @@ The cases (default: the anchor's 546 of runtest/syscalls, conformance/ltp-anchor
 built static by conformance/ltp_build.py, packed with busybox and conformance/runner.sh (as /init)
 into initramfs images of at most --batch cases each, and booted in the same QEMU (x86_64 `pc`,
 TCG unless KVM works, 1 vCPU, 1 GiB) with asterpy's kernel and with Debian's Linux (fetched and
-cached by translator/bench.py).  Each case runs under `timeout` and ends as one of
+cached by benchmarks/bench.py).  Each case runs under `timeout` and ends as one of
 
     pass         exit status 0
     unsupported  exit status 32 (TCONF only: the case says the system lacks something it needs)
@@ -107,7 +107,7 @@ def make_image(cases: list[Case], built: BuiltSet, out: Path, case_timeout: int,
                extras: Optional[dict[str, bytes]] = None) -> Path:
     """An initramfs: busybox (and mkfs.ext2), /etc, the runner as /init, the cases' programs, every
     helper, and `extras` (Linux's loop.ko and .config, see conformance/linux_extras.py)."""
-    from translator.image.initramfs import (DIRS, S_IFDIR, S_IFREG, Member, busybox_members, rootfs_members,
+    from images.initramfs import (DIRS, S_IFDIR, S_IFREG, Member, busybox_members, rootfs_members,
                                             write_image)
     by_name: dict[str, Member] = {d: Member(d, S_IFDIR | mode) for d, mode in DIRS.items()}
     for m in rootfs_members() + busybox_members("x86_64"):
@@ -171,8 +171,8 @@ def _boot(kernel: str, elf: Path, image: Path, start: int, stop: int, accel: Opt
 
     The boot ends when the kernel powers off, or when nothing was printed for the case timeout
     plus a margin (a hung kernel): then QEMU is stopped."""
-    from translator.bench import MACHINE
-    from translator.image.qemu import QemuConfig, QemuSession
+    from benchmarks.bench import MACHINE
+    from images.qemu import QemuConfig, QemuSession
     cmdline = f"{KERNEL_CMDLINE[kernel]} -- {start} {stop}"
     cfg = QemuConfig(kernel=elf, arch="x86_64", machine=MACHINE, accel=accel, memory_mb=MEMORY_MB, smp=1,
                      cmdline=cmdline, initrd=image, timeout=0)
@@ -295,7 +295,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
             linux: Optional[Path] = None, batch: int = DEFAULT_BATCH, case_timeout: int = CASE_TIMEOUT,
             report: Reporter = print) -> dict[str, object]:
     """Build the cases, run them on each kernel; the raw results (as written to the JSON)."""
-    from translator.bench import MACHINE, asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
+    from benchmarks.bench import MACHINE, asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
     built = build_cases(names, report)
     tree = prepare_tree(report)
     source_dirs = tree.source_dirs()

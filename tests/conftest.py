@@ -24,3 +24,9 @@ install(module_roots("x86_64"), [_REPO / "src" / "asterpy", _REPO / "arch"], _RE
 # own names before its imports, so any order works there; CPython needs the cycle entered from
 # its bottom, the arch interface, whose upward imports come last in each module.
 import kernel_arch  # noqa: E402,F401
+
+# What the composition root does at boot (kernel_glue.register_upcalls): files, drivers and wait
+# channels reach the scheduler through the task layer's registered upcalls.
+from asterpy.task.upcalls import register_task_upcalls  # noqa: E402
+
+register_task_upcalls()

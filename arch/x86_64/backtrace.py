@@ -69,11 +69,3 @@ def print_backtrace(pc: u64, rbp: u64, exact: bool) -> None:
         kprint("  ... (more frames not shown)")
 
 
-def backtrace_here() -> None:
-    """Print a backtrace from the caller: its position, then up the frame-pointer chain."""
-    # Read in this function: if it is inlined into its caller, rip and rbp are the caller's,
-    # and the inline-aware symbolizer still names every level.
-    pc = asm_u64("leaq 0(%rip), $0", "=r")
-    rbp = asm_u64("movq %rbp, $0", "=r")
-    print_backtrace(pc, rbp, True)
-

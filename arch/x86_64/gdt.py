@@ -127,11 +127,6 @@ def ist_stacks() -> u64:
     return asm_u64("movabsq $$asterpy_ist_stacks, $0", "=r")
 
 
-def ist_stacks_end() -> u64:
-    """End of the IST stacks (trap.S)."""
-    return asm_u64("movabsq $$asterpy_ist_stacks_end, $0", "=r")
-
-
 def gdt_init() -> None:
     """Build the GDT and TSS, load them (lgdt, reload every segment register, ltr)."""
     gdt = gdt_addr()

@@ -26,7 +26,8 @@ from arch.x86_64.context import (  # noqa: F401 - re-exported
     frame_set, idle_wait, prepare_user_context, set_user_gs_base, switch_task, user_frame_of,
 )
 from asterpy.exec.elf import EM_X86_64
-from asterpy.task.siginfo import SigInfo
+from asterpy.kernel.caller import Caller
+from asterpy.kernel.siginfo import SigInfo
 from arch.x86_64.apic import (
     TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
@@ -220,16 +221,16 @@ def arch_console_putc_raw(c: u8) -> None:
         serial_putc(c)
 
 
-# ---- user mode: forwarders to modules that import the task layer --------------------------------
+# ---- user mode: forwarders to the x86_64 user-mode modules -----------------------------------------
 
-def arch_signal_frame_push(p: "Process", frame: u64, info: SigInfo, handler: u64, restorer: u64,
+def arch_signal_frame_push(p: Caller, frame: u64, info: SigInfo, handler: u64, restorer: u64,
                            stack_top: u64, old_mask: u64, alt_sp: u64, alt_size: u64, alt_flags: u64) -> None:
     """Build a signal frame on the user stack and aim the user frame at the handler (EFAULT)."""
     signal_frame.arch_signal_frame_push(p, frame, info, handler, restorer, stack_top, old_mask, alt_sp,
                                         alt_size, alt_flags)
 
 
-def arch_signal_frame_pop(p: "Process", frame: u64) -> u64:
+def arch_signal_frame_pop(p: Caller, frame: u64) -> u64:
     """rt_sigreturn: restore the registers a signal frame saved; the blocked mask saved with them."""
     return signal_frame.arch_signal_frame_pop(p, frame)
 
@@ -242,16 +243,6 @@ def cpu_hwcap() -> u64:
 def set_fs_base(v: u64) -> None:
     """Load the user TLS base (FS)."""
     usermode.set_fs_base(v)
-
-
-def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
-    """Run init= from the initramfs when the command line asks (kernel_main's last step)."""
-    task_init.run_init_if_requested(fa, kspace)
-
-
-def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """Let the page cache (asterpy.fs.inode) take file-data pages from the frame allocator."""
-    fs_inode.fs_use_frames(fa, dm)
 
 
 def arch_user_mode_init() -> None:
@@ -275,11 +266,8 @@ def rdtsc64() -> u64:
     return usermode.rdtsc64()
 
 
-# The modules below import the task layer, which imports this module back (Context,
-# switch_task...): they come last, and are reached by attribute at call time.
+# User mode's CPU side (MSRs, the SYSCALL entry stub, signal frames): low-half modules that work
+# on a Caller, never on the task layer (docs/architecture.md).
 import arch.x86_64.syscall as syscall_entry  # noqa: E402
 import arch.x86_64.signal_frame as signal_frame  # noqa: E402
 import arch.x86_64.usermode as usermode  # noqa: E402
-import asterpy.task.init as task_init  # noqa: E402
-import asterpy.fs.inode as fs_inode  # noqa: E402
-from asterpy.task.process import Process  # noqa: E402

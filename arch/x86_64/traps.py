@@ -1,8 +1,13 @@
-"""x86_64 trap dispatcher: x86_trap(frame) from trap.S; exceptions end in a panic report with a backtrace."""
+"""x86_64 trap dispatcher: x86_trap(frame) from trap.S; exceptions end in a panic report with a backtrace.
+
+Part of the composition root (docs/architecture.md, L5): this is where hardware calls up into the
+kernel (the timer tick to the scheduler, console input to the tty, a user fault to asterpy.mm.fault
+and signals). Nothing imports it but the boot entry.
+"""
 
 from typing import Final
 
-from asterpy.lang import Ptr, SysError, kprint, panic, struct, u32, u64, u8, volatile_load
+from asterpy.lang import Ptr, SysError, kinfo, kprint, panic, struct, u32, u64, u8, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -11,9 +16,9 @@ from arch.x86_64.backtrace import print_backtrace
 from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
-from arch.x86_64.usermode import user_exception
 from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.cmdline import FAULT_DF, FAULT_GP, FAULT_PANIC, FAULT_PF, FAULT_UD, cmdline_fault
+from asterpy.kernel.siginfo import SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP
 from asterpy.mm.kstack import is_guard_page
 
 VEC_BREAKPOINT: Final = u64(3)
@@ -270,7 +275,54 @@ def run_deliberate_failures() -> None:
         deliberate_double_fault()
 
 
+def signal_of_exception(vector: u64) -> u64:
+    """The signal Linux sends for a CPU exception raised by user code."""
+    if vector == 0 or vector == 16 or vector == 19:
+        return SIGFPE
+    if vector == 1 or vector == 3:
+        return SIGTRAP
+    if vector == 6:
+        return SIGILL
+    if vector == 17:
+        return SIGBUS
+    return SIGSEGV
+
+
+def user_exception(vector: u64, error_code: u64, rip: u64) -> None:
+    """A CPU exception raised by user code: the signal Linux sends for it goes to the running
+    task (delivered, or fatal, on the way back to user mode)."""
+    t = sched.current_task_or_none()
+    if t is None:
+        return
+    sig = signal_of_exception(vector)
+    addr = rip
+    code = u64(0x80)                      # SI_KERNEL
+    if vector == 14:
+        addr = read_cr2()
+        # Demand paging and copy-on-write first (error code: bit 1 write, bit 4 instruction fetch).
+        res = mmfault.user_fault(t.proc, addr, (error_code & 2) != 0, (error_code & 16) != 0)
+        if res == mmfault.FAULT_OK:
+            return
+        sig = res >> 8
+        code = res & 0xFF                 # SEGV_MAPERR / SEGV_ACCERR / BUS_ADRERR
+        kinfo(f"[pid {t.proc.pid}] signal {sig} (page fault) at {addr:#x} rip {rip:#x}")
+    elif sig == SIGSEGV:
+        kprint(f"[pid {t.proc.pid}] SIGSEGV (exception {vector}, error code {error_code:#x}) rip {rip:#x}")
+        addr = u64(0)
+    else:
+        kprint(f"[pid {t.proc.pid}] signal {sig} (exception {vector}) rip {rip:#x}")
+        if sig == SIGILL:
+            code = u64(2)                 # ILL_ILLOPN
+        elif sig == SIGFPE:
+            code = u64(1)                 # FPE_INTDIV
+        elif sig == SIGTRAP:
+            code = u64(1)                 # TRAP_BRKPT
+    signals.force_fault_signal(t, sig, code, addr)
+
+
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.task.sched as sched  # noqa: E402
 import asterpy.drivers.tty as tty  # noqa: E402
+import asterpy.task.signal as signals  # noqa: E402
+import asterpy.mm.fault as mmfault  # noqa: E402

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bootbuild import SharedKernels
-from translator.bench import (BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output, plot_history,
+from benchmarks.bench import (BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output, plot_history,
                               summarize, symbolize)
 
 pytestmark = pytest.mark.boot

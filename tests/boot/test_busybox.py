@@ -22,8 +22,8 @@ import pytest
 
 from bootbuild import SharedKernels
 from translator.build import BuildResult
-from translator.image import QemuConfig, QemuResult, QemuSession, run_qemu
-from translator.image.cmdline import shell_command_cmdline
+from images import QemuConfig, QemuResult, QemuSession, run_qemu
+from images.cmdline import shell_command_cmdline
 
 pytestmark = pytest.mark.boot
 
@@ -107,7 +107,7 @@ def kernel(shared_kernels: SharedKernels) -> BuildResult:
 @pytest.fixture(scope="module")
 def image(default_initramfs: Path) -> Path:
     """The default image's members as an uncompressed archive: the kernel skips the gunzip."""
-    from translator.image.initramfs import build_initramfs
+    from images.initramfs import build_initramfs
     return build_initramfs("x86_64", out=default_initramfs.with_name("initramfs.cpio"), compress=False)
 
 
@@ -126,7 +126,7 @@ def test_known_failing_names_real_cases() -> None:
 @pytest.fixture(scope="module")
 def host_root(image: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The image unpacked into a directory, for running the cases on the host's Linux (chroot)."""
-    from translator.image.initramfs import S_IFDIR, S_IFLNK, parse_newc
+    from images.initramfs import S_IFDIR, S_IFLNK, parse_newc
     root = tmp_path_factory.mktemp("rootfs")
     for m in parse_newc(image.read_bytes()):
         path = root / m.name

@@ -8,7 +8,7 @@ panic on purpose), the words consumed by the kernel, passed as environment or as
 Linux's panics when the requested init is missing or init exits (then panic=N reboots: QEMU,
 started with -no-reboot, exits).
 
-Debian's kernel comes from `asterpy bench`'s cache (translator/bench.py: apt-get download the
+Debian's kernel comes from `asterpy bench`'s cache (benchmarks/bench.py: apt-get download the
 first time, under .cache/bench/linux/). Five cases boot both kernels, one asterpy alone; ~1-2 min
 under TCG.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 
 from bootbuild import SharedKernels
-from translator.bench import MACHINE, MEMORY_MB, BenchError, fetch_linux, make_initramfs
-from translator.image import KERNEL_EXIT_FAIL, QemuConfig, QemuResult, run_qemu
-from translator.image.initramfs import _load_user_build
+from benchmarks.bench import MACHINE, MEMORY_MB, BenchError, fetch_linux, make_initramfs
+from images import KERNEL_EXIT_FAIL, QemuConfig, QemuResult, run_qemu
+from images.initramfs import _load_user_build
 
 pytestmark = pytest.mark.boot
 

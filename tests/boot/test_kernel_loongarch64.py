@@ -12,7 +12,7 @@ import pytest
 from translator.build import BuildResult
 from bootbuild import SharedKernels
 from translator.cli import cmdline_fw_cfg_args
-from translator.image import QemuConfig, QemuResult, run_qemu
+from images import QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 

@@ -10,7 +10,7 @@ import pytest
 
 from translator.build import BuildResult
 from bootbuild import SharedKernels
-from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from images import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 

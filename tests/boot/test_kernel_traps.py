@@ -11,7 +11,7 @@ from elftools.elf.elffile import ELFFile
 
 from translator.build import BuildResult, extract_ksyms, pack_ksyms
 from bootbuild import SharedKernels
-from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from images import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 from translator.link import read_symbols
 
 pytestmark = pytest.mark.boot

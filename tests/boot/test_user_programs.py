@@ -19,8 +19,8 @@ import pytest
 
 from bootbuild import SharedKernels
 from translator.build import BuildResult
-from translator.image import QemuConfig, QemuResult, run_qemu
-from translator.image.cmdline import shell_command_cmdline
+from images import QemuConfig, QemuResult, run_qemu
+from images.cmdline import shell_command_cmdline
 
 pytestmark = pytest.mark.boot
 
@@ -69,14 +69,14 @@ def kernel(shared_kernels: SharedKernels) -> BuildResult:
 @pytest.fixture(scope="module")
 def image(default_initramfs: Path) -> Path:
     """The default image's members as an uncompressed archive: the kernel skips the gunzip."""
-    from translator.image.initramfs import build_initramfs
+    from images.initramfs import build_initramfs
     return build_initramfs("x86_64", out=default_initramfs.with_name("initramfs.cpio"), compress=False)
 
 
 @pytest.fixture(scope="module")
 def image_names(image: Path) -> set[str]:
     """The paths in the image (without the leading '/')."""
-    from translator.image.initramfs import parse_newc
+    from images.initramfs import parse_newc
     return {m.name for m in parse_newc(image.read_bytes())}
 
 

@@ -63,7 +63,7 @@ def test_parse_runtest() -> None:
 @pytest.mark.slow
 def test_ci_cases_pass_in_asterpy(tmp_path: Path) -> None:
     """Every case of conformance/ltp-ci-cases.txt passes inside asterpy (TCG)."""
-    from translator.bench import asterpy_kernel
+    from benchmarks.bench import asterpy_kernel
     names = read_case_names(CI_LIST)
     assert names, f"{CI_LIST} lists no case"
     started = time.monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from translator.image.cmdline import init_argv, quote_cmdline_word, shell_command_cmdline, split_cmdline
+from images.cmdline import init_argv, quote_cmdline_word, shell_command_cmdline, split_cmdline
 
 
 def test_run_c_command_line() -> None:

@@ -8,13 +8,14 @@ picks the driver by its major:minor, as Linux's character-device table does.
 from typing import Final
 
 from asterpy.lang import SysError, memset, u8, u32, u64
+from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import EBADF, EINVAL, ENOSPC, ENXIO
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SEEK_END, File, seek_to
 from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
+from asterpy.fs.context import FsCaller
 from asterpy.mm.meminfo import meminfo_text
-from asterpy.task.process import Process
 
 PAGE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -38,7 +39,7 @@ KIND_FULL: Final = u32(2)
 KIND_RANDOM: Final = u32(3)
 
 
-def zero_user(p: Process, buf: u64, n: u64) -> None:
+def zero_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf with zeros (EFAULT before any is written)."""
     p.check_user(buf, n, True)
     done = u64(0)
@@ -51,12 +52,12 @@ def zero_user(p: Process, buf: u64, n: u64) -> None:
         done += chunk
 
 
-def random_user(p: Process, buf: u64, n: u64) -> None:
+def random_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf from the kernel's generator (EFAULT first)."""
     p.check_user(buf, n, True)
     i = u64(0)
     while i < n:
-        r = sysd.random_u64()
+        r = random_u64()
         j = u64(0)
         while j < 8 and i < n:
             p.put_byte(buf + i, u8(r >> (8 * j)))
@@ -74,7 +75,7 @@ class MemDevFile(File):
         File.__init__(self, inode, flags)
         self.kind = kind
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """null: EOF; zero and full: zeros; random: random bytes."""
         if self.kind == KIND_NULL:
             return u64(0)
@@ -84,7 +85,7 @@ class MemDevFile(File):
             zero_user(p, buf, n)
         return n
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Everything is swallowed, except by full (ENOSPC)."""
         if self.kind == KIND_FULL:
             raise SysError(ENOSPC)
@@ -96,11 +97,11 @@ class MemDevFile(File):
             raise SysError(ENOSPC)
         return n
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """As read: the offset does not matter."""
         return self.read(p, buf, n)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """As write: the offset does not matter."""
         return self.write(p, buf, n)
 
@@ -117,13 +118,13 @@ class MemInfoFile(File):
     """/dev/kmeminfo: read-only text, made afresh by each read (a reader that reads it in pieces
     may see figures from different moments, as with /proc files)."""
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """The text from the file offset on; the offset moves past what was read."""
         got = self.pread(p, buf, n, self.pos)
         self.pos += got
         return got
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Up to n bytes of the text from offset off (0 at its end)."""
         text = meminfo_text(p.frames)
         size = u64(len(text))
@@ -136,11 +137,11 @@ class MemInfoFile(File):
             p.put_byte(buf + i, text[off + i])
         return n
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Not writable (opening it for writing is allowed, as for a 0444 /proc file opened by root)."""
         raise SysError(EBADF)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Not writable."""
         raise SysError(EBADF)
 
@@ -208,6 +209,3 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"kmeminfo", u32(0o444), KMEMINFO_MAJOR, KMEMINFO_MINOR)
     return dev
 
-
-# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
-import asterpy.syscall.dispatch as sysd  # noqa: E402

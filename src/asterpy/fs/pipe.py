@@ -21,10 +21,10 @@ from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLW
 from asterpy.fs.inode import FifoInode, Inode, page_alloc, page_free
 from asterpy.fs.mode import O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
 from asterpy.mm.heap import heap_in_reserve
-from asterpy.task.process import Process
-from asterpy.task.sched import current_task_or_none
-from asterpy.task.signal import raise_signal_self
-from asterpy.task.wait import new_wait_channel, sleep_on, wake_up
+from asterpy.kernel.caller import Caller
+from asterpy.fs.context import FsCaller
+from asterpy.kernel.upcalls import raise_signal_self, upcalls
+from asterpy.kernel.wait import new_wait_channel, sleep_on, wake_up
 
 PAGE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -199,7 +199,7 @@ class Pipe:
                 self.pages[i] = u64(0)
             i = (i + 1) % npages
 
-    def take(self, p: Process, va: u64, n: u64) -> None:
+    def take(self, p: FsCaller, va: u64, n: u64) -> None:
         """Move n buffered bytes (n <= count) to user va (checked writable by the caller)."""
         start = self.head
         done = u64(0)
@@ -230,8 +230,8 @@ class Pipe:
             self.count += chunk
             done += chunk
 
-    def put(self, p: Process, va: u64, n: u64) -> None:
-        """Append n bytes (n <= space, their pages backed) from user va (checked readable by the caller)."""
+    def put(self, p: FsCaller, va: u64, n: u64) -> None:
+        """Append n bytes (n <= space) from user va (checked readable by the caller)."""
         done = u64(0)
         while done < n:
             chunk = n - done
@@ -274,7 +274,7 @@ class Pipe:
         self.head = u64(0)
         wake_up(self.wchan)
 
-    def set_size(self, p: Process, n: u64) -> u64:
+    def set_size(self, p: Caller, n: u64) -> u64:
         """F_SETPIPE_SZ: a capacity of at least n bytes (rounded up to a power of two pages);
         EINVAL past 2^31, EPERM for an unprivileged user growing it past pipe-max-size or while
         over the soft limit, EBUSY if the data does not fit; return the capacity set."""
@@ -300,7 +300,7 @@ class Pipe:
             raise SysError(e.errno)
         return size
 
-    def read(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64, nonblock: bool) -> u64:
         """Up to n bytes; 0 at EOF (empty, no writers); blocks while empty (EAGAIN, EINTR)."""
         if n == 0:
             return u64(0)
@@ -321,7 +321,7 @@ class Pipe:
         wake_up(self.wchan)
         return got
 
-    def write(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64, nonblock: bool) -> u64:
         """All n bytes (blocking for room); EPIPE and SIGPIPE without readers; writes of at most
         PIPE_BUF bytes are never interleaved with others; EAGAIN/EINTR only before any byte went;
         ENOMEM when no page is left for the data (what was written before stays)."""
@@ -370,7 +370,7 @@ class Pipe:
         return done
 
 
-def new_pipe_for(p: Process) -> Pipe:
+def new_pipe_for(p: Caller) -> Pipe:
     """A pipe created by p (pipe(2), a FIFO's first open): the default capacity charged to p's
     real user, or PIPE_MIN_DEF_PAGES if that user is over the soft limit and p is unprivileged;
     ENOMEM once the kernel heap is down to its reserve (a pipe's own objects come from there)."""
@@ -405,7 +405,7 @@ class PipeReadFile(File):
         self.pipe.readers -= 1
         wake_up(self.pipe.wchan)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read from the pipe."""
         return self.pipe.read(p, buf, n, self.nonblocking())
 
@@ -439,7 +439,7 @@ class PipeWriteFile(File):
         self.pipe.writers -= 1
         wake_up(self.pipe.rchan)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Write to the pipe."""
         return self.pipe.write(p, buf, n, self.nonblocking())
 
@@ -500,11 +500,11 @@ class PipeRWFile(File):
         wake_up(self.pipe.rchan)
         wake_up(self.pipe.wchan)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read from the pipe."""
         return self.pipe.read(p, buf, n, self.nonblocking())
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Write to the pipe."""
         return self.pipe.write(p, buf, n, self.nonblocking())
 
@@ -539,11 +539,11 @@ def open_fifo(ino: NamedFifo, flags: u64) -> File:
     EINTR if a signal interrupts the wait."""
     pp = ino.pipe
     if pp is None or (pp.readers == 0 and pp.writers == 0):
-        t = current_task_or_none()
-        if t is None:
+        opener = upcalls().current_caller()
+        if opener is None:
             pp = new_uncharged_pipe()
         else:
-            pp = new_pipe_for(t.proc)
+            pp = new_pipe_for(opener)
         ino.pipe = pp
     nonblock = (flags & O_NONBLOCK) != 0
     acc = flags & u64(3)

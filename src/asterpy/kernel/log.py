@@ -33,6 +33,8 @@ _cmdline_seen: bool = False
 _quiet: bool = False
 # Whether lines start with their time (`printk.time=0` turns it off).
 _times: bool = True
+# Whether every syscall is logged with its arguments and result (asterpy.strace=1; asterpy.syscall.dispatch).
+trace_syscalls: bool = False
 
 
 def log_check_cmdline() -> None:
@@ -116,3 +118,9 @@ def cstr_len(addr: u64, limit: u64) -> u64:
     while n < limit and p[n] != 0:
         n += 1
     return n
+
+
+def set_syscall_trace(on: bool) -> None:
+    """Log every syscall with its first arguments and its result (`strace=1` on the command line)."""
+    global trace_syscalls
+    trace_syscalls = on

@@ -27,11 +27,10 @@ from kernel_arch import (
     arch_rodata_start, arch_rtc_seconds, arch_text_end, arch_text_start, arch_tick_count, arch_timer_init,
     arch_timer_start,
 )
-# Starting init (user mode) is arch-specific until the task and syscall code has an arch-neutral
-# half: each kernel_arch provides run_init_if_requested (x86_64 re-exports asterpy.task.init's),
-# and fs_use_frames (x86_64's hands frames to asterpy.fs.inode's page cache, whose imports reach
-# the task and syscall modules; the other arches have no files yet).
-from kernel_arch import fs_use_frames, run_init_if_requested
+# The composition root's per-arch half (docs/architecture.md): each arch's kernel_glue registers the
+# task layer's upcalls, hands frames to the page cache and starts init (x86_64 only: the other
+# arches have no user mode, files or tasks yet).
+from kernel_glue import fs_use_frames, register_upcalls, run_init_if_requested
 
 VERSION: Final = "0.1.0"
 
@@ -390,6 +389,8 @@ def kernel_main() -> bool:
         run_stack_overflow_probe(fa)
     except SysError as e:
         kwarn(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
+    # Files, drivers and wait channels reach the scheduler through these (asterpy.kernel.upcalls).
+    register_upcalls()
     # File pages come from frames from now on, so processes can map them (mm/fault.py).
     fs_use_frames(fa, boot_info.direct_map)
     hz = init_time()

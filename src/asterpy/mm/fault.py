@@ -7,8 +7,8 @@ read-only; the write fault that follows copies it (or just adds WRITE when this 
 out to be the last owner). The kernel's own accesses to user memory (Process.user_page) come
 here too, so syscalls see the same memory the program would.
 
-Out of memory (no frame for the page or for a page table), the OOM killer frees some, as Linux
-does: it picks the process with the largest footprint (resident pages plus page tables; never
+Out of memory (no frame for the page or for a page table), the OOM killer (asterpy.task.oom,
+reached through an upcall) frees some, as Linux does: it picks the process with the largest footprint (resident pages plus page tables; never
 init, pid 1), logs it the way Linux does and sends it SIGKILL. A fault the program took itself
 then lets the victim run to its end and tries again; a process that is itself the one picked
 gets SIGKILL instead of the page. A kernel access to user memory (inside a syscall) never lets
@@ -17,13 +17,13 @@ other tasks run, so it fails (EFAULT) while the victim's memory is on its way ba
 
 from typing import Final
 
-from asterpy.lang import SysError, kprint, kwrite, memcpy, memset, u8, u64
-from asterpy.kernel.log import console_putc
+from asterpy.lang import SysError, memcpy, memset, u64
+from asterpy.kernel.upcalls import OOM_RETRY, OOM_SELF_KILLED, upcalls
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, leaf_entry
 from asterpy.mm.vma import PROT_EXEC, PROT_WRITE, PROT_ALL, Vma
 import asterpy.mm.paging as paging
-import asterpy.fs.inode as inodes
-from asterpy.task.process import PAGE, PAGE_MASK, USER_TOP, Process
+import asterpy.mm.filepages as filepages
+from asterpy.mm.uspace import PAGE, PAGE_MASK, USER_TOP, UserSpace
 
 SIGBUS: Final = u64(7)
 SIGKILL: Final = u64(9)
@@ -40,10 +40,8 @@ FAULT_ACCERR: Final = (SIGSEGV << 8) | SEGV_ACCERR
 FAULT_SIGBUS: Final = (SIGBUS << 8) | BUS_ADRERR
 # The faulting process was the OOM killer's pick: it gets SIGKILL (it is already pending).
 FAULT_OOM_KILLED: Final = (SIGKILL << 8) | SI_KERNEL
-# How many victims one fault may ask for before it gives up (SIGBUS), and how many rounds of the
-# scheduler it lets a victim take to reach its end.
+# How many victims one fault may ask for before it gives up (SIGBUS).
 OOM_MAX_VICTIMS: Final = u64(16)
-OOM_WAIT_ROUNDS: Final = u64(256)
 
 
 def prot_pte_flags(prot: u64, writable: bool) -> u64:
@@ -86,7 +84,7 @@ def next_mapped(space: AddressSpace, va: u64, end: u64) -> u64:
     return end
 
 
-def zap_range(p: Process, start: u64, end: u64) -> None:
+def zap_range(p: UserSpace, start: u64, end: u64) -> None:
     """Unmap every page of [start, end) and drop this space's reference to each frame."""
     va = next_mapped(p.space, start, end)
     while va < end:
@@ -96,7 +94,7 @@ def zap_range(p: Process, start: u64, end: u64) -> None:
         va = next_mapped(p.space, va + PAGE, end)
 
 
-def is_file_page(p: Process, v: Vma, va: u64, pa: u64) -> bool:
+def is_file_page(p: UserSpace, v: Vma, va: u64, pa: u64) -> bool:
     """Whether frame pa is the backing file's own page for va (never written by a private area)."""
     ino = v.inode
     if ino is None:
@@ -104,28 +102,28 @@ def is_file_page(p: Process, v: Vma, va: u64, pa: u64) -> bool:
     return ino.page_or_zero(v.file_offset(va) >> 12) == p.dm + pa
 
 
-def exclusive(p: Process, v: Vma, va: u64, pa: u64) -> bool:
+def exclusive(p: UserSpace, v: Vma, va: u64, pa: u64) -> bool:
     """Whether this private area may write frame pa in place: it is its only owner."""
     return p.frames.refcount(pa) == 1 and not is_file_page(p, v, va, pa)
 
 
-def page_flags_for(p: Process, v: Vma, va: u64, pa: u64) -> u64:
+def page_flags_for(p: UserSpace, v: Vma, va: u64, pa: u64) -> u64:
     """The flags the present page va (frame pa) of area v should have now."""
     return prot_pte_flags(v.prot, v.shared() or exclusive(p, v, va, pa))
 
 
-def file_frames_usable(p: Process) -> bool:
+def file_frames_usable(p: UserSpace) -> bool:
     """Whether file pages are frames of p's allocator (fs_use_frames), so they can be mapped."""
-    src = inodes.page_source
+    src = filepages.page_source
     return src is not None and src.frames is p.frames and src.dm == p.dm
 
 
-def populate(p: Process, v: Vma, va: u64, write: bool) -> u64:
+def populate(p: UserSpace, v: Vma, va: u64, write: bool) -> u64:
     """Back the absent page va of area v (ENOMEM raised); FAULT_OK or FAULT_SIGBUS past the file's end."""
     ino = v.inode
     if ino is not None:
         off = v.file_offset(va)
-        if off >= ino.size:
+        if off >= ino.file_size():
             return FAULT_SIGBUS
         idx = off >> 12
         if v.shared():
@@ -163,7 +161,7 @@ def populate(p: Process, v: Vma, va: u64, write: bool) -> u64:
     return FAULT_OK
 
 
-def break_cow(p: Process, v: Vma, va: u64, pa: u64) -> None:
+def break_cow(p: UserSpace, v: Vma, va: u64, pa: u64) -> None:
     """Give the private page va (frame pa, shared) a copy of its own, writable (ENOMEM)."""
     frame = p.frames.alloc()
     memcpy(p.dm + frame, p.dm + pa, PAGE)
@@ -171,7 +169,7 @@ def break_cow(p: Process, v: Vma, va: u64, pa: u64) -> None:
     p.frames.free(pa)
 
 
-def resolve(p: Process, v: Vma, addr: u64, write: bool) -> u64:
+def resolve(p: UserSpace, v: Vma, addr: u64, write: bool) -> u64:
     """Back or fix the page of addr in area v (access already checked); ENOMEM raised."""
     va = addr & ~PAGE_MASK
     if p.space.flags_of(va) == 0:
@@ -186,7 +184,7 @@ def resolve(p: Process, v: Vma, addr: u64, write: bool) -> u64:
     return FAULT_OK
 
 
-def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
+def user_fault(p: UserSpace, addr: u64, write: bool, exec: bool) -> u64:
     """Resolve an access to user address addr made by the kernel for p (a syscall's copy, or
     MAP_POPULATE): FAULT_OK when the page is now there, else the signal and si_code a user access
     would get ((sig << 8) | code: SEGV_MAPERR, SEGV_ACCERR, SIGBUS). Never lets another task run
@@ -195,13 +193,13 @@ def user_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
     return resolve_fault(p, addr, write, exec, False)
 
 
-def user_mode_fault(p: Process, addr: u64, write: bool, exec: bool) -> u64:
+def user_mode_fault(p: UserSpace, addr: u64, write: bool, exec: bool) -> u64:
     """Resolve a page fault the program itself took at addr: as user_fault, but out of memory the
     OOM killer's victim is waited for and the fault retried; SIGKILL if p itself was the pick."""
     return resolve_fault(p, addr, write, exec, True)
 
 
-def resolve_fault(p: Process, addr: u64, write: bool, exec: bool, may_wait: bool) -> u64:
+def resolve_fault(p: UserSpace, addr: u64, write: bool, exec: bool, may_wait: bool) -> u64:
     """user_fault and user_mode_fault: may_wait says whether other tasks may run meanwhile."""
     if addr >= USER_TOP:
         return FAULT_MAPERR
@@ -220,9 +218,11 @@ def resolve_fault(p: Process, addr: u64, write: bool, exec: bool, may_wait: bool
         if victims >= OOM_MAX_VICTIMS:
             return FAULT_SIGBUS
         victims += 1
-        res = out_of_memory(p, may_wait)
-        if res != FAULT_OK:
-            return res
+        res = upcalls().out_of_memory(p, may_wait)
+        if res == OOM_SELF_KILLED:
+            return FAULT_OOM_KILLED
+        if res != OOM_RETRY:
+            return FAULT_SIGBUS
         # The area may have gone while others ran (an munmap by another thread).
         found = p.vmas.find(addr)
         if found is None:
@@ -230,7 +230,7 @@ def resolve_fault(p: Process, addr: u64, write: bool, exec: bool, may_wait: bool
         v = found
 
 
-def resident_pages(q: Process) -> u64:
+def resident_pages(q: UserSpace) -> u64:
     """Pages present in q's user areas (shared ones counted in each owner, as Linux's rss; a
     process sharing its address space (CLONE_VM) counts all of it, as each sharer does on Linux)."""
     n = u64(0)
@@ -242,7 +242,7 @@ def resident_pages(q: Process) -> u64:
     return n
 
 
-def anon_resident_pages(q: Process) -> u64:
+def anon_resident_pages(q: UserSpace) -> u64:
     """The resident pages of q's anonymous areas."""
     n = u64(0)
     for v in q.vmas.areas:
@@ -254,97 +254,18 @@ def anon_resident_pages(q: Process) -> u64:
     return n
 
 
-def oom_badness(q: Process) -> u64:
-    """How much memory ending q would give back: resident pages plus its page tables (nothing
-    once q has let go of its address space)."""
-    if q.space.users == 0:
-        return u64(0)
-    return resident_pages(q) + q.space.table_pages
-
-
-def dying(q: Process) -> bool:
-    """Whether q is already on its way out (then the memory is coming back without a new kill)."""
-    return q.zombie or q.group_exiting or (q.sig_pending & (u64(1) << (SIGKILL - 1))) != 0
-
-
-def pick_victim() -> Process | None:
-    """The process the OOM killer ends: the largest footprint, never init (pid 1), never one
-    already ending; None if there is none."""
-    best: Process | None = None
-    best_pages = u64(0)
-    for q in sched.the_tables().procs:
-        if q.pid == 1 or q.zombie:
-            continue
-        b = oom_badness(q)
-        if b > best_pages:
-            best = q
-            best_pages = b
-    return best
-
-
-def log_oom_kill(q: Process) -> None:
-    """The line Linux prints for an OOM kill (sizes in kB), with q's command name."""
-    total_vm = q.vmas.total_size() >> 10
-    rss = resident_pages(q)
-    anon = anon_resident_pages(q)
-    kwrite(f"Out of memory: Killed process {q.pid} (")
-    for t in sched.the_tables().tasks:
-        if t.proc is q:
-            n = u64(0)
-            while n < 16 and t.comm[n] != u8(0):
-                console_putc(t.comm[n])
-                n += 1
-            break
-    kprint(f") total-vm:{total_vm}kB, anon-rss:{anon * 4}kB, file-rss:{(rss - anon) * 4}kB, "
-           f"shmem-rss:0kB, UID:{q.ruid} pgtables:{q.space.table_pages * 4}kB oom_score_adj:0")
-
-
-def out_of_memory(p: Process, may_wait: bool) -> u64:
-    """No frame for p's fault: end a process to free memory. FAULT_OK to try again (a victim
-    ended, or one already ending was waited for), FAULT_OOM_KILLED if p itself was picked,
-    FAULT_SIGBUS if nothing can be freed (init alone holds the memory) or if the victim may not
-    be waited for (a kernel access: the memory comes back once it has run to its end)."""
-    if dying(p):
-        return FAULT_OOM_KILLED
-    # Someone already ending (a victim of an earlier fault): wait for it rather than kill more.
-    waiting: Process | None = None
-    for q in sched.the_tables().procs:
-        if q.pid != 1 and not q.zombie and dying(q) and q is not p:
-            waiting = q
-            break
-    victim = waiting
-    if victim is None:
-        victim = pick_victim()
-        if victim is None:
-            return FAULT_SIGBUS
-        log_oom_kill(victim)
-        signal.send_to_process(victim, SIGKILL)
-    if victim is p:
-        return FAULT_OOM_KILLED
-    if not may_wait:
-        return FAULT_SIGBUS
-    rounds = u64(0)
-    while not victim.zombie and rounds < OOM_WAIT_ROUNDS:
-        sched.sched_yield()
-        rounds += 1
-    if dying(p):
-        # Killed meanwhile (by a signal, or this process was picked by another fault).
-        return FAULT_OOM_KILLED
-    return FAULT_OK
-
-
-def handle_user_fault(p: Process, addr: u64, write: bool, exec: bool) -> bool:
+def handle_user_fault(p: UserSpace, addr: u64, write: bool, exec: bool) -> bool:
     """A user-mode page fault at addr: True if fixed (return to the program), False if the caller
     must send a signal (user_mode_fault says which, and its si_code)."""
     return user_mode_fault(p, addr, write, exec) == FAULT_OK
 
 
-def fault_in(p: Process, va: u64, write: bool) -> bool:
+def fault_in(p: UserSpace, va: u64, write: bool) -> bool:
     """Make user address va present (and writable if asked) for a kernel access; False: EFAULT."""
     return user_fault(p, va, write, False) == FAULT_OK
 
 
-def refresh_range(p: Process, v: Vma, start: u64, end: u64) -> None:
+def refresh_range(p: UserSpace, v: Vma, start: u64, end: u64) -> None:
     """Re-derive the flags of the present pages of [start, end) inside area v (after mprotect)."""
     va = next_mapped(p.space, start, end)
     while va < end:
@@ -353,7 +274,7 @@ def refresh_range(p: Process, v: Vma, start: u64, end: u64) -> None:
         va = next_mapped(p.space, va + PAGE, end)
 
 
-def move_pages(p: Process, old: u64, new: u64, length: u64) -> None:
+def move_pages(p: UserSpace, old: u64, new: u64, length: u64) -> None:
     """Move the present pages of [old, old + length) to new.. (frames and flags kept; mremap)."""
     end = old + length
     va = next_mapped(p.space, old, end)
@@ -366,9 +287,3 @@ def move_pages(p: Process, old: u64, new: u64, length: u64) -> None:
             # No frame for a page table: the page is lost (it reads as zero again), not leaked.
             p.frames.free(pa)
         va = next_mapped(p.space, va + PAGE, end)
-
-
-# Imports of higher layers come last: they import this module back (an import cycle), and under
-# CPython the names above must exist by the time they do.
-import asterpy.task.sched as sched  # noqa: E402
-import asterpy.task.signal as signal  # noqa: E402

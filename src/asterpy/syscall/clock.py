@@ -10,6 +10,7 @@ from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EINVAL
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_ALARM, SYS_CLOCK_GETRES, SYS_GETITIMER, SYS_GETRUSAGE, SYS_GETTIMEOFDAY, SYS_SETITIMER, SYS_SYSINFO,
@@ -40,7 +41,7 @@ def me() -> Process:
 
 def realtime_ns() -> u64:
     """CLOCK_REALTIME now, in ns since the epoch."""
-    return sysd.realtime_base_ns + monotonic_ns()
+    return ktime.realtime_base_ns + monotonic_ns()
 
 
 def sys_gettimeofday(tv: u64, tz: u64) -> u64:
@@ -206,8 +207,3 @@ def clock_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64) -> u64:
     if sys_id == SYS_ALARM:
         return sys_alarm(a0)
     return NOT_HANDLED
-
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402

@@ -10,17 +10,18 @@ This first slice runs one process (init, pid 1) whose file descriptors 0..2 are 
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, struct, SysError, i64, kinfo, kprint, u8, u32, u64
+from asterpy.lang import Array, struct, SysError, i64, kinfo, kprint, u8, u32, u64
 from asterpy.lang.errno import EINVAL, ENOSYS, EPERM, ESRCH
+import asterpy.kernel.log as klog
 from asterpy.kernel.log import console_putc
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_CLOCK_GETTIME, SYS_GETRANDOM, SYS_GETRLIMIT, SYS_NONE, SYS_PRLIMIT64, SYS_RSEQ, SYS_SETRLIMIT, SYS_UNAME,
 )
 from asterpy.task.process import Process, current_process
 
-# The arch half of getrandom's entropy.
-from kernel_arch import rdrand64, rdrand_available, rdtsc64
+from asterpy.kernel.entropy import random_u64
 
 # The syscall families: each answers NOT_HANDLED for numbers that are not its own. Module
 
@@ -60,11 +61,6 @@ STACK_RLIMIT: Final = u64(8 << 20)
 UTS_FIELD: Final = u64(65)
 UTS_SIZE: Final = u64(6 * 65)
 
-# Whether every syscall is logged (asterpy.strace=1 on the kernel command line).
-trace_syscalls: bool = False
-# Unix time in ns at monotonic 0 (set by init.py from the RTC): CLOCK_REALTIME = this + monotonic.
-realtime_base_ns: u64 = 0
-
 
 @struct
 class SeenSet:
@@ -74,14 +70,6 @@ class SeenSet:
 
 
 enosys_seen: SeenSet = SeenSet()
-# State of the weak generator behind getrandom (see random_u64).
-random_state: u64 = 0
-
-
-def set_realtime_base(unix_seconds: u64) -> None:
-    """Anchor CLOCK_REALTIME: unix_seconds is the wall-clock time now."""
-    global realtime_base_ns
-    realtime_base_ns = unix_seconds * NSEC_PER_SEC - monotonic_ns()
 
 
 def proc() -> Process:
@@ -90,11 +78,6 @@ def proc() -> Process:
     if p is None:
         raise SysError(ESRCH)
     return p
-
-
-def byte_at(addr: u64) -> u8:
-    """The byte at kernel address addr."""
-    return Ptr[u8](addr).load()
 
 
 def put_str(p: Process, va: u64, s: bytes) -> None:
@@ -124,7 +107,7 @@ def sys_clock_gettime(clk: u64, tp: u64) -> u64:
     The CPU-time clocks answer with the monotonic clock (no per-task accounting yet)."""
     now = monotonic_ns()
     if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
-        now += realtime_base_ns
+        now += ktime.realtime_base_ns
     elif (clk != CLOCK_MONOTONIC and clk != CLOCK_MONOTONIC_RAW and clk != CLOCK_MONOTONIC_COARSE
           and clk != CLOCK_BOOTTIME and clk != CLOCK_PROCESS_CPUTIME_ID and clk != CLOCK_THREAD_CPUTIME_ID):
         raise SysError(EINVAL)
@@ -133,22 +116,6 @@ def sys_clock_gettime(clk: u64, tp: u64) -> u64:
     p.put_u64(tp, now // NSEC_PER_SEC)
     p.put_u64(tp + 8, now % NSEC_PER_SEC)
     return u64(0)
-
-
-def random_u64() -> u64:
-    """64 bits for getrandom: RDRAND when the CPU has it, mixed (splitmix64) with the TSC.
-
-    Weak without RDRAND (QEMU's default CPU model): the state starts from the TSC and only the
-    TSC is added, so an observer who knows the boot timing can predict it. Not for keys.
-    """
-    global random_state
-    random_state += u64(0x9E3779B97F4A7C15) ^ rdtsc64()
-    if rdrand_available():
-        random_state ^= rdrand64()
-    z = random_state
-    z = (z ^ (z >> 30)) * u64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> 27)) * u64(0x94D049BB133111EB)
-    return z ^ (z >> 31)
 
 
 def sys_getrandom(buf: u64, n: u64, flags: u64) -> u64:
@@ -309,7 +276,7 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
             unimplemented(nr)
         except SysError as e:
             return -i64(e.errno)
-    if trace_syscalls:
+    if klog.trace_syscalls:
         kprint(f"[pid {current_pid()}] -> {nr}({a0:#x}, {a1:#x}, {a2:#x}, {a3:#x})")
     sysproc.note_syscall(sys_id)
     r = i64(0)
@@ -317,24 +284,18 @@ def syscall_dispatch(sys_id: u32, nr: u64, a0: u64, a1: u64, a2: u64, a3: u64, a
         r = i64(dispatch(sys_id, nr, a0, a1, a2, a3, a4, a5))
     except SysError as e:
         r = -i64(e.errno)
-    if trace_syscalls:
+    if klog.trace_syscalls:
         kprint(f"[pid {current_pid()}] <- {nr} = {r}")
     return r
 
 
-def set_syscall_trace(on: bool) -> None:
-    """Log every syscall with its first arguments and its result (`asterpy.strace=1` on the command line)."""
-    global trace_syscalls
-    trace_syscalls = on
-
-
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-import asterpy.syscall.process as sysproc  # noqa: E402
+import asterpy.syscall.proc_calls as sysproc  # noqa: E402
 import asterpy.syscall.clock as sysclock  # noqa: E402
 import asterpy.syscall.mm as sysmm  # noqa: E402
 import asterpy.syscall.cred as syscred  # noqa: E402
-import asterpy.syscall.sched as syssched  # noqa: E402
+import asterpy.syscall.sched_calls as syssched  # noqa: E402
 import asterpy.syscall.fs_event as sysevent  # noqa: E402
 import asterpy.syscall.fs_socket as syssocket  # noqa: E402
 import asterpy.syscall.files as sysfiles  # noqa: E402

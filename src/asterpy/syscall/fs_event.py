@@ -16,7 +16,7 @@ from asterpy.syscall.numbers import (
 )
 from asterpy.task.process import Process
 from asterpy.task.sched import INTERRUPTED, current_task, sched_sleep_until
-from asterpy.task.wait import POLL_CHANNEL
+from asterpy.kernel.wait import POLL_CHANNEL
 
 NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 EPOLL_CTL_ADD: Final = u64(1)

@@ -1,7 +1,7 @@
 """Host-side generator of docs/syscalls.md: the syscall support matrix, read from the code and the tests.
 
 For each syscall of the single list in `table_gen.py` it reports:
-* handler: whether `src/asterpy/syscall/dispatch.py` or a syscall family it calls (files.py, process.py...)
+* handler: whether `src/asterpy/syscall/dispatch.py` or a syscall family it calls (files.py, proc_calls.py...)
   dispatches it (a `sys_id == SYS_X` test) to something other than ENOSYS (an `if` whose body only
   raises ENOSYS, like SYS_RSEQ's, is listed as ENOSYS, not as a handler);
 * checked by: the tests that check the call's *result* inside asterpy in QEMU:
@@ -131,7 +131,7 @@ def _modules() -> List[Path]:
 
 
 def handled() -> Set[str]:
-    """Syscall names the dispatcher or one of the syscall families it calls (files.py, process.py...)
+    """Syscall names the dispatcher or one of the syscall families it calls (files.py, proc_calls.py...)
     hands to a handler that does more than answer ENOSYS."""
     names: Set[str] = set()
     stubs: Set[str] = set()

@@ -131,7 +131,12 @@ def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -
         anon = True
     at = u64(0)
     if anon:
-        at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, None, u64(0), how)
+        shared_anon: RegInode | None = None
+        if (vmflags & VM_SHARED) != 0:
+            # Shared anonymous memory is an unnamed file (0600), so fork and every mapper share its pages.
+            shared_anon = RegInode(u32(0o600))
+            shared_anon.set_size(size)
+        at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, shared_anon, u64(0), how)
     else:
         ino = mapping_file(p, fd, prot, kind)
         if kind == MAP_SHARED_VALIDATE and (flags & ~MAP_VALIDATE_OK) != 0:

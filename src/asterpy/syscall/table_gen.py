@@ -468,30 +468,40 @@ def _const(name: str) -> str:
     return name.upper()
 
 
-def _search(lines: List[str], pairs: List[Tuple[int, str]], var: str, indent: str) -> None:
-    """Emit a binary search over sorted (key, value-expression) pairs that returns the value.
-
-    Small ranges become a chain of equality tests; the caller emits the not-found return.
-    The translator handles nested ifs today, and LLVM turns them into a jump table anyway.
-    """
-    if len(pairs) <= 4:
-        for key, value in pairs:
-            lines.append(f"{indent}if {var} == {key}:")
-            lines.append(f"{indent}    return {value}")
-        return
-    mid = len(pairs) // 2
-    lines.append(f"{indent}if {var} < {pairs[mid][0]}:")
-    _search(lines, pairs[:mid], var, indent + "    ")
-    lines.append(f"{indent}else:")
-    _search(lines, pairs[mid:], var, indent + "    ")
+# A lookup table's "no entry" value (2 bytes little-endian per entry).
+NO_ENTRY = 0xFFFF
 
 
-def _function(lines: List[str], header: str, doc: str, pairs: List[Tuple[int, str]],
-              var: str, default: str) -> None:
-    """Emit one lookup function."""
-    lines += ["", "", header, f'    """{doc}"""']
-    _search(lines, sorted(pairs), var, "    ")
-    lines.append(f"    return {default}")
+def _table_entries(pairs: List[Tuple[int, int]]) -> List[int]:
+    """Each key's value at its index (the largest key + 1 entries), NO_ENTRY for gaps."""
+    vals = [NO_ENTRY] * (max(k for k, _ in pairs) + 1)
+    for k, v in pairs:
+        if not 0 <= v < NO_ENTRY:
+            raise ValueError(f"table value {v} does not fit 16 bits")
+        vals[k] = v
+    return vals
+
+
+def _table(lines: List[str], name: str, comment: str, pairs: List[Tuple[int, int]]) -> None:
+    """Emit a module-level table constant NAME (bytes: u16 little-endian per entry) and NAME_SIZE."""
+    vals = _table_entries(pairs)
+    lines += ["", f"# {comment}", f"{name}_SIZE: Final = u64({len(vals)})", f"{name}: Final = ("]
+    # One literal written as lines of 16 entries (adjacent literals are one constant).
+    for i in range(0, len(vals), 16):
+        raw = b"".join(v.to_bytes(2, "little") for v in vals[i:i + 16])
+        lines.append('    b"' + "".join(f"\\x{b:02x}" for b in raw) + '"')
+    lines.append(")")
+
+
+def _lookup(lines: List[str], header: str, doc: str, table: str, var: str, result: str, missing: str) -> None:
+    """Emit a function that reads table[var] (one u16 per entry): result(value), or missing."""
+    lines += ["", "", header, f'    """{doc}"""',
+              f"    if u64({var}) >= {table}_SIZE:",
+              f"        return {missing}",
+              f"    v = u32({table}[u64({var}) * 2]) | (u32({table}[u64({var}) * 2 + 1]) << 8)",
+              f"    if v == {NO_ENTRY:#x}:",
+              f"        return {missing}",
+              f"    return {result}"]
 
 
 def render_numbers(calls: Optional[List[Syscall]] = None) -> str:
@@ -502,8 +512,8 @@ def render_numbers(calls: Optional[List[Syscall]] = None) -> str:
         'not edit; run `python src/asterpy/syscall/table_gen.py`).',
         "",
         "SYS_<NAME> is the kernel's own dense id of a syscall (an index into per-id tables);",
-        "<ARCH>_NR_<NAME> is the number user space passes on that arch.  The lookup functions are",
-        "binary searches written as nested comparisons: no tables of bytes are needed.",
+        "<ARCH>_NR_<NAME> is the number user space passes on that arch.  The lookups read tables of",
+        "16-bit entries indexed by number or id (bytes constants: one load, no comparisons).",
         '"""',
         "",
         "from typing import Final",
@@ -527,19 +537,26 @@ def render_numbers(calls: Optional[List[Syscall]] = None) -> str:
             lines.append(f"GENERIC_NR_{_const(s.name)}: Final = u64({s.generic})")
     x86 = [s for s in calls if s.x86_64 is not None]
     gen = [s for s in calls if s.generic is not None]
-    _function(lines, "def x86_64_sys_id(nr: u64) -> u32:",
-              "The SYS_* id of syscall number nr on x86_64, or SYS_NONE.",
-              [(s.x86_64, f"SYS_{_const(s.name)}") for s in x86], "nr", "SYS_NONE")
-    _function(lines, "def x86_64_number(sys_id: u32) -> i64:",
-              "The x86_64 number of syscall sys_id, or -1 if x86_64 does not have it.",
-              [(s.sys_id, f"i64(X86_64_NR_{_const(s.name)})") for s in x86], "sys_id", "i64(-1)")
-    # riscv64 and loongarch64 share one search; each arch then drops the other's own calls.
-    _function(lines, "def generic_sys_id(nr: u64) -> u32:",
-              "The SYS_* id of asm-generic syscall number nr (any generic arch), or SYS_NONE.",
-              [(s.generic, f"SYS_{_const(s.name)}") for s in gen], "nr", "SYS_NONE")
-    _function(lines, "def generic_number(sys_id: u32) -> i64:",
-              "The asm-generic number of syscall sys_id (any generic arch), or -1 if none.",
-              [(s.sys_id, f"i64(GENERIC_NR_{_const(s.name)})") for s in gen], "sys_id", "i64(-1)")
+    _table(lines, "X86_64_ID_OF_NR", "x86_64 syscall number -> SYS_* id (0xffff: none).",
+           [(s.x86_64, s.sys_id) for s in x86])
+    _table(lines, "X86_64_NR_OF_ID", "SYS_* id -> x86_64 syscall number (0xffff: none).",
+           [(s.sys_id, s.x86_64) for s in x86])
+    _table(lines, "GENERIC_ID_OF_NR", "asm-generic syscall number -> SYS_* id (0xffff: none).",
+           [(s.generic, s.sys_id) for s in gen])
+    _table(lines, "GENERIC_NR_OF_ID", "SYS_* id -> asm-generic syscall number (0xffff: none).",
+           [(s.sys_id, s.generic) for s in gen])
+    _lookup(lines, "def x86_64_sys_id(nr: u64) -> u32:", "The SYS_* id of syscall number nr on x86_64, or SYS_NONE.",
+            "X86_64_ID_OF_NR", "nr", "v", "SYS_NONE")
+    _lookup(lines, "def x86_64_number(sys_id: u32) -> i64:",
+            "The x86_64 number of syscall sys_id, or -1 if x86_64 does not have it.",
+            "X86_64_NR_OF_ID", "sys_id", "i64(v)", "i64(-1)")
+    # riscv64 and loongarch64 share one table; each arch then drops the other's own calls.
+    _lookup(lines, "def generic_sys_id(nr: u64) -> u32:",
+            "The SYS_* id of asm-generic syscall number nr (any generic arch), or SYS_NONE.",
+            "GENERIC_ID_OF_NR", "nr", "v", "SYS_NONE")
+    _lookup(lines, "def generic_number(sys_id: u32) -> i64:",
+            "The asm-generic number of syscall sys_id (any generic arch), or -1 if none.",
+            "GENERIC_NR_OF_ID", "sys_id", "i64(v)", "i64(-1)")
     for arch in GENERIC_ARCHES:
         others = [s for s in gen if s.only and s.only != arch]
         lines += ["", "", f"def {arch}_only_elsewhere(sys_id: u32) -> bool:",

@@ -16,9 +16,9 @@ from asterpy.task.process import Process
 from asterpy.task.sched import (
     find_process, remove_process, schedule, task_die, the_tables,
 )
-from asterpy.task.siginfo import CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL, sig_bit
+from asterpy.kernel.siginfo import CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL, sig_bit
 from asterpy.task.task import DEAD, Task
-from asterpy.task.wait import sleep_on, wake_up
+from asterpy.kernel.wait import sleep_on, wake_up
 
 from kernel_arch import arch_load_root
 

@@ -20,7 +20,7 @@ from asterpy.task.sched import (
     add_process, add_task, alloc_pid, current_task, release_task_memory, schedule, the_tables,
 )
 from asterpy.task.task import KSTACK_PAGES, Task
-from asterpy.task.wait import sleep_on
+from asterpy.kernel.wait import sleep_on
 
 from kernel_arch import F_RAX, F_RSP, frame_reset_user, frame_set, prepare_user_context, user_frame_of
 
@@ -168,13 +168,3 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     return tid
 
 
-def start_first_task(p: Process) -> Task:
-    """Make p (already loaded: entry and stack set) the first user task, pid 1, ready to run."""
-    t = Task(p.pid, p)
-    alloc_kstack(t)
-    frame = prepare_user_context(t.ctx, t.kstack_top, u64(0))
-    frame_reset_user(frame, p.entry, p.sp)
-    p.threads = u64(1)
-    add_process(p)
-    add_task(t)
-    return t

@@ -26,7 +26,6 @@ from typing import Final
 from asterpy.lang import List, Ptr, SysError, kinfo, kprint, kwarn, kwrite, u64, u8
 from asterpy.mm.heap import kmalloc
 from asterpy.lang.errno import ENOENT
-from asterpy.fs.cpio import CpioReader
 from asterpy.fs.inflate import INFLATE_WORK_SIZE, gunzip, gzip_size_hint
 from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.cmdline import (
@@ -37,7 +36,8 @@ import asterpy.kernel.cmdline as cmdline
 from asterpy.kernel.log import LOG_ERROR, LOG_INFO, LOG_WARN, kpy_log_begin, log_bytes, log_newline
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
-from asterpy.syscall.dispatch import set_realtime_base, set_syscall_trace
+from asterpy.kernel.time import set_realtime_base
+from asterpy.kernel.log import set_syscall_trace
 from asterpy.task.process import ARG_MAX, Process
 from asterpy.task.task import Task
 
@@ -215,44 +215,8 @@ def collect_init_words(p: Ptr[u8], n: u64) -> InitWords:
     return w
 
 
-def name_matches(name: u64, name_len: u64, path: u64, path_len: u64) -> bool:
-    """Whether a cpio member name ("init", "./init", "/init") names the absolute path."""
-    n = Ptr[u8](name)
-    p = Ptr[u8](path)
-    i = u64(0)
-    while name_len - i >= 2 and n[i] == 0x2E and n[i + 1] == 0x2F:
-        i += 2
-    while name_len - i >= 1 and n[i] == 0x2F:
-        i += 1
-    j = u64(0)
-    while path_len - j >= 1 and p[j] == 0x2F:
-        j += 1
-    if name_len - i != path_len - j:
-        return False
-    for k in range(u64(0), name_len - i):
-        if n[i + k] != p[j + k]:
-            return False
-    return True
-
-
-# The size of what find_in_cpio and unpack_initrd return (a second result).
+# The size of what unpack_initrd returns (a second result).
 found_size: u64 = 0
-
-
-def find_in_cpio(base: u64, size: u64, path: u64, path_len: u64) -> u64:
-    """Address of the data of regular file `path` in the archive (size in found_size), 0 if absent."""
-    global found_size
-    r = CpioReader(base, size)
-    while True:
-        e = r.next_entry()
-        if e.trailer:
-            if not r.next_archive():
-                return u64(0)
-            continue
-        if (e.mode & 0o170000) == 0o100000 and name_matches(e.name, e.name_len, path, path_len):
-            found_size = e.size
-            return e.data
-    return u64(0)
 
 
 def unpack_initrd(fa: FrameAllocator, base: u64, size: u64) -> u64:

@@ -22,30 +22,22 @@ from asterpy.exec.elf import (
     ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_parse,
 )
 
-PAGE: Final = u64(4096)
-PAGE_MASK: Final = u64(4095)
+# The user address-space layout (PAGE, USER_TOP, the stack and mmap ranges) is asterpy.mm.uspace's.
+from asterpy.mm.uspace import (  # noqa: F401 - re-exported
+    MMAP_BASE, MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, STACK_LIMIT, STACK_TOP, USER_TOP,
+)
+from asterpy.fs.context import FsCaller
 
-# The user half of the address space: [0, USER_TOP). The kernel half's top-level entries
-# (256..511 on x86_64) are copied from the kernel's tables, so kernel code, data and the direct
-# map stay reachable while a process's tables are loaded.
-USER_TOP: Final = u64(0x0000800000000000)
+# The kernel half's top-level entries (256..511 on x86_64) are copied from the kernel's tables, so
+# kernel code, data and the direct map stay reachable while a process's tables are loaded.
 KERNEL_HALF_FIRST: Final = u64(256)
 TOP_ENTRIES: Final = u64(512)
 
-# The stack: its top just below the last user page (Linux puts it near 0x7ffffffff000 too),
-# STACK_LIMIT reserved (RLIMIT_STACK, one VM area: the rest is paged in on fault), STACK_EAGER of
-# it backed at exec.
-STACK_TOP: Final = u64(0x00007FFFFFFFF000)
-STACK_LIMIT: Final = u64(8 << 20)
+# How much of the stack's RLIMIT_STACK reservation is backed at exec.
 STACK_EAGER: Final = u64(256 << 10)
 # Where an ET_DYN executable (static-pie) is loaded: Linux's ELF_ET_DYN_BASE for x86_64 is 2/3
 # of the user space; any fixed base does for now.
 ET_DYN_BASE: Final = u64(0x0000555555554000)
-# mmap places areas top-down from MMAP_END, down to MMAP_LOW (mm/mmap.py); ELF images stay below
-# MMAP_BASE.
-MMAP_LOW: Final = u64(0x10000)
-MMAP_BASE: Final = u64(0x00007F0000000000)
-MMAP_END: Final = STACK_TOP - STACK_LIMIT - (u64(1) << 30)
 # brk may grow this far past its start.
 BRK_MAX: Final = u64(1) << 30
 
@@ -120,23 +112,18 @@ def page_up(x: u64) -> u64:
     return (x + PAGE_MASK) & ~PAGE_MASK
 
 
-class Process:
-    """A user address space and the per-process state the first syscalls need."""
+class Process(FsCaller):
+    """A user address space and the per-process state the first syscalls need. pid, pgid, sid, uid,
+    ruid and gid are declared in asterpy.kernel.caller.Caller; frames, space, dm, vmas and rlim_cur in
+    asterpy.mm.uspace.UserSpace; fs in asterpy.fs.context.FsCaller."""
 
-    pid: u64
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
-    pgid: u64            # process group (job control: the TTY signals a whole group)
-    sid: u64             # session
-    uid: u64             # effective user id (permission checks); asterpy.syscall.cred
-    gid: u64             # effective group id
-    ruid: u64            # real and saved ids
-    suid: u64
+    suid: u64            # saved ids (the real uid is Caller.ruid)
     rgid: u64
     sgid: u64
     groups: List[u64]    # supplementary groups
     nice: i64            # setpriority's nice value (stored, not acted on)
-    rlim_cur: List[u64]  # resource limits (soft, hard) by RLIMIT_* number; see default_rlimits
-    rlim_max: List[u64]
+    rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
     exit_status: u64     # the wait status once exited: code << 8, or the signal (| 0x80: core)
@@ -157,20 +144,14 @@ class Process:
     kroot: u64           # the kernel's page-table root (loaded while this process's tables die)
     itimer_deadline: List[u64]   # ITIMER_REAL/VIRTUAL/PROF: monotonic expiry (0: disarmed)
     itimer_interval: List[u64]   # and reload period in ns
-    frames: FrameAllocator
-    space: AddressSpace
-    dm: u64              # the kernel's direct map base (physical 0)
     entry: u64
     sp: u64              # initial stack pointer
     brk_start: u64
     brk: u64             # current break (page-backed up to page_up(brk))
-    mmap_next: u64       # unused since mmap searches the areas; kept for the layout's readers
-    vmas: "VmaList"      # the VM areas (shared by CLONE_VM threads, like `space`)
     # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
     # shared by the threads of the process.
     sigactions: List[u64]
     files: "FdTable"     # open file descriptors (asterpy.fs.fdtable)
-    fs: "FsContext"      # cwd, root, umask (asterpy.fs.context)
 
     def __init__(self, frames: FrameAllocator, dm: u64, kernel_root: u64) -> None:
         """An empty address space sharing the kernel half of kernel_root's top-level table."""
@@ -225,7 +206,6 @@ class Process:
         self.sp = u64(0)
         self.brk_start = u64(0)
         self.brk = u64(0)
-        self.mmap_next = MMAP_BASE
         self.vmas = VmaList()
         self.sigactions = []
         for _ in range(u64(0), u64(65 * 4)):
@@ -601,7 +581,6 @@ class Process:
                 self.copy_table(src, pte_phys(root[i], u64(3)), u64(2), i << 39)
         self.brk_start = src.brk_start
         self.brk = src.brk
-        self.mmap_next = src.mmap_next
         self.entry = src.entry
         self.sp = src.sp
 
@@ -631,7 +610,6 @@ class Process:
         self.vmas = other.vmas
         self.brk_start = other.brk_start
         self.brk = other.brk
-        self.mmap_next = other.mmap_next
         self.entry = other.entry
         self.sp = other.sp
 
@@ -734,6 +712,6 @@ from asterpy.fs.fdtable import FdTable  # noqa: E402
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-from asterpy.task.wait import new_wait_channel  # noqa: E402
+from asterpy.kernel.wait import new_wait_channel  # noqa: E402
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402

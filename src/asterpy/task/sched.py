@@ -5,7 +5,7 @@ masks them, interrupt gates clear them), so a task gives up the CPU only by slee
 or on its way back to user mode when the timer has asked for a switch (`need_resched`). The
 boot context is the idle loop: it runs when no task is runnable, halting until an interrupt.
 
-Tasks that sleep wait on a channel number (asterpy.task.wait); `sched_wake` makes every task
+Tasks that sleep wait on a channel number (asterpy.kernel.wait); `sched_wake` makes every task
 on that channel runnable, and every task on POLL_CHANNEL as well.
 """
 

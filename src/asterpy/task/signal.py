@@ -17,7 +17,7 @@ from asterpy.task.process import Process
 from asterpy.task.sched import (
     continue_process, current_task_or_none, find_process, make_runnable, the_tables,
 )
-from asterpy.task.siginfo import (
+from asterpy.kernel.siginfo import (
     CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
 )
@@ -165,13 +165,6 @@ def signal_pgrp(pgrp: u64, sig: u64) -> None:
     for p in the_tables().procs:
         if p.pgid == pgrp and not p.zombie:
             send_to_process(p, sig)
-
-
-def signal_process(pid: u64, sig: u64) -> None:
-    """Send sig to the process pid (ignored if there is none)."""
-    p = find_process(pid)
-    if p is not None:
-        send_to_process(p, sig)
 
 
 def signal_blocked_by_current(sig: u64) -> bool:

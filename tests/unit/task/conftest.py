@@ -11,12 +11,14 @@ from asterpy.exec.elf import EM_X86_64
 from asterpy.lang import memory, u64
 from asterpy.mm import paging
 from asterpy.syscall import dispatch
+from asterpy.kernel import entropy
+from asterpy.kernel import time as ktime
 from asterpy.drivers import tty
 from asterpy.fs.initramfs import open_console_fds
 from asterpy.task.process import set_current
 from asterpy.task import sched
 from asterpy.task import task as task_mod
-from asterpy.syscall import process as sysproc
+from asterpy.syscall import proc_calls as sysproc
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
@@ -82,10 +84,11 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     monkeypatch.setattr(sysproc, "exit_current", lambda t, st: r.exits.append(int(st)))
     monkeypatch.setattr(sysproc, "exit_group_now", lambda t, st: r.exits.append(int(st)))
     monkeypatch.setattr(dispatch, "monotonic_ns", lambda: u64(r.now_ns))
-    monkeypatch.setattr(dispatch, "rdtsc64", lambda: u64(r.tsc))
-    monkeypatch.setattr(dispatch, "rdrand_available", lambda: False)
-    monkeypatch.setattr(dispatch, "realtime_base_ns", u64(0))
-    monkeypatch.setattr(dispatch, "random_state", u64(0))
+    monkeypatch.setattr(ktime, "monotonic_ns", lambda: u64(r.now_ns))
+    monkeypatch.setattr(entropy, "rdtsc64", lambda: u64(r.tsc))
+    monkeypatch.setattr(entropy, "rdrand_available", lambda: False)
+    monkeypatch.setattr(ktime, "realtime_base_ns", u64(0))
+    monkeypatch.setattr(entropy, "random_state", u64(0))
     monkeypatch.setattr(dispatch, "enosys_seen", dispatch.SeenSet())
     # The process's one thread, alone in fresh task tables (its context is never switched).
     monkeypatch.setattr(task_mod, "Context", NoContext)

@@ -8,7 +8,7 @@ import pytest
 from asterpy.lang import u64
 from asterpy.task import signal as S
 from asterpy.task.process import Process
-from asterpy.task.siginfo import SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, sig_bit
+from asterpy.kernel.siginfo import SIGKILL, SIGSTOP, SIGTERM, SIGUSR1, sig_bit
 from asterpy.task.task import Task
 
 from task_sim import Running

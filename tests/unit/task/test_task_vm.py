@@ -6,9 +6,10 @@ from typing import Iterator, List
 
 import pytest
 
-from asterpy.fs import inode as inodes
+from asterpy.mm import filepages
 from asterpy.fs.file import RegFile
-from asterpy.fs.inode import DevInode, DirInode, PageSource, RegInode
+from asterpy.fs.inode import DevInode, DirInode, RegInode
+from asterpy.mm.filepages import PageSource
 from asterpy.fs.file import DirFile, File
 from asterpy.fs.mode import O_RDONLY, O_RDWR, O_WRONLY
 from asterpy.lang import SysError, memory, u32, u64
@@ -48,20 +49,20 @@ _framed: List[Running] = []
 def file_pages_from_frames() -> Iterator[None]:
     """File pages come from the frame allocator once a test asks (use_frames); at the end the
     files and areas holding such pages go first, while that allocator is still in place."""
-    saved = inodes.page_source
-    inodes.page_source = None
+    saved = filepages.page_source
+    filepages.page_source = None
     yield
     for r in _framed:
         r.p.files.close_all()
         r.p.vmas.clear()
     _framed.clear()
     gc.collect()
-    inodes.page_source = saved
+    filepages.page_source = saved
 
 
 def use_frames(r: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     """Give file pages r's frames, reached through the simulated direct map."""
-    inodes.page_source = PageSource(r.fa, u64(DIRECT_MAP))
+    filepages.page_source = PageSource(r.fa, u64(DIRECT_MAP))
     _framed.append(r)
 
 

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 # The loader of tests/user/build.py the default image uses (one copy of the module for both).
-from translator.image.initramfs import _load_user_build
+from images.initramfs import _load_user_build
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_SRC = REPO_ROOT / "benchmarks" / "user"
@@ -302,7 +302,7 @@ def parse_output(text: str, run: BootRun) -> BootRun:
 
 def boot(kernel: str, elf: Path, initrd: Path, args: str, accel: str, timeout: float) -> BootRun:
     """Boot elf with the bench initramfs under QEMU and collect the bench program's results."""
-    from translator.image.qemu import QemuConfig, QemuSession
+    from images.qemu import QemuConfig, QemuSession
     cmdline = f"{KERNEL_CMDLINE[kernel]} {SHARED_CMDLINE} {args}".strip()
     cfg = QemuConfig(kernel=elf, arch="x86_64", machine=MACHINE, accel=accel, memory_mb=MEMORY_MB,
                      smp=1, cmdline=cmdline, initrd=initrd, timeout=timeout)
@@ -341,7 +341,7 @@ def choose_bench_accel(requested: Optional[str], report: Reporter) -> str:
     forced = (requested or os.environ.get("ASTERPY_ACCEL", "")).strip().lower()
     if forced in ("tcg", "kvm"):
         return forced
-    from translator.image.qemu import kvm_usable
+    from images.qemu import kvm_usable
     if not kvm_usable():
         return "tcg"
     # Try a guest for real: a halted microvm with KVM that quits at once through the monitor.
@@ -761,7 +761,7 @@ def profile_asterpy(name: str, seconds: float = 5.0, rate: float = 10.0, build: 
     resume, so much faster rates than ~10/s keep sampling the same instruction.
     """
     import socket
-    from translator.image.qemu import QemuConfig, QemuSession
+    from images.qemu import QemuConfig, QemuSession
     if name not in BENCHMARKS:
         raise BenchError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     elf = asterpy_kernel(build, report)

@@ -5,6 +5,7 @@ from typing import Final
 
 from asterpy.lang import SysError, i64, u8, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (
     SYS_ARCH_PRCTL, SYS_CLOCK_NANOSLEEP, SYS_CLONE, SYS_CLONE3, SYS_EPOLL_PWAIT, SYS_EPOLL_WAIT,
@@ -24,12 +25,12 @@ from asterpy.task.sched import (
     INTERRUPTED, current_task, current_task_or_none, find_process, find_task, sched_sleep_until, sched_yield,
     the_tables,
 )
-from asterpy.task.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
+from asterpy.kernel.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
 from asterpy.task.signal import (
     SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, send_to_process, send_to_task, sigreturn, take_signal,
 )
 from asterpy.task.task import Task
-from asterpy.task.wait import sleep_on
+from asterpy.kernel.wait import sleep_on
 
 from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, set_user_gs_base, user_frame_of
 
@@ -114,7 +115,7 @@ def sys_clock_nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> u64:
     if (flags & TIMER_ABSTIME) != 0:
         now = monotonic_ns()
         if clk == CLOCK_REALTIME:
-            now += sysd.realtime_base_ns
+            now += ktime.realtime_base_ns
         if want <= now:
             return u64(0)
         return sleep_ns(want - now, u64(0))
@@ -475,7 +476,7 @@ def futex_deadline(p: Process, op: u64, timeout: u64) -> u64:
     if cmd == FUTEX_WAIT:
         return now + ns + 1
     if (op & FUTEX_CLOCK_REALTIME) != 0:
-        base = sysd.realtime_base_ns
+        base = ktime.realtime_base_ns
         if ns <= base + now:
             return now + 1
         return ns - base
@@ -650,5 +651,4 @@ def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402
 import asterpy.task.signal as signals  # noqa: E402
