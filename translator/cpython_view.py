@@ -265,6 +265,14 @@ class KernelModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
                 continue
             self.code[mname] = compile(explicit_tree(mod, checked), str(mpath), "exec")
         if name not in self.code:
+            # The entry itself may be known to the resolver under another name (arch/x86_64/
+            # kernel_arch.py is `arch.x86_64.kernel_arch` when nothing in its closure imports it
+            # by its bare seam name): compile that module under the name asked for.
+            for mod in program.modules.values():
+                if Path(mod.src.path).resolve() == path.resolve():
+                    self.code[name] = compile(explicit_tree(mod, checked), str(path.resolve()), "exec")
+                    break
+        if name not in self.code:
             raise ImportError(f"{name}: the translator did not load {path}", name=name)
         if cached is not None:
             # Written whole and renamed, so that a concurrent reader never sees half a file.

@@ -31,6 +31,8 @@ LAYER_OF: List[Tuple[str, int]] = [
     ("asterpy.mm.heap", CORE),
     ("asterpy.mm.paging", CORE),
     ("asterpy.mm.pageflags", CORE),
+    ("asterpy.mm.kstack", CORE),
+    ("asterpy.mm.meminfo", CORE),
     ("asterpy.mm", SUBSYSTEMS),
     ("asterpy.drivers.uart16550", CORE),
     ("asterpy.drivers", SUBSYSTEMS),

@@ -185,17 +185,6 @@ def known_failing(text: str) -> Set[str]:
     return names
 
 
-def callers(names: List[str], programs: List[Path]) -> Dict[str, List[str]]:
-    """For each syscall name, the programs whose code (comments and strings blanked) calls it."""
-    out: Dict[str, List[str]] = {n: [] for n in names}
-    for prog in programs:
-        text = blank_comments_and_strings(prog.read_text())
-        for n in names:
-            if re.search(rf"\b{n}\s*\(|\bSYS_{n}\b|__NR_{n}\b", text):
-                out[n].append(prog.stem)
-    return out
-
-
 def blank_comments_and_strings(text: str) -> str:
     """C source with comments and the insides of string and character literals replaced by spaces
     (lengths kept, so positions still match): neither can call a syscall."""
