@@ -9,7 +9,7 @@ one after the other, alternating, N times each:
     /dev /tmp          empty directories
 
 The Linux kernel is Debian's `linux-image-amd64`: its versioned dependency is fetched with
-`apt-get download` into .cache/bench/linux/ (never installed), its /boot/vmlinuz is unpacked with
+`apt-get download` into ~/.cache/asterpy/linux/ (never installed), its /boot/vmlinuz is unpacked with
 `dpkg-deb -x`, and the uncompressed `vmlinux` ELF is cut out of the bzImage (setup header
 payload_offset/payload_length, xz or gzip).  Debian builds with CONFIG_PVH=y, so QEMU boots that
 ELF through its PVH note, exactly as it boots asterpy's kernel-pvh.elf.
@@ -48,10 +48,14 @@ from typing import Callable, Optional
 
 # The loader of tests/user/build.py the default image uses (one copy of the module for both).
 from images.initramfs import _load_user_build
+from translator.filelock import exclusive
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_SRC = REPO_ROOT / "benchmarks" / "user"
 CACHE_DIR = REPO_ROOT / ".cache" / "bench"
+# Debian's kernel is a big input shared by every checkout (bench, conformance, the command-line
+# boot tests): it is kept outside the checkout, keyed by its package and version.
+LINUX_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "asterpy" / "linux"
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 LINUX_META = "linux-image-amd64"
 
@@ -199,11 +203,18 @@ def linux_package(report: Reporter) -> tuple[str, str]:
     raise BenchError(f"apt knows no {LINUX_META}: run `apt-get update`, or pass --linux VMLINUX")
 
 
-def fetch_linux(report: Reporter, cache: Path = CACHE_DIR / "linux") -> LinuxKernel:
-    """Debian's current linux-image-*-amd64 as vmlinux under .cache/bench/linux/<package>_<version>/.
+def fetch_linux(report: Reporter, cache: Path = LINUX_CACHE_DIR) -> LinuxKernel:
+    """Debian's current linux-image-*-amd64 as vmlinux under ~/.cache/asterpy/linux/<package>_<version>/.
 
-    Offline (apt cannot answer) the newest kernel already in the cache is used.
+    Offline (apt cannot answer) the newest kernel already in the cache is used. Callers take turns
+    (parallel test workers), so the kernel is downloaded once.
     """
+    with exclusive(cache.parent / f".{cache.name}.lock"):
+        return _fetch_linux(report, cache)
+
+
+def _fetch_linux(report: Reporter, cache: Path) -> LinuxKernel:
+    """fetch_linux's work, with the cache's lock held."""
     if shutil.which("apt-cache") is None or shutil.which("dpkg-deb") is None:
         raise BenchError("bench fetches Debian's kernel with apt-get and dpkg-deb: a Debian host is needed "
                          "(or pass --linux VMLINUX)")

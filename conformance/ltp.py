@@ -315,7 +315,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
             linux_info = str(linux)
         else:
             from conformance.linux_extras import linux_extras
-            lk = fetch_linux(report, cache_root().parent / "linux")
+            lk = fetch_linux(report)
             elves["linux"] = lk.vmlinux
             linux_info = f"{lk.package} {lk.version}"
             extras = linux_extras(lk.vmlinux, lk.package, lk.version, report)

@@ -9,7 +9,7 @@ Linux's panics when the requested init is missing or init exits (then panic=N re
 started with -no-reboot, exits).
 
 Debian's kernel comes from `asterpy bench`'s cache (benchmarks/bench.py: apt-get download the
-first time, under .cache/bench/linux/). Five cases boot both kernels, one asterpy alone; ~1-2 min
+first time, under ~/.cache/asterpy/linux/). Five cases boot both kernels, one asterpy alone; ~1-2 min
 under TCG.
 """
 from __future__ import annotations
