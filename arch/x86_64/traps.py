@@ -300,11 +300,11 @@ def user_exception(vector: u64, error_code: u64, rip: u64) -> None:
     if vector == 14:
         addr = read_cr2()
         # Demand paging and copy-on-write first (error code: bit 1 write, bit 4 instruction fetch).
-        res = mmfault.user_fault(t.proc, addr, (error_code & 2) != 0, (error_code & 16) != 0)
+        res = mmfault.user_mode_fault(t.proc, addr, (error_code & 2) != 0, (error_code & 16) != 0)
         if res == mmfault.FAULT_OK:
             return
         sig = res >> 8
-        code = res & 0xFF                 # SEGV_MAPERR / SEGV_ACCERR / BUS_ADRERR
+        code = res & 0xFF                 # SEGV_MAPERR / SEGV_ACCERR / BUS_ADRERR / SI_KERNEL (OOM kill)
         kinfo(f"[pid {t.proc.pid}] signal {sig} (page fault) at {addr:#x} rip {rip:#x}")
     elif sig == SIGSEGV:
         kprint(f"[pid {t.proc.pid}] SIGSEGV (exception {vector}, error code {error_code:#x}) rip {rip:#x}")

@@ -137,6 +137,7 @@ from asterpy.lang.linkage import export
 import arch.x86_64.console as console
 import arch.x86_64.memfuncs as memfuncs
 import kernel_arch  # the arch interface: among others, the clock the kernel log stamps lines with
+import kernel_glue  # the composition root: the SYSCALL stub in kernel_arch's closure calls its x86_syscall
 from arch.x86_64.serial import serial_init
 
 
