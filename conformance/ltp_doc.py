@@ -159,7 +159,7 @@ def render(data: dict) -> str:
               "The cases are built once per machine (static glibc, `gcc -static`) under "
               "`~/.cache/asterpy/ltp/` from the LTP tarball (`ASTERPY_LTP_TARBALL`); logs of every case "
               "of a run go to `~/.cache/asterpy/ltp/runs/<time>/<kernel>/`. CI runs "
-              f"`conformance/ltp-ci-cases.txt` (tests/conformance/test_ltp.py): for each syscall the passing "
+              "`conformance/ltp-ci-cases.txt` (tests/conformance/test_ltp.py): for each syscall the passing "
               "cases test, one case (the fastest when it was chosen; a case stays while it passes), "
               "a subset of `conformance/ltp-asterpy-passing.txt` (the cases that pass in asterpy and on "
               "Linux); this command writes both lists.", ""]

@@ -6,7 +6,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang import List, i64, kinfo, kwarn, mmio_read32, u64, u8
 from asterpy.lang.intrinsics import asm
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,

@@ -10,7 +10,6 @@ from typing import Final
 from asterpy.lang import List, i64, kinfo, kwarn, u64, u8
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
-from asterpy.mm.frames import FrameAllocator
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
 from kernel_pte import (  # noqa: F401 - re-exported

@@ -18,7 +18,7 @@ a full restore (`asterpy_syscall_exit`, which new tasks also start from).
 
 from typing import Final
 
-from asterpy.lang import Ptr, struct, u64
+from asterpy.lang import struct, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 

@@ -7,7 +7,7 @@ and signals). Nothing imports it but the boot entry.
 
 from typing import Final
 
-from asterpy.lang import Ptr, SysError, kinfo, kprint, panic, struct, u32, u64, u8, volatile_load
+from asterpy.lang import Ptr, SysError, kinfo, kprint, panic, struct, u32, u64, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -16,7 +16,6 @@ from arch.x86_64.backtrace import print_backtrace
 from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
-from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.cmdline import FAULT_DF, FAULT_GP, FAULT_PANIC, FAULT_PF, FAULT_UD, cmdline_fault
 from asterpy.kernel.siginfo import SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP
 from asterpy.mm.kstack import is_guard_page

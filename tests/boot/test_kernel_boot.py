@@ -11,7 +11,7 @@ import pytest
 
 from translator.build import BuildResult, build_kernel
 from bootbuild import SharedKernels
-from images import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, make_grub_iso, run_qemu
+from images import KERNEL_EXIT_PASS, QemuConfig, QemuResult, make_grub_iso, run_qemu
 
 pytestmark = pytest.mark.boot
 

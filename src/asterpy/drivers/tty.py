@@ -35,8 +35,8 @@ from typing import Final
 # that a test importing this module alone loads the kernel in kernel_arch's order.
 import kernel_arch
 
-from asterpy.lang import Array, List, Ptr, SysError, i32, i64, struct, u8, u16, u32, u64
-from asterpy.lang.errno import EAGAIN, EFAULT, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
+from asterpy.lang import Array, List, Ptr, SysError, i32, struct, u8, u16, u32, u64
+from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
 from asterpy.kernel.caller import Caller
 from asterpy.mm.uspace import PAGE, PAGE_MASK
 from asterpy.kernel.upcalls import process_group_session, signal_blocked_by_current, signal_ignored_by, signal_pgrp

@@ -8,7 +8,7 @@ a layout when the other arches get user mode.
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, SysError, i16, i32, i64, memset, struct, u8, u16, u32, u64
+from asterpy.lang import Array, Ptr, SysError, i32, i64, memset, struct, u8, u16, u32, u64
 from asterpy.lang.errno import ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.fs.context import FsCaller

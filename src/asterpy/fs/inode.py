@@ -9,7 +9,7 @@ strong one would be a cycle that never dies).
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
-from asterpy.lang.errno import EFBIG, EINVAL, ENOMEM
+from asterpy.lang.errno import EFBIG, EINVAL
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.filepages import FilePages, page_alloc, page_free

@@ -13,7 +13,7 @@ from asterpy.lang.errno import (
 )
 from asterpy.fs.devfs import open_device
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
-from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
+from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode
 from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,

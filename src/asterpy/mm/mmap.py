@@ -11,7 +11,7 @@ from asterpy.lang.errno import EEXIST, EFAULT, EINVAL, ENOMEM
 from asterpy.mm.filepages import FilePages
 from asterpy.mm.vma import NO_ADDR, PROT_WRITE, Vma
 from asterpy.mm.fault import move_pages, refresh_range, zap_range
-from asterpy.mm.uspace import MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, USER_TOP, UserSpace
+from asterpy.mm.uspace import MMAP_END, MMAP_LOW, PAGE_MASK, USER_TOP, UserSpace
 
 # How mmap_area places a mapping.
 PLACE_ANY: Final = u64(0)        # anywhere free (a hint is tried first)

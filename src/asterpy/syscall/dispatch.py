@@ -13,7 +13,6 @@ from typing import Final
 from asterpy.lang import Array, struct, SysError, i64, kinfo, kprint, u8, u32, u64
 from asterpy.lang.errno import EINVAL, ENOSYS, EPERM, ESRCH
 import asterpy.kernel.log as klog
-from asterpy.kernel.log import console_putc
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.numbers import (

@@ -5,7 +5,7 @@ not implemented yet and stay ENOSYS)."""
 from typing import Final
 
 from asterpy.lang import SysError, i32, u32, u64
-from asterpy.lang.errno import EAFNOSUPPORT, EBADF, EFAULT, EINVAL, EISCONN, ENOTSOCK, EOPNOTSUPP, ESOCKTNOSUPPORT
+from asterpy.lang.errno import EAFNOSUPPORT, EBADF, EINVAL, EISCONN, ENOTSOCK, EOPNOTSUPP, ESOCKTNOSUPPORT
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR
 from asterpy.fs.pipe import new_uncharged_pipe

@@ -110,7 +110,7 @@ def sys_sched_getaffinity(pid: u64, size: u64, mask: u64) -> u64:
 
 def sys_sched_setaffinity(pid: u64, size: u64, mask: u64) -> u64:
     """sched_setaffinity(2): EINVAL unless the mask includes CPU 0 (the only one)."""
-    t = task_of(pid)
+    task_of(pid)  # ESRCH for a pid that names no task
     me = current_task().proc
     if size == 0:
         raise SysError(EINVAL)

@@ -11,7 +11,7 @@ from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
-from asterpy.lang.errno import E2BIG, EFAULT, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
+from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables

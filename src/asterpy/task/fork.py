@@ -22,7 +22,7 @@ from asterpy.task.sched import (
 from asterpy.task.task import KSTACK_PAGES, Task
 from asterpy.kernel.wait import sleep_on
 
-from kernel_arch import F_RAX, F_RSP, frame_reset_user, frame_set, prepare_user_context, user_frame_of
+from kernel_arch import F_RAX, F_RSP, frame_set, prepare_user_context, user_frame_of
 
 CSIGNAL: Final = u64(0xFF)
 CLONE_VM: Final = u64(0x00000100)

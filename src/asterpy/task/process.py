@@ -14,7 +14,7 @@ from typing import Final
 from asterpy.lang import List, Ptr, SysError, i64, memcpy, memset, u8, u16, u32, u64
 from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, entry_flags, new_address_space
+from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, entry_flags, new_address_space
 
 # The page-table entry format (arch/<arch>/kernel_pte.py, resolved by the build like kernel_arch).
 from kernel_pte import pte_is_huge, pte_phys, pte_present

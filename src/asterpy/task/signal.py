@@ -15,10 +15,10 @@ from asterpy.lang import SysError, kprint, u64
 from asterpy.lang.errno import EINTR
 from asterpy.task.process import Process
 from asterpy.task.sched import (
-    continue_process, current_task_or_none, find_process, make_runnable, the_tables,
+    continue_process, current_task_or_none, make_runnable, the_tables,
 )
 from asterpy.kernel.siginfo import (
-    CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
+    CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
 )
 from asterpy.task.task import DEAD, STOPPED, Task

@@ -8,11 +8,11 @@ the page tables (tests/unit/task/task_sim.py).
 import gc
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List
 
 import pytest
 
-from asterpy.lang import memory, u32, u64
+from asterpy.lang import memory, u64
 from asterpy.mm import heap, paging
 from asterpy.mm.paging import WRITE
 from asterpy.fs import inode as fs_inode

@@ -6,7 +6,6 @@ import pytest
 from asterpy.lang import SysError, memory, u32, u64
 from asterpy.lang.errno import EACCES, EBADF, EFAULT, EINVAL, ELOOP, ENOENT, ENOTDIR, EPERM, ERANGE
 from asterpy.fs.exec_file import exec_open, read_inode_at
-from asterpy.fs.fdtable import FdTable
 from asterpy.fs.inode import RegInode, root_dir
 from asterpy.fs.initramfs import init_root_from_initramfs
 

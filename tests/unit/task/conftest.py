@@ -73,7 +73,6 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     r = Running(p, fa)
     # The names dispatch.py imported from the arch (arch.x86_64.usermode) and the kernel's
     # console/clock: replaced in dispatch's namespace, where the handlers look them up.
-    monkeypatch.setattr(dispatch, "console_putc", lambda c: r.console.append(int(c)))
     # fds 0..2 are /dev/console (asterpy.fs): a fresh console terminal whose output is recorded.
     monkeypatch.setattr(tty, "_console", None)
     monkeypatch.setattr(tty, "console_out", lambda c: r.console.append(int(c)))

@@ -8,7 +8,7 @@ The arch hooks are replaced in asterpy.syscall.dispatch's namespace by the `runn
 import pytest
 
 from asterpy.lang import captured_console, u64
-from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESRCH
+from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH
 from asterpy.kernel import time as ktime
 from asterpy.syscall import numbers as N
 
@@ -274,7 +274,6 @@ def test_rt_sigprocmask(running: Running) -> None:
 def test_clock_gettime(running: Running) -> None:
     """The monotonic clocks give the kernel clock split into seconds and nanoseconds; the realtime
     ones add the RTC base; unknown ids are EINVAL before the pointer is used; bad tp is EFAULT."""
-    from asterpy.syscall import dispatch
     r = running
     nr = int(N.X86_64_NR_CLOCK_GETTIME)
     a = scratch(r)
