@@ -37,7 +37,7 @@ def runtime_class(t: T.IntType) -> str:
 
 
 # Calls whose arguments are bound to Kernel Python parameters, fields or elements (binding contexts).
-_TYPED_CALLS = ("func", "method", "struct_method", "new", "new_struct")
+_TYPED_CALLS = ("func", "indirect", "method", "struct_method", "new", "new_struct")
 
 
 def _is_int(t: object) -> bool:

@@ -79,7 +79,9 @@ class ExprChecks:
                 return T.LITERAL
             raise self.err(node, f"'{name}' cannot be used as a value here", "call it, or use it in an annotation")
         if isinstance(sym, FuncSym):
-            raise self.err(node, f"function '{name}' cannot be used as a value", "call it directly (function values are not supported yet)")
+            ft = self.decl.func_value(self.mod, sym, node)
+            node.ref = ("func", sym)  # type: ignore[attr-defined]
+            return ft
         if isinstance(sym, (ClassSym, ModuleSym)):
             raise self.err(node, f"'{name}' cannot be used as a value", "call it or access one of its members")
         raise self.err(node, f"name '{name}' is not defined", "define it, import it, or check the spelling")

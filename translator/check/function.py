@@ -46,6 +46,8 @@ class FuncInfo:
     raises: bool = False
     calls: list[FuncSym] = field(default_factory=list)
     uncaught_calls: list[FuncSym] = field(default_factory=list)
+    indirect: bool = False            # calls through a Callable value
+    indirect_uncaught: bool = False   # ... outside try/except: they may raise
 
 
 LVALUE_NODES = (ast.Name, ast.Attribute, ast.Subscript)

@@ -69,7 +69,7 @@ class ModuleLowering:
             return STR_T
         if t == T.SYSERROR:
             return I64
-        if isinstance(t, (T.PtrType, T.ClassType, T.OptionalType, T.WeakType, T.ListType, T.DictType, T.BytesType)):
+        if isinstance(t, (T.PtrType, T.FuncType, T.ClassType, T.OptionalType, T.WeakType, T.ListType, T.DictType, T.BytesType)):
             return PTR
         if isinstance(t, T.StructType):
             return self.struct_ll(t)
@@ -255,6 +255,26 @@ class ModuleLowering:
                 gv.initializer = ir.Constant(I64, int(init or 0)).inttoptr(PTR) if init else ir.Constant(PTR, None)  # type: ignore[arg-type]
             else:
                 gv.initializer = ir.Constant(ty, int(init))  # type: ignore[arg-type]
+            self.globals[key] = gv
+        return self.globals[key]
+
+    def const_table(self, c: object) -> ir.GlobalVariable:
+        """The read-only global of a constant table (`NAME: Final[Array[T, N]] = (a, b, ...)`)."""
+        key = id(c)
+        if key not in self.globals:
+            t = c.type  # type: ignore[attr-defined]
+            ty = self.mem(t)
+            elems = []
+            for v in c.value:  # type: ignore[attr-defined]
+                if isinstance(v, T.FuncRef):
+                    elems.append(self.function(v.func))  # type: ignore[arg-type]
+                else:
+                    elems.append(ir.Constant(self.mem(t.elem), int(v)))
+            gv = ir.GlobalVariable(self.m, ty, f"{c.module.name}.{c.name}")  # type: ignore[attr-defined]
+            gv.type = PTR
+            gv.initializer = ir.Constant(ty, elems)
+            gv.global_constant = True
+            gv.linkage = "internal"
             self.globals[key] = gv
         return self.globals[key]
 

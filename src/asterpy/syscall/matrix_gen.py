@@ -1,9 +1,9 @@
 """Host-side generator of docs/syscalls.md: the syscall support matrix, read from the code and the tests.
 
 For each syscall of the single list in `table_gen.py` it reports:
-* handler: whether `src/asterpy/syscall/dispatch.py` or a syscall family it calls (files.py, proc_calls.py...)
-  dispatches it (a `sys_id == SYS_X` test) to something other than ENOSYS (an `if` whose body only
-  raises ENOSYS, like SYS_RSEQ's, is listed as ENOSYS, not as a handler);
+* handler: whether the generated syscall table (`src/asterpy/syscall/table.py`) gives it an entry
+  (`syscall_<name>` in a family module) that does more than answer ENOSYS (an entry whose body only
+  raises ENOSYS, like rseq's, is listed as ENOSYS, not as a handler);
 * checked by: the tests that check the call's *result* inside asterpy in QEMU:
   - our C programs (tests/user/*.c that a boot test runs): the call is inside a CHECK*() macro's
     arguments, or it is assigned to a variable that a following CHECK*() reads (comments and string
@@ -27,9 +27,9 @@ from typing import Dict, List, Set
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(HERE))
-from table_gen import table  # noqa: E402
+from table_gen import ENTRY_PREFIX, table  # noqa: E402
 
-DISPATCH = HERE / "dispatch.py"
+TABLE = HERE / "table.py"
 USER = REPO / "tests" / "user"
 BOOT = REPO / "tests" / "boot"
 OUT = REPO / "docs" / "syscalls.md"
@@ -98,59 +98,41 @@ def _enosys_only(body: List[ast.stmt]) -> bool:
     return True
 
 
-def _compared_names(node: ast.AST) -> Set[str]:
-    """The SYS_ names a `sys_id == SYS_X` test (or several joined by `or`) mentions."""
-    names: Set[str] = set()
-    for n in ast.walk(node):
-        if isinstance(n, ast.Compare) and isinstance(n.left, ast.Name) and n.left.id == "sys_id":
-            for c in n.comparators:
-                if isinstance(c, ast.Name) and c.id.startswith("SYS_") and c.id != "SYS_NONE":
-                    names.add(c.id[4:].lower())
-    return names
+def table_entries() -> Dict[str, tuple[str, str]]:
+    """{syscall name: (module, function)} for each id the generated table (table.py) gives an entry."""
+    tree = ast.parse(TABLE.read_text())
+    out: Dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "SYSCALL_ENTRY":
+            assert isinstance(node.value, ast.Tuple)
+            for e in node.value.elts:
+                if isinstance(e, ast.Attribute) and isinstance(e.value, ast.Name) and e.attr.startswith(ENTRY_PREFIX):
+                    out[e.attr[len(ENTRY_PREFIX):]] = (e.value.id, e.attr)
+    return out
 
 
-def handled_and_enosys(src: Path) -> tuple[Set[str], Set[str]]:
-    """(syscalls one module dispatches to a handler, syscalls it only answers ENOSYS for)."""
-    tree = ast.parse(src.read_text())
+def handled_and_enosys() -> tuple[Set[str], Set[str]]:
+    """(syscalls whose table entry does more than answer ENOSYS, syscalls whose entry only answers ENOSYS)."""
     handled: Set[str] = set()
     enosys: Set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If):
-            names = _compared_names(node.test)
-            if names:
-                (enosys if _enosys_only(node.body) else handled).update(names)
-    # A comparison outside an `if` (a helper's `return sys_id == SYS_X`) names a handled call.
-    everywhere = _compared_names(tree)
-    handled |= everywhere - enosys
+    bodies: Dict[str, Dict[str, List[ast.stmt]]] = {}
+    for name, (mod, fn) in table_entries().items():
+        if mod not in bodies:
+            tree = ast.parse((HERE / f"{mod}.py").read_text())
+            bodies[mod] = {n.name: n.body for n in tree.body if isinstance(n, ast.FunctionDef)}
+        body = [st for st in bodies[mod][fn] if not (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))]
+        (enosys if _enosys_only(body) else handled).add(name)
     return handled, enosys
 
 
-def _modules() -> List[Path]:
-    """The syscall modules (not the generators and tables)."""
-    return [p for p in sorted(HERE.glob("*.py")) if p.name not in ("numbers.py", "table_gen.py", "matrix_gen.py")]
-
-
 def handled() -> Set[str]:
-    """Syscall names the dispatcher or one of the syscall families it calls (files.py, proc_calls.py...)
-    hands to a handler that does more than answer ENOSYS."""
-    names: Set[str] = set()
-    stubs: Set[str] = set()
-    for src in _modules():
-        h, e = handled_and_enosys(src)
-        names |= h
-        stubs |= e
-    return names - (stubs - names)
+    """Syscall names whose entry in the syscall table does more than answer ENOSYS."""
+    return handled_and_enosys()[0]
 
 
 def enosys_only() -> Set[str]:
-    """Syscall names dispatched only to `raise SysError(ENOSYS)` (not counted as handlers)."""
-    names: Set[str] = set()
-    stubs: Set[str] = set()
-    for src in _modules():
-        h, e = handled_and_enosys(src)
-        names |= h
-        stubs |= e
-    return stubs - names
+    """Syscall names whose table entry only raises SysError(ENOSYS) (not counted as handlers)."""
+    return handled_and_enosys()[1]
 
 
 def in_kernel_programs() -> List[str]:

@@ -19,6 +19,7 @@ from asterpy.task.process import set_current
 from asterpy.task import sched
 from asterpy.task import task as task_mod
 from asterpy.syscall import proc_calls as sysproc
+from asterpy.syscall import clock as sysclock
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
@@ -71,8 +72,6 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     addrs, lens = kstrings([b"/init"])
     p.setup_stack(img, addrs, lens, u64(1), u64(2), u64(0))
     r = Running(p, fa)
-    # The names dispatch.py imported from the arch (arch.x86_64.usermode) and the kernel's
-    # console/clock: replaced in dispatch's namespace, where the handlers look them up.
     # fds 0..2 are /dev/console (asterpy.fs): a fresh console terminal whose output is recorded.
     monkeypatch.setattr(tty, "_console", None)
     monkeypatch.setattr(tty, "console_out", lambda c: r.console.append(int(c)))
@@ -82,7 +81,8 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     # Ending the task would switch away (context switches are assembly): record the status.
     monkeypatch.setattr(sysproc, "exit_current", lambda t, st: r.exits.append(int(st)))
     monkeypatch.setattr(sysproc, "exit_group_now", lambda t, st: r.exits.append(int(st)))
-    monkeypatch.setattr(dispatch, "monotonic_ns", lambda: u64(r.now_ns))
+    # clock_gettime reads the clock through the name clock.py imported.
+    monkeypatch.setattr(sysclock, "monotonic_ns", lambda: u64(r.now_ns))
     monkeypatch.setattr(ktime, "monotonic_ns", lambda: u64(r.now_ns))
     monkeypatch.setattr(entropy, "rdtsc64", lambda: u64(r.tsc))
     monkeypatch.setattr(entropy, "rdrand_available", lambda: False)

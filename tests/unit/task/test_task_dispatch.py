@@ -156,6 +156,36 @@ def test_unknown_syscalls_are_enosys_and_logged_once(running: Running) -> None:
     assert len(lines) == 2
 
 
+def test_strace_logs_the_arguments_each_entry_reads(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    """asterpy.strace=1: a line before (the number and the arguments its table entry reads; all six
+    for a number without a handler) and one after (the result)."""
+    import asterpy.kernel.log as klog
+    r = running
+    monkeypatch.setattr(klog, "trace_syscalls", True)
+    pid = int(r.p.pid)
+    with captured_console() as lines:
+        r.call(int(N.X86_64_NR_GETPID))
+        r.call(int(N.X86_64_NR_CLOSE), 99, 7, 7)
+        r.call(int(N.X86_64_NR_SWAPON), 1, 2)
+    assert lines[0] == f"[pid {pid}] -> {int(N.X86_64_NR_GETPID)}()"
+    assert lines[1] == f"[pid {pid}] <- {int(N.X86_64_NR_GETPID)} = {pid}"
+    assert lines[2] == f"[pid {pid}] -> {int(N.X86_64_NR_CLOSE)}(0x63)"
+    assert lines[3] == f"[pid {pid}] <- {int(N.X86_64_NR_CLOSE)} = {-EBADF}"
+    assert lines[4] == f"[pid {pid}] -> {int(N.X86_64_NR_SWAPON)}(0x1, 0x2, 0x0, 0x0, 0x0, 0x0)"
+    assert lines[-1] == f"[pid {pid}] <- {int(N.X86_64_NR_SWAPON)} = {-ENOSYS}"
+
+
+def test_restart_flag_is_recorded_before_the_entry(running: Running) -> None:
+    """The table's may-restart bit reaches the task before the entry runs (poll never restarts)."""
+    r = running
+    r.call(int(N.X86_64_NR_GETPID))
+    assert r.task.restartable
+    r.call(int(N.X86_64_NR_POLL), 0, 0, 0)
+    assert not r.task.restartable
+    r.call(int(N.X86_64_NR_SWAPON))  # no handler: restartable, as before the table
+    assert r.task.restartable
+
+
 def test_exit_group_hands_the_status_to_the_arch(running: Running) -> None:
     """exit_group(3) and exit(0x104) end the program with wait status (code & 0xff) << 8."""
     r = running
