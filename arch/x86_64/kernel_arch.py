@@ -218,6 +218,8 @@ def set_fs_base(v: u64) -> None:
 
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
     """Run init= from the initramfs when the command line asks (kernel_main's last step)."""
+    # /proc learns about processes from the task layer (fs/ cannot import it).
+    task_procinfo.register_proc_provider()
     task_init.run_init_if_requested(fa, kspace)
 
 
@@ -253,5 +255,6 @@ import arch.x86_64.syscall as syscall_entry  # noqa: E402
 import arch.x86_64.signal_frame as signal_frame  # noqa: E402
 import arch.x86_64.usermode as usermode  # noqa: E402
 import asterpy.task.init as task_init  # noqa: E402
+import asterpy.task.procinfo as task_procinfo  # noqa: E402
 import asterpy.fs.inode as fs_inode  # noqa: E402
 from asterpy.task.process import Process  # noqa: E402

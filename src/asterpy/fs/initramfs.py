@@ -12,6 +12,8 @@ from asterpy.fs.inode import (
 )
 from asterpy.fs.mode import O_RDWR, PERM_MASK, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 from asterpy.fs.pipe import NamedFifo
+from asterpy.fs.mount import is_mountpoint
+from asterpy.fs.procfs.nodes import mount_proc
 
 NS_PER_SEC: Final = u64(1000000000)
 SLASH: Final = u8(0x2F)
@@ -175,6 +177,17 @@ def init_root_from_initramfs(archive: u64, size: u64) -> None:
         except SysError:
             kwarn("initramfs: malformed cpio archive; unpacking stopped")
     make_dev_nodes(root)
+    mount_boot_filesystems(root)
+
+
+def mount_boot_filesystems(root: DirInode) -> None:
+    """Mount procfs on /proc when the initramfs has that directory (as an init script would)."""
+    d = root.lookup(name_from(b"proc"))
+    if isinstance(d, DirInode) and not is_mountpoint(d):
+        try:
+            mount_proc(d)
+        except SysError:
+            kwarn("procfs: cannot mount /proc")
 
 
 def open_console_fds(files: FdTable) -> None:

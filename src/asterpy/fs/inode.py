@@ -14,6 +14,7 @@ from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.fs.mode import S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
+from asterpy.fs.superblock import SuperBlock, ramfs_super
 
 PAGE: Final = u64(4096)
 PAGE_SHIFT: Final = u64(12)
@@ -54,6 +55,7 @@ class Inode:
     ctime_ns: u64
     rdev_major: u32
     rdev_minor: u32
+    sb: SuperBlock      # the file system it belongs to (the ramfs unless its maker says otherwise)
 
     def __init__(self, mode: u32) -> None:
         """A new inode of mode (type and permission bits), owned by root, times now."""
@@ -69,6 +71,7 @@ class Inode:
         self.ctime_ns = now
         self.rdev_major = u32(0)
         self.rdev_minor = u32(0)
+        self.sb = ramfs_super()
 
     def kind(self) -> u32:
         """The S_IF* type bits."""
@@ -359,6 +362,13 @@ class DirInode(Inode):
         """True if the directory has no entries besides . and .."""
         return len(self.entries) == 0
 
+    def child_name(self, child: Inode) -> bytearray | None:
+        """The name under which child is listed here (getcwd and /proc's links walk up with it), or None."""
+        for e in self.entries:
+            if e.inode is child:
+                return e.name
+        return None
+
 
 class SymlinkInode(Inode):
     """A symbolic link: its target path's bytes."""
@@ -370,6 +380,11 @@ class SymlinkInode(Inode):
         Inode.__init__(self, S_IFLNK | u32(0o777))
         self.target = target
         self.size = u64(len(target))
+
+    def jump_target(self) -> Inode | None:
+        """For a link that names an object rather than a path (/proc/PID/fd/N, exe, cwd), the
+        inode following it reaches directly; None for an ordinary link (its target is resolved)."""
+        return None
 
 
 class DevInode(Inode):

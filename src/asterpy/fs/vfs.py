@@ -9,7 +9,7 @@ from typing import Final
 
 from asterpy.lang import SysError, Weak, u32, u64
 from asterpy.lang.errno import (
-    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM,
+    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV,
 )
 from asterpy.fs.devfs import open_device
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
@@ -18,8 +18,10 @@ from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
 )
+from asterpy.fs.mount import is_mountpoint
 from asterpy.fs.path import MAX_SYMLINKS, Cred, Parent, as_dir, cred_of, is_dot_or_dotdot, may_access, resolve, resolve_parent
 from asterpy.fs.pipe import NamedFifo, open_fifo
+from asterpy.fs.procfs.files import open_proc
 from asterpy.task.process import Process
 
 # The flags a File keeps (the rest only matter while opening).
@@ -128,6 +130,9 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
             want |= W_OK
         if not may_access(c, ino, want):
             raise SysError(EACCES)
+    special = open_proc(ino, kept)
+    if special is not None:
+        return special
     if isinstance(ino, DirInode):
         return DirFile(ino, kept)
     if isinstance(ino, RegInode):
@@ -232,6 +237,8 @@ def remove_dir(p: Process, base: DirInode, path: bytearray) -> None:
     if old is None:
         raise SysError(ENOENT)
     od = as_dir(old)
+    if is_mountpoint(od):
+        raise SysError(EBUSY)
     if not od.is_empty():
         raise SysError(ENOTEMPTY)
     if od is p.fs.root:
@@ -268,6 +275,10 @@ def rename(p: Process, obase: DirInode, opath: bytearray, nbase: DirInode, npath
     dst = np.dir.lookup(np.name)
     if (op.trailing or np.trailing) and not isinstance(src, DirInode):
         raise SysError(ENOTDIR)
+    if op.dir.sb is not np.dir.sb:
+        raise SysError(EXDEV)
+    if is_mountpoint(src) or (dst is not None and is_mountpoint(dst)):
+        raise SysError(EBUSY)
     may_create(c, op.dir)
     may_create(c, np.dir)
     if exchange:
@@ -334,6 +345,8 @@ def hard_link(p: Process, target: Inode, nbase: DirInode, npath: bytearray) -> N
         raise SysError(EEXIST)
     if np.trailing:
         raise SysError(ENOENT)
+    if target.sb is not np.dir.sb:
+        raise SysError(EXDEV)
     may_create(c, np.dir)
     if target.nlink == 0:
         raise SysError(ENOENT)

@@ -198,6 +198,8 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
             interp.reset()
             if not parse_shebang(head, got, interp):
                 load_program(t, ino, args, envs)
+                p.exe = ino
+                set_comm(t, name.addrs[0], name.lens[0])
                 return
             depth += 1
             if depth > MAX_INTERP_DEPTH:
@@ -220,6 +222,20 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
         chain.free()
         interp.free()
         rebuilt.free()
+
+
+def set_comm(t: Task, path: u64, n: u64) -> None:
+    """The thread's name after exec: the last component of the path exec was given (15 bytes at most)."""
+    start = u64(0)
+    for i in range(u64(0), n):
+        if Ptr[u8](path + i).load() == 0x2F:
+            start = i + 1
+    for i in range(0, 16):
+        t.comm[i] = u8(0)
+    k = u64(0)
+    while start + k < n and k < 15:
+        t.comm[k] = Ptr[u8](path + start + k).load()
+        k += 1
 
 
 def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
