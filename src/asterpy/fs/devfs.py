@@ -9,7 +9,7 @@ from typing import Final
 from asterpy.lang import SysError, memset, u8, u32, u64
 from asterpy.lang.errno import ENOSPC, ENXIO
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
-from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
+from asterpy.fs.inode import DevInode, DirInode, Inode, SymlinkInode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
 from asterpy.task.process import Process
@@ -155,7 +155,19 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"urandom", u32(0o666), MEM_MAJOR, URANDOM_MINOR)
     add_node(dev, b"tty", u32(0o666), TTY_MAJOR, TTY_MINOR)
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
+    # The links Linux's udev/devtmpfs set-up makes into /proc (a process's own descriptors).
+    add_link(dev, b"fd", b"/proc/self/fd")
+    add_link(dev, b"stdin", b"/proc/self/fd/0")
+    add_link(dev, b"stdout", b"/proc/self/fd/1")
+    add_link(dev, b"stderr", b"/proc/self/fd/2")
     return dev
+
+
+def add_link(d: DirInode, name: bytes, target: bytes) -> None:
+    """Create symlink name -> target in d unless the name exists."""
+    nm = name_from(name)
+    if d.lookup(nm) is None:
+        d.add(nm, SymlinkInode(name_from(target)))
 
 
 # Imported last (dispatch imports the file syscalls, which import this module: a cycle).

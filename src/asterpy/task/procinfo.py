@@ -8,16 +8,16 @@ it at boot (the composition root calls it).
 from typing import Final
 
 from asterpy.lang import List, SysError, i64, u8, u64
-from asterpy.lang.errno import EFAULT, ENOENT, ESRCH
+from asterpy.lang.errno import ENOENT, ESRCH
 from asterpy.fs.context import FsContext
 from asterpy.fs.fdtable import FdTable
 from asterpy.fs.inode import Inode
 from asterpy.fs.procfs.provider import ProcInfo, ProcProvider, set_proc_provider
 from asterpy.fs.procfs.text import TextBuf
-from asterpy.mm.vma import PROT_WRITE, VM_BRK, VM_SHARED, VM_STACK, VmaList
+from asterpy.mm.vma import PROT_WRITE, VM_SHARED, VM_STACK, VmaList
 from asterpy.task.process import PAGE, PAGE_MASK, Process, current_process
 from asterpy.task.sched import current_task_or_none, find_process, the_tables
-from asterpy.task.signal import SIG_DFL, SIG_IGN, is_ignored
+from asterpy.task.signal import SIG_DFL, SIG_IGN
 from asterpy.task.task import DEAD, RUNNABLE, SLEEPING, STOPPED, Task
 import asterpy.task.sched as sched
 
@@ -261,6 +261,24 @@ class TaskProcProvider(ProcProvider):
         out.append(total)
         out.append(sched.last_pid)
         out.append(sched.last_pid)
+
+    def set_comm(self, pid: u64, tid: u64, name: bytearray) -> None:
+        """Write /proc/PID[/task/TID]/comm: the thread's name (ESRCH when gone)."""
+        p = live_process(pid)
+        t: Task | None = None
+        if tid == 0:
+            t = main_task(p)
+        else:
+            for cand in the_tables().tasks:
+                if cand.tid == tid and cand.proc is p and cand.state != DEAD:
+                    t = cand
+        if t is None:
+            raise SysError(ESRCH)
+        for i in range(0, 16):
+            t.comm[i] = u8(0)
+        for i in range(0, len(name)):
+            if i < 15:
+                t.comm[i] = name[i]
 
     def read_memory(self, pid: u64, addr: u64, n: u64, out: TextBuf) -> None:
         """n bytes of pid's memory at addr, page by page (EFAULT for an unmapped page, ESRCH)."""

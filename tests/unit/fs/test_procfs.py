@@ -269,3 +269,34 @@ def test_another_users_process(proc: Sys) -> None:
     sched.remove_process(other)
     assert proc.open(b"/proc/2/status") == -ENOENT
     other.free_user_memory()
+
+
+def test_fdinfo_and_comm_write(proc: Sys) -> None:
+    """fdinfo shows the offset, flags (O_CLOEXEC included) and inode; writing comm renames the thread."""
+    fd = proc.open(b"/f", 0o100 | 0o2000000 | 2)
+    assert proc.write(fd, b"12345") == 5
+    info = read_file(proc, b"/proc/self/fdinfo/%d" % fd).decode()
+    lines = dict(line.split(":\t") for line in info.splitlines())
+    assert lines["pos"] == "5"
+    assert int(lines["flags"], 8) & 0o2000003 == 0o2000002 and lines["flags"].startswith("0")
+    assert lines["ino"] == str(proc.fstat(fd)["ino"])
+    assert lines["mnt_id"] == "1"
+    assert str(fd).encode() in proc.listdir(b"/proc/self/fdinfo")
+    assert proc.open(b"/proc/self/fdinfo/77") == -ENOENT
+    c = proc.open(b"/proc/self/comm", O_WRONLY)
+    assert c >= 0
+    assert proc.write(c, b"renamed-thread-with-a-long-name\n") == 32
+    assert read_file(proc, b"/proc/self/comm") == b"renamed-thread-\n"
+    assert read_file(proc, b"/proc/1/task/1/stat").startswith(b"1 (renamed-thread-) R ")
+
+
+def test_dev_links_into_proc(proc: Sys) -> None:
+    """/dev/fd, /dev/stdin, /dev/stdout and /dev/stderr lead to the process's own descriptors."""
+    assert readlink(proc, b"/dev/fd") == b"/proc/self/fd"
+    assert readlink(proc, b"/dev/stdout") == b"/proc/self/fd/1"
+    fd = proc.open(b"/g", 0o100 | 2)
+    assert proc.stat(b"/dev/fd/%d" % fd)["ino"] == proc.fstat(fd)["ino"]
+    out = proc.open(b"/dev/stdout", O_WRONLY)
+    assert out >= 0
+    assert proc.write(out, b"via /dev/stdout\n") == 16
+    assert b"via /dev/stdout\r\n" in bytes(proc.tty_out)   # the console maps NL to CR NL

@@ -11,20 +11,21 @@ from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.heap import heap_free_bytes, heap_used
 from asterpy.mm.vma import PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK
-from asterpy.fs.inode import RAMFS_DEV, fs_now_ns, root_dir
+from asterpy.fs.inode import RAMFS_DEV, Inode, fs_now_ns, root_dir
 from asterpy.fs.mount import dir_path, mount_table
 from asterpy.fs.procfs.links import inode_path
 from asterpy.fs.procfs.nodes import (
-    F_CMDLINE, F_COMM, F_ENVIRON, F_LIMITS, F_MAPS, F_MOUNTINFO, F_MOUNTS, F_STAT, F_STATM, F_STATUS,
+    F_CMDLINE, F_COMM, F_ENVIRON, F_FDINFO, F_LIMITS, F_MAPS, F_MOUNTINFO, F_MOUNTS, F_STAT, F_STATM, F_STATUS,
     G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
     G_OSRELEASE, G_OSTYPE, G_OVERCOMMIT, G_PID_MAX, G_PIPE_MAX, G_STAT, G_TAINTED, G_UPTIME, G_UUID,
-    G_VERSION, ProcNode, proc_super,
+    G_VERSION, ProcNode,
 )
 from asterpy.fs.procfs.provider import ProcInfo, the_provider
 from asterpy.fs.procfs.text import TextBuf
 from asterpy.fs.superblock import ramfs_super
 import asterpy.fs.inode as fsinode
 
+O_CLOEXEC: Final = u64(0o2000000)
 # Clock ticks per second of every *time field (USER_HZ, also AT_CLKTCK).
 USER_HZ: Final = u64(100)
 NS_PER_TICK: Final = u64(10000000)
@@ -149,6 +150,8 @@ def fill(node: ProcNode, t: TextBuf) -> None:
             fill_mounts(t)
         elif k == F_MOUNTINFO:
             fill_mountinfo(t)
+        elif k == F_FDINFO:
+            fill_fdinfo(node.pid, node.num, t)
         else:
             fill_system(k, t)
     except SysError as e:
@@ -510,6 +513,39 @@ def name_is_deleted(n: bytearray) -> bool:
         if n[i] != d[i]:
             return False
     return True
+
+
+def fill_fdinfo(pid: u64, fd: u64, t: TextBuf) -> None:
+    """/proc/PID/fdinfo/N: the offset, the open flags in octal (O_CLOEXEC included), the mount id
+    and the inode number (ENOENT for a closed fd)."""
+    files = the_provider().files(pid)
+    if fd >= u64(len(files.fds)):
+        raise SysError(ENOENT)
+    f = files.fds[fd]
+    if f is None:
+        raise SysError(ENOENT)
+    flags = f.flags
+    if files.cloexec[fd]:
+        flags |= O_CLOEXEC
+    t.put(b"pos:\t")
+    t.dec(f.pos)
+    t.put(b"\nflags:\t0")
+    t.oct(flags)
+    t.put(b"\nmnt_id:\t")
+    t.dec(mount_id_of(f.inode))
+    t.put(b"\nino:\t")
+    t.dec(f.inode.ino)
+    t.byte(NL)
+
+
+def mount_id_of(ino: Inode) -> u64:
+    """The mountinfo id of the file system ino is on (1: the root)."""
+    n = u64(2)
+    for m in mount_table().mounts:
+        if m.root.sb is ino.sb:
+            return n
+        n += 1
+    return u64(1)
 
 
 # ---------------------------------------------------------------- mounts

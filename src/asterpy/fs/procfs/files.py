@@ -9,7 +9,8 @@ from asterpy.fs.file import SEEK_CUR, SEEK_SET, File, dirent_len, put_dirent, se
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import DT_DIR, O_ACCMODE, O_RDONLY
 from asterpy.fs.procfs.content import fill
-from asterpy.fs.procfs.nodes import D_PID, D_TID, ProcDir, ProcNode, children_of, dtype_of_kind, node_ino
+from asterpy.fs.procfs.nodes import D_PID, D_TID, F_COMM, ProcDir, ProcNode, children_of, dtype_of_kind, node_ino
+from asterpy.fs.procfs.provider import the_provider
 from asterpy.fs.procfs.text import TextBuf
 from asterpy.task.process import Process
 
@@ -44,8 +45,21 @@ class ProcTextFile(File):
         return n
 
     def write(self, p: Process, buf: u64, n: u64) -> u64:
-        """procfs files here are read-only (opening for writing was refused)."""
-        raise SysError(EBADF)
+        """Only comm is writable: its new name is the first 15 bytes (a final newline dropped)."""
+        node = self.inode
+        if not isinstance(node, ProcNode) or node.fkind != F_COMM:
+            raise SysError(EBADF)
+        name = bytearray(0)
+        k = n
+        if k > 15:
+            k = u64(15)
+        for i in range(u64(0), k):
+            c = p.get_u8(buf + i)
+            if c == 0 or (c == 0x0A and i + 1 == n):
+                break
+            name.append(c)
+        the_provider().set_comm(node.pid, node.tid, name)
+        return n
 
     def lseek(self, off: u64, whence: u64) -> u64:
         """Any offset from 0 on (SEEK_END counts from the end of the text)."""
@@ -156,7 +170,7 @@ def open_proc(ino: Inode, flags: u64) -> File | None:
     if isinstance(ino, ProcDir):
         return ProcDirFile(ino, flags)
     if isinstance(ino, ProcNode):
-        if (flags & O_ACCMODE) != O_RDONLY:
+        if (flags & O_ACCMODE) != O_RDONLY and ino.fkind != F_COMM:
             raise SysError(EACCES)
         t = TextBuf()
         fill(ino, t)

@@ -26,6 +26,7 @@ D_SYS_KERNEL: Final = u32(7)
 D_SYS_RANDOM: Final = u32(8)
 D_SYS_VM: Final = u32(9)
 D_SYS_FS: Final = u32(10)
+D_FDINFO: Final = u32(11)      # /proc/PID/fdinfo
 # Per-process files (in /proc/PID and /proc/PID/task/TID).
 F_STAT: Final = u32(20)
 F_STATUS: Final = u32(21)
@@ -37,6 +38,7 @@ F_MAPS: Final = u32(26)
 F_LIMITS: Final = u32(27)
 F_MOUNTS: Final = u32(28)
 F_MOUNTINFO: Final = u32(29)
+F_FDINFO: Final = u32(30)      # /proc/PID/fdinfo/N
 # Links.
 L_EXE: Final = u32(40)
 L_CWD: Final = u32(41)
@@ -67,10 +69,11 @@ G_KVERSION: Final = u32(77)    # sys/kernel/version
 
 ROOT_INO: Final = u64(1)
 # Inode numbers: a pid's entries are pid * PID_INO_STRIDE + kind, a thread's add TID_INO_FLAG,
-# fd links add FD_INO_BASE + the fd; system entries are their kind.
+# fd links add FD_INO_BASE + the fd, fdinfo files FDINFO_INO_BASE + the fd; system entries are their kind.
 PID_INO_STRIDE: Final = u64(1) << 20
 TID_INO_FLAG: Final = u64(1) << 19
 FD_INO_BASE: Final = u64(1) << 10
+FDINFO_INO_BASE: Final = u64(1) << 13
 PROC_DEV_MINOR: Final = u32(20)
 
 proc_sb: SuperBlock | None = None
@@ -88,7 +91,7 @@ def proc_super() -> SuperBlock:
 
 def is_dir_kind(k: u32) -> bool:
     """Whether kind k is a directory."""
-    return k >= D_ROOT and k <= D_SYS_FS
+    return k >= D_ROOT and k <= D_FDINFO
 
 
 def is_link_kind(k: u32) -> bool:
@@ -179,6 +182,7 @@ def add_process_files(c: Children, whole_process: bool) -> None:
     c.add(b"environ", F_ENVIRON)
     c.add(b"exe", L_EXE)
     c.add(b"fd", D_FD)
+    c.add(b"fdinfo", D_FDINFO)
     c.add(b"limits", F_LIMITS)
     c.add(b"maps", F_MAPS)
     c.add(b"mountinfo", F_MOUNTINFO)
@@ -223,11 +227,11 @@ def children_of(d: "ProcDir") -> Children:
             raise SysError(ENOENT)
         for tid in tids:
             c.add_num(tid, D_TID)
-    elif k == D_FD:
+    elif k == D_FD or k == D_FDINFO:
         files = pp.files(d.pid)
         for fd in range(u64(0), u64(len(files.fds))):
             if files.fds[fd] is not None:
-                c.add_num(fd, L_FD)
+                c.add_num(fd, L_FD if k == D_FD else F_FDINFO)
     elif k == D_SYS:
         c.add(b"fs", D_SYS_FS)
         c.add(b"kernel", D_SYS_KERNEL)
@@ -259,6 +263,8 @@ def node_ino(kind: u32, pid: u64, tid: u64, num: u64) -> u64:
         base += TID_INO_FLAG + (tid % u64(2048)) * u64(256)
     if kind == L_FD:
         return base + FD_INO_BASE + num
+    if kind == F_FDINFO:
+        return base + FDINFO_INO_BASE + num
     return base + u64(kind)
 
 
@@ -313,17 +319,18 @@ class ProcDir(DirInode):
                 if tid == 0 or not the_provider().tids(self.pid, tids2) or tid not in tids2:
                     return None
                 return make_node(self, D_TID, self.pid, tid, u64(0), name)
-            elif self.dkind == D_FD:
+            elif self.dkind == D_FD or self.dkind == D_FDINFO:
                 fd = parse_decimal(name)
                 if fd == 0 and not name_is(name, b"0"):
                     return None
                 files = the_provider().files(self.pid)
                 if fd >= u64(len(files.fds)) or files.fds[fd] is None:
                     return None
-                return make_node(self, L_FD, self.pid, self.tid, fd, name)
+                kind = L_FD if self.dkind == D_FD else F_FDINFO
+                return make_node(self, kind, self.pid, self.tid, fd, name)
             c = children_of(self)
             for i in range(0, len(c.names)):
-                if c.kinds[i] != L_FD and c.kinds[i] != D_PID and c.kinds[i] != D_TID:
+                if c.kinds[i] != L_FD and c.kinds[i] != F_FDINFO and c.kinds[i] != D_PID and c.kinds[i] != D_TID:
                     if name_is_name(c.names[i], name):
                         return make_node(self, c.kinds[i], self.pid, self.tid, u64(0), name)
         except SysError as e:
@@ -373,15 +380,17 @@ class ProcNode(Inode):
     fkind: u32
     pid: u64
     tid: u64
+    num: u64            # the fd of an fdinfo file
 
-    def __init__(self, fkind: u32, pid: u64, tid: u64, perm: u32) -> None:
-        """A read-only text file of kind fkind."""
+    def __init__(self, fkind: u32, pid: u64, tid: u64, num: u64, perm: u32) -> None:
+        """A text file of kind fkind."""
         Inode.__init__(self, S_IFREG | perm)
         self.fkind = fkind
         self.pid = pid
         self.tid = tid
+        self.num = num
         self.sb = proc_super()
-        self.ino = node_ino(fkind, pid, tid, u64(0))
+        self.ino = node_ino(fkind, pid, tid, num)
 
 
 class ProcLink(SymlinkInode):
@@ -414,7 +423,7 @@ def make_node(parent: ProcDir, kind: u32, pid: u64, tid: u64, num: u64, name: by
     ino: Inode | None = None
     if is_dir_kind(kind):
         perm = u32(0o555)
-        if kind == D_FD:
+        if kind == D_FD or kind == D_FDINFO:
             perm = u32(0o500)
         ino = ProcDir(kind, pid, tid, parent, name, perm)
     elif is_link_kind(kind):
@@ -425,7 +434,7 @@ def make_node(parent: ProcDir, kind: u32, pid: u64, tid: u64, num: u64, name: by
             perm = u32(0o400)
         elif kind == F_COMM:
             perm = u32(0o644)
-        ino = ProcNode(kind, pid, tid, perm)
+        ino = ProcNode(kind, pid, tid, num, perm)
     ino.uid = uid
     ino.gid = gid
     ino.ino = node_ino(kind, pid, tid, num)

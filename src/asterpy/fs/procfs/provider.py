@@ -175,6 +175,10 @@ class ProcProvider:
         out.append(u64(0))
         out.append(u64(0))
 
+    def set_comm(self, pid: u64, tid: u64, name: bytearray) -> None:
+        """Rename thread tid of pid (tid 0: its main thread) to name, at most 15 bytes (ESRCH)."""
+        raise SysError(ESRCH)
+
     def caller_uid(self) -> u64:
         """The caller's effective uid."""
         return u64(0)

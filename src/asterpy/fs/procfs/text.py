@@ -146,6 +146,22 @@ class TextBuf:
             t = t >> 4
         self.length += n
 
+    def oct(self, v: u64) -> None:
+        """v in octal without a prefix (%o)."""
+        n = u64(1)
+        t = v >> 3
+        while t != 0:
+            t = t >> 3
+            n += 1
+        self.reserve(n)
+        i = n
+        t = v
+        while i > 0:
+            i -= 1
+            Ptr[u8](self.addr + self.length + i).store(u8(0x30) + u8(t & 7))
+            t = t >> 3
+        self.length += n
+
     def frac2(self, hundredths: u64) -> None:
         """A value given in hundredths as "N.NN" (uptime, loadavg)."""
         self.dec(hundredths // 100)
