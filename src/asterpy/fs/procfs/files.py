@@ -20,11 +20,13 @@ DOT: Final = 0x2E
 class ProcTextFile(File):
     """An open /proc text file: reads and seeks walk the text made when it was opened."""
 
+    node: ProcNode
     text: TextBuf
 
     def __init__(self, node: ProcNode, flags: u64, text: TextBuf) -> None:
         """An open file on node showing text."""
         File.__init__(self, node, flags)
+        self.node = node
         self.text = text
 
     def read(self, p: Process, buf: u64, n: u64) -> u64:
@@ -46,8 +48,8 @@ class ProcTextFile(File):
 
     def write(self, p: Process, buf: u64, n: u64) -> u64:
         """Only comm is writable: its new name is the first 15 bytes (a final newline dropped)."""
-        node = self.inode
-        if not isinstance(node, ProcNode) or node.fkind != F_COMM:
+        node = self.node
+        if node.fkind != F_COMM:
             raise SysError(EBADF)
         name = bytearray(0)
         k = n
