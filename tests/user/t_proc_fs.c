@@ -2,16 +2,18 @@
  * maps,limits,fd/,exe,cwd,root,task/}, /proc/{self,thread-self} links, system files (meminfo,
  * uptime, loadavg, stat, version, filesystems, mounts, sys/kernel/...), statfs's
  * PROC_SUPER_MAGIC, mount-point crossing (getcwd inside /proc, ".." out of it), snapshots and
- * seeks, and the errors: ENOENT for a reaped pid and for creating names, EACCES for another
+ * seeks, mount(2)/umount2(2) of tmpfs and proc, and the errors: ENOENT for a reaped pid and for creating names, EACCES for another
  * user's environ (after dropping privileges). Linux's RSS counters are approximate for small
  * processes (they may read 0), so only their format is checked. */
 #include "kt.h"
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 
 #define PROC_SUPER_MAGIC 0x9fa0
+#define TMPFS_MAGIC 0x01021994
 
 static char text[65536];
 
@@ -420,6 +422,54 @@ static void test_other_processes(void)
              WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
 }
 
+static void test_mount(void)
+{
+    if (geteuid() != 0) {
+        SKIP("mount tmpfs and proc, umount2", "needs root");
+        return;
+    }
+    char *dir = realpath(kt_dir, NULL);
+    char m[PATH_MAX], pdir[PATH_MAX], file[PATH_MAX + 8], line[PATH_MAX + 32], buf[64];
+    snprintf(m, sizeof m, "%s/m", dir ? dir : ".");
+    snprintf(pdir, sizeof pdir, "%s/p", dir ? dir : ".");
+    free(dir);
+    mkdir(m, 0755);
+    mkdir(pdir, 0755);
+    CHECK_OK("mount tmpfs", mount("none", m, "tmpfs", MS_NOSUID | MS_NODEV, NULL));
+    struct statfs sf;
+    CHECK("statfs of the mount is TMPFS_MAGIC", statfs(m, &sf) == 0 && sf.f_type == TMPFS_MAGIC);
+    snprintf(file, sizeof file, "%s/f", m);
+    CHECK("create a file on the tmpfs", kt_write_file(file, "data", 4) == 0);
+    CHECK_ERR("rename out of the tmpfs -> EXDEV", rename(file, "moved"), EXDEV);
+    struct stat a, b;
+    CHECK("the tmpfs is another device", stat(file, &a) == 0 && stat(kt_dir, &b) == 0 && a.st_dev != b.st_dev);
+    snprintf(line, sizeof line, "none %s tmpfs rw,nosuid,nodev", m);
+    CHECK("/proc/mounts shows the tmpfs", slurp("/proc/mounts") > 0 && strstr(text, line));
+    CHECK_ERR("rmdir of a mount point -> EBUSY", rmdir(m), EBUSY);
+    CHECK_OK("mount proc", mount("proc", pdir, "proc", 0, NULL));
+    snprintf(file, sizeof file, "%s/self", pdir);
+    ssize_t n = readlink(file, buf, sizeof buf - 1);
+    CHECK("the second procfs shows us too", n > 0 && (buf[n] = 0, atol(buf) == getpid()));
+    CHECK_OK("umount2 proc", umount2(pdir, 0));
+    CHECK_ERR("self is gone after umount", readlink(file, buf, sizeof buf), ENOENT);
+    CHECK_ERR("mount of an unknown type -> ENODEV", mount("x", pdir, "no_such_fs_type", 0, NULL), ENODEV);
+    CHECK_ERR("umount2 of a plain directory -> EINVAL", umount2(pdir, 0), EINVAL);
+    pid_t c = fork();
+    if (c == 0) {
+        if (setuid(65534) != 0)
+            _exit(10);
+        _exit(umount2("/proc", 0) == -1 && errno == EPERM ? 0 : 11);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    CHECK_EQ("umount2 as a user -> EPERM", WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0);
+    CHECK_OK("umount2 tmpfs", umount2(m, 0));
+    snprintf(file, sizeof file, "%s/f", m);
+    CHECK_ERR("the tmpfs's file is gone", access(file, F_OK), ENOENT);
+    rmdir(m);
+    rmdir(pdir);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(argc, argv, "t_proc_fs");
@@ -431,5 +481,6 @@ int main(int argc, char **argv)
     test_system_files();
     test_fs_behaviour();
     test_other_processes();
+    test_mount();
     kt_finish();
 }

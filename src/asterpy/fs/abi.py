@@ -169,9 +169,9 @@ def get_u32(p: Process, va: u64) -> u32:
     return v
 
 
-def put_statfs(p: Process, va: u64, sb: SuperBlock) -> None:
-    """Copy the struct statfs of file system sb (its magic and flags; 4 KiB blocks, names up to
-    255 bytes; no block counts for the memory file systems) out to user address va (EFAULT)."""
+def put_statfs(p: Process, va: u64, sb: SuperBlock, flags: u64) -> None:
+    """Copy the struct statfs of file system sb mounted with ST_* flags (its magic; 4 KiB blocks,
+    names up to 255 bytes; no block counts for the memory file systems) out to user address va (EFAULT)."""
     k = kscratch(STATFS_SIZE)
     try:
         memset(k, 0, STATFS_SIZE)
@@ -180,7 +180,7 @@ def put_statfs(p: Process, va: u64, sb: SuperBlock) -> None:
         w[1] = u64(4096)        # f_bsize
         w[8] = u64(255)         # f_namelen
         w[9] = u64(4096)        # f_frsize
-        w[10] = sb.flags | ST_VALID   # f_flags (ST_*; Linux always sets ST_VALID)
+        w[10] = sb.flags | flags | ST_VALID   # f_flags (ST_*; Linux always sets ST_VALID)
         p.copy_out(va, k, STATFS_SIZE)
     finally:
         kfree(k)

@@ -323,6 +323,8 @@ class DirInode(Inode):
             raise SysError(EINVAL)
         self.entries.append(Dentry(name, inode, self.next_cookie))
         self.next_cookie += 1
+        # A name joins its directory's file system (rename and link never cross one: EXDEV).
+        inode.sb = self.sb
         if isinstance(inode, DirInode):
             inode.parent = Weak(self)
             self.nlink += 1

@@ -24,10 +24,10 @@ class Mount:
 
     mountpoint: DirInode
     root: DirInode
-    source: bytes
+    source: bytearray
     flags: u64
 
-    def __init__(self, mountpoint: DirInode, root: DirInode, source: bytes, flags: u64) -> None:
+    def __init__(self, mountpoint: DirInode, root: DirInode, source: bytearray, flags: u64) -> None:
         """A mount of root over mountpoint."""
         self.mountpoint = mountpoint
         self.root = root
@@ -65,7 +65,7 @@ def mount_table() -> MountTable:
     return t
 
 
-def mount_at(mountpoint: DirInode, root: DirInode, source: bytes, flags: u64) -> Mount:
+def mount_at(mountpoint: DirInode, root: DirInode, source: bytearray, flags: u64) -> Mount:
     """Mount the file system whose root is `root` over directory mountpoint (ENOENT for a
     removed directory, EBUSY if that root is already mounted somewhere)."""
     if mountpoint.dead:

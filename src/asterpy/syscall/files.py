@@ -20,6 +20,7 @@ from asterpy.syscall.fs_path import (
     sys_readlinkat, sys_renameat2, sys_statfs, sys_statx, sys_symlinkat, sys_truncate, sys_umask, sys_unlinkat,
     sys_futimesat, sys_utime, sys_utimensat,
 )
+from asterpy.syscall.fs_mount import sys_mount, sys_umount2
 from asterpy.syscall.fs_poll import sys_poll, sys_ppoll, sys_pselect6, sys_select
 from asterpy.syscall.fs_rw import (
     sys_fsync, sys_getdents64, sys_lseek, sys_pread, sys_preadv, sys_pwrite, sys_pwritev, sys_read, sys_readv,
@@ -36,7 +37,7 @@ from asterpy.syscall.numbers import (
     SYS_SELECT, SYS_SENDFILE, SYS_STAT, SYS_STATFS, SYS_STATX, SYS_SYMLINK, SYS_SYMLINKAT, SYS_SYNC, SYS_SYNCFS,
     SYS_TRUNCATE, SYS_UMASK, SYS_UNLINK, SYS_UNLINKAT, SYS_UTIMENSAT, SYS_WRITE, SYS_WRITEV, SYS_FLOCK,
     SYS_MEMFD_CREATE, SYS_FADVISE64, SYS_FALLOCATE, SYS_COPY_FILE_RANGE,
-    SYS_UTIME, SYS_UTIMES, SYS_FUTIMESAT,
+    SYS_UTIME, SYS_UTIMES, SYS_FUTIMESAT, SYS_MOUNT, SYS_UMOUNT2,
 )
 
 # What files_dispatch answers for a syscall it does not own (no syscall returns it: it would be -1,
@@ -216,6 +217,10 @@ def files_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5:
         return sys_fallocate(a0, a1, a2, a3)
     if sys_id == SYS_STATFS:
         return sys_statfs(a0, a1)
+    if sys_id == SYS_MOUNT:
+        return sys_mount(a0, a1, a2, a3, a4)
+    if sys_id == SYS_UMOUNT2:
+        return sys_umount2(a0, a1)
     if sys_id == SYS_FSTATFS:
         return sys_fstatfs(a0, a1)
     return NOT_HANDLED

@@ -9,7 +9,7 @@ from asterpy.fs.abi import StatX86, Statx, put_stat, put_statfs, put_statx
 from asterpy.fs.file import RegFile
 from asterpy.fs.inode import RAMFS_DEV, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import W_OK, X_OK
-from asterpy.fs.mount import dir_path
+from asterpy.fs.mount import dir_path, mount_of
 from asterpy.fs.path import SLASH, access_mask_ok, copy_path_in, cred_of, may_access
 from asterpy.fs.vfs import (
     change_mode, change_owner, hard_link, lookup, make_dir, make_node, make_symlink, remove_dir, rename,
@@ -393,15 +393,24 @@ def sys_statfs(upath: u64, buf: u64) -> u64:
     """statfs(2) of the file system path is on."""
     p = proc()
     ino = inode_at(p, u64(i32(AT_FDCWD)), upath, u64(0), True)
-    put_statfs(p, buf, ino.sb)
+    put_statfs(p, buf, ino.sb, mount_flags_of(ino))
     return u64(0)
 
 
 def sys_fstatfs(fd: u64, buf: u64) -> u64:
     """fstatfs(2)."""
     p = proc()
-    put_statfs(p, buf, get_file(p, fd).inode.sb)
+    ino = get_file(p, fd).inode
+    put_statfs(p, buf, ino.sb, mount_flags_of(ino))
     return u64(0)
+
+
+def mount_flags_of(ino: Inode) -> u64:
+    """The ST_* flags of the mount ino's file system is mounted with (none for the root's)."""
+    m = mount_of(ino)
+    if m is None:
+        return u64(0)
+    return m.flags
 
 
 

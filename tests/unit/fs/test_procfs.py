@@ -300,3 +300,42 @@ def test_dev_links_into_proc(proc: Sys) -> None:
     assert out >= 0
     assert proc.write(out, b"via /dev/stdout\n") == 16
     assert b"via /dev/stdout\r\n" in bytes(proc.tty_out)   # the console maps NL to CR NL
+
+
+def test_mount_and_umount(proc: Sys) -> None:
+    """mount(2) of tmpfs and proc on directories, crossing into them, EXDEV between file systems,
+    /proc/mounts, umount2 and the errors."""
+    assert proc.s("mkdir", b"/mnt", 0o755) == 0
+    assert proc.s("mkdir", b"/mnt2", 0o755) == 0
+    assert proc.s("mount", b"none", b"/mnt", b"tmpfs", 2 | 8, 0) == 0      # nosuid, noexec
+    buf = proc.alloc(120)
+    assert proc.s("statfs", b"/mnt", buf) == 0 and proc.u64at(buf) == 0x01021994
+    assert proc.stat(b"/mnt")["mode"] & 0o7777 == 0o1777
+    fd = proc.open(b"/mnt/a", 0o100 | 2)
+    assert fd >= 0 and proc.write(fd, b"x") == 1
+    assert proc.stat(b"/mnt/a")["dev"] == proc.stat(b"/mnt")["dev"] != proc.stat(b"/")["dev"]
+    assert proc.s("rename", b"/mnt/a", b"/b") == -EXDEV
+    assert proc.s("link", b"/mnt/a", b"/b") == -EXDEV
+    assert proc.s("rename", b"/mnt/a", b"/mnt/b") == 0
+    assert proc.stat(b"/mnt/..")["ino"] == proc.stat(b"/")["ino"]
+    assert b"none /mnt tmpfs rw,nosuid,noexec,relatime 0 0\n" in read_file(proc, b"/proc/mounts")
+    assert proc.s("mount", b"proc", b"/mnt2", b"proc", 0, 0) == 0
+    assert b"1" in proc.listdir(b"/mnt2")
+    assert readlink(proc, b"/mnt2/self") == b"1"
+    assert proc.s("rmdir", b"/mnt") == -EBUSY
+    assert proc.s("mount", b"x", b"/mnt2/..", b"nosuchfs", 0, 0) == -19      # ENODEV
+    assert proc.s("mount", b"x", b"/mnt/b", b"tmpfs", 0, 0) == -20           # ENOTDIR
+    assert proc.s("mount", b"x", b"/mnt", b"tmpfs", 32, 0) == -22            # MS_REMOUNT: EINVAL
+    assert proc.s("umount2", b"/", 0) == -22
+    assert proc.s("umount2", b"/mnt2", 0) == 0
+    assert proc.listdir(b"/mnt2") == [b".", b".."]
+    proc.p.uid = u64(1000)
+    assert proc.s("umount2", b"/mnt", 0) == -EPERM
+    assert proc.s("mount", b"none", b"/mnt2", b"tmpfs", 0, 0) == -EPERM
+    proc.p.uid = u64(0)
+    assert proc.s("umount2", b"/mnt", 0) == 0
+    assert proc.s("stat", b"/mnt/b", proc.alloc(144)) == -ENOENT
+    assert proc.stat(b"/mnt")["dev"] == proc.stat(b"/")["dev"]
+    assert proc.s("rmdir", b"/mnt") == 0
+    # The open file of the unmounted tmpfs still works.
+    assert proc.call("lseek", fd, 0, 0) == 0 and proc.read_fd(fd, 4) == b"x"

@@ -6,7 +6,7 @@ filesystems, cmdline and the sys/ values."""
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, u8, u32, u64
-from asterpy.lang.errno import ENOENT
+from asterpy.lang.errno import EFAULT, ENOENT, ESRCH
 from asterpy.kernel.bootinfo import boot_info
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.heap import heap_free_bytes, heap_used
@@ -136,12 +136,10 @@ def fill(node: ProcNode, t: TextBuf) -> None:
             t.byte(NL)
         elif k == F_CMDLINE:
             info = pp.info(node.pid, u64(0))
-            if info.arg_end > info.arg_start:
-                pp.read_memory(node.pid, info.arg_start, info.arg_end - info.arg_start, t)
+            read_strings(node.pid, info.arg_start, info.arg_end, t)
         elif k == F_ENVIRON:
             info = pp.info(node.pid, u64(0))
-            if info.env_end > info.env_start:
-                pp.read_memory(node.pid, info.env_start, info.env_end - info.env_start, t)
+            read_strings(node.pid, info.env_start, info.env_end, t)
         elif k == F_MAPS:
             fill_maps(node.pid, t)
         elif k == F_LIMITS:
@@ -155,10 +153,22 @@ def fill(node: ProcNode, t: TextBuf) -> None:
         else:
             fill_system(k, t)
     except SysError as e:
-        if node.pid != 0:
-            # ESRCH: the process died between lookup and open.
+        if e.errno == ESRCH:
+            # The process died between lookup and open.
             raise SysError(ENOENT)
         raise SysError(e.errno)
+
+
+def read_strings(pid: u64, start: u64, end: u64, t: TextBuf) -> None:
+    """The bytes of [start, end) of pid's memory, as far as they are mapped (a program may have
+    unmapped its initial stack: Linux then shows what it can, too)."""
+    if end <= start:
+        return
+    try:
+        the_provider().read_memory(pid, start, end - start, t)
+    except SysError as e:
+        if e.errno != EFAULT:
+            raise SysError(e.errno)
 
 
 # ---------------------------------------------------------------- per process
@@ -554,7 +564,7 @@ def fill_mounts(t: TextBuf) -> None:
     """/proc/mounts: "source mountpoint type options 0 0" for the root and every mount."""
     t.put(b"rootfs / rootfs rw 0 0\n")
     for m in mount_table().mounts:
-        t.put(m.source)
+        t.put_name(m.source)
         t.byte(SP)
         t.put_name(dir_path(m.mountpoint, root_dir()))
         t.byte(SP)
@@ -597,7 +607,7 @@ def fill_mountinfo(t: TextBuf) -> None:
         t.put(b" - ")
         t.put(m.root.sb.fstype)
         t.byte(SP)
-        t.put(m.source)
+        t.put_name(m.source)
         t.put(b" rw\n")
         n += 1
 

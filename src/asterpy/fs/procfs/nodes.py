@@ -84,7 +84,7 @@ def proc_super() -> SuperBlock:
     global proc_sb
     s = proc_sb
     if s is None:
-        s = SuperBlock(b"proc", PROC_SUPER_MAGIC, PROC_DEV_MINOR, ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RELATIME)
+        s = SuperBlock(b"proc", PROC_SUPER_MAGIC, PROC_DEV_MINOR, ST_RELATIME)
         proc_sb = s
     return s
 
@@ -470,10 +470,15 @@ from asterpy.fs.inode import Dentry  # noqa: E402  (for the annotation above)
 import asterpy.fs.procfs.links as links  # noqa: E402
 
 
+def new_proc_root() -> ProcDir:
+    """The root directory of a new procfs instance (every instance shows the same processes)."""
+    return ProcDir(D_ROOT, u64(0), u64(0), None, bytearray(0), u32(0o555))
+
+
 def mount_proc(mountpoint: DirInode) -> None:
-    """Mount a procfs over directory mountpoint (EBUSY if one is already mounted there)."""
-    r = ProcDir(D_ROOT, u64(0), u64(0), None, bytearray(0), u32(0o555))
-    mount_at(mountpoint, r, b"proc", u64(0))
+    """Mount a procfs over directory mountpoint (at boot, on /proc: nosuid, nodev, noexec as init
+    systems mount it)."""
+    mount_at(mountpoint, new_proc_root(), bytes_name(b"proc"), ST_NOSUID | ST_NODEV | ST_NOEXEC)
 
 
 from asterpy.fs.mount import mount_at  # noqa: E402
