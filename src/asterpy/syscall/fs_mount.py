@@ -11,7 +11,7 @@ from asterpy.lang import SysError, i32, u64
 from asterpy.lang.errno import EINVAL, ENOTDIR, EPERM
 from asterpy.fs.fstypes import new_fs_root
 from asterpy.fs.inode import DirInode
-from asterpy.fs.mount import mount_at, mount_of_root, umount_root
+from asterpy.fs.mount import mount_at, umount_root
 from asterpy.fs.path import copy_path_in
 from asterpy.fs.superblock import ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME
 from asterpy.syscall.fs_common import AT_FDCWD, inode_at, proc
@@ -64,15 +64,18 @@ def sys_mount(usource: u64, utarget: u64, ufstype: u64, flags: u64, data: u64) -
     if (flags & MS_MGC_MASK) == MS_MGC_VAL:
         flags = flags & ~MS_MGC_MASK
     target = inode_at(p, u64(i32(AT_FDCWD)), utarget, u64(0), True)
-    if not isinstance(target, DirInode):
+    if isinstance(target, DirInode):
+        if (flags & ~MS_NEW_OK) != 0:
+            raise SysError(EINVAL)
+        fstype = copy_path_in(p, ufstype)
+        source = bytearray(0)
+        if usource != 0:
+            source = copy_path_in(p, usource)
+        root = new_fs_root(fstype)
+        root.uid = target.uid
+        mount_at(target, root, source, mount_flags_to_st(flags))
+    else:
         raise SysError(ENOTDIR)
-    if (flags & ~MS_NEW_OK) != 0:
-        raise SysError(EINVAL)
-    fstype = copy_path_in(p, ufstype)
-    source = copy_path_in(p, usource) if usource != 0 else bytearray(0)
-    root = new_fs_root(fstype)
-    root.uid = target.uid
-    mount_at(target, root, source, mount_flags_to_st(flags))
     return u64(0)
 
 
@@ -87,7 +90,9 @@ def sys_umount2(utarget: u64, flags: u64) -> u64:
     if (flags & MNT_EXPIRE) != 0 and (flags & (MNT_FORCE | MNT_DETACH)) != 0:
         raise SysError(EINVAL)
     target = inode_at(p, u64(i32(AT_FDCWD)), utarget, u64(0), (flags & UMOUNT_NOFOLLOW) == 0)
-    if not isinstance(target, DirInode) or mount_of_root(target) is None:
+    if isinstance(target, DirInode):
+        # umount_root: EINVAL unless target is a mount's root.
+        umount_root(target)
+    else:
         raise SysError(EINVAL)
-    umount_root(target)
     return u64(0)
