@@ -26,6 +26,7 @@ URANDOM_MINOR: Final = u32(9)
 TTY_MAJOR: Final = u32(5)
 TTY_MINOR: Final = u32(0)
 CONSOLE_MINOR: Final = u32(1)
+PTMX_MINOR: Final = u32(2)
 
 KIND_NULL: Final = u32(0)
 KIND_ZERO: Final = u32(1)
@@ -155,7 +156,10 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"urandom", u32(0o666), MEM_MAJOR, URANDOM_MINOR)
     add_node(dev, b"tty", u32(0o666), TTY_MAJOR, TTY_MINOR)
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
-    # The links Linux's udev/devtmpfs set-up makes into /proc (a process's own descriptors).
+    add_node(dev, b"ptmx", u32(0o666), TTY_MAJOR, PTMX_MINOR)
+    pts = name_from(b"pts")
+    if dev.lookup(pts) is None:
+        dev.add(pts, DirInode(u32(0o755), dev))    # The links Linux's udev/devtmpfs set-up makes into /proc (a process's own descriptors).
     add_link(dev, b"fd", b"/proc/self/fd")
     add_link(dev, b"stdin", b"/proc/self/fd/0")
     add_link(dev, b"stdout", b"/proc/self/fd/1")

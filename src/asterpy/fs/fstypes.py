@@ -10,6 +10,7 @@ from typing import Final
 from asterpy.lang import SysError, u32, u64
 from asterpy.lang.errno import ENODEV
 from asterpy.fs.inode import DirInode, name_is
+from asterpy.fs.devpts import pts_root
 from asterpy.fs.procfs.nodes import new_proc_root
 from asterpy.fs.superblock import RAMFS_MAGIC, ST_RELATIME, SuperBlock
 
@@ -25,6 +26,9 @@ def new_fs_root(fstype: bytearray) -> DirInode:
     global next_minor
     if name_is(fstype, b"proc"):
         return new_proc_root()
+    if name_is(fstype, b"devpts"):
+        # One instance shared by every mount (as Linux's devpts without newinstance).
+        return pts_root()
     magic = u64(0)
     perm = u32(0o755)
     name = b"ramfs"

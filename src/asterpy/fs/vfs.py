@@ -11,7 +11,8 @@ from asterpy.lang import SysError, Weak, u32, u64
 from asterpy.lang.errno import (
     EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV,
 )
-from asterpy.fs.devfs import open_device
+from asterpy.fs.devfs import TTY_MAJOR, open_device
+from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_master, open_slave
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
 from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import (
@@ -141,6 +142,10 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
             ino.touch_mtime()
         return RegFile(ino, kept)
     if isinstance(ino, DevInode):
+        if ino.rdev_major == TTY_MAJOR and ino.rdev_minor == PTMX_MINOR and (ino.mode & S_IFMT) == S_IFCHR:
+            return open_master(ino, kept, c.uid, c.gid)
+        if ino.rdev_major == PTY_SLAVE_MAJOR and (ino.mode & S_IFMT) == S_IFCHR:
+            return open_slave(ino, kept)
         return open_device(ino, kept)
     if isinstance(ino, NamedFifo):
         return open_fifo(ino, kept)

@@ -339,3 +339,34 @@ def test_mount_and_umount(proc: Sys) -> None:
     assert proc.s("rmdir", b"/mnt") == 0
     # The open file of the unmounted tmpfs still works.
     assert proc.call("lseek", fd, 0, 0) == 0 and proc.read_fd(fd, 4) == b"x"
+
+
+def test_pseudo_terminal(proc: Sys) -> None:
+    """/dev/ptmx gives a master, /dev/pts/N the slave once unlocked: input through the line
+    discipline with echo, output with ONLCR, and the hang-up when the master closes."""
+    O_RDWR, O_NOCTTY = 2, 0o400
+    m = proc.open(b"/dev/ptmx", O_RDWR | O_NOCTTY)
+    assert m >= 0
+    arg = proc.alloc(4)
+    assert proc.call("ioctl", m, 0x80045430, arg) == 0            # TIOCGPTN
+    n = proc.i32s(arg, 1)[0]
+    assert n == 0 and b"0" in proc.listdir(b"/dev/pts")
+    assert proc.open(b"/dev/pts/0", O_RDWR) == -5                # EIO: still locked
+    uwrite_zero = proc.put(b"\0\0\0\0")
+    assert proc.call("ioctl", m, 0x40045431, uwrite_zero) == 0   # TIOCSPTLCK 0: unlockpt
+    s = proc.open(b"/dev/pts/0", O_RDWR | O_NOCTTY)
+    assert s >= 0
+    st = proc.stat(b"/dev/pts/0")
+    assert st["mode"] == 0o20620 and st["rdev"] == (136 << 8) | 0
+    assert proc.write(m, b"hi\n") == 3
+    assert proc.read_fd(s, 100) == b"hi\n"
+    assert proc.read_fd(m, 100) == b"hi\r\n"                     # the echo
+    assert proc.write(s, b"out\n") == 4
+    assert proc.read_fd(m, 100) == b"out\r\n"
+    buf = proc.alloc(120)
+    assert proc.s("statfs", b"/dev/pts", buf) == 0 and proc.u64at(buf) == 0x1CD1
+    assert proc.call("close", m) == 0
+    assert proc.read_fd(s, 10) == b""                            # hung up: end of file
+    assert proc.write(s, b"x") == -5                             # EIO
+    assert proc.call("close", s) == 0
+    assert proc.listdir(b"/dev/pts") == [b".", b".."]
