@@ -120,6 +120,10 @@ static pid_t session_child(const char *name, int ready_fd, int master)
             _exit(22);
         if (tcgetpgrp(s) != getpid())
             _exit(23);
+        int t = open("/dev/tty", O_RDWR); /* the controlling terminal: this slave */
+        if (t < 0 || write(t, "T", 1) != 1)
+            _exit(24);
+        close(t);
         write(ready_fd, "r", 1);
         alarm(10);
         for (;;)
@@ -139,6 +143,7 @@ static void test_signals(void)
     pid_t c = session_child(name, p[1], m);
     int st = 0;
     CHECK("child took the terminal", read(p[0], buf, 1) == 1);
+    CHECK("the child's /dev/tty is the slave", read_some(m, buf, 1) == 1 && buf[0] == 'T');
     CHECK_EQ("^C from the master", write(m, "\003", 1), 1);
     CHECK_EQ("the foreground group got SIGINT", waitpid(c, &st, 0), c);
     CHECK("killed by SIGINT", WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
@@ -146,6 +151,7 @@ static void test_signals(void)
 
     c = session_child(name, p[1], m);
     CHECK("another child took the terminal", read(p[0], buf, 1) == 1);
+    read_some(m, buf, 1); /* its "T" */
     close(m);
     CHECK_EQ("hang-up: the child is gone", waitpid(c, &st, 0), c);
     CHECK("killed by SIGHUP", WIFSIGNALED(st) && WTERMSIG(st) == SIGHUP);

@@ -287,6 +287,20 @@ def open_master(ino: Inode, flags: u64, uid: u32, gid: u32) -> File:
     return PtyMasterFile(ino, flags, pty)
 
 
+def open_controlling_tty(sid: u64, ino: Inode, flags: u64) -> File | None:
+    """/dev/tty (5:0) for a process of session sid whose controlling terminal is a pseudo-terminal:
+    that terminal's slave; None otherwise (the console's /dev/tty answers)."""
+    if not isinstance(ino, DevInode):
+        return None
+    if ino.rdev_major != u32(5) or ino.rdev_minor != u32(0) or (ino.mode & u32(0o170000)) != S_IFCHR or sid == 0:
+        return None
+    for pty in pts_root().ptys:
+        if pty is not None:
+            if pty.session == sid and pty.master_open:
+                return PtySlaveFile(ino, flags, pty)
+    return None
+
+
 def open_slave(ino: DevInode, flags: u64) -> File:
     """/dev/pts/N: EIO while it is locked or its master is gone, ENXIO when it does not exist."""
     d = pts_root()

@@ -12,7 +12,7 @@ from asterpy.lang.errno import (
     EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV,
 )
 from asterpy.fs.devfs import TTY_MAJOR, open_device
-from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_master, open_slave
+from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_controlling_tty, open_master, open_slave
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
 from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import (
@@ -104,6 +104,10 @@ def open_with(p: Process, c: Cred, base: DirInode, path: bytearray, flags: u64, 
             ino = old
     else:
         ino = resolve(root, base, path, (flags & O_NOFOLLOW) == 0, c)
+        # /dev/tty is the caller's controlling terminal, a pseudo-terminal's slave included.
+        ctty = open_controlling_tty(p.sid, ino, flags & KEEP_FLAGS)
+        if ctty is not None:
+            return ctty
     return open_inode(c, ino, flags, created)
 
 
