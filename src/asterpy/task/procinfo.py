@@ -216,6 +216,9 @@ class TaskProcProvider(ProcProvider):
         fill_signals(p, t, i)
         if p.zombie:
             i.exit_code = p.exit_status
+        else:
+            while i.fd_size < u64(len(p.files.fds)):
+                i.fd_size = i.fd_size * 2
         return i
 
     def files(self, pid: u64) -> FdTable:

@@ -201,7 +201,7 @@ def fill_stat(i: ProcInfo, t: TextBuf) -> None:
     sp_dec(t, i.tty_nr)
     t.byte(SP)
     t.sdec(i.tpgid)
-    sp_dec(t, u64(0x400000))     # flags: PF_RANDOMIZE-free user task; Linux shows 4194304 here too
+    sp_dec(t, u64(0x400000))     # flags: PF_RANDOMIZE, what Linux shows for a user task
     for _ in range(0, 4):       # minflt cminflt majflt cmajflt
         sp_dec(t, u64(0))
     sp_dec(t, i.utime)
@@ -320,7 +320,7 @@ def fill_status(i: ProcInfo, t: TextBuf) -> None:
     key_dec(t, b"TracerPid", u64(0))
     four_ids(t, b"Uid", i.ruid, i.euid, i.suid)
     four_ids(t, b"Gid", i.rgid, i.egid, i.sgid)
-    key_dec(t, b"FDSize", u64(64))
+    key_dec(t, b"FDSize", i.fd_size)
     key(t, b"Groups")
     for g in i.groups:
         t.dec(g)

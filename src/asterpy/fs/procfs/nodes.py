@@ -268,7 +268,7 @@ def node_ino(kind: u32, pid: u64, tid: u64, num: u64) -> u64:
     return base + u64(kind)
 
 
-def ids_allow(pid: u64, who: ProcInfo) -> bool:
+def ids_allow(who: ProcInfo) -> bool:
     """Whether the caller may look inside process `who` (its exe, cwd, root, fds): root or the same user."""
     me = the_provider().caller_uid()
     return me == 0 or (me == who.euid and me == who.ruid)
@@ -461,7 +461,7 @@ def make_link(kind: u32, pid: u64, tid: u64, num: u64, who: ProcInfo | None) -> 
         return ProcLink(t, None)
     if kind == L_MOUNTS:
         return ProcLink(bytes_name(b"self/mounts"), None)
-    if who is None or not ids_allow(pid, who):
+    if who is None or not ids_allow(who):
         raise SysError(EACCES)
     return links.magic_link(kind, pid, num)
 

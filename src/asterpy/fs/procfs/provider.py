@@ -69,6 +69,7 @@ class ProcInfo:
     exit_signal: u64
     exit_code: u64
     no_new_privs: bool
+    fd_size: u64         # slots of the fd table (status's FDSize: 64 at least, as on Linux)
 
     def __init__(self) -> None:
         """All zero (the provider fills it in)."""
@@ -121,6 +122,7 @@ class ProcInfo:
         self.exit_signal = u64(17)
         self.exit_code = u64(0)
         self.no_new_privs = False
+        self.fd_size = u64(64)
 
 
 class ProcProvider:
