@@ -10,7 +10,7 @@ on a directory is the one seen, as on Linux. procfs is mounted at /proc at boot
 
 from typing import Final
 
-from asterpy.lang import List, SysError, u8, u64
+from asterpy.lang import List, SysError, Weak, u8, u64
 from asterpy.lang.errno import EBUSY, EINVAL, ENOENT
 from asterpy.fs.inode import DirInode, Inode, root_dir
 from asterpy.fs.superblock import SuperBlock
@@ -40,14 +40,15 @@ class Mount:
 
 
 class MountTable:
-    """The mounts of the name space whose root is `root`, oldest first."""
+    """The mounts of the name space whose root is `root`, oldest first (the root is held weakly:
+    the table must not keep a replaced tree alive)."""
 
-    root: DirInode
+    root: Weak[DirInode]
     mounts: List[Mount]
 
     def __init__(self, root: DirInode) -> None:
         """No mounts over root yet."""
-        self.root = root
+        self.root = Weak(root)
         self.mounts = []
 
 
@@ -59,7 +60,7 @@ def mount_table() -> MountTable:
     global table
     r = root_dir()
     t = table
-    if t is None or t.root is not r:
+    if t is None or t.root.get() is not r:
         t = MountTable(r)
         table = t
     return t
