@@ -12,7 +12,7 @@ from typing import Final
 
 from asterpy.lang import List, SysError, u8, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EIO, ENOSPC, ENXIO, EPERM
-from asterpy.drivers.tty import F_EOF, SIGCONT, SIGHUP, Tty, register_tty, unregister_tty
+from asterpy.drivers.tty import F_EOF, ICANON, SIGCONT, SIGHUP, Tty, register_tty, unregister_tty
 from asterpy.fs.file import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import DevInode, DirInode, Inode
 from asterpy.fs.mode import S_IFCHR
@@ -76,7 +76,10 @@ class Pty(Tty):
             signal_pgrp(self.pgrp, SIGHUP)
             signal_pgrp(self.pgrp, SIGCONT)
         self.flush_input()
-        self.push(u8(0), F_EOF)
+        if self.lflag(ICANON):
+            # A canonical reader asleep now returns 0 (end of file); raw readers wake too and
+            # are interrupted by SIGHUP, and every later slave read returns 0 at once.
+            self.push(u8(0), F_EOF)
         self.commit()
 
 
@@ -259,7 +262,7 @@ class PtySlaveFile(File):
 
     def read(self, p: Process, buf: u64, n: u64) -> u64:
         """A line or bytes from the terminal (end of file after a hang-up)."""
-        if not self.pty.master_open and self.pty.readable() == 0:
+        if not self.pty.master_open:
             return u64(0)
         return self.pty.read(p, buf, n, self.nonblocking())
 
