@@ -23,8 +23,8 @@ def _timed(cmd: list[str]) -> float:
 
 def _boot_to_banner(elf: Path) -> float:
     """Seconds from QEMU's start until the kernel's banner line appears on the serial console."""
-    from translator.image.qemu import QemuConfig, run_qemu
-    res = run_qemu(QemuConfig(kernel=elf, cmdline="exit=1", timeout=30), until="asterpy ")
+    from images.qemu import QemuConfig, run_qemu
+    res = run_qemu(QemuConfig(kernel=elf, cmdline="asterpy.exit=1", timeout=30), until="asterpy ")
     if res.match_time is None:
         raise RuntimeError(f"no banner:\n{res.output}")
     return res.match_time

@@ -104,7 +104,7 @@ def build(arch: str, opt: int, force: bool, no_initramfs: bool) -> None:
     initramfs beside it (initramfs.cpio.gz: busybox, /etc, the user test programs)."""
     _build(arch, opt, force)
     if not no_initramfs:
-        from translator.image.initramfs import build_initramfs
+        from images.initramfs import build_initramfs
         _guard(lambda: build_initramfs(arch, force=force, report=click.echo))
 
 
@@ -117,19 +117,19 @@ RUN_COMMAND_TIMEOUT = 120.0
 
 
 def _runs_init(cmdline: str) -> bool:
-    """Whether the kernel command line names an init (an init= word before `--`)."""
-    from translator.image.cmdline import split_cmdline
+    """Whether the kernel command line names an init (an init= or rdinit= word before `--`)."""
+    from images.cmdline import split_cmdline
     for word in split_cmdline(cmdline):
         if word == "--":
             return False
-        if word.startswith("init="):
+        if word.startswith("init=") or word.startswith("rdinit="):
             return True
     return False
 
 
 def _default_image(arch: str, quiet: bool = False) -> Path:
     """Build (or reuse, when nothing changed) the default initramfs next to the kernel; its path."""
-    from translator.image.initramfs import build_initramfs
+    from images.initramfs import build_initramfs
     return _guard(lambda: build_initramfs(arch, report=None if quiet else click.echo))
 
 
@@ -152,7 +152,7 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
 
 @main.command()
 @click.option("--arch", type=click.Choice(ARCH_CHOICES[:3]), default="x86_64", show_default=True)
-@click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line (exit=1 powers off at the end).")
+@click.option("--cmdline", "-a", "cmdline", default="", help="Kernel command line (asterpy.exit=1 powers off at the end).")
 @click.option("--gdb", is_flag=True, help="Start halted with a gdbstub on tcp::1234; prints the gdb command.")
 @click.option("--timeout", type=float, default=None,
               help=f"Seconds before a non-interactive run is stopped [default: {RUN_TIMEOUT:g}, "
@@ -170,7 +170,7 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
 @click.option("--no-initrd", is_flag=True, help="Boot without an initramfs (and without the default init=).")
 @click.option("-c", "command", default=None, metavar="CMD",
               help="Run CMD with busybox sh -c from the default image, quietly; print its output and exit "
-                   "with its status (kernel command line: init=/bin/sh exit=1 quiet -- -c \"CMD\").")
+                   "with its status (kernel command line: init=/bin/sh asterpy.exit=1 quiet -- -c \"CMD\").")
 def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool, iso: bool, memory_mb: int,
         machine: Optional[str], no_build: bool, initrd: Optional[Path], no_initrd: bool,
         command: Optional[str]) -> None:
@@ -181,7 +181,7 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
     monitor and back, Ctrl-A H lists the others; Ctrl-C and Ctrl-Z go to the guest.
     """
     from translator.build import kernel_path, out_dir
-    from translator.image import (KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, exit_status, run_interactive,
+    from images import (KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, exit_status, run_interactive,
                                  run_qemu)
     if arch not in RUN_ARCHES:
         _fail(f"asterpy: booting {arch} is not supported yet (supported: {', '.join(RUN_ARCHES)})")
@@ -194,10 +194,10 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
     if command is not None and no_initrd:
         _fail("asterpy: -c runs a command from an initramfs: drop --no-initrd")
     if command is not None:
-        from translator.image.cmdline import shell_command_cmdline
+        from images.cmdline import shell_command_cmdline
         cmdline = shell_command_cmdline(command, cmdline)
     elif not cmdline and not no_initrd:
-        from translator.image.initramfs import image_has_busybox
+        from images.initramfs import image_has_busybox
         if initrd is not None or image_has_busybox(arch):  # the default image has a shell on x86_64
             cmdline = DEFAULT_INIT_CMDLINE
     if timeout is None:
@@ -212,7 +212,7 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
     cfg = QemuConfig(arch=arch, memory_mb=memory_mb, gdb=gdb, machine=machine, initrd=initrd,
                      timeout=timeout if not gdb else 24 * 3600.0)
     if iso:
-        from translator.image import make_grub_iso
+        from images import make_grub_iso
         iso_path = _guard(lambda: make_grub_iso(elf, out_dir(arch) / "asterpy.iso", cmdline=cmdline,
                                                 modules=(initrd,) if initrd else ()))
         cfg.cdrom = iso_path
@@ -224,13 +224,13 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
         click.echo("QEMU starts halted with its gdbstub on tcp::1234; in another terminal:")
         click.echo(f"  {_gdb_command(elf, arch)}")
     if command is not None and not gdb:
-        from translator.image import run_streaming
+        from images import run_streaming
         result = _guard(lambda: run_streaming(cfg))
         if result.timed_out:
             _fail(f"asterpy: QEMU stopped after {result.elapsed:.1f} s (--timeout {timeout:g})", EXIT_TIMEOUT)
         if result.exit_status is None:
             _fail(f"asterpy: QEMU ended with exit code {result.returncode} without a status from the kernel")
-        sys.exit(result.exit_status)  # the command's status, passed on by the kernel (exit=1)
+        sys.exit(result.exit_status)  # the command's status, passed on by the kernel (asterpy.exit=1)
     if sys.stdin.isatty():
         rc = _guard(lambda: run_interactive(cfg))
         status = exit_status(rc, arch)
@@ -254,10 +254,10 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
     if status == KERNEL_EXIT_FAIL:
         _fail(f"asterpy: the kernel reported failure (exit status {KERNEL_EXIT_FAIL:#x})")
     if status is not None and not result.timed_out:
-        sys.exit(status)  # init's exit status, passed on by the kernel (exit=1 init=...)
+        sys.exit(status)  # init's exit status, passed on by the kernel (asterpy.exit=1 init=...)
     if result.timed_out:
         _fail(f"asterpy: QEMU stopped after {time.monotonic() - started:.1f} s (--timeout {timeout:g}); "
-              "add exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)
+              "add asterpy.exit=1 to --cmdline to power off at the end", EXIT_TIMEOUT)
     _fail(f"asterpy: QEMU ended with exit code {result.returncode} "
           "(an even code without output usually means a triple fault)")
 
@@ -271,7 +271,7 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
 def image(iso: bool, arch: str, cmdline: str, output: Optional[Path]) -> None:
     """Make a boot image: a BIOS GRUB ISO that loads the kernel through multiboot2."""
     from translator.build import kernel_path, out_dir
-    from translator.image import make_grub_iso
+    from images import make_grub_iso
     _build(arch)
     out = output or out_dir(arch) / "asterpy.iso"
     t0 = time.perf_counter()
@@ -280,12 +280,21 @@ def image(iso: bool, arch: str, cmdline: str, output: Optional[Path]) -> None:
 
 
 def _add_bench() -> None:
-    """`asterpy bench` lives in translator/bench.py (asterpy and Linux in the same QEMU)."""
-    from translator.bench import bench_command
+    """`asterpy bench` lives in benchmarks/bench.py (asterpy and Linux in the same QEMU)."""
+    from benchmarks.bench import bench_command
     main.add_command(bench_command)
 
 
 _add_bench()
+
+
+def _add_conformance() -> None:
+    """`asterpy conformance ltp` lives in conformance/ (the Linux Test Project, asterpy against Linux)."""
+    from conformance.cli import conformance
+    main.add_command(conformance)
+
+
+_add_conformance()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from asterpy.kernel.bootinfo import (
     ARCH_LOONGARCH64, MEM_USABLE, PROTO_UNKNOWN, add_region, add_reserved, bootinfo_reset, set_cmdline,
     set_kernel_range,
 )
-from asterpy.kernel.main import cmdline_has_word, kernel_main
+from asterpy.kernel.cmdline import FAULT_PANIC, FAULT_TRAP, cmdline_fault
+from asterpy.kernel.main import kernel_main
 from kernel_arch import ARCH_KERNEL_VMA
 
 PAGE_MASK: Final = u64(0xFFF)
@@ -42,8 +43,6 @@ CMDLINE_FILE_2: Final = u64(0x656E69)             # "ine" and NULs
 # Where the command line is copied: below 1 MiB, which the frame allocator never hands out.
 CMDLINE_PHYS: Final = u64(0x80000)
 CMDLINE_MAX: Final = u64(4096)
-WORD_PANIC_1: Final = u64(0x313D63696E6170)
-WORD_FAULT_1: Final = u64(0x313D746C756166)
 
 
 def kernel_virt_start() -> u64:
@@ -158,9 +157,10 @@ def kmain(a0: u64, a1: u64) -> None:
     add_memory()
     add_reserved(FDT_PHYS, FDT_PHYS + FDT_MAX_SIZE)
     read_cmdline()
-    if cmdline_has_word(WORD_PANIC_1):
-        panic("deliberate panic (panic=1 on the command line)")
-    if cmdline_has_word(WORD_FAULT_1):
+    # `asterpy.fault=panic|trap` on the command line: fail on purpose (boot tests).
+    if cmdline_fault() == FAULT_PANIC:
+        panic("deliberate panic (asterpy.fault=panic on the command line)")
+    if cmdline_fault() == FAULT_TRAP:
         deliberate_fault()
     if kernel_main():
         qemu_exit(EXIT_PASS)

@@ -2,9 +2,10 @@
 
 from typing import Final
 
-from asterpy.lang import Array, AtomicU64, Ptr, kprint, struct, u64
+from asterpy.lang import Array, AtomicU64, Ptr, SysError, kprint, struct, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
+from asterpy.mm.kstack import is_guard_page
 
 from arch.loongarch64.backtrace import print_backtrace
 from arch.loongarch64.console import begin_fatal_report, fatal_halt
@@ -219,6 +220,18 @@ def ecode_name(ecode: u64) -> str:
     return "unknown exception"
 
 
+def report_stack_overflow(addr: u64) -> None:
+    """Say so first when the faulting address is in the guard page below a kernel stack."""
+    hit = False
+    try:
+        hit = is_guard_page(addr)
+    except SysError:
+        # A page-table walk cannot fail; the translator just cannot tell.
+        hit = False
+    if hit:
+        kprint(f"panic: kernel stack overflow: {addr:#018x} is in the guard page below a kernel stack")
+
+
 def fatal_trap(fp: Ptr[TrapFrame]) -> None:
     """Print the report of an exception the kernel cannot handle, with a backtrace, and halt."""
     f = fp.load()
@@ -226,6 +239,7 @@ def fatal_trap(fp: Ptr[TrapFrame]) -> None:
         kprint("trap while printing a fatal error report")
         fatal_halt()
     ecode = (f.estat >> ESTAT_ECODE_SHIFT) & ESTAT_ECODE_MASK
+    report_stack_overflow(f.badv)
     kprint(f"panic: CPU exception {ecode_name(ecode)} (ecode {ecode:#x}, estat {f.estat:#x})")
     kprint(f"  era {f.era:#018x}  badv {f.badv:#018x}  prmd {f.prmd:#x}")
     kprint(f"  ra {f.r[1]:#018x}  sp {f.r[3]:#018x}  fp {f.r[22]:#018x}  a0 {f.r[4]:#018x}")
@@ -249,6 +263,6 @@ def la_trap(frame: u64) -> None:
 
 
 def deliberate_fault() -> None:
-    """A breakpoint instruction (command line `fault=1`): must end in the trap report."""
+    """A breakpoint instruction (command line `asterpy.fault=trap`): must end in the trap report."""
     kprint("traps: executing break 0")
     asm("break 0", "~{memory}")

@@ -18,7 +18,8 @@ from asterpy.kernel.bootinfo import (
     ARCH_RISCV64, MEM_USABLE, PROTO_UNKNOWN, add_region, add_reserved, bootinfo_reset, set_cmdline,
     set_kernel_range,
 )
-from asterpy.kernel.main import cmdline_has_word, kernel_main
+from asterpy.kernel.cmdline import FAULT_PANIC, FAULT_TRAP, cmdline_fault
+from asterpy.kernel.main import kernel_main
 from kernel_arch import ARCH_KERNEL_VMA, riscv_set_boot_hart, riscv_set_timebase
 
 PAGE_MASK: Final = u64(0xFFF)
@@ -29,9 +30,6 @@ TAG_CPUS_0: Final = u64(0x73757063)
 TAG_CPUS_N: Final = u64(4)
 TAG_TIMEBASE_0: Final = u64(0x65736162656D6974)
 TAG_TIMEBASE_1: Final = u64(0x6E6575716572662D)
-# Command-line words (packed little-endian): `panic=1` panics, `fault=1` loads from an unmapped address.
-WORD_PANIC_1: Final = u64(0x313D63696E6170)
-WORD_FAULT_1: Final = u64(0x313D746C756166)
 
 
 def kernel_virt_start() -> u64:
@@ -115,9 +113,10 @@ def kmain(hartid: u64, fdt_phys: u64) -> None:
         kprint(f"asterpy: unreadable FDT at {fdt_phys:#x} (hart {hartid}): halting")
         halt_forever()
     traps_init()
-    if cmdline_has_word(WORD_PANIC_1):
-        panic("deliberate panic (panic=1 on the command line)")
-    if cmdline_has_word(WORD_FAULT_1):
+    # `asterpy.fault=panic|trap` on the command line: fail on purpose (boot tests).
+    if cmdline_fault() == FAULT_PANIC:
+        panic("deliberate panic (asterpy.fault=panic on the command line)")
+    if cmdline_fault() == FAULT_TRAP:
         deliberate_fault()
     if kernel_main():
         qemu_exit(EXIT_PASS)

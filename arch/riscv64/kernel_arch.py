@@ -6,7 +6,8 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import Ptr, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang import List, i64, kinfo, kwarn, mmio_read32, u64, u8
+from asterpy.lang.intrinsics import asm
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -14,7 +15,6 @@ from kernel_pte import (  # noqa: F401 - re-exported
     ARCH_PT_LEVELS, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
     pte_present, pte_table,
 )
-from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.pageflags import GLOBAL, NOCACHE, READ, WRITE
 from asterpy.mm.paging import AddressSpace
 
@@ -24,7 +24,6 @@ from arch.riscv64.paging import (
 )
 from arch.riscv64.console import uart_tx_irq
 from arch.riscv64.plic import UART_IRQ, external_irqs, plic_init, plic_page, plic_pages
-from asterpy.kernel.bootinfo import boot_info
 from arch.riscv64.traps import interrupts_enable, read_time, tick_count, timer_start, vector_installed
 from asterpy.kernel.time import clock_init, monotonic_ns
 
@@ -116,6 +115,23 @@ def arch_probe_write(va: u64) -> None:
     probe_write(va)
 
 
+def arch_boot_stack_guard() -> u64:
+    """The page below the boot stack to leave unmapped: none here yet (0)."""
+    return u64(0)
+
+
+def arch_stack_guard_pages() -> List[u64]:
+    """The pages of the kernel image to leave unmapped below a stack: none here yet."""
+    pages: List[u64] = []
+    return pages
+
+
+def arch_probe_stack_overflow(top: u64) -> None:
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`asterpy.fault=so`)."""
+    # Store downwards until the guard page below the stack stops it (a store page fault).
+    asm("mv sp, $0\n1: addi sp, sp, -16\n sd zero, 0(sp)\n j 1b", "r,~{memory}", top)
+
+
 def arch_probe_exec(va: u64) -> None:
     """Execute at va (a W^X probe that must fault)."""
     probe_exec(va)
@@ -204,31 +220,6 @@ def arch_tick_count() -> u64:
 def arch_exit(status: u8) -> None:
     """Power off with an exit status (sifive_test, then SBI system reset)."""
     qemu_exit(status)
-
-
-def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
-    """kernel_main's last step: user mode is not ported to riscv64 yet, so init= only gets a note."""
-    if cmdline_names_init():
-        kwarn("init: user mode is not available on riscv64 yet")
-
-
-def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """kernel_main's hand-over of frames to the page cache: no files on riscv64 yet (user mode is not ported)."""
-
-
-def cmdline_names_init() -> bool:
-    """Whether a command-line word starts with `init=`."""
-    if boot_info.cmdline == 0:
-        return False
-    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-    n = boot_info.cmdline_len
-    i = u64(0)
-    while i + 5 <= n:
-        if ((i == 0 or p[i - 1] == 0x20) and p[i] == 0x69 and p[i + 1] == 0x6E and p[i + 2] == 0x69
-                and p[i + 3] == 0x74 and p[i + 4] == 0x3D):
-            return True
-        i += 1
-    return False
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so

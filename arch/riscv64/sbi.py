@@ -32,6 +32,3 @@ def sbi_shutdown(failure: bool) -> None:
     sbi_call(SBI_EXT_SRST, u64(0), SRST_SHUTDOWN, SRST_REASON_FAILURE if failure else SRST_REASON_NONE)
 
 
-def sbi_legacy_putchar(c: u64) -> None:
-    """The legacy console (extension 1): one byte, with no UART address needed."""
-    sbi_call(SBI_LEGACY_PUTCHAR, u64(0), c, u64(0))

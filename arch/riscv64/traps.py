@@ -2,9 +2,10 @@
 
 from typing import Final
 
-from asterpy.lang import Array, AtomicU64, Ptr, kprint, mmio_read32, struct, u64
+from asterpy.lang import Array, AtomicU64, Ptr, SysError, kprint, mmio_read32, struct, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
+from asterpy.mm.kstack import is_guard_page
 
 from arch.riscv64.backtrace import print_backtrace
 from arch.riscv64.console import begin_fatal_report, fatal_halt
@@ -206,12 +207,25 @@ def cause_name(cause: u64) -> str:
     return "unknown exception"
 
 
+def report_stack_overflow(addr: u64) -> None:
+    """Say so first when the faulting address is in the guard page below a kernel stack."""
+    hit = False
+    try:
+        hit = is_guard_page(addr)
+    except SysError:
+        # A page-table walk cannot fail; the translator just cannot tell.
+        hit = False
+    if hit:
+        kprint(f"panic: kernel stack overflow: {addr:#018x} is in the guard page below a kernel stack")
+
+
 def fatal_trap(fp: Ptr[TrapFrame]) -> None:
     """Print the report of an exception the kernel cannot handle, with a backtrace, and halt."""
     f = fp.load()
     if not begin_fatal_report():
         kprint("trap while printing a fatal error report")
         fatal_halt()
+    report_stack_overflow(f.stval)
     kprint(f"panic: CPU exception {cause_name(f.scause)} (scause {f.scause:#x})")
     kprint(f"  sepc {f.sepc:#018x}  stval {f.stval:#018x}  sstatus {f.sstatus:#018x}")
     kprint(f"  ra {f.x[1]:#018x}  sp {f.x[2]:#018x}  gp {f.x[3]:#018x}  tp {f.x[4]:#018x}")
@@ -240,7 +254,7 @@ def rv_trap(frame: u64) -> None:
 
 
 def deliberate_fault() -> None:
-    """Load from an unmapped address (command line `fault=1`): must end in the trap report."""
+    """Load from an unmapped address (command line `asterpy.fault=trap`): must end in the trap report."""
     kprint("traps: loading from an unmapped address")
     # Volatile, so the unused value is still loaded; 0x1000 is below every mapping of the boot tables.
     mmio_read32(u64(0x1000))

@@ -104,11 +104,6 @@ def lapic_init(direct_map: u64) -> u64:
     return base
 
 
-def lapic_id() -> u32:
-    """This CPU's local APIC id."""
-    return lapic_read(LAPIC_ID) >> 24
-
-
 def lapic_timer_calibrate(tsc_hz: u64) -> u64:
     """Count the timer (divide by 16, masked one-shot) over ~10 ms of TSC; return its rate in Hz."""
     global _lapic_timer_hz
@@ -156,11 +151,6 @@ def tick_count() -> u64:
 def interrupts_enable() -> None:
     """sti: only once an IDT with handlers for every vector that can fire is loaded."""
     asm("sti", "~{memory}")
-
-
-def interrupts_disable() -> None:
-    """cli."""
-    asm("cli", "~{memory}")
 
 
 def idt_loaded(min_vectors: u64) -> bool:

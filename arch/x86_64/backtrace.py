@@ -1,15 +1,18 @@
-"""x86_64 backtraces: walk the rbp chain (across IST and boot stacks), naming frames with asterpy.kernel.ksyms.
+"""x86_64 backtraces: walk the rbp chain (across IST, boot and task kernel stacks), naming frames with asterpy.kernel.ksyms.
 
 x86_64 keeps the return address at rbp + 8 and the caller's rbp at rbp; a trap frame links an IST
 stack to the interrupted one. The table format and the frame printer are arch-neutral
 (src/asterpy/kernel/ksyms.py).
 """
 
-from typing import Tuple
+from typing import Final, Tuple
 
 from asterpy.kernel.ksyms import MAX_FRAMES, print_frame
 from asterpy.lang import Ptr, kprint, u64
 from asterpy.lang.intrinsics import asm_u64
+from asterpy.mm.kstack import KSTACK_PAGES
+
+PAGE: Final = u64(4096)
 
 
 def ksyms_table() -> u64:
@@ -27,6 +30,13 @@ def stack_bounds(addr: u64) -> Tuple[u64, u64]:
     hi = asm_u64("movabsq $$asterpy_ist_stacks_end, $0", "=r")
     if lo <= addr and addr < hi:
         return lo, hi
+    # The running task's kernel stack (a fault in a syscall, or one that ran into its guard): its
+    # top is in the per-CPU slot the task switch fills for the syscall entry (context.py).
+    top = Ptr[u64](asm_u64("movabsq $$asterpy_percpu, $0", "=r")).load()
+    if top != 0:
+        lo = top - KSTACK_PAGES * PAGE
+        if lo <= addr and addr < top:
+            return lo, top
     return u64(0), u64(0)
 
 
@@ -59,10 +69,3 @@ def print_backtrace(pc: u64, rbp: u64, exact: bool) -> None:
         kprint("  ... (more frames not shown)")
 
 
-def backtrace_here() -> None:
-    """Print a backtrace from the caller: its position, then up the frame-pointer chain."""
-    # Read in this function: if it is inlined into its caller, rip and rbp are the caller's,
-    # and the inline-aware symbolizer still names every level.
-    pc = asm_u64("leaq 0(%rip), $0", "=r")
-    rbp = asm_u64("movq %rbp, $0", "=r")
-    print_backtrace(pc, rbp, True)

@@ -298,7 +298,12 @@ asterpy_boot_pdpt_high:   .skip 4096
 asterpy_boot_pdpt_direct: .skip 4096
 asterpy_boot_pd:          .skip 4 * 4096   /* physical 0..4 GiB, 2 MiB pages */
 
-    .balign 16
+    /* A page the kernel unmaps from its own tables once they are loaded (mm/kstack.py): running
+     * off the end of the boot stack then faults instead of overwriting the boot page tables. */
+    .balign 4096
+    .globl asterpy_boot_stack_guard
+asterpy_boot_stack_guard:
+    .skip 4096
     .globl asterpy_boot_stack_bottom, asterpy_boot_stack_top
 asterpy_boot_stack_bottom:
     .skip BOOT_STACK_SIZE

@@ -8,11 +8,16 @@ from asterpy.lang.linkage import export
 
 from arch.x86_64.backtrace import print_backtrace
 from arch.x86_64.serial import serial_present, serial_putc
+from asterpy.kernel.cmdline import cmdline_exit_requested, cmdline_panic_timeout
+from asterpy.kernel.time import monotonic_ns
 
 # isa-debug-exit (QEMU): writing v makes QEMU exit with status (v << 1) | 1.
 DEBUG_EXIT_PORT: Final = u16(0xF4)
 EXIT_PASS: Final = u8(0x10)
 EXIT_FAIL: Final = u8(0x11)
+# The 8042 keyboard controller: command 0xFE pulses the CPU reset line.
+KBD_CONTROLLER_PORT: Final = u16(0x64)
+KBD_PULSE_RESET: Final = u8(0xFE)
 
 
 @export("kpy_console_write")
@@ -53,10 +58,39 @@ def begin_fatal_report() -> bool:
     return True
 
 
+def reset_machine() -> None:
+    """Reset the machine (Linux's emergency restart): the keyboard controller's reset line, else a
+    triple fault. QEMU resets, or exits under -no-reboot (how asterpy's runner starts it)."""
+    outb(KBD_CONTROLLER_PORT, KBD_PULSE_RESET)
+    for i in range(u64(0), u64(100000)):
+        asm("pause", "~{memory}")
+    # No keyboard controller (microvm): an empty IDT makes the breakpoint a triple fault.
+    asm("pushq $$0\n pushq $$0\n lidt 6(%rsp)\n int3", "~{memory}")
+
+
+def wait_seconds(seconds: u64) -> None:
+    """Spin for about `seconds` on the monotonic clock (at once when the clock is not running yet)."""
+    start = monotonic_ns()
+    if start == 0:
+        return
+    while monotonic_ns() - start < seconds * u64(1000000000):
+        asm("pause", "~{memory}")
+
+
 def fatal_halt() -> None:
-    """The end of every fatal error: say so, report failure to QEMU if it listens, and halt."""
+    """The end of every fatal error, as the command line says: `asterpy.exit=1` reports failure to
+    QEMU at once; else `panic=N` reboots after N seconds (negative: at once), and 0 halts for good."""
+    if cmdline_exit_requested():
+        kprint("kernel halted")
+        qemu_exit(EXIT_FAIL)
+    timeout = cmdline_panic_timeout()
+    if timeout > 0:
+        kprint(f"Rebooting in {timeout} seconds..")
+        wait_seconds(u64(timeout))
+    if timeout != 0:
+        kprint("kernel rebooting")
+        reset_machine()
     kprint("kernel halted")
-    qemu_exit(EXIT_FAIL)
     halt_forever()
 
 

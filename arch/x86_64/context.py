@@ -2,14 +2,14 @@
 
 The kernel itself is compiled without SSE, so only a context switch has to carry FPU state: every
 user program uses SSE, and each context (kernel thread now, user thread later) keeps its own
-512-byte fxsave area. `fpu=1` on the command line runs a self-test with two kernel threads that
+512-byte fxsave area. `asterpy.selftest=fpu` on the command line runs a self-test with two kernel threads that
 each keep a different value in xmm0 across switches.
 """
 
 from typing import Final, Optional
 
-from asterpy.kernel.bootinfo import boot_info
-from asterpy.lang import Ptr, kinfo, kwarn, memcpy, memset, u8, u64
+from asterpy.kernel.cmdline import cmdline_fpu_selftest
+from asterpy.lang import Ptr, kinfo, kwarn, memcpy, memset, u64
 from asterpy.lang.intrinsics import asm, asm_u64, naked
 from asterpy.lang.linkage import export
 from asterpy.mm.heap import kfree, kmalloc
@@ -20,8 +20,6 @@ FXSAVE_BYTES: Final = u64(512)
 THREAD_STACK_BYTES: Final = u64(16384)
 # Callee-saved registers switch_stack pushes: rbp, rbx, r12-r15.
 SAVED_REGS: Final = u64(6)
-# The command-line word `fpu=1`, packed little-endian.
-WORD_FPU_TEST: Final = u64(0x313D757066)
 
 
 class Context:
@@ -182,24 +180,9 @@ def fpu_context_selftest() -> None:
 
 
 def run_fpu_selftest_if_requested() -> None:
-    """Run the self-test when the command line has the word `fpu=1`."""
-    if boot_info.cmdline == 0:
-        return
-    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-    n = boot_info.cmdline_len
-    i = u64(0)
-    while i < n:
-        while i < n and p[i] == 0x20:
-            i += 1
-        start = i
-        w = u64(0)
-        while i < n and p[i] != 0x20:
-            if i - start < 8:
-                w |= u64(p[i]) << (8 * (i - start))
-            i += 1
-        if i - start == 5 and w == WORD_FPU_TEST:
-            fpu_context_selftest()
-            return
+    """Run the self-test when the command line has the word `asterpy.selftest=fpu`."""
+    if cmdline_fpu_selftest():
+        fpu_context_selftest()
 
 
 # ---- user tasks: the frame at the top of every task's kernel stack, switching between tasks ----

@@ -40,10 +40,10 @@ def kmain(magic: u64, info: u64) -> None:
     if not parse_boot_info(magic, info):
         kprint(f"asterpy: unknown boot loader or unreadable boot info (magic {magic:#x}, info {info:#x}): halting")
         halt_forever()
-    # `panic=1`, `fault=ud|pf|gp|df` on the command line: fail on purpose (boot tests).
+    # `asterpy.fault=panic|ud|pf|gp|df` on the command line: fail on purpose (boot tests).
     run_deliberate_failures()
     exit_requested = kernel_main()
-    # `fpu=1`: kernel threads switching contexts keep their own FPU/SSE state (boot test).
+    # `asterpy.selftest=fpu`: kernel threads switching contexts keep their own FPU/SSE state (boot test).
     run_fpu_selftest_if_requested()
     if exit_requested:
         qemu_exit(EXIT_PASS)

@@ -32,6 +32,7 @@ IST_NMI: Final = u8(2)
 IST_MACHINE_CHECK: Final = u8(3)
 IST_STACK_SIZE: Final = u64(0x4000)    # must match trap.S
 IST_STACKS: Final = u64(3)
+IST_GUARD_SIZE: Final = u64(0x1000)     # the unmapped page below each IST stack (trap.S)
 TSS_SIZE: Final = u64(104)
 
 
@@ -89,11 +90,12 @@ def gdt_entry(index: u64, tss_base: u64) -> u64:
 
 
 def fill_tss(tss_addr: u64, ist_base: u64) -> None:
-    """Write the TSS at tss_addr: IST1..3 at the tops of the three stacks from ist_base, no I/O bitmap."""
+    """Write the TSS at tss_addr: IST1..3 at the tops of the three stacks from ist_base (each
+    above its guard page), no I/O bitmap."""
     t = Tss()
     for i in range(u64(0), IST_STACKS):
         # A stack grows down: the IST entry is the end of its area (16-byte aligned).
-        t.ist[i] = ist_base + (i + 1) * IST_STACK_SIZE
+        t.ist[i] = ist_base + (i + 1) * (IST_GUARD_SIZE + IST_STACK_SIZE)
     t.iopb_offset = u16(TSS_SIZE)
     Ptr[Tss](tss_addr).store(t)
 
@@ -115,14 +117,14 @@ def tss_addr() -> u64:
     return asm_u64("movabsq $$asterpy_tss, $0", "=r")
 
 
+def ist_guard_page(i: u64) -> u64:
+    """The guard page below IST stack i (0..IST_STACKS-1)."""
+    return ist_stacks() + i * (IST_GUARD_SIZE + IST_STACK_SIZE)
+
+
 def ist_stacks() -> u64:
     """Lowest address of the three IST stacks (trap.S)."""
     return asm_u64("movabsq $$asterpy_ist_stacks, $0", "=r")
-
-
-def ist_stacks_end() -> u64:
-    """End of the IST stacks (trap.S)."""
-    return asm_u64("movabsq $$asterpy_ist_stacks_end, $0", "=r")
 
 
 def gdt_init() -> None:

@@ -7,9 +7,9 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 
 from typing import Final
 
-from asterpy.lang import i64, kinfo, kwarn, u64, u8
+from asterpy.lang import List, i64, kinfo, kwarn, u64, u8
+from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
-from asterpy.mm.frames import FrameAllocator
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
 from kernel_pte import (  # noqa: F401 - re-exported
@@ -25,12 +25,14 @@ from arch.x86_64.context import (  # noqa: F401 - re-exported
     frame_set, idle_wait, prepare_user_context, set_user_gs_base, switch_task, user_frame_of,
 )
 from asterpy.exec.elf import EM_X86_64
-from asterpy.task.siginfo import SigInfo
+from asterpy.kernel.caller import Caller
+from asterpy.kernel.siginfo import SigInfo
 from arch.x86_64.apic import (
     TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
 )
-from arch.x86_64.console import qemu_exit
+from arch.x86_64.console import fatal_halt, qemu_exit
+from arch.x86_64.gdt import IST_STACKS, ist_guard_page
 from arch.x86_64.paging import (
     KERNEL_VMA, bss_end, data_start, load_root, paging_cpu_init, probe_exec, probe_write, rodata_end,
     rodata_start, text_end, text_start,
@@ -110,6 +112,27 @@ def arch_probe_write(va: u64) -> None:
     probe_write(va)
 
 
+def arch_boot_stack_guard() -> u64:
+    """The page below the boot stack that the kernel's tables leave unmapped (boot.S)."""
+    return asm_u64("movabsq $$asterpy_boot_stack_guard, $0", "=r")
+
+
+def arch_stack_guard_pages() -> List[u64]:
+    """Every page of the kernel image to leave unmapped below a stack: the boot stack's and the
+    IST stacks' (#DF, NMI, #MC)."""
+    pages: List[u64] = [arch_boot_stack_guard()]
+    for i in range(u64(0), IST_STACKS):
+        pages.append(ist_guard_page(i))
+    return pages
+
+
+def arch_probe_stack_overflow(top: u64) -> None:
+    """Move the stack pointer to top (a fresh kernel stack) and run off its end (`asterpy.fault=so`)."""
+    # Push until the guard page below the stack stops it: the CPU cannot push the page fault's
+    # frame either, so this ends in a double fault (on its own IST stack) with CR2 in the guard.
+    asm("movq $0, %rsp\n1: pushq %rbp\n jmp 1b", "r,~{memory}", top)
+
+
 def arch_probe_exec(va: u64) -> None:
     """Execute at va (a W^X probe that must fault)."""
     probe_exec(va)
@@ -175,6 +198,11 @@ def arch_exit(status: u8) -> None:
     qemu_exit(status)
 
 
+def arch_panic_end() -> None:
+    """The end of a kernel panic after its message: `asterpy.exit=1` reports FAIL, else `panic=N` decides."""
+    fatal_halt()
+
+
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
 # that this block stays one separate edit: the module has no import-order needs.
 from arch.x86_64.serial import serial_getc, serial_present, serial_putc  # noqa: E402
@@ -192,16 +220,16 @@ def arch_console_putc_raw(c: u8) -> None:
         serial_putc(c)
 
 
-# ---- user mode: forwarders to modules that import the task layer --------------------------------
+# ---- user mode: forwarders to the x86_64 user-mode modules -----------------------------------------
 
-def arch_signal_frame_push(p: "Process", frame: u64, info: SigInfo, handler: u64, restorer: u64,
+def arch_signal_frame_push(p: Caller, frame: u64, info: SigInfo, handler: u64, restorer: u64,
                            stack_top: u64, old_mask: u64, alt_sp: u64, alt_size: u64, alt_flags: u64) -> None:
     """Build a signal frame on the user stack and aim the user frame at the handler (EFAULT)."""
     signal_frame.arch_signal_frame_push(p, frame, info, handler, restorer, stack_top, old_mask, alt_sp,
                                         alt_size, alt_flags)
 
 
-def arch_signal_frame_pop(p: "Process", frame: u64) -> u64:
+def arch_signal_frame_pop(p: Caller, frame: u64) -> u64:
     """rt_sigreturn: restore the registers a signal frame saved; the blocked mask saved with them."""
     return signal_frame.arch_signal_frame_pop(p, frame)
 
@@ -214,18 +242,6 @@ def cpu_hwcap() -> u64:
 def set_fs_base(v: u64) -> None:
     """Load the user TLS base (FS)."""
     usermode.set_fs_base(v)
-
-
-def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
-    """Run init= from the initramfs when the command line asks (kernel_main's last step)."""
-    # /proc learns about processes from the task layer (fs/ cannot import it).
-    task_procinfo.register_proc_provider()
-    task_init.run_init_if_requested(fa, kspace)
-
-
-def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """Let the page cache (asterpy.fs.inode) take file-data pages from the frame allocator."""
-    fs_inode.fs_use_frames(fa, dm)
 
 
 def arch_user_mode_init() -> None:
@@ -249,12 +265,8 @@ def rdtsc64() -> u64:
     return usermode.rdtsc64()
 
 
-# The modules below import the task layer, which imports this module back (Context,
-# switch_task...): they come last, and are reached by attribute at call time.
+# User mode's CPU side (MSRs, the SYSCALL entry stub, signal frames): low-half modules that work
+# on a Caller, never on the task layer (docs/architecture.md).
 import arch.x86_64.syscall as syscall_entry  # noqa: E402
 import arch.x86_64.signal_frame as signal_frame  # noqa: E402
 import arch.x86_64.usermode as usermode  # noqa: E402
-import asterpy.task.init as task_init  # noqa: E402
-import asterpy.task.procinfo as task_procinfo  # noqa: E402
-import asterpy.fs.inode as fs_inode  # noqa: E402
-from asterpy.task.process import Process  # noqa: E402

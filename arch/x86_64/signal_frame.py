@@ -12,7 +12,8 @@ from typing import Final
 from asterpy.lang import Ptr, SysError, u64
 from asterpy.lang.errno import EFAULT
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.task.siginfo import SigInfo
+from asterpy.kernel.caller import Caller
+from asterpy.kernel.siginfo import SigInfo
 
 from arch.x86_64.context import (
     F_CS, F_ERROR, F_R8, F_R9, F_R10, F_R11, F_R12, F_R13, F_R14, F_R15, F_RAX, F_RBP, F_RBX, F_RCX,
@@ -71,7 +72,7 @@ def sc_frame_word(i: u64) -> u64:
     return F_RIP
 
 
-def arch_signal_frame_push(p: "Process", frame: u64, info: SigInfo, handler: u64, restorer: u64,
+def arch_signal_frame_push(p: Caller, frame: u64, info: SigInfo, handler: u64, restorer: u64,
                            stack_top: u64, old_mask: u64, alt_sp: u64, alt_size: u64, alt_flags: u64) -> None:
     """Build a signal frame on the user stack and point the user frame at the handler.
 
@@ -137,7 +138,7 @@ def arch_signal_frame_push(p: "Process", frame: u64, info: SigInfo, handler: u64
     frame_set(frame, F_ERROR, u64(1))
 
 
-def arch_signal_frame_pop(p: "Process", frame: u64) -> u64:
+def arch_signal_frame_pop(p: Caller, frame: u64) -> u64:
     """rt_sigreturn: restore the registers saved by arch_signal_frame_push (the frame is at rsp - 8
     now: the handler's ret popped the return address); the blocked mask saved with them.
     EFAULT if the frame cannot be read (the caller kills the task with SIGSEGV)."""
@@ -167,7 +168,3 @@ def arch_signal_frame_pop(p: "Process", frame: u64) -> u64:
             kfree(buf)
     return p.get_u64(base + SIGMASK_OFF)
 
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-from asterpy.task.process import Process  # noqa: E402

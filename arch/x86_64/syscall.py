@@ -1,4 +1,4 @@
-"""x86_64 SYSCALL/SYSRET: MSR set-up, the entry stub, and x86_syscall(frame) in Kernel Python.
+"""x86_64 SYSCALL/SYSRET: MSR set-up and the entry stub (x86_syscall(frame), which it calls, is kernel_glue's).
 
 Why the assembly is here and not in a `.S` file: the build assembles only boot.S and trap.S, so
 `syscall_asm()` emits the stub through one inline-asm statement that switches sections
@@ -18,12 +18,11 @@ a full restore (`asterpy_syscall_exit`, which new tasks also start from).
 
 from typing import Final
 
-from asterpy.lang import Ptr, struct, u64
+from asterpy.lang import struct, u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
 from arch.x86_64.paging import rdmsr, wrmsr
-from asterpy.syscall.numbers import x86_64_sys_id
 
 MSR_EFER: Final = u64(0xC0000080)
 MSR_STAR: Final = u64(0xC0000081)
@@ -161,22 +160,3 @@ def syscall_init() -> None:
     wrmsr(MSR_LSTAR, syscall_entry_addr())
     wrmsr(MSR_FMASK, FMASK_VALUE)
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE)
-
-
-@export("x86_syscall")
-def x86_syscall(frame: u64) -> None:
-    """Called by the entry stub with interrupts off: dispatch the call, store the result in rax."""
-    p = Ptr[SyscallFrame](frame)
-    f = p.load()
-    sys_id = x86_64_sys_id(f.nr)
-    r = syscall_dispatch(sys_id, f.nr, f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
-    # (rt_sigreturn answers the restored rax, so storing the result is right for it too.)
-    Ptr[u64](frame + 14 * 8).store(u64(r))
-    # Preemption and signal delivery happen here, on the way out.
-    sched_return_to_user(frame, True)
-
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-from asterpy.syscall.dispatch import syscall_dispatch  # noqa: E402
-from asterpy.task.sched import sched_return_to_user  # noqa: E402

@@ -25,6 +25,7 @@
 #define TRAP_VECTORS    256
 #define IST_STACK_SIZE  0x4000      /* 16 KiB for each of #DF, NMI, #MC */
 #define IST_STACKS      3
+#define IST_GUARD_SIZE  0x1000      /* the unmapped page below each */
 #define GDT_ENTRIES     16
 
 /* Vectors below 32 for which the CPU pushes an error code: #DF 8, #TS 10, #NP 11, #SS 12,
@@ -189,10 +190,12 @@ asterpy_gdtr:
     .skip 16                        /* limit (2 bytes) + base (8 bytes) for lgdt */
 asterpy_idtr:
     .skip 16                        /* the same for lidt */
+    /* Each IST stack has a guard page below it, which the kernel's tables leave unmapped
+     * (mm/kstack.py): [guard][#DF stack][guard][NMI stack][guard][#MC stack]. */
     .balign 4096
     .globl asterpy_ist_stacks, asterpy_ist_stacks_end
 asterpy_ist_stacks:
-    .skip IST_STACKS * IST_STACK_SIZE
+    .skip IST_STACKS * (IST_GUARD_SIZE + IST_STACK_SIZE)
 asterpy_ist_stacks_end:
 
     .section .note.GNU-stack, "", @progbits

@@ -1,8 +1,13 @@
-"""x86_64 trap dispatcher: x86_trap(frame) from trap.S; exceptions end in a panic report with a backtrace."""
+"""x86_64 trap dispatcher: x86_trap(frame) from trap.S; exceptions end in a panic report with a backtrace.
+
+Part of the composition root (docs/architecture.md, L5): this is where hardware calls up into the
+kernel (the timer tick to the scheduler, console input to the tty, a user fault to asterpy.mm.fault
+and signals). Nothing imports it but the boot entry.
+"""
 
 from typing import Final
 
-from asterpy.lang import Ptr, kprint, panic, struct, u64, u8, volatile_load
+from asterpy.lang import Ptr, SysError, kinfo, kprint, panic, struct, u32, u64, volatile_load
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -11,11 +16,13 @@ from arch.x86_64.backtrace import print_backtrace
 from arch.x86_64.console import begin_fatal_report, fatal_halt
 from arch.x86_64.gdt import gdt_init
 from arch.x86_64.idt import idt_init
-from arch.x86_64.usermode import user_exception
-from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.cmdline import FAULT_DF, FAULT_GP, FAULT_PANIC, FAULT_PF, FAULT_UD, cmdline_fault
+from asterpy.kernel.siginfo import SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP
+from asterpy.mm.kstack import is_guard_page
 
 VEC_BREAKPOINT: Final = u64(3)
 VEC_OVERFLOW: Final = u64(4)
+VEC_DOUBLE_FAULT: Final = u64(8)
 VEC_PAGE_FAULT: Final = u64(14)
 VEC_EXCEPTIONS_END: Final = u64(32)
 VEC_IRQ_BASE: Final = u64(32)      # 32..47: the legacy IRQ range (the LAPIC timer is 32)
@@ -32,15 +39,6 @@ PF_FETCH: Final = u64(1 << 4)
 
 # A lower-half address above the boot identity map (1 GiB): unmapped, so reading it is a #PF.
 UNMAPPED_ADDR: Final = u64(0x80000000000)
-
-# Command-line words of the deliberate failures, as packed little-endian ASCII (a word is at
-# most 8 bytes here): "panic=1", "fault=ud", "fault=pf", "fault=df", "fault=gp".
-WORD_PANIC: Final = u64(0x313D63696E6170)
-WORD_FAULT_UD: Final = u64(0x64753D746C756166)
-WORD_FAULT_PF: Final = u64(0x66703D746C756166)
-WORD_FAULT_DF: Final = u64(0x66643D746C756166)
-WORD_FAULT_GP: Final = u64(0x70673D746C756166)
-
 
 @struct
 class TrapFrame:
@@ -145,9 +143,28 @@ def read_cr3() -> u64:
     return asm_u64("movq %cr3, $0", "=r")
 
 
+def report_stack_overflow(f: TrapFrame) -> None:
+    """Say so first when a kernel page fault (or the double fault it became: the CPU could not
+    push the page fault's frame on the full stack) hit the guard page below a kernel stack."""
+    v = f.vector
+    if v != VEC_PAGE_FAULT and v != VEC_DOUBLE_FAULT:
+        return
+    addr = read_cr2()
+    hit = False
+    try:
+        hit = is_guard_page(addr)
+    except SysError:
+        # A page-table walk cannot fail; the translator just cannot tell.
+        hit = False
+    if hit:
+        kprint(f"panic: kernel stack overflow: {addr:#018x} is in the guard page below a kernel stack "
+               f"(RSP {f.rsp:#018x})")
+
+
 def report_exception(f: TrapFrame) -> None:
     """Print the exception, the interrupted state, every register and a backtrace."""
     v = f.vector
+    report_stack_overflow(f)
     kprint(f"panic: CPU exception {exception_name(v)} (vector {v}, error code {f.error_code:#x})")
     if v == VEC_PAGE_FAULT:
         err = f.error_code
@@ -215,68 +232,96 @@ def x86_trap(frame: u64) -> None:
 # ------------------------------------------------------------------ deliberate failures (tests)
 
 def deliberate_panic() -> None:
-    """Panic on purpose (kernel command line `panic=1`): tests the panic report and backtrace."""
-    panic("deliberate panic (panic=1 on the command line)")
+    """Panic on purpose (kernel command line `asterpy.fault=panic`): tests the panic report and backtrace."""
+    panic("deliberate panic (asterpy.fault=panic on the command line)")
 
 
 def deliberate_invalid_opcode() -> None:
-    """Execute ud2 (`fault=ud`): an #UD in kernel code."""
+    """Execute ud2 (`asterpy.fault=ud`): an #UD in kernel code."""
     asm("ud2", "~{memory}")
 
 
 def deliberate_page_fault() -> u64:
-    """Read an unmapped lower-half address (`fault=pf`): a #PF with CR2 = that address."""
+    """Read an unmapped lower-half address (`asterpy.fault=pf`): a #PF with CR2 = that address."""
     return volatile_load(Ptr[u64](UNMAPPED_ADDR))
 
 
 def deliberate_general_protection() -> u64:
-    """Read a non-canonical address (`fault=gp`): a #GP."""
-    return volatile_load(Ptr[u64](u64(0x8000000000000000)))
+    """Read a non-canonical address (`asterpy.fault=gp`): a #GP."""
+    # A 32-bit read: an instruction of its own, which LLVM cannot merge with deliberate_page_fault's
+    # 64-bit read (the merged copy would lose the line the backtrace names).
+    return u64(volatile_load(Ptr[u32](u64(0x8000000000000000))))
 
 
 def deliberate_double_fault() -> None:
-    """Point rsp at unmapped memory and execute ud2 (`fault=df`): delivering the #UD faults, so
+    """Point rsp at unmapped memory and execute ud2 (`asterpy.fault=df`): delivering the #UD faults, so
     does delivering that #PF, and the CPU raises #DF, which runs on its own IST stack."""
     asm("movq $0, %rsp; ud2", "r,~{memory}", UNMAPPED_ADDR)
 
 
-def cmdline_word(p: Ptr[u8], n: u64) -> u64:
-    """The n bytes at p packed little-endian into a u64 (0 for words longer than 8 bytes)."""
-    if n > 8:
-        return u64(0)
-    w = u64(0)
-    for i in range(u64(0), n):
-        w |= u64(p[i]) << (8 * i)
-    return w
-
-
 def run_deliberate_failures() -> None:
-    """Trigger the failure that a `panic=1` or `fault=ud|pf|gp|df` command-line word asks for."""
-    if boot_info.cmdline == 0:
+    """Trigger the failure that an `asterpy.fault=panic|ud|pf|gp|df` command-line word asks for."""
+    f = cmdline_fault()
+    if f == FAULT_PANIC:
+        deliberate_panic()
+    elif f == FAULT_UD:
+        deliberate_invalid_opcode()
+    elif f == FAULT_PF:
+        deliberate_page_fault()
+    elif f == FAULT_GP:
+        deliberate_general_protection()
+    elif f == FAULT_DF:
+        deliberate_double_fault()
+
+
+def signal_of_exception(vector: u64) -> u64:
+    """The signal Linux sends for a CPU exception raised by user code."""
+    if vector == 0 or vector == 16 or vector == 19:
+        return SIGFPE
+    if vector == 1 or vector == 3:
+        return SIGTRAP
+    if vector == 6:
+        return SIGILL
+    if vector == 17:
+        return SIGBUS
+    return SIGSEGV
+
+
+def user_exception(vector: u64, error_code: u64, rip: u64) -> None:
+    """A CPU exception raised by user code: the signal Linux sends for it goes to the running
+    task (delivered, or fatal, on the way back to user mode)."""
+    t = sched.current_task_or_none()
+    if t is None:
         return
-    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-    n = boot_info.cmdline_len
-    i = u64(0)
-    while i < n:
-        while i < n and p[i] == 0x20:
-            i += 1
-        start = i
-        while i < n and p[i] != 0x20:
-            i += 1
-        w = cmdline_word(p + start, i - start)
-        if w == WORD_PANIC:
-            deliberate_panic()
-        elif w == WORD_FAULT_UD:
-            deliberate_invalid_opcode()
-        elif w == WORD_FAULT_PF:
-            deliberate_page_fault()
-        elif w == WORD_FAULT_GP:
-            deliberate_general_protection()
-        elif w == WORD_FAULT_DF:
-            deliberate_double_fault()
+    sig = signal_of_exception(vector)
+    addr = rip
+    code = u64(0x80)                      # SI_KERNEL
+    if vector == 14:
+        addr = read_cr2()
+        # Demand paging and copy-on-write first (error code: bit 1 write, bit 4 instruction fetch).
+        res = mmfault.user_mode_fault(t.proc, addr, (error_code & 2) != 0, (error_code & 16) != 0)
+        if res == mmfault.FAULT_OK:
+            return
+        sig = res >> 8
+        code = res & 0xFF                 # SEGV_MAPERR / SEGV_ACCERR / BUS_ADRERR / SI_KERNEL (OOM kill)
+        kinfo(f"[pid {t.proc.pid}] signal {sig} (page fault) at {addr:#x} rip {rip:#x}")
+    elif sig == SIGSEGV:
+        kprint(f"[pid {t.proc.pid}] SIGSEGV (exception {vector}, error code {error_code:#x}) rip {rip:#x}")
+        addr = u64(0)
+    else:
+        kprint(f"[pid {t.proc.pid}] signal {sig} (exception {vector}) rip {rip:#x}")
+        if sig == SIGILL:
+            code = u64(2)                 # ILL_ILLOPN
+        elif sig == SIGFPE:
+            code = u64(1)                 # FPE_INTDIV
+        elif sig == SIGTRAP:
+            code = u64(1)                 # TRAP_BRKPT
+    signals.force_fault_signal(t, sig, code, addr)
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.task.sched as sched  # noqa: E402
 import asterpy.drivers.tty as tty  # noqa: E402
+import asterpy.task.signal as signals  # noqa: E402
+import asterpy.mm.fault as mmfault  # noqa: E402

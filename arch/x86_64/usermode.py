@@ -1,4 +1,4 @@
-"""x86_64 user mode: the per-CPU block, GS set-up, and the signals of user-mode CPU exceptions.
+"""x86_64 user mode: the per-CPU block, GS set-up and the user TLS base (the exceptions' signals: traps.py).
 
 Every task enters user mode through the common syscall return path (syscall.py's
 asterpy_syscall_exit, with a user frame at the top of its own kernel stack: context.py) and
@@ -10,7 +10,7 @@ they come from user mode).
 
 from typing import Final
 
-from asterpy.lang import kinfo, kprint, u64
+from asterpy.lang import u64
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 
@@ -20,11 +20,6 @@ MSR_FS_BASE: Final = u64(0xC0000100)
 MSR_GS_BASE: Final = u64(0xC0000101)
 MSR_KERNEL_GS_BASE: Final = u64(0xC0000102)
 
-SIGSEGV: Final = u64(11)
-SIGILL: Final = u64(4)
-SIGFPE: Final = u64(8)
-SIGTRAP: Final = u64(5)
-SIGBUS: Final = u64(7)
 
 # Per-CPU block (asterpy_percpu; GS base in the kernel after swapgs):
 PERCPU_KSTACK_TOP: Final = u64(0)     # kernel stack top for the syscall entry
@@ -66,56 +61,6 @@ def set_fs_base(v: u64) -> None:
     wrmsr(MSR_FS_BASE, v)
 
 
-def read_fault_addr() -> u64:
-    """CR2: the address of the last page fault."""
-    return asm_u64("movq %cr2, $0", "=r")
-
-
-def signal_of_exception(vector: u64) -> u64:
-    """The signal Linux sends for a CPU exception raised by user code."""
-    if vector == 0 or vector == 16 or vector == 19:
-        return SIGFPE
-    if vector == 1 or vector == 3:
-        return SIGTRAP
-    if vector == 6:
-        return SIGILL
-    if vector == 17:
-        return SIGBUS
-    return SIGSEGV
-
-
-def user_exception(vector: u64, error_code: u64, rip: u64) -> None:
-    """A CPU exception raised by user code: the signal Linux sends for it goes to the running
-    task (delivered, or fatal, on the way back to user mode)."""
-    t = sched.current_task_or_none()
-    if t is None:
-        return
-    sig = signal_of_exception(vector)
-    addr = rip
-    code = u64(0x80)                      # SI_KERNEL
-    if vector == 14:
-        addr = read_fault_addr()
-        # Demand paging and copy-on-write first (error code: bit 1 write, bit 4 instruction fetch).
-        res = mmfault.user_fault(t.proc, addr, (error_code & 2) != 0, (error_code & 16) != 0)
-        if res == mmfault.FAULT_OK:
-            return
-        sig = res >> 8
-        code = res & 0xFF                 # SEGV_MAPERR / SEGV_ACCERR / BUS_ADRERR
-        kinfo(f"[pid {t.proc.pid}] signal {sig} (page fault) at {addr:#x} rip {rip:#x}")
-    elif sig == SIGSEGV:
-        kprint(f"[pid {t.proc.pid}] SIGSEGV (exception {vector}, error code {error_code:#x}) rip {rip:#x}")
-        addr = u64(0)
-    else:
-        kprint(f"[pid {t.proc.pid}] signal {sig} (exception {vector}) rip {rip:#x}")
-        if sig == SIGILL:
-            code = u64(2)                 # ILL_ILLOPN
-        elif sig == SIGFPE:
-            code = u64(1)                 # FPE_INTDIV
-        elif sig == SIGTRAP:
-            code = u64(1)                 # TRAP_BRKPT
-    signals.force_fault_signal(t, sig, code, addr)
-
-
 def rdrand_available() -> bool:
     """Whether CPUID leaf 1 ECX bit 30 announces RDRAND."""
     ecx = asm_u64("movl $$1, %eax; cpuid; movl %ecx, %eax", "={rax},~{rbx},~{rcx},~{rdx}")
@@ -132,9 +77,3 @@ def rdtsc64() -> u64:
     """The time-stamp counter."""
     return asm_u64("rdtsc; shlq $$32, %rdx; orq %rdx, %rax", "={rax},~{rdx}")
 
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-import asterpy.task.sched as sched  # noqa: E402
-import asterpy.task.signal as signals  # noqa: E402
-import asterpy.mm.fault as mmfault  # noqa: E402

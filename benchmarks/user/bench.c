@@ -24,7 +24,7 @@
  * As PID 1 it prepares what it needs (errors ignored: asterpy's root is a ramfs and has no mount):
  * a devtmpfs on /dev when /dev/zero is missing, a tmpfs on /tmp.  At the end PID 1 powers the
  * machine off: reboot(RB_POWER_OFF) (Linux with ACPI), else isa-debug-exit through ioperm (Linux
- * on QEMU x86 without ACPI power-off), else it exits: asterpy with exit=1 powers off when init
+ * on QEMU x86 without ACPI power-off), else it exits: asterpy with asterpy.exit=1 powers off when init
  * exits, Linux with panic=-1 and QEMU's -no-reboot ends QEMU at the "init exited" panic.
  * Not PID 1 (on a developer's host), it never mounts or powers anything off.
  */

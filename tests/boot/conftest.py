@@ -36,7 +36,7 @@ def stub_iso(boot_build_dir: Path, stub_kernel: Path) -> Path:
     """GRUB ISO that multiboot2-loads the stub kernel."""
     if shutil.which("grub-mkrescue") is None:
         pytest.skip("grub-mkrescue not installed")
-    from translator.image import make_grub_iso
+    from images import make_grub_iso
 
     return make_grub_iso(stub_kernel, boot_build_dir / "kernel.iso", cmdline="console=ttyS0")
 
@@ -60,6 +60,6 @@ def shared_kernels() -> SharedKernels:
 def default_initramfs(shared_kernels: SharedKernels) -> Path:
     """The default x86_64 image (busybox, /etc, /tests/{musl,glibc}/t_*), built or reused once per
     session next to the kernel (images/out/x86_64/initramfs.cpio.gz)."""
-    from translator.image.initramfs import build_initramfs
+    from images.initramfs import build_initramfs
     shared_kernels.get("x86_64")
     return build_initramfs("x86_64")

@@ -14,7 +14,7 @@ from typing import Any, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bootbuild import build_stub_kernel  # noqa: E402
-from translator.image import QemuConfig, QemuSession, make_grub_iso  # noqa: E402
+from images import QemuConfig, QemuSession, make_grub_iso  # noqa: E402
 
 BANNER = "asterpy stub kmain:"
 QBOOT = "/usr/share/qemu/qboot.rom"

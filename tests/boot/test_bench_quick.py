@@ -2,7 +2,7 @@
 have their structure.  No timing is asserted (speed is never a test here).
 
 Fetches Debian's linux-image-amd64 with apt-get download the first time (cached under
-.cache/bench/linux/), so it needs a Debian host with apt; ~15 s under TCG once cached.
+~/.cache/asterpy/linux/), so it needs a Debian host with apt; ~15 s under TCG once cached.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bootbuild import SharedKernels
-from translator.bench import (BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output, plot_history,
+from benchmarks.bench import (BENCHMARKS, LINE_RE, BootRun, make_initramfs, parse_output, plot_history,
                               summarize, symbolize)
 
 pytestmark = pytest.mark.boot

@@ -11,7 +11,7 @@ from elftools.elf.elffile import ELFFile
 
 from translator.driver import compile_file
 from translator.emit import assemble
-from translator.image import QemuConfig, QemuResult, run_qemu
+from images import QemuConfig, QemuResult, run_qemu
 from translator.link import link, read_symbols
 from translator.targets import get_target
 

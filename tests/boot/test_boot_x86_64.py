@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import pytest
 
-from translator.image import KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from images import KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 

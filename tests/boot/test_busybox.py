@@ -1,7 +1,7 @@
 """Busybox scenarios from the default image: what `asterpy run -c 'CMD'` must do (issue #5).
 
 Each case boots the kernel under TCG with the default image's contents (uncompressed, built once
-per session) and the command line `asterpy run -c` writes (init=/bin/sh exit=1 quiet -- -c "CMD"),
+per session) and the command line `asterpy run -c` writes (init=/bin/sh asterpy.exit=1 quiet -- -c "CMD"),
 then compares the serial output and init's exit status with what a Linux shell gives. One case
 goes through the real command line tool; one types at the interactive shell (^C included).
 Cases that cannot pass yet are in KNOWN_FAILING (strict xfails): delete an entry when it passes.
@@ -22,8 +22,8 @@ import pytest
 
 from bootbuild import SharedKernels
 from translator.build import BuildResult
-from translator.image import QemuConfig, QemuResult, QemuSession, run_qemu
-from translator.image.cmdline import shell_command_cmdline
+from images import QemuConfig, QemuResult, QemuSession, run_qemu
+from images.cmdline import shell_command_cmdline
 
 pytestmark = pytest.mark.boot
 
@@ -122,7 +122,7 @@ def kernel(shared_kernels: SharedKernels) -> BuildResult:
 @pytest.fixture(scope="module")
 def image(default_initramfs: Path) -> Path:
     """The default image's members as an uncompressed archive: the kernel skips the gunzip."""
-    from translator.image.initramfs import build_initramfs
+    from images.initramfs import build_initramfs
     return build_initramfs("x86_64", out=default_initramfs.with_name("initramfs.cpio"), compress=False)
 
 
@@ -142,7 +142,7 @@ def test_known_failing_names_real_cases() -> None:
 def host_root(image: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The image unpacked into a directory, for running the cases on the host's Linux (chroot),
     with a procfs mounted on its /proc as asterpy mounts one at boot."""
-    from translator.image.initramfs import S_IFDIR, S_IFLNK, parse_newc
+    from images.initramfs import S_IFDIR, S_IFLNK, parse_newc
     root = tmp_path_factory.mktemp("rootfs")
     for m in parse_newc(image.read_bytes()):
         path = root / m.name

@@ -29,7 +29,7 @@ def test_run_busybox_from_an_initrd(tmp_path: Path, shared_kernels: SharedKernel
     with initrd.open("wb") as out:
         subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=root, input=files.encode(), stdout=out, check=True)
     r = subprocess.run([sys.executable, "-m", "translator.cli", "run", "--initrd", str(initrd), "--timeout", "60",
-                        "-a", "exit=1 init=/bin/busybox -- echo hello from busybox"],
+                        "-a", "asterpy.exit=1 init=/bin/busybox -- echo hello from busybox"],
                        cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert "hello from busybox" in r.stdout.splitlines(), r.stdout + r.stderr
     assert "init exited with status 0" in r.stdout

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from translator.image import (
+from images import (
     QemuConfig,
     choose_accel,
     exit_status,

@@ -7,7 +7,7 @@ import pytest
 
 from translator.build import BuildResult
 from bootbuild import SharedKernels
-from translator.image import KERNEL_EXIT_PASS, QemuConfig, run_qemu
+from images import KERNEL_EXIT_PASS, QemuConfig, run_qemu
 
 pytestmark = pytest.mark.boot
 
@@ -22,7 +22,7 @@ def kernel(shared_kernels: SharedKernels) -> BuildResult:
 
 def test_each_context_keeps_its_own_xmm0(kernel: BuildResult) -> None:
     """Three contexts each load their own value into xmm0 and find it again after the others ran."""
-    result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, cmdline="exit=1 fpu=1"))
+    result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, cmdline="asterpy.exit=1 asterpy.selftest=fpu"))
     out = result.output.replace("\r", "")
     assert result.exit_status == KERNEL_EXIT_PASS, out
     assert KEPT.search(out), out

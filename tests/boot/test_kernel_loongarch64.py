@@ -12,7 +12,7 @@ import pytest
 from translator.build import BuildResult
 from bootbuild import SharedKernels
 from translator.cli import cmdline_fw_cfg_args
-from translator.image import QemuConfig, QemuResult, run_qemu
+from images import QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 
@@ -57,10 +57,10 @@ def _field(rx: "re.Pattern[str]", result: QemuResult) -> dict[str, str]:
 @pytest.mark.parametrize("memory_mb", [1024, 2048])
 def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) -> None:
     """Banner, memory (low 256 MiB + fw_cfg RAM size), command line, frames, heap, stable counter, ticks, PASS."""
-    result = _boot(kernel, "exit=1 hello loongarch", memory_mb=memory_mb)
+    result = _boot(kernel, "asterpy.exit=1 hello loongarch", memory_mb=memory_mb)
     assert _field(BANNER, result) == {"version": VERSION, "arch": "loongarch64", "proto": "qemu"}
     assert int(_field(MEMORY, result)["mib"]) == memory_mb
-    assert _field(CMDLINE, result)["text"] == "exit=1 hello loongarch"
+    assert _field(CMDLINE, result)["text"] == "asterpy.exit=1 hello loongarch"
     free = int(_field(FRAMES, result)["free"])
     assert (memory_mb - 8) * 256 <= free <= memory_mb * 256
     assert int(_field(HEAP, result)["mib"]) == 64
@@ -77,10 +77,10 @@ def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) ->
 
 
 def test_panic_prints_a_symbolized_backtrace(kernel: BuildResult) -> None:
-    """panic=1: the message, a backtrace through kpy_panic_halt and kmain with file:line, FAIL."""
-    result = _boot(kernel, "panic=1")
+    """asterpy.fault=panic: the message, a backtrace through kpy_panic_halt and kmain with file:line, FAIL."""
+    result = _boot(kernel, "asterpy.fault=panic")
     out = result.output.replace("\r", "")
-    assert "deliberate panic (panic=1 on the command line)" in out, out[-3000:]
+    assert "deliberate panic (asterpy.fault=panic on the command line)" in out, out[-3000:]
     assert re.search(r"#0 0xffffffff80[0-9a-f]{6} in kpy_panic_halt at arch/loongarch64/console\.py:\d+", out), out
     assert re.search(r"#\d 0xffffffff80[0-9a-f]{6} in kmain at arch/loongarch64/entry\.py:\d+", out), out
     assert "kernel halted" in out
@@ -88,8 +88,8 @@ def test_panic_prints_a_symbolized_backtrace(kernel: BuildResult) -> None:
 
 
 def test_breakpoint_prints_the_trap_report(kernel: BuildResult) -> None:
-    """fault=1: the exception entry reports ESTAT/ERA/BADV and a symbolized backtrace, FAIL."""
-    result = _boot(kernel, "fault=1")
+    """asterpy.fault=trap: the exception entry reports ESTAT/ERA/BADV and a symbolized backtrace, FAIL."""
+    result = _boot(kernel, "asterpy.fault=trap")
     out = result.output.replace("\r", "")
     assert "panic: CPU exception BRK breakpoint (ecode 0xc" in out, out[-3000:]
     assert re.search(r"era 0xffffffff80[0-9a-f]{6}", out), out
@@ -99,11 +99,11 @@ def test_breakpoint_prints_the_trap_report(kernel: BuildResult) -> None:
     assert "asterpy: exit FAIL (status 0x11)" in out
 
 
-@pytest.mark.parametrize("word", ["wx=text", "wx=ro"])
+@pytest.mark.parametrize("word", ["asterpy.wx=text", "asterpy.wx=ro"])
 def test_wx_probes_fault(kernel: BuildResult, word: str) -> None:
-    """wx=text|ro write to the image through the kernel's tables: a PME (page modified) report, FAIL.
+    """asterpy.wx=text|ro write to the image through the kernel's tables: a PME (page modified) report, FAIL.
 
-    wx=nx is not tested here: QEMU 7.2 never delivers the page-not-executable exception (it
+    asterpy.wx=nx is not tested here: QEMU 7.2 never delivers the page-not-executable exception (it
     re-reads the faulting instruction for BADI, which faults again), so the probe would hang.
     """
     result = _boot(kernel, word)

@@ -10,7 +10,7 @@ import pytest
 
 from translator.build import BuildResult
 from bootbuild import SharedKernels
-from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from images import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 
@@ -51,12 +51,12 @@ def _field(rx: "re.Pattern[str]", result: QemuResult) -> dict[str, str]:
 @pytest.mark.parametrize("memory_mb", [256, 512])
 def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) -> None:
     """Banner, memory from the FDT, bootargs, frames and heap, time CSR clock, RTC, SBI timer ticks, PASS."""
-    result = _boot(kernel, "exit=1 hello riscv", memory_mb=memory_mb)
+    result = _boot(kernel, "asterpy.exit=1 hello riscv", memory_mb=memory_mb)
     banner = _field(BANNER, result)
     assert banner == {"version": VERSION, "arch": "riscv64", "proto": "opensbi"}
     # The FDT's /memory node is all of -m (OpenSBI's 2 MiB and the kernel are reserved, not removed).
     assert int(_field(MEMORY, result)["mib"]) == memory_mb
-    assert _field(CMDLINE, result)["text"] == "exit=1 hello riscv"
+    assert _field(CMDLINE, result)["text"] == "asterpy.exit=1 hello riscv"
     free = int(_field(FRAMES, result)["free"])
     assert (memory_mb - 8) * 256 <= free <= memory_mb * 256
     heap = int(_field(HEAP, result)["mib"])
@@ -71,10 +71,10 @@ def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) ->
 
 
 def test_panic_prints_a_symbolized_backtrace(kernel: BuildResult) -> None:
-    """panic=1: the message, a backtrace through kpy_panic_halt and kmain with file:line, FAIL status."""
-    result = _boot(kernel, "panic=1")
+    """asterpy.fault=panic: the message, a backtrace through kpy_panic_halt and kmain with file:line, FAIL status."""
+    result = _boot(kernel, "asterpy.fault=panic")
     out = result.output.replace("\r", "")
-    assert "deliberate panic (panic=1 on the command line)" in out, out[-3000:]
+    assert "deliberate panic (asterpy.fault=panic on the command line)" in out, out[-3000:]
     assert "\nbacktrace:\n" in out
     assert re.search(r"#0 0xffffffff[0-9a-f]{8} in kpy_panic_halt at arch/riscv64/console\.py:\d+", out), out
     assert re.search(r"#\d 0xffffffff[0-9a-f]{8} in kmain at arch/riscv64/entry\.py:\d+", out), out
@@ -83,8 +83,8 @@ def test_panic_prints_a_symbolized_backtrace(kernel: BuildResult) -> None:
 
 
 def test_page_fault_prints_the_trap_report(kernel: BuildResult) -> None:
-    """fault=1: the S-mode vector reports scause/sepc/stval and a symbolized backtrace, FAIL status."""
-    result = _boot(kernel, "fault=1")
+    """asterpy.fault=trap: the S-mode vector reports scause/sepc/stval and a symbolized backtrace, FAIL status."""
+    result = _boot(kernel, "asterpy.fault=trap")
     out = result.output.replace("\r", "")
     assert "panic: CPU exception load page fault (scause 0xd)" in out, out[-3000:]
     assert re.search(r"sepc 0xffffffff[0-9a-f]{8}  stval 0x0000000000001000", out), out
@@ -101,7 +101,7 @@ PLIC_TAKEN = re.compile(r"^(?:\[ *\d+\.\d{6}\] \w+: )?plic: uart irq 10 taken, c
 
 def test_kernel_tables_and_plic(kernel: BuildResult) -> None:
     """kernel_main's own Sv39 tables replace the shim's (direct map = the FDT's RAM); the PLIC delivers the UART's interrupt."""
-    result = _boot(kernel, "exit=1", memory_mb=256)
+    result = _boot(kernel, "asterpy.exit=1", memory_mb=256)
     assert int(_field(PAGING, result)["mib"]) == 256
     _field(PLIC, result)
     _field(PLIC_TAKEN, result)  # the self-test: transmitter-empty interrupt, claimed and completed
@@ -110,12 +110,12 @@ def test_kernel_tables_and_plic(kernel: BuildResult) -> None:
 
 
 @pytest.mark.parametrize("word, cause, what", [
-    ("wx=text", "store page fault (scause 0xf)", "__text_start"),    # .text is read-only
-    ("wx=ro", "store page fault (scause 0xf)", "__rodata_start"),    # .rodata is read-only
-    ("wx=nx", "instruction page fault (scause 0xc)", None),         # the direct map is not executable
+    ("asterpy.wx=text", "store page fault (scause 0xf)", "__text_start"),    # .text is read-only
+    ("asterpy.wx=ro", "store page fault (scause 0xf)", "__rodata_start"),    # .rodata is read-only
+    ("asterpy.wx=nx", "instruction page fault (scause 0xc)", None),         # the direct map is not executable
 ])
 def test_wx_probes_fault(kernel: BuildResult, word: str, cause: str, what: str | None) -> None:
-    """wx=text|ro|nx break W^X on purpose after the kernel tables are loaded: each ends in a page fault report."""
+    """asterpy.wx=text|ro|nx break W^X on purpose after the kernel tables are loaded: each ends in a page fault report."""
     result = _boot(kernel, word)
     out = result.output.replace("\r", "")
     assert f"panic: CPU exception {cause}" in out, out[-3000:]

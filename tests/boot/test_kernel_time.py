@@ -9,7 +9,7 @@ import pytest
 
 from translator.build import BuildResult
 from bootbuild import SharedKernels
-from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from images import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 
 pytestmark = pytest.mark.boot
 
@@ -31,9 +31,9 @@ def kernel(shared_kernels: SharedKernels) -> BuildResult:
 
 
 def _boot(kernel: BuildResult, memory_mb: int = 256, **kw: Any) -> QemuResult:
-    """Boot under TCG with `exit=1` and return the result, which must be a clean PASS."""
+    """Boot under TCG with `asterpy.exit=1` and return the result, which must be a clean PASS."""
     result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, memory_mb=memory_mb,
-                                 cmdline="exit=1", **kw))
+                                 cmdline="asterpy.exit=1", **kw))
     assert result.exit_status == KERNEL_EXIT_PASS, (
         f"no PASS (rc={result.returncode}, timed_out={result.timed_out})\n{result.output}\n{result.stderr}")
     assert "panic" not in result.output
@@ -88,13 +88,13 @@ def test_clocks_and_timer(kernel: BuildResult, machine: str) -> None:
 
 
 @pytest.mark.parametrize("word, what, error", [
-    ("wx=text", "write=True", 0x3),       # present | write: .text is read-only
-    ("wx=ro", "write=True", 0x3),         # present | write: .rodata is read-only
-    ("wx=nx", "fetch=True", 0x11),        # present | instruction fetch: the direct map is NX
+    ("asterpy.wx=text", "write=True", 0x3),       # present | write: .text is read-only
+    ("asterpy.wx=ro", "write=True", 0x3),         # present | write: .rodata is read-only
+    ("asterpy.wx=nx", "fetch=True", 0x11),        # present | instruction fetch: the direct map is NX
 ])
 def test_wx_is_enforced_by_the_cpu(kernel: BuildResult, word: str, what: str, error: int) -> None:
     """Writing to .text or .rodata, or executing the direct map, page-faults under the kernel's tables."""
-    result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, cmdline=f"{word} exit=1"))
+    result = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=30.0, cmdline=f"{word} asterpy.exit=1"))
     out = result.output.replace("\r", "")
     assert f"panic: CPU exception #PF page fault (vector 14, error code {error:#x})" in out, out
     assert what in out and "present=True" in out

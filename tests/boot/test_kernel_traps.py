@@ -11,7 +11,7 @@ from elftools.elf.elffile import ELFFile
 
 from translator.build import BuildResult, extract_ksyms, pack_ksyms
 from bootbuild import SharedKernels
-from translator.image import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
+from images import KERNEL_EXIT_FAIL, KERNEL_EXIT_PASS, QemuConfig, QemuResult, run_qemu
 from translator.link import read_symbols
 
 pytestmark = pytest.mark.boot
@@ -50,8 +50,8 @@ def text_range(kernel: BuildResult) -> tuple[int, int]:
 
 
 def boot(kernel: BuildResult, cmdline: str) -> QemuResult:
-    """Boot under TCG with this command line."""
-    return run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=20.0, cmdline=cmdline))
+    """Boot under TCG with this command line and asterpy.exit=1 (a panic then reports FAIL to QEMU)."""
+    return run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=20.0, cmdline=f"asterpy.exit=1 {cmdline}"))
 
 
 def frames(result: QemuResult) -> list[dict[str, str]]:
@@ -117,16 +117,16 @@ def test_symbol_table_is_embedded(kernel: BuildResult) -> None:
 
 def test_normal_boot_is_unaffected(kernel: BuildResult) -> None:
     """Without a failure word the kernel boots to the end and exits PASS."""
-    result = boot(kernel, "exit=1")
+    result = boot(kernel, "asterpy.exit=1")
     assert result.exit_status == KERNEL_EXIT_PASS, result.output
     assert "panic" not in result.output and "backtrace" not in result.output
 
 
 def test_panic_backtrace(kernel: BuildResult, text_range: tuple[int, int]) -> None:
-    """panic=1: the message, then a backtrace from kpy_panic_halt naming the panicking line."""
-    result = boot(kernel, "panic=1")
+    """asterpy.fault=panic: the message, then a backtrace from kpy_panic_halt naming the panicking line."""
+    result = boot(kernel, "asterpy.fault=panic")
     out = result.output.replace("\r", "")
-    assert "deliberate panic (panic=1 on the command line)" in out, out
+    assert "deliberate panic (asterpy.fault=panic on the command line)" in out, out
     found = frames(result)
     assert found[0]["name"] == "kpy_panic_halt" and found[0]["file"] == "arch/x86_64/console.py"
     f = find_frame(found, "arch.x86_64.traps.deliberate_panic")
@@ -139,8 +139,8 @@ def test_panic_backtrace(kernel: BuildResult, text_range: tuple[int, int]) -> No
 
 
 def test_invalid_opcode(kernel: BuildResult, text_range: tuple[int, int]) -> None:
-    """fault=ud: #UD, frame #0 is the ud2 line itself."""
-    result = boot(kernel, "fault=ud")
+    """asterpy.fault=ud: #UD, frame #0 is the ud2 line itself."""
+    result = boot(kernel, "asterpy.fault=ud")
     rip = check_exception(result, "#UD", 6, text_range)
     found = frames(result)
     assert int(found[0]["pc"], 16) == rip
@@ -151,8 +151,8 @@ def test_invalid_opcode(kernel: BuildResult, text_range: tuple[int, int]) -> Non
 
 
 def test_page_fault(kernel: BuildResult, text_range: tuple[int, int]) -> None:
-    """fault=pf: #PF with CR2 = the unmapped address, a not-present read in kernel mode."""
-    result = boot(kernel, "fault=pf")
+    """asterpy.fault=pf: #PF with CR2 = the unmapped address, a not-present read in kernel mode."""
+    result = boot(kernel, "asterpy.fault=pf")
     check_exception(result, "#PF", 14, text_range)
     out = result.output.replace("\r", "")
     assert re.search(r"CR2 0x0000080000000000  CR3 0x[0-9a-f]{16}  present=False write=False user=False", out), out
@@ -163,17 +163,17 @@ def test_page_fault(kernel: BuildResult, text_range: tuple[int, int]) -> None:
 
 
 def test_general_protection(kernel: BuildResult, text_range: tuple[int, int]) -> None:
-    """fault=gp: a non-canonical read is a #GP."""
-    result = boot(kernel, "fault=gp")
+    """asterpy.fault=gp: a non-canonical read is a #GP."""
+    result = boot(kernel, "asterpy.fault=gp")
     check_exception(result, "#GP", 13, text_range)
     found = frames(result)
     assert found[0]["name"] == "arch.x86_64.traps.deliberate_general_protection"
-    assert int(found[0]["line"]) == line_of(TRAPS, "return volatile_load", after="def deliberate_general_protection")
+    assert int(found[0]["line"]) == line_of(TRAPS, "return u64(volatile_load", after="def deliberate_general_protection")
 
 
 def test_double_fault_on_its_ist_stack(kernel: BuildResult, text_range: tuple[int, int]) -> None:
-    """fault=df: with rsp on unmapped memory the #UD cannot be delivered: #DF, handled on IST1."""
-    result = boot(kernel, "fault=df")
+    """asterpy.fault=df: with rsp on unmapped memory the #UD cannot be delivered: #DF, handled on IST1."""
+    result = boot(kernel, "asterpy.fault=df")
     check_exception(result, "#DF", 8, text_range)
     out = result.output.replace("\r", "")
     assert "RSP 0x0000080000000000" in out, out
@@ -181,3 +181,45 @@ def test_double_fault_on_its_ist_stack(kernel: BuildResult, text_range: tuple[in
     assert found[0]["name"] == "arch.x86_64.traps.deliberate_double_fault"
     assert int(found[0]["line"]) == line_of(TRAPS, "asm(\"movq $0, %rsp; ud2\"", after="def deliberate_double_fault")
     check_callers(found, found[0])
+
+
+def test_kernel_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """asterpy.fault=so: running off the end of a kernel stack (mm/kstack.py) hits the unmapped guard page
+    below it; the CPU cannot push the page fault's frame there either, so it is a #DF (on IST1),
+    reported first as a kernel stack overflow at the guard's address, with a backtrace."""
+    result = boot(kernel, "asterpy.fault=so")
+    out = result.output.replace("\r", "")
+    m = re.search(r"^panic: kernel stack overflow: 0x([0-9a-f]{16}) is in the guard page below a kernel stack "
+                  r"\(RSP 0x([0-9a-f]{16})\)$", out, re.M)
+    assert m, out
+    addr, rsp = int(m.group(1), 16), int(m.group(2), 16)
+    # The first push below the stack's last page: 8 bytes under the guard's top, where RSP stopped.
+    assert addr == rsp - 8 and rsp % 4096 == 0, out
+    check_exception(result, "#DF", 8, text_range)
+    found = frames(result)
+    assert found[0]["name"] == "arch.x86_64.kernel_arch.arch_probe_stack_overflow", found
+    assert any(f["name"] == "asterpy.kernel.main.run_stack_overflow_probe" for f in found), found
+
+
+def test_boot_stack_overflow_hits_its_guard_page(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """asterpy.fault=bs: a push below the boot stack (the stack kernel_main runs on) lands in the image page
+    the kernel's tables leave unmapped under it (asterpy_boot_stack_guard): a kernel stack overflow."""
+    result = boot(kernel, "asterpy.fault=bs")
+    out = result.output.replace("\r", "")
+    m = re.search(r"^panic: kernel stack overflow: 0x([0-9a-f]{16}) is in the guard page", out, re.M)
+    assert m, out
+    guard = read_symbols(kernel.kernel)["asterpy_boot_stack_guard"]
+    assert int(m.group(1), 16) == guard + 4096 - 8, out
+    check_exception(result, "#DF", 8, text_range)
+
+
+def test_exception_stack_guard_page_is_unmapped(kernel: BuildResult, text_range: tuple[int, int]) -> None:
+    """asterpy.fault=is: the page below the #MC IST stack (trap.S: each IST stack above a guard page) is
+    not mapped: a write there is a page fault reported as a hit on a stack's guard page."""
+    result = boot(kernel, "asterpy.fault=is")
+    out = result.output.replace("\r", "")
+    syms = read_symbols(kernel.kernel)
+    guard = syms["asterpy_ist_stacks"] + 2 * (0x1000 + 0x4000)
+    assert syms["asterpy_ist_stacks_end"] - syms["asterpy_ist_stacks"] == 3 * (0x1000 + 0x4000)
+    assert f"panic: kernel stack overflow: {guard:#018x} is in the guard page" in out, out
+    check_exception(result, "#PF", 14, text_range)

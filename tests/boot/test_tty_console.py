@@ -16,7 +16,7 @@ import pytest
 
 from bootbuild import SharedKernels
 from translator.build import BuildResult
-from translator.image import QemuConfig, QemuSession
+from images import QemuConfig, QemuSession
 
 pytestmark = pytest.mark.boot
 

@@ -2,7 +2,7 @@
 
 Each case boots the kernel under TCG with the default image's contents (one uncompressed copy,
 built once per session; the selected programs boot side by side, ASTERPY_BOOT_JOBS at a time) and
-`init=/tests/<libc>/t_xxx exit=1 quiet` (or under busybox sh, for the few in UNDER_SHELL), then
+`init=/tests/<libc>/t_xxx asterpy.exit=1 quiet` (or under busybox sh, for the few in UNDER_SHELL), then
 asserts what the program printed last is `N passed, 0 failed` and that it exited 0 (the kernel
 passes init's status to QEMU). Programs that cannot pass yet are listed in KNOWN_FAILING with what they wait
 for: they are strict xfails, so the moment one passes the suite says so, and its entry goes.
@@ -19,8 +19,8 @@ import pytest
 
 from bootbuild import SharedKernels
 from translator.build import BuildResult
-from translator.image import QemuConfig, QemuResult, run_qemu
-from translator.image.cmdline import shell_command_cmdline
+from images import QemuConfig, QemuResult, run_qemu
+from images.cmdline import shell_command_cmdline
 
 pytestmark = pytest.mark.boot
 
@@ -69,14 +69,14 @@ def kernel(shared_kernels: SharedKernels) -> BuildResult:
 @pytest.fixture(scope="module")
 def image(default_initramfs: Path) -> Path:
     """The default image's members as an uncompressed archive: the kernel skips the gunzip."""
-    from translator.image.initramfs import build_initramfs
+    from images.initramfs import build_initramfs
     return build_initramfs("x86_64", out=default_initramfs.with_name("initramfs.cpio"), compress=False)
 
 
 @pytest.fixture(scope="module")
 def image_names(image: Path) -> set[str]:
     """The paths in the image (without the leading '/')."""
-    from translator.image.initramfs import parse_newc
+    from images.initramfs import parse_newc
     return {m.name for m in parse_newc(image.read_bytes())}
 
 
@@ -85,7 +85,7 @@ def run_program(kernel: BuildResult, image: Path, path: str) -> QemuResult:
     if Path(path).name in UNDER_SHELL:
         cmdline = shell_command_cmdline(f"{path}; exit $?")  # not the last command: sh cannot exec it
     else:
-        cmdline = f"exit=1 quiet init={path}"
+        cmdline = f"asterpy.exit=1 quiet init={path}"
     return run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=BOOT_TIMEOUT, initrd=image,
                                cmdline=cmdline))
 
@@ -135,3 +135,24 @@ def test_user_program(boots: dict[str, "Future[QemuResult]"], libc: str, prog: s
     assert m, f"{path}: the last line is not a summary\n{out[-3000:]}"
     assert m.group(2) == "0", f"{path}: {m.group(2)} failed\n{out[-3000:]}"
     assert r.exit_status == 0, f"{path}: exit status {r.exit_status} (QEMU {r.returncode})\n{out[-3000:]}"
+
+
+OOM_KILL_RE = re.compile(r"^Out of memory: Killed process (\d+) \(t_oom\) total-vm:(\d+)kB, anon-rss:(\d+)kB, "
+                         r"file-rss:(\d+)kB, shmem-rss:0kB, UID:0 pgtables:(\d+)kB oom_score_adj:0$", re.M)
+
+
+@pytest.mark.parametrize("libc,prog", [(libc, "t_oom") for libc in LIBCS])
+def test_oom_kills_are_logged_like_linux(boots: dict[str, "Future[QemuResult]"], libc: str, prog: str) -> None:
+    """t_oom's boot (shared with test_user_program): the OOM killer ended one hog per scenario
+    (A, B, C), never init, each with Linux's log line naming it and its footprint."""
+    path = f"/tests/{libc}/{prog}"
+    if path not in boots:
+        pytest.skip(f"{path} is not in the image (no compiler for {libc}?)")
+    out = boots[path].result().output.replace("\r", "")
+    kills = OOM_KILL_RE.findall(out)
+    assert len(kills) == 3, out[-3000:]
+    pids = [int(k[0]) for k in kills]
+    assert 1 not in pids and len(set(pids)) == 3, kills
+    for _, total_vm, anon_rss, _, _ in kills:
+        # Each hog held most of the 256 MiB guest when it was picked.
+        assert int(anon_rss) > 128 * 1024 and int(total_vm) >= int(anon_rss), kills

@@ -33,6 +33,15 @@ class NativePanic(Exception):
         self.output = output
 
 
+class DirtyBool(AssertionError):
+    """A native bool result whose byte was neither 0 nor 1 (the C ABI's _Bool is exactly one of them)."""
+
+
+def _result_ctype(t: T.KType) -> Any:
+    """The ctypes type a result is read as: a bool as its whole byte, so that a dirty one is seen."""
+    return ctypes.c_uint8 if t == T.BOOL else _ctype(t)
+
+
 def _ctype(t: T.KType) -> Any:
     if isinstance(t, T.IntType):
         return {(8, False): ctypes.c_uint8, (16, False): ctypes.c_uint16, (32, False): ctypes.c_uint32, (64, False): ctypes.c_uint64,
@@ -52,6 +61,9 @@ def _kpy_value(t: T.KType, v: Any) -> Any:
         cls = getattr(kints, t.name if t.name in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64") else ("i64" if t.signed else "u64"))
         return cls(v)
     if t == T.BOOL:
+        # ctypes.c_bool would call any nonzero byte True: check the byte is a proper _Bool.
+        if v not in (0, 1):
+            raise DirtyBool(f"a bool result came back as the byte {v:#04x}, not 0 or 1")
         return bool(v)
     return v
 
@@ -138,9 +150,9 @@ class Jit:
                     raise SysError(int(err))
                 if not out:
                     return None
-                return _kpy_value(ret, _ctype(ret)(buf.value).value if _ctype(ret) is not None else None)
+                return _kpy_value(ret, _result_ctype(ret)(buf.value).value if _ctype(ret) is not None else None)
             return call_raising
-        f = self.raw(fs.symbol, _ctype(ret), args_ct)
+        f = self.raw(fs.symbol, _result_ctype(ret), args_ct)
 
         def call(*args: Any) -> Any:
             r = f(*[int(a) for a in args])
@@ -199,10 +211,7 @@ def jit_source(source: str, name: str = "case", opt: int = 2, tmpdir: Optional[P
 
 
 def load_cpython(path: Path, name: str):  # type: ignore[no-untyped-def]
-    """Import a Kernel Python file under CPython (its 'other world')."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
+    """Import a Kernel Python file under CPython (its 'other world'), as kernel modules are imported there:
+    through the checked tree with the integer types the checker inferred made explicit (translator/cpython_view.py)."""
+    from translator.cpython_view import load_file
+    return load_file(path, name)

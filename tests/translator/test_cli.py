@@ -211,15 +211,15 @@ def test_build_is_incremental(tmp_path: Path) -> None:
 @pytest.mark.boot
 def test_run_captured_boots_to_banner() -> None:
     """asterpy run (stdin not a terminal) builds, boots, prints the serial output and exits 0."""
-    result = _invoke("run", "--cmdline", "cli-test exit=1", "--timeout", "20")
+    result = _invoke("run", "--cmdline", "cli-test asterpy.exit=1", "--timeout", "20")
     assert result.exit_code == 0, result.output
     assert "booted via multiboot1" in result.output
-    assert "cmdline: cli-test exit=1" in result.output
+    assert "cmdline: cli-test asterpy.exit=1" in result.output
 
 
 @pytest.mark.boot
 def test_run_timeout_exit_status() -> None:
-    """Without exit=1 the kernel halts and run stops QEMU at --timeout with status 124."""
+    """Without asterpy.exit=1 the kernel halts and run stops QEMU at --timeout with status 124."""
     result = _invoke("run", "--no-build", "--pvh", "--timeout", "3")
     if "does not exist" in result.output:
         pytest.skip("no kernel built yet")

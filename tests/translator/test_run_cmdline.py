@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from translator.image.cmdline import init_argv, quote_cmdline_word, shell_command_cmdline, split_cmdline
+from images.cmdline import init_argv, quote_cmdline_word, shell_command_cmdline, split_cmdline
 
 
 def test_run_c_command_line() -> None:
-    """The documented form: init=/bin/sh exit=1 quiet -- -c "CMD"."""
-    assert shell_command_cmdline("echo hello | wc -c") == 'init=/bin/sh exit=1 quiet -- -c "echo hello | wc -c"'
+    """The documented form: init=/bin/sh asterpy.exit=1 quiet -- -c "CMD"."""
+    assert shell_command_cmdline("echo hello | wc -c") == 'init=/bin/sh asterpy.exit=1 quiet -- -c "echo hello | wc -c"'
 
 
 def test_extra_words_go_before_init_arguments() -> None:

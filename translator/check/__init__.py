@@ -51,7 +51,10 @@ def _may_raise(cp: CheckedProgram) -> None:
     which one it reaches: if any of them may raise, all of them are treated as raising.
     """
     for fi in cp.funcs.values():
-        fi.sym.may_raise = fi.raises
+        fi.sym.may_raise = fi.raises or fi.indirect_uncaught
+    # A call through a Callable does not know which function it reaches: all have the raising ABI.
+    for fs in cp.decl.func_values.values():
+        fs.may_raise = True
     families = _slot_families(cp)
     changed = True
     while changed:

@@ -39,6 +39,9 @@ class BuiltinCalls:
             if k.arg is None:
                 raise self.err(k, "**kwargs in calls is not part of Kernel Python", "pass each keyword explicitly")
         f = node.func
+        if (isinstance(f, ast.Name) and f.id in self.info.locals) or (
+                isinstance(f, ast.Subscript) and not isinstance(self.decl.type_symbol(self.mod, f.value), BuiltinSym)):
+            return self.indirect_call(node, f)
         if isinstance(f, ast.Subscript):
             base = self.decl.type_symbol(self.mod, f.value)
             if isinstance(base, BuiltinSym) and base.name == "Ptr":
@@ -86,6 +89,25 @@ class BuiltinCalls:
                 raise self.err(f, f"name '{f.id}' is not defined", "define or import it")
             return self.call_symbol(node, sym, f.id, expected)
         raise self.err(f, "only named functions and methods can be called", "call a function by its name")
+
+    def indirect_call(self: "FunctionChecker", node: ast.Call, f: ast.expr) -> T.KType:
+        """A call through a Callable value (a local or a table element): positional arguments only."""
+        from translator.check.function import CallInfo
+        ft = self.expr(f)
+        if not isinstance(ft, T.FuncType):
+            what = f"'{f.id}' is a local variable, not a function" if isinstance(f, ast.Name) else f"'{ast.unparse(f)}' cannot be called"
+            raise self.err(f, what, "call a module-level function, or a Callable value")
+        self.nargs(node, len(ft.params), ast.unparse(f))
+        for a, pt in zip(node.args, ft.params):
+            t = self.expr(a, pt)
+            if t is T.LITERAL:
+                self.coerce(a, t, pt)
+        node.ck = CallInfo("indirect", ft, list(node.args), recv=f)  # type: ignore[attr-defined]
+        # Every function of a Callable type has the raising ABI.
+        self.info.indirect = True
+        if not self.try_depth:
+            self.info.indirect_uncaught = True
+        return ft.ret
 
     def explicit_method_call(self: "FunctionChecker", node: ast.Call, sym: ClassSym, f: ast.Attribute) -> T.KType:
         """`Base.method(self, ...)`: a direct (never virtual) call of the method Base has or inherits."""

@@ -79,7 +79,9 @@ class ExprChecks:
                 return T.LITERAL
             raise self.err(node, f"'{name}' cannot be used as a value here", "call it, or use it in an annotation")
         if isinstance(sym, FuncSym):
-            raise self.err(node, f"function '{name}' cannot be used as a value", "call it directly (function values are not supported yet)")
+            ft = self.decl.func_value(self.mod, sym, node)
+            node.ref = ("func", sym)  # type: ignore[attr-defined]
+            return ft
         if isinstance(sym, (ClassSym, ModuleSym)):
             raise self.err(node, f"'{name}' cannot be used as a value", "call it or access one of its members")
         raise self.err(node, f"name '{name}' is not defined", "define it, import it, or check the spelling")
@@ -162,10 +164,30 @@ class ExprChecks:
             if want:
                 r = want
         if isinstance(r, T.IntType):
+            shift = isinstance(node.op, (ast.LShift, ast.RShift))
             for side in (node.left, node.right):
                 if side.kt is T.LITERAL:  # type: ignore[attr-defined]
-                    self.literal_to(side, r)
+                    if shift and side is node.right:
+                        self.shift_count(side, r)
+                    else:
+                        self.literal_to(side, r)
         return r
+
+    def shift_count(self, node: ast.expr, t: T.IntType) -> None:
+        """A literal shift count is not converted to the left operand's type (language.md 6.1).
+
+        Natively the count has that type, so one that does not fit becomes its largest value, which
+        is still >= the width and gives the same 0 (or -1) as CPython's unconverted count; a negative
+        constant count is refused (CPython raises ValueError, an unsigned native count would wrap).
+        """
+        c = getattr(node, "const", None)
+        if c is None:
+            self.literal_to(node, t)
+            return
+        if c < 0:
+            raise self.err(node, f"negative shift count {c}", "a shift count must be 0 or more: shift the other way")
+        self.literal_to(node, t)
+        node.const = min(c, t.max)  # type: ignore[attr-defined]
 
     def literal_to(self, node: ast.expr, t: T.IntType) -> None:
         """Give an integer literal (or literal-typed expression) a concrete type; literals wrap like CPython's runtime does."""
@@ -234,6 +256,12 @@ class ExprChecks:
                     t = self.int_result(node, lt, rt, _CMP_SYMBOLS[type(op)])
                     if t is T.LITERAL:
                         t = T.I64
+                        # Two literals compare as i64 natively, exactly under CPython: both must fit.
+                        for side in (left, right):
+                            c = getattr(side, "const", None)
+                            if c is not None and not (T.I64.min <= c <= T.I64.max):
+                                raise self.err(side, f"{ast.unparse(side)} does not fit in int (i64), the type of a comparison between literals",
+                                               f"give it a type: write u64({ast.unparse(side)})")
                     for side in (left, right):
                         if side.kt is T.LITERAL:  # type: ignore[attr-defined]
                             self.literal_to(side, t)  # type: ignore[arg-type]

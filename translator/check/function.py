@@ -46,6 +46,8 @@ class FuncInfo:
     raises: bool = False
     calls: list[FuncSym] = field(default_factory=list)
     uncaught_calls: list[FuncSym] = field(default_factory=list)
+    indirect: bool = False            # calls through a Callable value
+    indirect_uncaught: bool = False   # ... outside try/except: they may raise
 
 
 LVALUE_NODES = (ast.Name, ast.Attribute, ast.Subscript)
@@ -445,7 +447,10 @@ class FunctionChecker(ExprChecks, BuiltinCalls):
         if not isinstance(tt, T.IntType):
             raise self.err(s, f"augmented assignment needs an integer target, not {tt!r}", "write x = x op y")
         r = self.binop_type(s, tt, vt, s.op)
-        self.coerce(s.value, vt, tt)
+        if isinstance(s.op, (ast.LShift, ast.RShift)) and vt is T.LITERAL:
+            self.shift_count(s.value, tt)  # the count is not converted (language.md 6.1)
+        else:
+            self.coerce(s.value, vt, tt)
         if r != tt:
             raise self.err(s, f"result {r!r} does not match {tt!r}", f"convert: {tt!r}(...)")
 

@@ -81,6 +81,8 @@ class DeclChecker:
     def __init__(self, program: Program):
         self.info = ProgramInfo(program)
         self.program = program
+        # Functions used as values: they all get the raising ABI of calls through a Callable.
+        self.func_values: dict[int, FuncSym] = {}
 
     # ---- type annotations ------------------------------------------------------------------
     def ann_type(self, mod: ModuleInfo, node: Optional[ast.expr], what: str = "annotation") -> T.KType:
@@ -144,6 +146,12 @@ class DeclChecker:
                 return T.WeakType(inner)
             if bn in ("Tuple", "tuple"):
                 return T.TupleType(tuple(self.ann_type(mod, a) for a in args))
+            if bn == "Callable" and len(args) == 2 and isinstance(args[0], ast.List):
+                params = tuple(self._func_value_part(mod, a) for a in args[0].elts)
+                ret = self.ann_type(mod, args[1])
+                if ret != T.NONE:
+                    ret = self._func_value_part(mod, args[1])
+                return T.FuncType(params, ret)
             if bn == "Array" and len(args) == 2:
                 elem = self.ann_type(mod, args[0])
                 n = self.const_int(mod, args[1])
@@ -154,6 +162,31 @@ class DeclChecker:
                 raise src.error(node, "Final is only allowed on module constants", "write NAME: Final[T] = value at module level")
         raise src.error(node, f"'{ast.unparse(node)}' is not a Kernel Python type",
                         "use u8..u64, i8..i64, usize, int, bool, str, Ptr[T], Optional[C], List[T], Dict[K, V], a @struct or a class")
+
+    def _func_value_part(self, mod: ModuleInfo, node: ast.expr) -> T.KType:
+        """A parameter or result type of a Callable: an integer, bool or Ptr (no objects or structs)."""
+        t = self.ann_type(mod, node)
+        if not (isinstance(t, (T.IntType, T.PtrType)) or t == T.BOOL):
+            raise mod.src.error(node, f"a Callable cannot take or return {t!r}", "use integers, bool or Ptr[T] in a Callable")
+        return t
+
+    def func_value(self, mod: ModuleInfo, fs: FuncSym, node: ast.AST) -> T.FuncType:
+        """The Callable type of function fs used as a value (recorded: it gets the raising ABI)."""
+        if fs.owner is not None:
+            raise mod.src.error(node, f"method '{fs.name}' cannot be used as a value", "use a module-level function")
+        if fs.export or fs.extern:
+            raise mod.src.error(node, f"exported or external function '{fs.name}' cannot be used as a value",
+                                "wrap it in a plain module-level function")
+        sig = self.signature(fs)
+        for p in sig.params:
+            if not (isinstance(p.type, (T.IntType, T.PtrType)) or p.type == T.BOOL):
+                raise mod.src.error(node, f"function '{fs.name}' takes {p.type!r}: it cannot be used as a value",
+                                    "only functions of integers, bool and Ptr[T] can be used as values")
+        if not (isinstance(sig.ret, (T.IntType, T.PtrType)) or sig.ret in (T.BOOL, T.NONE)):
+            raise mod.src.error(node, f"function '{fs.name}' returns {sig.ret!r}: it cannot be used as a value",
+                                "only functions returning an integer, bool, Ptr[T] or None can be used as values")
+        self.func_values[id(fs)] = fs
+        return T.FuncType(tuple(p.type for p in sig.params), sig.ret)
 
     def _optional(self, mod: ModuleInfo, inner: T.KType, node: ast.AST) -> T.KType:
         if not inner.is_object:
@@ -204,6 +237,8 @@ class DeclChecker:
             if isinstance(sym, ConstSym):
                 self.check_const(sym)
                 return sym.type, sym.value  # type: ignore[return-value]
+            if isinstance(sym, FuncSym):
+                return self.func_value(mod, sym, node), T.FuncRef(sym)
             if isinstance(sym, BuiltinSym):
                 if sym.name in ERRNO:
                     return T.LITERAL, ERRNO[sym.name]
@@ -249,7 +284,10 @@ class DeclChecker:
             raise src.error(c.node, f"constant '{c.name}' depends on itself", "break the cycle")
         c.state = 1
         ann = c.node.annotation
-        t, v = self.const_eval(c.module, c.node.value)  # type: ignore[arg-type]
+        if isinstance(ann, ast.Subscript) and isinstance(c.node.value, ast.Tuple):
+            t, v = T.NONE, None  # a constant table: coerce_const evaluates each element
+        else:
+            t, v = self.const_eval(c.module, c.node.value)  # type: ignore[arg-type]
         if isinstance(ann, ast.Subscript):
             want = self.ann_type(c.module, ann.slice)
             t, v = self.coerce_const(c.module, c.node.value, t, v, want)  # type: ignore[arg-type]
@@ -267,6 +305,15 @@ class DeclChecker:
             return want, v
         if t is T.NONE and want.is_object:
             return want, None
+        if isinstance(want, T.ArrayType) and isinstance(node, ast.Tuple):
+            # A constant table: a tuple of constants, one per element (natively a read-only global).
+            if len(node.elts) != want.count:
+                raise mod.src.error(node, f"{len(node.elts)} values for a {want!r}", f"give exactly {want.count} values")
+            vals = []
+            for e in node.elts:
+                et, ev = self.const_eval(mod, e)
+                vals.append(self.coerce_const(mod, e, et, ev, want.elem)[1])
+            return want, tuple(vals)
         raise mod.src.error(node, f"a {t!r} value cannot initialise a {want!r}", f"write a {want!r} value")
 
     # ---- structs and classes -----------------------------------------------------------------

@@ -133,6 +133,34 @@ class PtrType(KType):
 
 
 @dataclass(frozen=True, eq=True)
+class FuncType(KType):
+    """Callable[[A, B], R]: the address of a module-level function with these parameter and result types.
+
+    Every call through one may raise SysError (one ABI for all functions of the type)."""
+
+    params: tuple
+    ret: KType
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"Callable[[{', '.join(repr(p) for p in self.params)}], {self.ret!r}]"
+
+    @property
+    def size(self) -> int:
+        return 8
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class FuncRef:
+    """The compile-time value of a function name used as a value (a constant table's element)."""
+
+    func: object
+
+
+@dataclass(frozen=True, eq=True)
 class ArrayType(KType):
     """Array[T, N]: a fixed array inside a struct."""
 

@@ -67,10 +67,12 @@ class CallLowering:
             out_slot = self.temp_struct(ret) if isinstance(ret, T.StructType) else self.entry_alloca(self.ml.ll(ret))
             args = [out_slot] + args
         self.set_loc(node)
+        # The narrow arguments' extension is part of the ABI: an indirect call must say it too.
+        exts = {i: (ext,) for i, ext in self.ml.param_extensions(fs).items()}
         if isinstance(callee, ir.Function):
-            r = self.b.call(callee, args)
+            r = self.b.call(callee, args, arg_attrs=exts or None)
         else:
-            r = call_ptr(self.b, callee, fnty, args)
+            r = call_ptr(self.b, callee, fnty, args, exts or None)
         if fs.may_raise:
             self.check_error(r)
         if ret is T.NORETURN:
@@ -91,6 +93,12 @@ class CallLowering:
             self.b.position_at_start(self.entry)
             slot = self.b.alloca(ty)
         return slot
+
+    def c_indirect(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
+        """A call through a Callable value: the raising ABI of every function used as a value."""
+        callee = self.expr(ck.recv)
+        args = [self.expr(a) for a in ck.args]
+        return self.emit_call(_CallableAbi(ck.target), callee, args, node)
 
     def c_func(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
         mark = len(self.temps)
@@ -309,3 +317,26 @@ class CallLowering:
     def c_weak_get(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
         from translator.lower.containers import weak_get
         return weak_get(self, node)
+
+
+class _CallableSig:
+    """The signature part of a Callable type, shaped like a FuncSig for the ABI helpers."""
+
+    def __init__(self, ft: T.FuncType):
+        self.params = [_CallableParam(p) for p in ft.params]
+        self.ret = ft.ret
+
+
+class _CallableParam:
+    """One parameter of a Callable type."""
+
+    def __init__(self, t: T.KType):
+        self.type = t
+
+
+class _CallableAbi:
+    """A Callable type seen as a function symbol by emit_call: all such functions may raise."""
+
+    def __init__(self, ft: T.FuncType):
+        self.sig = _CallableSig(ft)
+        self.may_raise = True

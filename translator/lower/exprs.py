@@ -192,11 +192,17 @@ class ExprLowering(CallLowering):
                 return self.ml.string(sym.value)
             if t == T.BOOL:
                 return ir.Constant(I1, int(sym.value))
+            if isinstance(t, T.ArrayType):
+                return self.ml.const_table(sym)
+            if isinstance(t, T.FuncType):
+                return self.ml.function(sym.value.func)
             if isinstance(sym.value, bytes):
                 # A bytes constant reads like its literal written at the use.
                 from translator.lower.containers import bytes_literal
                 return bytes_literal(self, sym.value, node)
             raise NotImplementedError(f"constant of type {t!r}")
+        if kind == "func":
+            return self.ml.function(ref[1])
         if kind == "bool":
             return ir.Constant(I1, int(ref[1]))
         if kind == "none":
@@ -205,6 +211,9 @@ class ExprLowering(CallLowering):
 
     def address_of(self, node: ast.expr) -> ir.Value:
         """The address of the storage an lvalue expression names."""
+        ref = getattr(node, "ref", None)
+        if ref is not None and ref[0] == "const" and isinstance(node.kt, T.ArrayType):  # type: ignore[attr-defined]
+            return self.ml.const_table(ref[1])
         if isinstance(node, ast.Name):
             ref = node.ref  # type: ignore[attr-defined]
             return self.locals[node.id] if ref[0] == "local" else self.ml.global_var(ref[1])

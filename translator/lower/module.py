@@ -69,7 +69,7 @@ class ModuleLowering:
             return STR_T
         if t == T.SYSERROR:
             return I64
-        if isinstance(t, (T.PtrType, T.ClassType, T.OptionalType, T.WeakType, T.ListType, T.DictType, T.BytesType)):
+        if isinstance(t, (T.PtrType, T.FuncType, T.ClassType, T.OptionalType, T.WeakType, T.ListType, T.DictType, T.BytesType)):
             return PTR
         if isinstance(t, T.StructType):
             return self.struct_ll(t)
@@ -170,9 +170,11 @@ class ModuleLowering:
                     what = "defined twice" if both_define else "declared with two different signatures"
                     raise fs.module.src.error(fs.node, f"symbol '{fs.symbol}' is {what}",
                                               "give each exported function its own symbol name, and make @extern match it")
+                self.extend_narrow(existing, fs)
                 self.funcs[key] = existing
                 return existing
             fn = ir.Function(self.m, fty, fs.symbol)
+            self.extend_narrow(fn, fs)
             if not (fs.export or fs.extern):
                 fn.linkage = "internal" if not self.keep_all else ""
             if fs.sig.ret is T.NORETURN:  # type: ignore[union-attr]
@@ -183,6 +185,33 @@ class ModuleLowering:
                 irx.set_fn_attr(fn, "noinline")
             self.funcs[key] = fn
         return self.funcs[key]
+
+    def extend_narrow(self, fn: ir.Function, fs: FuncSym) -> None:
+        """Mark narrow integer and bool parameters and results zeroext/signext, as clang does for C.
+
+        The C ABI passes a _Bool or char in a whole register; clang promises the other bits are an
+        extension (x86-64: bool, 8 and 16 bits; riscv64 and loongarch64 also sign-extend 32-bit values,
+        even unsigned ones). Without the attribute LLVM may leave garbage there from -O1 up, which a C
+        caller, an asm shim or ctypes reads as part of the value (a False seen as True).
+        """
+        for i, ext in self.param_extensions(fs).items():
+            fn.args[i].add_attribute(ext)
+        _, out = self.abi(fs)
+        if not out and not fs.may_raise:
+            ext = narrow_extension(fs.sig.ret, self.target.arch)  # type: ignore[union-attr]
+            if ext:
+                fn.return_value.add_attribute(ext)
+
+    def param_extensions(self, fs: FuncSym) -> dict[int, str]:
+        """{LLVM argument index: "zeroext"/"signext"} for the narrow parameters of fs (call sites repeat them)."""
+        _, out = self.abi(fs)
+        first = 1 if out else 0
+        exts = {}
+        for i, p in enumerate(fs.sig.params):  # type: ignore[union-attr]
+            ext = narrow_extension(p.type, self.target.arch)
+            if ext:
+                exts[first + i] = ext
+        return exts
 
     keep_all = True
 
@@ -226,6 +255,26 @@ class ModuleLowering:
                 gv.initializer = ir.Constant(I64, int(init or 0)).inttoptr(PTR) if init else ir.Constant(PTR, None)  # type: ignore[arg-type]
             else:
                 gv.initializer = ir.Constant(ty, int(init))  # type: ignore[arg-type]
+            self.globals[key] = gv
+        return self.globals[key]
+
+    def const_table(self, c: object) -> ir.GlobalVariable:
+        """The read-only global of a constant table (`NAME: Final[Array[T, N]] = (a, b, ...)`)."""
+        key = id(c)
+        if key not in self.globals:
+            t = c.type  # type: ignore[attr-defined]
+            ty = self.mem(t)
+            elems = []
+            for v in c.value:  # type: ignore[attr-defined]
+                if isinstance(v, T.FuncRef):
+                    elems.append(self.function(v.func))  # type: ignore[arg-type]
+                else:
+                    elems.append(ir.Constant(self.mem(t.elem), int(v)))
+            gv = ir.GlobalVariable(self.m, ty, f"{c.module.name}.{c.name}")  # type: ignore[attr-defined]
+            gv.type = PTR
+            gv.initializer = ir.Constant(ty, elems)
+            gv.global_constant = True
+            gv.linkage = "internal"
             self.globals[key] = gv
         return self.globals[key]
 
@@ -303,3 +352,15 @@ def _defines_asm_symbols(fs: FuncSym) -> bool:
                 and _ASM_DEFINES.search(node.args[0].value):
             return True
     return False
+
+
+def narrow_extension(t: T.KType, arch: str) -> str:
+    """The C ABI's extension attribute of a parameter or result of type t on arch ("" when none)."""
+    if t == T.BOOL:
+        return "zeroext"
+    if not isinstance(t, T.IntType) or t.bits == 64 or isinstance(t, T.PtrType):
+        return ""
+    if t.bits == 32:
+        # RV64 and LA64 keep 32-bit values sign-extended in 64-bit registers whatever their signedness.
+        return "signext" if arch in ("riscv64", "loongarch64") else ""
+    return "signext" if t.signed else "zeroext"

@@ -1,7 +1,7 @@
 """Stage 4b, objects: reference counting, allocation and release of class instances."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from llvmlite import ir
 
@@ -75,9 +75,10 @@ def _fnptr(b: ir.IRBuilder, ptr: ir.Value, fnty: ir.FunctionType) -> ir.Value:
     return _FnPtr(ptr, fnty)
 
 
-def call_ptr(b: ir.IRBuilder, ptr: ir.Value, fnty: ir.FunctionType, args: list) -> ir.Instruction:
-    """Call through a function pointer of the given type."""
-    return b.call(_FnPtr(ptr, fnty), args)
+def call_ptr(b: ir.IRBuilder, ptr: ir.Value, fnty: ir.FunctionType, args: list,
+             arg_attrs: Optional[dict] = None) -> ir.Instruction:
+    """Call through a function pointer of the given type (arg_attrs: {index: attributes})."""
+    return b.call(_FnPtr(ptr, fnty), args, arg_attrs=arg_attrs)
 
 
 def alloc_object(ml: "ModuleLowering", b: ir.IRBuilder, ct: T.ClassType) -> ir.Value:

@@ -8,7 +8,7 @@ Reads take whole lines in canonical mode and follow VMIN/VTIME otherwise.
 
 Concurrency: the kernel runs with interrupts off inside a syscall, so receive() (interrupt
 context) never runs in the middle of read()/write()/ioctl(); a reader checks for data and then
-sleeps on `chan`, and receive() wakes it (no lost wake-up, see asterpy.task.wait).
+sleeps on `chan`, and receive() wakes it (no lost wake-up, see asterpy.kernel.wait).
 
 Output goes to the console UART byte for byte (kernel_arch.arch_console_putc_raw, the device the
 kernel log writes to): OPOST/ONLCR here decide about CR LF, so raw-mode programs get bare LFs.
@@ -35,11 +35,12 @@ from typing import Final
 # that a test importing this module alone loads the kernel in kernel_arch's order.
 import kernel_arch
 
-from asterpy.lang import Array, List, Ptr, SysError, i32, i64, struct, u8, u16, u32, u64
-from asterpy.lang.errno import EAGAIN, EFAULT, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
-from asterpy.task.process import PAGE, PAGE_MASK, Process
-from asterpy.task.signal import process_group_session, signal_blocked_by_current, signal_pgrp
-from asterpy.task.wait import INTERRUPTED, TIMED_OUT, new_wait_channel, sleep_on, sleep_until, wake_up
+from asterpy.lang import Array, List, Ptr, SysError, i32, struct, u8, u16, u32, u64
+from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
+from asterpy.kernel.caller import Caller
+from asterpy.mm.uspace import PAGE, PAGE_MASK
+from asterpy.kernel.upcalls import process_group_session, signal_blocked_by_current, signal_ignored_by, signal_pgrp
+from asterpy.kernel.wait import INTERRUPTED, TIMED_OUT, new_wait_channel, sleep_on, sleep_until, wake_up
 
 
 # ---------------------------------------------------------------- termios (Linux, x86_64 numbering)
@@ -153,7 +154,6 @@ SIGTTIN: Final = u64(21)
 SIGTTOU: Final = u64(22)
 SIGWINCH: Final = u64(28)
 SIGCONT: Final = u64(18)
-SIG_IGN: Final = u64(1)
 
 # The largest pid (Linux's PID_MAX_LIMIT on 64-bit): no group id is above it.
 PID_MAX: Final = u64(4194304)
@@ -230,12 +230,12 @@ def is_ctl(c: u8) -> bool:
     return (c < 0x20 and c != CH_TAB and c != CH_NL) or c == CH_DEL
 
 
-def user_byte(p: Process, va: u64) -> u8:
+def user_byte(p: Caller, va: u64) -> u8:
     """The byte at user address va (EFAULT)."""
     return Ptr[u8](p.user_page(va, False)).load()
 
 
-def get_user_u32(p: Process, va: u64) -> u32:
+def get_user_u32(p: Caller, va: u64) -> u32:
     """The little-endian u32 at user address va (EFAULT)."""
     p.check_user(va, u64(4), False)
     v = u32(0)
@@ -244,21 +244,21 @@ def get_user_u32(p: Process, va: u64) -> u32:
     return v
 
 
-def put_user_u32(p: Process, va: u64, v: u32) -> None:
+def put_user_u32(p: Caller, va: u64, v: u32) -> None:
     """Store v little-endian at user address va (EFAULT, nothing stored)."""
     p.check_user(va, u64(4), True)
     for i in range(u32(0), u32(4)):
         p.put_byte(va + u64(i), u8(v >> (8 * i)))
 
 
-def signal_ignored_or_blocked(p: Process, sig: u64) -> bool:
+def signal_ignored_or_blocked(p: Caller, sig: u64) -> bool:
     """Whether the caller blocks sig or p has set it to SIG_IGN (then SIGTTIN/SIGTTOU are not sent)."""
     if signal_blocked_by_current(sig):
         return True
-    return p.sigactions[sig * 4] == SIG_IGN
+    return signal_ignored_by(p, sig)
 
 
-def pgrp_session(pgrp: u64, caller: Process) -> u64:
+def pgrp_session(pgrp: u64, caller: Caller) -> u64:
     """The session of process group pgrp, 0 if there is no such group (no live process in it)."""
     if pgrp == 0 or pgrp > PID_MAX:
         return u64(0)
@@ -611,7 +611,7 @@ class Tty:
 
     # ------------------------------------------------------------ reading
 
-    def take_canonical(self, p: Process, buf: u64, n: u64) -> u64:
+    def take_canonical(self, p: Caller, buf: u64, n: u64) -> u64:
         """Copy up to n bytes of the first line to user buf; the count (0 at end of file). EFAULT
         leaves the line queued: the whole destination is checked before anything is taken."""
         size = u64(0)
@@ -641,7 +641,7 @@ class Tty:
                 break
         return got
 
-    def take_raw(self, p: Process, buf: u64, n: u64) -> u64:
+    def take_raw(self, p: Caller, buf: u64, n: u64) -> u64:
         """Copy up to n readable bytes to user buf; the count (EFAULT before taking any)."""
         p.check_user(buf, min(n, self.ready), True)
         got = u64(0)
@@ -653,7 +653,7 @@ class Tty:
             got += 1
         return got
 
-    def check_read(self, p: Process) -> None:
+    def check_read(self, p: Caller) -> None:
         """Job control on read: a background group of this terminal's session gets SIGTTIN."""
         if not self.is_ctty(p) or self.pgrp == 0 or p.pgid == self.pgrp:
             return
@@ -662,7 +662,7 @@ class Tty:
         signal_pgrp(p.pgid, SIGTTIN)
         raise SysError(TTY_RESTART)
 
-    def check_change(self, p: Process) -> None:
+    def check_change(self, p: Caller) -> None:
         """Job control on output and settings changes: a background group gets SIGTTOU unless
         it blocks or ignores it (then the change is allowed)."""
         if not self.is_ctty(p) or self.pgrp == 0 or p.pgid == self.pgrp:
@@ -672,7 +672,7 @@ class Tty:
         signal_pgrp(p.pgid, SIGTTOU)
         raise SysError(TTY_RESTART)
 
-    def read(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def read(self, p: Caller, buf: u64, n: u64, nonblock: bool) -> u64:
         """read(2): a line (canonical) or bytes by VMIN/VTIME; EAGAIN, EINTR, EIO, EFAULT."""
         self.check_read(p)
         if n == 0:
@@ -691,7 +691,7 @@ class Tty:
             return self.take_canonical(p, buf, n)
         return self.read_raw(p, buf, n, nonblock)
 
-    def read_raw(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def read_raw(self, p: Caller, buf: u64, n: u64, nonblock: bool) -> u64:
         """A non-canonical read: VMIN bytes (at most n), with VTIME as the overall (VMIN = 0) or
         inter-byte (VMIN > 0) timer in tenths of a second."""
         vmin = u64(self.t.c_cc[VMIN])
@@ -733,7 +733,7 @@ class Tty:
 
     # ------------------------------------------------------------ writing
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: Caller, buf: u64, n: u64) -> u64:
         """write(2): the bytes through the output processing; EFAULT (nothing written), TOSTOP job control."""
         if self.lflag(TOSTOP):
             self.check_change(p)
@@ -759,7 +759,7 @@ class Tty:
 
     # ------------------------------------------------------------ ioctl
 
-    def is_ctty(self, p: Process) -> bool:
+    def is_ctty(self, p: Caller) -> bool:
         """Whether this is p's controlling terminal (p is in the terminal's session)."""
         return self.session != 0 and p.sid == self.session
 
@@ -779,7 +779,7 @@ class Tty:
             # A reader may now be satisfied (VMIN lowered, say): let it look again.
             wake_up(self.chan)
 
-    def get_termios_user(self, p: Process, arg: u64) -> None:
+    def get_termios_user(self, p: Caller, arg: u64) -> None:
         """TCGETS: copy the settings out to user arg."""
         p.check_user(arg, TERMIOS_SIZE, True)
         put_user_u32(p, arg, self.t.c_iflag)
@@ -790,7 +790,7 @@ class Tty:
         for i in range(0, NCCS):
             p.put_byte(arg + 17 + u64(i), self.t.c_cc[i])
 
-    def read_termios_user(self, p: Process, arg: u64) -> Termios:
+    def read_termios_user(self, p: Caller, arg: u64) -> Termios:
         """The struct termios at user arg (EFAULT)."""
         p.check_user(arg, TERMIOS_SIZE, False)
         t = Termios()
@@ -803,7 +803,7 @@ class Tty:
             t.c_cc[i] = user_byte(p, arg + 17 + u64(i))
         return t
 
-    def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
+    def ioctl(self, p: Caller, cmd: u64, arg: u64) -> u64:
         """ioctl(2) on the terminal; ENOTTY for requests it does not know."""
         if cmd == TCGETS or cmd == TCGETS2:
             if cmd == TCGETS2:
@@ -907,7 +907,7 @@ class Tty:
             return u64(0)
         raise SysError(ENOTTY)
 
-    def set_pgrp(self, p: Process, arg: u64) -> u64:
+    def set_pgrp(self, p: Caller, arg: u64) -> u64:
         """TIOCSPGRP: make the group at user arg the foreground group (ENOTTY, EINVAL, ESRCH, EPERM)."""
         if not self.is_ctty(p):
             raise SysError(ENOTTY)
@@ -924,7 +924,7 @@ class Tty:
         self.pgrp = pg
         return u64(0)
 
-    def set_ctty(self, p: Process, arg: u64) -> u64:
+    def set_ctty(self, p: Caller, arg: u64) -> u64:
         """TIOCSCTTY: a session leader takes this terminal if it is free or still session 1's from
         boot (arg 1 and root: even from another session)."""
         if p.sid == p.pid and self.session == p.sid:

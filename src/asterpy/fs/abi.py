@@ -1,18 +1,18 @@
 """The user-visible struct layouts of the file syscalls (Linux's x86_64 ABI), in one place.
 
-riscv64 and loongarch64 use the asm-generic `struct stat` (StatGeneric below: st_nlink is a u32
-after st_mode, st_blksize an i32, 128 bytes) where x86_64 has its own 144-byte one; statx,
-linux_dirent64, iovec, pollfd and timespec are the same on all three. `put_stat` is the one
-place that picks a layout when the other arches get user mode.
+riscv64 and loongarch64 use the asm-generic `struct stat` (st_nlink a u32 after st_mode,
+st_blksize an i32, 128 bytes) where x86_64 has its own 144-byte one; statx, linux_dirent64,
+iovec, pollfd and timespec are the same on all three. `put_stat` is the one place that will pick
+a layout when the other arches get user mode.
 """
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, SysError, i16, i32, i64, memset, struct, u8, u16, u32, u64
+from asterpy.lang import Array, Ptr, SysError, i32, i64, memset, struct, u8, u16, u32, u64
 from asterpy.lang.errno import ENOMEM
 from asterpy.fs.superblock import ST_VALID, SuperBlock
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 
 @struct
@@ -37,32 +37,6 @@ class StatX86:
     st_ctime: i64
     st_ctime_nsec: i64
     unused: Array[i64, 3]
-
-
-@struct
-class StatGeneric:
-    """asm-generic struct stat (riscv64, loongarch64; 128 bytes): not used until they run user code."""
-
-    st_dev: u64
-    st_ino: u64
-    st_mode: u32
-    st_nlink: u32
-    st_uid: u32
-    st_gid: u32
-    st_rdev: u64
-    pad1: u64
-    st_size: i64
-    st_blksize: i32
-    pad2: i32
-    st_blocks: i64
-    st_atime: i64
-    st_atime_nsec: i64
-    st_mtime: i64
-    st_mtime_nsec: i64
-    st_ctime: i64
-    st_ctime_nsec: i64
-    unused4: u32
-    unused5: u32
 
 
 @struct
@@ -104,15 +78,6 @@ class Statx:
     spare3: Array[u64, 12]
 
 
-@struct
-class PollFd:
-    """struct pollfd (8 bytes)."""
-
-    fd: i32
-    events: i16
-    revents: i16
-
-
 # linux_dirent64: d_ino u64, d_off i64, d_reclen u16, d_type u8, then the NUL-terminated name;
 # each record is padded to 8 bytes.
 DIRENT_HEADER: Final = u64(19)
@@ -134,7 +99,7 @@ def kscratch(n: u64) -> u64:
     return k
 
 
-def put_stat(p: Process, va: u64, st: StatX86) -> None:
+def put_stat(p: FsCaller, va: u64, st: StatX86) -> None:
     """Copy a struct stat out to user address va (EFAULT)."""
     k = kscratch(STAT_SIZE)
     Ptr[StatX86](k).store(st)
@@ -144,7 +109,7 @@ def put_stat(p: Process, va: u64, st: StatX86) -> None:
         kfree(k)
 
 
-def put_statx(p: Process, va: u64, st: Statx) -> None:
+def put_statx(p: FsCaller, va: u64, st: Statx) -> None:
     """Copy a struct statx out to user address va (EFAULT)."""
     k = kscratch(STATX_SIZE)
     Ptr[Statx](k).store(st)
@@ -154,14 +119,14 @@ def put_statx(p: Process, va: u64, st: Statx) -> None:
         kfree(k)
 
 
-def put_u32(p: Process, va: u64, v: u32) -> None:
+def put_u32(p: FsCaller, va: u64, v: u32) -> None:
     """Store a u32 at user address va (EFAULT, nothing written then)."""
     p.check_user(va, u64(4), True)
     for i in range(u64(0), u64(4)):
         p.put_byte(va + i, u8(v >> u32(8 * i)))
 
 
-def get_u32(p: Process, va: u64) -> u32:
+def get_u32(p: FsCaller, va: u64) -> u32:
     """The u32 at user address va (EFAULT)."""
     v = u32(0)
     for i in range(u64(0), u64(4)):
@@ -169,7 +134,7 @@ def get_u32(p: Process, va: u64) -> u32:
     return v
 
 
-def put_statfs(p: Process, va: u64, sb: SuperBlock, flags: u64) -> None:
+def put_statfs(p: FsCaller, va: u64, sb: SuperBlock, flags: u64) -> None:
     """Copy the struct statfs of file system sb mounted with ST_* flags (its magic; 4 KiB blocks,
     names up to 255 bytes; no block counts for the memory file systems) out to user address va (EFAULT)."""
     k = kscratch(STATFS_SIZE)

@@ -1,7 +1,8 @@
-"""A process's file-system context: its root, its working directory and its umask."""
+"""A process's file-system context (its root, its working directory and its umask), and the caller as fs/ sees it."""
 
 from asterpy.lang import u32
 from asterpy.fs.inode import DirInode, root_dir
+from asterpy.mm.uspace import UserSpace
 
 
 class FsContext:
@@ -25,3 +26,11 @@ class FsContext:
         c.cwd = self.cwd
         c.umask = self.umask
         return c
+
+
+class FsCaller(UserSpace):
+    """The process a file operation runs for: ids and user memory (asterpy.kernel.caller.Caller),
+    address space, and the fs context that path lookup starts from. asterpy.task.process.Process
+    derives from it, so fs/ never imports the task layer."""
+
+    fs: FsContext        # cwd, root, umask

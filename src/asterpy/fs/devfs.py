@@ -1,4 +1,5 @@
-"""Device nodes in /dev and the files they open: null, zero, full, random, urandom, tty, console.
+"""Device nodes in /dev and the files they open: null, zero, full, random, urandom, tty, console,
+and kmeminfo (the kernel's memory figures, asterpy.mm.meminfo, until procfs has /proc/meminfo).
 
 The nodes are ordinary ramfs inodes (so `ls /dev` lists them and mknod can add more); opening one
 picks the driver by its major:minor, as Linux's character-device table does.
@@ -7,12 +8,14 @@ picks the driver by its major:minor, as Linux's character-device table does.
 from typing import Final
 
 from asterpy.lang import SysError, memset, u8, u32, u64
-from asterpy.lang.errno import ENOSPC, ENXIO
-from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from asterpy.kernel.entropy import random_u64
+from asterpy.lang.errno import EBADF, EINVAL, ENOSPC, ENXIO
+from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SEEK_END, File, seek_to
 from asterpy.fs.inode import DevInode, DirInode, Inode, SymlinkInode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
+from asterpy.mm.meminfo import meminfo_text
 
 PAGE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -27,6 +30,9 @@ TTY_MAJOR: Final = u32(5)
 TTY_MINOR: Final = u32(0)
 CONSOLE_MINOR: Final = u32(1)
 PTMX_MINOR: Final = u32(2)
+# /dev/kmeminfo: a major from Linux's range for local use (240-254), so no real driver clashes.
+KMEMINFO_MAJOR: Final = u32(240)
+KMEMINFO_MINOR: Final = u32(0)
 
 KIND_NULL: Final = u32(0)
 KIND_ZERO: Final = u32(1)
@@ -34,7 +40,7 @@ KIND_FULL: Final = u32(2)
 KIND_RANDOM: Final = u32(3)
 
 
-def zero_user(p: Process, buf: u64, n: u64) -> None:
+def zero_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf with zeros (EFAULT before any is written)."""
     p.check_user(buf, n, True)
     done = u64(0)
@@ -47,12 +53,12 @@ def zero_user(p: Process, buf: u64, n: u64) -> None:
         done += chunk
 
 
-def random_user(p: Process, buf: u64, n: u64) -> None:
+def random_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf from the kernel's generator (EFAULT first)."""
     p.check_user(buf, n, True)
     i = u64(0)
     while i < n:
-        r = sysd.random_u64()
+        r = random_u64()
         j = u64(0)
         while j < 8 and i < n:
             p.put_byte(buf + i, u8(r >> (8 * j)))
@@ -70,7 +76,7 @@ class MemDevFile(File):
         File.__init__(self, inode, flags)
         self.kind = kind
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """null: EOF; zero and full: zeros; random: random bytes."""
         if self.kind == KIND_NULL:
             return u64(0)
@@ -80,7 +86,7 @@ class MemDevFile(File):
             zero_user(p, buf, n)
         return n
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Everything is swallowed, except by full (ENOSPC)."""
         if self.kind == KIND_FULL:
             raise SysError(ENOSPC)
@@ -92,11 +98,11 @@ class MemDevFile(File):
             raise SysError(ENOSPC)
         return n
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """As read: the offset does not matter."""
         return self.read(p, buf, n)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """As write: the offset does not matter."""
         return self.write(p, buf, n)
 
@@ -107,6 +113,49 @@ class MemDevFile(File):
     def poll_mask(self) -> u64:
         """Always ready."""
         return POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM
+
+
+class MemInfoFile(File):
+    """/dev/kmeminfo: read-only text, made afresh by each read (a reader that reads it in pieces
+    may see figures from different moments, as with /proc files)."""
+
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
+        """The text from the file offset on; the offset moves past what was read."""
+        got = self.pread(p, buf, n, self.pos)
+        self.pos += got
+        return got
+
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
+        """Up to n bytes of the text from offset off (0 at its end)."""
+        text = meminfo_text(p.frames)
+        size = u64(len(text))
+        if off >= size:
+            return u64(0)
+        if n > size - off:
+            n = size - off
+        p.check_user(buf, n, True)
+        for i in range(u64(0), n):
+            p.put_byte(buf + i, text[off + i])
+        return n
+
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
+        """Not writable (opening it for writing is allowed, as for a 0444 /proc file opened by root)."""
+        raise SysError(EBADF)
+
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
+        """Not writable."""
+        raise SysError(EBADF)
+
+    def lseek(self, off: u64, whence: u64) -> u64:
+        """Move the offset; SEEK_END is EINVAL (the text has no fixed size, as for a /proc file)."""
+        if whence == SEEK_END:
+            raise SysError(EINVAL)
+        self.pos = seek_to(self.pos, off, whence, u64(0))
+        return self.pos
+
+    def poll_mask(self) -> u64:
+        """Always readable."""
+        return POLLIN | POLLRDNORM
 
 
 def open_device(ino: DevInode, flags: u64) -> File:
@@ -124,6 +173,8 @@ def open_device(ino: DevInode, flags: u64) -> File:
             return MemDevFile(ino, flags, KIND_RANDOM)
     if ino.rdev_major == TTY_MAJOR and (ino.rdev_minor == TTY_MINOR or ino.rdev_minor == CONSOLE_MINOR):
         return TtyFile(ino, flags)
+    if ino.rdev_major == KMEMINFO_MAJOR and ino.rdev_minor == KMEMINFO_MINOR:
+        return MemInfoFile(ino, flags)
     raise SysError(ENXIO)
 
 
@@ -156,10 +207,12 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"urandom", u32(0o666), MEM_MAJOR, URANDOM_MINOR)
     add_node(dev, b"tty", u32(0o666), TTY_MAJOR, TTY_MINOR)
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
+    add_node(dev, b"kmeminfo", u32(0o444), KMEMINFO_MAJOR, KMEMINFO_MINOR)
     add_node(dev, b"ptmx", u32(0o666), TTY_MAJOR, PTMX_MINOR)
     pts = name_from(b"pts")
     if dev.lookup(pts) is None:
-        dev.add(pts, DirInode(u32(0o755), dev))    # The links Linux's udev/devtmpfs set-up makes into /proc (a process's own descriptors).
+        dev.add(pts, DirInode(u32(0o755), dev))
+    # The links Linux's udev/devtmpfs set-up makes into /proc (a process's own descriptors).
     add_link(dev, b"fd", b"/proc/self/fd")
     add_link(dev, b"stdin", b"/proc/self/fd/0")
     add_link(dev, b"stdout", b"/proc/self/fd/1")
@@ -172,7 +225,3 @@ def add_link(d: DirInode, name: bytes, target: bytes) -> None:
     nm = name_from(name)
     if d.lookup(nm) is None:
         d.add(nm, SymlinkInode(name_from(target)))
-
-
-# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
-import asterpy.syscall.dispatch as sysd  # noqa: E402

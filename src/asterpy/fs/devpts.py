@@ -12,14 +12,15 @@ from typing import Final
 
 from asterpy.lang import List, SysError, u8, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EIO, ENOSPC, ENXIO, EPERM
-from asterpy.drivers.tty import F_EOF, ICANON, SIGCONT, SIGHUP, Tty, register_tty, unregister_tty
+from asterpy.drivers.tty import F_EOF, ICANON, SIGCONT, SIGHUP, Tty, register_tty, unregister_tty, user_byte
+from asterpy.fs.abi import get_u32, put_u32
 from asterpy.fs.file import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import DevInode, DirInode, Inode
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.superblock import ST_RELATIME, SuperBlock
-from asterpy.task.process import Process
-from asterpy.task.signal import signal_pgrp
-from asterpy.task.wait import new_wait_channel, sleep_on, wake_up
+from asterpy.fs.context import FsCaller
+from asterpy.kernel.upcalls import signal_pgrp
+from asterpy.kernel.wait import new_wait_channel, sleep_on, wake_up
 
 PTY_SLAVE_MAJOR: Final = u32(136)
 PTMX_MINOR: Final = u32(2)
@@ -189,7 +190,7 @@ class PtyMasterFile(File):
         if t.slaves == 0:
             pts_root().release(t)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """What the slave wrote (EAGAIN, EINTR; EIO once every slave is closed again)."""
         t = self.pty
         while t.out_count == 0:
@@ -208,24 +209,24 @@ class PtyMasterFile(File):
         t.out_count -= n
         return n
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Each byte is terminal input: line editing, echo and signal characters apply."""
         p.check_user(buf, n, False)
         for i in range(u64(0), n):
-            self.pty.receive(p.get_u8(buf + i))
+            self.pty.receive(user_byte(p, buf + i))
         return n
 
-    def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
+    def ioctl(self, p: FsCaller, cmd: u64, arg: u64) -> u64:
         """TIOCGPTN (ptsname), TIOCSPTLCK/TIOCGPTLCK (unlockpt); the rest act on the terminal."""
         t = self.pty
         if cmd == TIOCGPTN:
-            p.put_u32(arg, u32(t.index))
+            put_u32(p, arg, u32(t.index))
             return u64(0)
         if cmd == TIOCSPTLCK:
-            t.locked = p.get_u32(arg) != 0
+            t.locked = get_u32(p, arg) != 0
             return u64(0)
         if cmd == TIOCGPTLCK:
-            p.put_u32(arg, u32(1) if t.locked else u32(0))
+            put_u32(p, arg, u32(1) if t.locked else u32(0))
             return u64(0)
         return t.ioctl(p, cmd, arg)
 
@@ -260,19 +261,19 @@ class PtySlaveFile(File):
         if t.slaves == 0 and not t.master_open:
             pts_root().release(t)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """A line or bytes from the terminal (end of file after a hang-up)."""
         if not self.pty.master_open:
             return u64(0)
         return self.pty.read(p, buf, n, self.nonblocking())
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Output to the master (EIO after a hang-up)."""
         if not self.pty.master_open:
             raise SysError(EIO)
         return self.pty.write(p, buf, n)
 
-    def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
+    def ioctl(self, p: FsCaller, cmd: u64, arg: u64) -> u64:
         """termios, window size, process groups, TIOCSCTTY... as on the console."""
         return self.pty.ioctl(p, cmd, arg)
 

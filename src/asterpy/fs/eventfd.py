@@ -6,8 +6,8 @@ from asterpy.lang import SysError, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EINVAL
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import Inode
-from asterpy.task.process import Process
-from asterpy.task.wait import new_wait_channel, sleep_on, wake_up
+from asterpy.fs.context import FsCaller
+from asterpy.kernel.wait import new_wait_channel, sleep_on, wake_up
 
 EFD_SEMAPHORE: Final = u64(1)
 COUNTER_MAX: Final = u64(0xFFFFFFFFFFFFFFFE)
@@ -27,7 +27,7 @@ class EventFile(File):
         self.semaphore = semaphore
         self.chan = new_wait_channel()
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Take the counter (or 1 with EFD_SEMAPHORE) as 8 bytes; wait while it is 0."""
         if n < 8:
             raise SysError(EINVAL)
@@ -45,7 +45,7 @@ class EventFile(File):
         wake_up(self.chan)
         return u64(8)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Add an 8-byte value (not 2^64 - 1); wait while it would overflow the counter."""
         if n < 8:
             raise SysError(EINVAL)

@@ -5,19 +5,14 @@ from asterpy.lang.errno import EACCES
 from asterpy.fs.inode import Inode, RegInode
 from asterpy.fs.path import cred_of, path_from_kernel
 from asterpy.fs.vfs import exec_check, lookup
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 
-def exec_open(p: Process, path: u64, path_len: u64) -> RegInode:
+def exec_open(p: FsCaller, path: u64, path_len: u64) -> RegInode:
     """The regular file at the path_len-byte kernel string path (relative to p's cwd): ENOENT,
     ENOTDIR, ELOOP, ENAMETOOLONG, or EACCES when it is not a regular file with an x bit for p."""
     ino = lookup(p, p.fs.cwd, path_from_kernel(path, path_len), True)
     return exec_check(cred_of(p), ino)
-
-
-def exec_open_path(p: Process, path: bytearray) -> RegInode:
-    """exec_open for a path already in a bytearray (as copy_path_in returns it); ENOENT if empty."""
-    return exec_check(cred_of(p), lookup(p, p.fs.cwd, path, True))
 
 
 def read_inode_at(inode: Inode, kaddr: u64, off: u64, n: u64) -> u64:

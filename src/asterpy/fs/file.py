@@ -14,7 +14,7 @@ from asterpy.fs.abi import DIRENT_HEADER, kscratch, put_u32
 from asterpy.fs.inode import DirInode, Inode, RegInode
 from asterpy.fs.mode import O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, DT_DIR, dtype_of
 from asterpy.mm.heap import kfree
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 PAGE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -66,19 +66,19 @@ class File:
         """O_NONBLOCK is set."""
         return (self.flags & O_NONBLOCK) != 0
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """read(2) of n bytes to user buf at the file offset; the count."""
         raise SysError(EINVAL)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """write(2) of n bytes from user buf; the count."""
         raise SysError(EINVAL)
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """pread64(2): read at off without moving the offset (ESPIPE when not seekable)."""
         raise SysError(ESPIPE)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """pwrite64(2): write at off without moving the offset (ESPIPE when not seekable)."""
         raise SysError(ESPIPE)
 
@@ -86,11 +86,11 @@ class File:
         """lseek(2): the new offset (ESPIPE when not seekable)."""
         raise SysError(ESPIPE)
 
-    def getdents(self, p: Process, buf: u64, n: u64) -> u64:
+    def getdents(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """getdents64(2) into user buf of n bytes: bytes filled (ENOTDIR for non-directories)."""
         raise SysError(ENOTDIR)
 
-    def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
+    def ioctl(self, p: FsCaller, cmd: u64, arg: u64) -> u64:
         """A file-specific ioctl: FIONREAD for files that can count their bytes, else ENOTTY."""
         if cmd == FIONREAD:
             put_u32(p, arg, u32(self.readable_bytes()))
@@ -145,7 +145,7 @@ def seek_to(pos: u64, off: u64, whence: u64, size: u64) -> u64:
     return u64(r)
 
 
-def reg_read_user(ino: RegInode, p: Process, buf: u64, n: u64, off: u64) -> u64:
+def reg_read_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
     """Copy up to n bytes of ino at off to user buf (checked by the caller); the count."""
     if off >= ino.size:
         return u64(0)
@@ -163,7 +163,7 @@ def reg_read_user(ino: RegInode, p: Process, buf: u64, n: u64, off: u64) -> u64:
     return n
 
 
-def reg_write_user(ino: RegInode, p: Process, buf: u64, n: u64, off: u64) -> u64:
+def reg_write_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
     """Copy n bytes from user buf to ino at off (EFAULT before anything changes, EFBIG); the count."""
     p.check_user(buf, n, False)
     done = u64(0)
@@ -189,13 +189,13 @@ class RegFile(File):
         File.__init__(self, inode, flags)
         self.reg = inode
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read at the offset and advance it."""
         got = reg_read_user(self.reg, p, buf, n, self.pos)
         self.pos += got
         return got
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Write at the offset (at the end with O_APPEND) and advance it."""
         if (self.flags & O_APPEND) != 0:
             self.pos = self.reg.size
@@ -203,11 +203,11 @@ class RegFile(File):
         self.pos += done
         return done
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Read at off."""
         return reg_read_user(self.reg, p, buf, n, off)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Write at off (Linux appends instead when O_APPEND is set)."""
         if (self.flags & O_APPEND) != 0:
             off = self.reg.size
@@ -244,7 +244,7 @@ class RegFile(File):
         return self.reg.size - self.pos
 
 
-def put_dirent(p: Process, va: u64, ino: u64, next_off: u64, dtype: u32, name: bytearray, reclen: u64) -> None:
+def put_dirent(p: FsCaller, va: u64, ino: u64, next_off: u64, dtype: u32, name: bytearray, reclen: u64) -> None:
     """Write one linux_dirent64 record of reclen bytes at user va."""
     k = kscratch(reclen)
     try:
@@ -279,15 +279,15 @@ class DirFile(File):
         File.__init__(self, inode, flags)
         self.dir = inode
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Directories are not read with read(2)."""
         raise SysError(EISDIR)
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Directories are not read with pread(2)."""
         raise SysError(EISDIR)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Directories are never open for writing (open refused it)."""
         raise SysError(EBADF)
 
@@ -302,7 +302,7 @@ class DirFile(File):
         """Nothing to write back: the data lives in memory."""
         return
 
-    def getdents(self, p: Process, buf: u64, n: u64) -> u64:
+    def getdents(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """As many records as fit in n bytes from the offset on (EINVAL if not even one fits)."""
         d = self.dir
         if d.dead:
@@ -351,19 +351,19 @@ class DirFile(File):
 class PathFile(File):
     """An O_PATH descriptor: names a file for *at() calls and fstat, allows no I/O."""
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """No I/O through O_PATH."""
         raise SysError(EBADF)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """No I/O through O_PATH."""
         raise SysError(EBADF)
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """No I/O through O_PATH."""
         raise SysError(EBADF)
 
-    def pwrite(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pwrite(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """No I/O through O_PATH."""
         raise SysError(EBADF)
 
@@ -371,11 +371,11 @@ class PathFile(File):
         """No seeking through O_PATH."""
         raise SysError(EBADF)
 
-    def getdents(self, p: Process, buf: u64, n: u64) -> u64:
+    def getdents(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """No listing through O_PATH."""
         raise SysError(EBADF)
 
-    def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
+    def ioctl(self, p: FsCaller, cmd: u64, arg: u64) -> u64:
         """No ioctl through O_PATH."""
         raise SysError(EBADF)
 

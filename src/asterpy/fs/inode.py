@@ -9,10 +9,10 @@ strong one would be a cycle that never dies).
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
-from asterpy.lang.errno import EFBIG, EINVAL, ENOMEM
+from asterpy.lang.errno import EFBIG, EINVAL
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
-from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.heap import kfree, kmalloc
+from asterpy.mm.filepages import FilePages, page_alloc, page_free
 from asterpy.fs.mode import S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 from asterpy.fs.superblock import SuperBlock, ramfs_super
 
@@ -38,10 +38,10 @@ def new_ino() -> u64:
 
 def fs_now_ns() -> u64:
     """Wall-clock time in ns since 1970 for file times (the realtime base plus the monotonic clock)."""
-    return sysd.realtime_base_ns + monotonic_ns()
+    return ktime.realtime_base_ns + monotonic_ns()
 
 
-class Inode:
+class Inode(FilePages):
     """What every file has: number, type and permissions, owner, link count, size and times."""
 
     ino: u64
@@ -73,6 +73,10 @@ class Inode:
         self.rdev_minor = u32(0)
         self.sb = ramfs_super()
 
+    def file_size(self) -> u64:
+        """The size in bytes (FilePages: a mapping faults past it)."""
+        return self.size
+
     def kind(self) -> u32:
         """The S_IF* type bits."""
         return self.mode & S_IFMT
@@ -86,53 +90,6 @@ class Inode:
     def touch_ctime(self) -> None:
         """The inode changed (mode, owner, links): ctime is now."""
         self.ctime_ns = fs_now_ns()
-
-
-class PageSource:
-    """Where file pages come from once the kernel says so: whole frames, reached through the
-    direct map (the kernel heap is a fraction of memory; a ramfs may use all of it)."""
-
-    frames: FrameAllocator
-    dm: u64
-
-    def __init__(self, frames: FrameAllocator, dm: u64) -> None:
-        """Frames from `frames`, at kernel address dm + physical."""
-        self.frames = frames
-        self.dm = dm
-
-
-# None until fs_use_frames: file pages then come from the kernel heap (unit tests, early boot).
-page_source: PageSource | None = None
-
-
-def fs_use_frames(frames: FrameAllocator, dm: u64) -> None:
-    """Take file data pages from the frame allocator from now on (call before any file exists:
-    pages are given back to where they came from by the same rule)."""
-    global page_source
-    page_source = PageSource(frames, dm)
-
-
-def page_alloc() -> u64:
-    """A zeroed page of kernel memory for file data (ENOMEM)."""
-    src = page_source
-    a = u64(0)
-    if src is not None:
-        a = src.dm + src.frames.alloc()
-    else:
-        a = kmalloc(PAGE)
-        if a == 0:
-            raise SysError(ENOMEM)
-    memset(a, 0, PAGE)
-    return a
-
-
-def page_free(a: u64) -> None:
-    """Give back a page from page_alloc."""
-    src = page_source
-    if src is not None:
-        src.frames.free(a - src.dm)
-    else:
-        kfree(a)
 
 
 class RegInode(Inode):
@@ -426,6 +383,3 @@ def reset_root() -> None:
     global fs_root
     fs_root = None
 
-
-# Imported last (dispatch imports the file syscalls, which import this module: a cycle).
-import asterpy.syscall.dispatch as sysd  # noqa: E402

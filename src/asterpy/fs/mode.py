@@ -63,21 +63,6 @@ W_OK: Final = u32(2)
 X_OK: Final = u32(1)
 
 
-def is_dir(mode: u32) -> bool:
-    """True for a directory mode."""
-    return (mode & S_IFMT) == S_IFDIR
-
-
-def is_reg(mode: u32) -> bool:
-    """True for a regular-file mode."""
-    return (mode & S_IFMT) == S_IFREG
-
-
-def is_lnk(mode: u32) -> bool:
-    """True for a symlink mode."""
-    return (mode & S_IFMT) == S_IFLNK
-
-
 def dtype_of(mode: u32) -> u32:
     """The d_type getdents reports for a mode."""
     return (mode & S_IFMT) >> 12

@@ -12,7 +12,7 @@ from asterpy.lang.errno import EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR
 from asterpy.fs.inode import NAME_MAX, DirInode, Inode, SymlinkInode, name_is
 from asterpy.fs.mode import R_OK, S_IFDIR, S_IFMT, W_OK, X_OK
 from asterpy.fs.mount import mounted_on, parent_across
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 PATH_MAX: Final = u64(4096)
 MAX_SYMLINKS: Final = u64(40)
@@ -21,7 +21,7 @@ PAGE_MASK: Final = u64(4095)
 SLASH: Final = u8(0x2F)
 
 
-def copy_path_in(p: Process, uaddr: u64) -> bytearray:
+def copy_path_in(p: FsCaller, uaddr: u64) -> bytearray:
     """The NUL-terminated path at user address uaddr, without the NUL (EFAULT; ENAMETOOLONG
     when no NUL comes within PATH_MAX bytes). An empty path comes back empty."""
     out = bytearray(0)
@@ -64,7 +64,7 @@ class Cred:
         self.links = u64(0)
 
 
-def cred_of(p: Process) -> Cred:
+def cred_of(p: FsCaller) -> Cred:
     """The credentials of process p for one lookup."""
     return Cred(u32(p.uid), u32(p.gid))
 

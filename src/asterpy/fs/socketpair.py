@@ -12,9 +12,9 @@ from asterpy.lang.errno import EPIPE
 from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from asterpy.fs.inode import Inode
 from asterpy.fs.pipe import PIPE_BUF, Pipe
-from asterpy.task.process import Process
-from asterpy.task.signal import raise_signal_self
-from asterpy.task.wait import wake_up
+from asterpy.fs.context import FsCaller
+from asterpy.kernel.upcalls import raise_signal_self
+from asterpy.kernel.wait import wake_up
 
 S_IFSOCK: Final = u64(0o140000)
 SIGPIPE: Final = u64(13)
@@ -58,13 +58,13 @@ class StreamEnd(File):
             self.out.writers -= 1
             wake_up(self.out.rchan)
 
-    def recv(self, p: Process, buf: u64, n: u64, nonblock: bool) -> u64:
+    def recv(self, p: FsCaller, buf: u64, n: u64, nonblock: bool) -> u64:
         """Read from the peer (0 once it shut down writing and the data is drained)."""
         if self.read_shut:
             return u64(0)
         return self.inp.read(p, buf, n, nonblock)
 
-    def send(self, p: Process, buf: u64, n: u64, nonblock: bool, nosignal: bool) -> u64:
+    def send(self, p: FsCaller, buf: u64, n: u64, nonblock: bool, nosignal: bool) -> u64:
         """Write to the peer: EPIPE, with SIGPIPE unless nosignal (MSG_NOSIGNAL), once it is gone
         or we shut down writing."""
         if self.write_shut or (nosignal and self.out.readers == 0):
@@ -73,11 +73,11 @@ class StreamEnd(File):
             raise SysError(EPIPE)
         return self.out.write(p, buf, n, nonblock)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """read(2) on the socket."""
         return self.recv(p, buf, n, self.nonblocking())
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """write(2) on the socket."""
         return self.send(p, buf, n, self.nonblocking(), False)
 

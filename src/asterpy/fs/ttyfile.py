@@ -4,7 +4,7 @@ from asterpy.lang import u64
 from asterpy.drivers.tty import console_tty
 from asterpy.fs.file import File
 from asterpy.fs.inode import Inode
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 
 class TtyFile(File):
@@ -14,15 +14,15 @@ class TtyFile(File):
         """An open file on the console TTY."""
         File.__init__(self, inode, flags)
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read a line (canonical mode) or bytes (raw) from the terminal."""
         return console_tty().read(p, buf, n, self.nonblocking())
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Write to the terminal (output processing by the TTY)."""
         return console_tty().write(p, buf, n)
 
-    def ioctl(self, p: Process, cmd: u64, arg: u64) -> u64:
+    def ioctl(self, p: FsCaller, cmd: u64, arg: u64) -> u64:
         """TCGETS, TIOCGWINSZ, TIOCSPGRP... (isatty() asks TCGETS)."""
         return console_tty().ioctl(p, cmd, arg)
 

@@ -14,7 +14,7 @@ from asterpy.lang.errno import (
 from asterpy.fs.devfs import TTY_MAJOR, open_device
 from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_controlling_tty, open_master, open_slave
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
-from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
+from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode
 from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
@@ -23,7 +23,7 @@ from asterpy.fs.mount import is_mountpoint
 from asterpy.fs.path import MAX_SYMLINKS, Cred, Parent, as_dir, cred_of, is_dot_or_dotdot, may_access, resolve, resolve_parent
 from asterpy.fs.pipe import NamedFifo, open_fifo
 from asterpy.fs.procfs.files import open_proc
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 # The flags a File keeps (the rest only matter while opening).
 KEEP_FLAGS: Final = ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW) & u64(0xFFFFFFFF)
@@ -36,12 +36,12 @@ def as_reg(ino: Inode, err: int) -> RegInode:
     raise SysError(err)
 
 
-def lookup(p: Process, base: DirInode, path: bytearray, follow: bool) -> Inode:
+def lookup(p: FsCaller, base: DirInode, path: bytearray, follow: bool) -> Inode:
     """The inode path names from base (follow: also a symlink in the last component)."""
     return resolve(p.fs.root, base, path, follow, cred_of(p))
 
 
-def parent_of(p: Process, base: DirInode, path: bytearray) -> Parent:
+def parent_of(p: FsCaller, base: DirInode, path: bytearray) -> Parent:
     """The directory and last name of path."""
     return resolve_parent(p.fs.root, base, path, cred_of(p))
 
@@ -61,12 +61,12 @@ def new_owned(ino: Inode, c: Cred) -> Inode:
     return ino
 
 
-def open_path(p: Process, base: DirInode, path: bytearray, flags: u64, mode: u32) -> File:
+def open_path(p: FsCaller, base: DirInode, path: bytearray, flags: u64, mode: u32) -> File:
     """open(2)/openat(2): the File for path (creating a regular file with O_CREAT)."""
     return open_with(p, cred_of(p), base, path, flags, mode)
 
 
-def open_with(p: Process, c: Cred, base: DirInode, path: bytearray, flags: u64, mode: u32) -> File:
+def open_with(p: FsCaller, c: Cred, base: DirInode, path: bytearray, flags: u64, mode: u32) -> File:
     """open_path with the lookup's credentials and symlink count (O_CREAT through a dangling
     symlink creates its target, which may be another symlink)."""
     root = p.fs.root
@@ -156,7 +156,7 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
     raise SysError(ENXIO)
 
 
-def make_dir(p: Process, base: DirInode, path: bytearray, mode: u32) -> DirInode:
+def make_dir(p: FsCaller, base: DirInode, path: bytearray, mode: u32) -> DirInode:
     """mkdir(2): EEXIST if the name exists (also "/", "." and "..")."""
     c = cred_of(p)
     par = parent_of(p, base, path)
@@ -172,7 +172,7 @@ def make_dir(p: Process, base: DirInode, path: bytearray, mode: u32) -> DirInode
     return nd
 
 
-def make_node(p: Process, base: DirInode, path: bytearray, mode: u32, major: u32, minor: u32) -> Inode:
+def make_node(p: FsCaller, base: DirInode, path: bytearray, mode: u32, major: u32, minor: u32) -> Inode:
     """mknod(2): a regular file, device node (root only), FIFO or socket node."""
     c = cred_of(p)
     kind = mode & S_IFMT
@@ -206,7 +206,7 @@ def make_node(p: Process, base: DirInode, path: bytearray, mode: u32, major: u32
     return ino
 
 
-def unlink(p: Process, base: DirInode, path: bytearray) -> None:
+def unlink(p: FsCaller, base: DirInode, path: bytearray) -> None:
     """unlink(2): EISDIR for a directory, ENOENT, ENOTDIR (a trailing slash on a non-directory)."""
     c = cred_of(p)
     par = parent_of(p, base, path)
@@ -231,7 +231,7 @@ def sticky_check(c: Cred, d: DirInode, victim: Inode) -> None:
         raise SysError(EPERM)
 
 
-def remove_dir(p: Process, base: DirInode, path: bytearray) -> None:
+def remove_dir(p: FsCaller, base: DirInode, path: bytearray) -> None:
     """rmdir(2): EBUSY for "/", EINVAL for ".", ENOTEMPTY for ".." or a non-empty directory."""
     c = cred_of(p)
     par = parent_of(p, base, path)
@@ -270,7 +270,7 @@ def is_under(d: DirInode, top: DirInode) -> bool:
         cur = up
 
 
-def rename(p: Process, obase: DirInode, opath: bytearray, nbase: DirInode, npath: bytearray,
+def rename(p: FsCaller, obase: DirInode, opath: bytearray, nbase: DirInode, npath: bytearray,
            noreplace: bool, exchange: bool) -> None:
     """rename(2)/renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE."""
     c = cred_of(p)
@@ -342,7 +342,7 @@ def exchange_entries(d1: DirInode, n1: bytearray, i1: Inode, d2: DirInode, n2: b
     i2.touch_ctime()
 
 
-def hard_link(p: Process, target: Inode, nbase: DirInode, npath: bytearray) -> None:
+def hard_link(p: FsCaller, target: Inode, nbase: DirInode, npath: bytearray) -> None:
     """link(2): a second name for target (EPERM for a directory, EEXIST if the name is taken)."""
     c = cred_of(p)
     if isinstance(target, DirInode):
@@ -363,7 +363,7 @@ def hard_link(p: Process, target: Inode, nbase: DirInode, npath: bytearray) -> N
     np.dir.add(np.name, target)
 
 
-def make_symlink(p: Process, target: bytearray, base: DirInode, path: bytearray) -> SymlinkInode:
+def make_symlink(p: FsCaller, target: bytearray, base: DirInode, path: bytearray) -> SymlinkInode:
     """symlink(2): ENOENT for an empty target, EEXIST if the name is taken."""
     c = cred_of(p)
     if len(target) == 0:
@@ -383,7 +383,7 @@ def make_symlink(p: Process, target: bytearray, base: DirInode, path: bytearray)
     return link
 
 
-def change_mode(p: Process, ino: Inode, mode: u32) -> None:
+def change_mode(p: FsCaller, ino: Inode, mode: u32) -> None:
     """chmod: EPERM unless root or the owner."""
     if p.uid != 0 and u64(ino.uid) != p.uid:
         raise SysError(EPERM)
@@ -391,7 +391,7 @@ def change_mode(p: Process, ino: Inode, mode: u32) -> None:
     ino.touch_ctime()
 
 
-def change_owner(p: Process, ino: Inode, uid: u32, gid: u32) -> None:
+def change_owner(p: FsCaller, ino: Inode, uid: u32, gid: u32) -> None:
     """chown: -1 keeps a field; only root may give a file away; the set-id bits of a file go."""
     keep = u32(0xFFFFFFFF)
     if p.uid != 0:
@@ -410,7 +410,7 @@ def change_owner(p: Process, ino: Inode, uid: u32, gid: u32) -> None:
     ino.touch_ctime()
 
 
-def truncate_inode(p: Process, ino: Inode, length: u64) -> None:
+def truncate_inode(p: FsCaller, ino: Inode, length: u64) -> None:
     """truncate(2) on an inode: EISDIR, EINVAL (not a regular file), EACCES."""
     if isinstance(ino, DirInode):
         raise SysError(EISDIR)
@@ -429,10 +429,3 @@ def exec_check(c: Cred, ino: Inode) -> RegInode:
     return r
 
 
-def set_times(ino: Inode, atime_ns: u64, mtime_ns: u64, set_a: bool, set_m: bool) -> None:
-    """utimensat: set the chosen times; ctime becomes now."""
-    if set_a:
-        ino.atime_ns = atime_ns
-    if set_m:
-        ino.mtime_ns = mtime_ns
-    ino.ctime_ns = fs_now_ns()

@@ -1,8 +1,9 @@
 """The kernel log: the timestamped, levelled prefix of kinfo()/kwarn()/... lines, and raw bytes from memory.
 
-The word `quiet` on the kernel command line hides info and debug lines (and the boot banner,
-see kernel_main): warnings and errors are still printed. `asterpy run -c` boots with it, so
-that only the program's own output reaches the host.
+The command line's log words (kernel/cmdline.py, docs/cmdline.md): `quiet` hides info and debug
+lines (and the boot banner, see kernel_main), warnings and errors are still printed; `debug`
+shows debug lines; `loglevel=N` prints the levels below N; `printk.time=0` drops the time.
+`asterpy run -c` boots with `quiet`, so that only the program's own output reaches the host.
 """
 
 from typing import Final
@@ -10,6 +11,7 @@ from typing import Final
 from asterpy.lang import Ptr, kwrite, u8, u64
 from asterpy.lang.linkage import export, extern
 from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.cmdline import cmdline_log_threshold, cmdline_printk_time, cmdline_quiet
 
 CH_NL: Final = u8(0x0A)
 NS_PER_SEC: Final = u64(1000000000)
@@ -20,6 +22,7 @@ def monotonic_ns() -> u64:
     """Nanoseconds on the arch's monotonic clock (0 until it starts): each arch's kernel_arch exports it."""
     ...
 
+LOG_ERROR: Final = u64(3)
 LOG_WARN: Final = u64(4)
 LOG_INFO: Final = u64(6)  # syslog numbering: 3 error, 4 warn, 6 info, 7 debug
 CH_SPACE: Final = u8(0x20)
@@ -28,42 +31,25 @@ _threshold: u64 = LOG_INFO
 # Whether the command line has been looked at for `quiet` (it is, once the arch has set it).
 _cmdline_seen: bool = False
 _quiet: bool = False
-
-
-def cmdline_has_quiet(p: Ptr[u8], n: u64) -> bool:
-    """Whether the n bytes at p, split at spaces, hold the word `quiet` (before a `--`)."""
-    i = u64(0)
-    while i < n:
-        while i < n and p[i] == CH_SPACE:
-            i += 1
-        start = i
-        while i < n and p[i] != CH_SPACE and p[i] != 0:
-            i += 1
-        ln = i - start
-        if ln == 2 and p[start] == 0x2D and p[start + 1] == 0x2D:
-            return False  # the rest of the line is init's arguments
-        if (ln == 5 and p[start] == 0x71 and p[start + 1] == 0x75 and p[start + 2] == 0x69
-                and p[start + 3] == 0x65 and p[start + 4] == 0x74):
-            return True
-        if i < n and p[i] == 0:
-            return False
-    return False
+# Whether lines start with their time (`printk.time=0` turns it off).
+_times: bool = True
+# Whether every syscall is logged with its arguments and result (asterpy.strace=1; asterpy.syscall.dispatch).
+trace_syscalls: bool = False
 
 
 def log_check_cmdline() -> None:
-    """Apply `quiet` from the boot command line once the arch has recorded one (info lines off)."""
-    global _cmdline_seen, _quiet, _threshold
+    """Apply the boot command line's log words (`quiet`, `debug`, `loglevel=`, `printk.time=`) once it is there."""
+    global _cmdline_seen, _threshold, _quiet, _times
     if _cmdline_seen or boot_info.cmdline == 0:
         return
     _cmdline_seen = True
-    if cmdline_has_quiet(Ptr[u8](boot_info.direct_map + boot_info.cmdline), boot_info.cmdline_len):
-        _quiet = True
-        if _threshold > LOG_WARN:
-            _threshold = LOG_WARN
+    _threshold = cmdline_log_threshold()
+    _quiet = cmdline_quiet()
+    _times = cmdline_printk_time()
 
 
 def log_is_quiet() -> bool:
-    """Whether the command line said `quiet` (the banner and info lines are then not printed)."""
+    """Whether the command line turned info lines off (`quiet`): the banner is then not printed either."""
     log_check_cmdline()
     return _quiet
 
@@ -91,6 +77,9 @@ def kpy_log_begin(level: u64) -> bool:
     log_check_cmdline()
     if level > _threshold:
         return False
+    if not _times:
+        kwrite(f"{level_name(level)}: ")
+        return True
     ns = monotonic_ns()
     kwrite(f"[{ns // NS_PER_SEC:5d}.{ns % NS_PER_SEC // u64(1000):06d}] {level_name(level)}: ")
     return True
@@ -129,3 +118,9 @@ def cstr_len(addr: u64, limit: u64) -> u64:
     while n < limit and p[n] != 0:
         n += 1
     return n
+
+
+def set_syscall_trace(on: bool) -> None:
+    """Log every syscall with its first arguments and its result (`strace=1` on the command line)."""
+    global trace_syscalls
+    trace_syscalls = on

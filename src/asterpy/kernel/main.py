@@ -5,27 +5,32 @@ from typing import Final
 from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
+from asterpy.mm.kstack import kstack_alloc, kstack_init, kstack_top
 from asterpy.mm.paging import (
     EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, READ, WRITE, AddressSpace, new_address_space,
 )
 
+from asterpy.kernel.cmdline import (
+    FAULT_BS, FAULT_IS, FAULT_NONE, FAULT_SO, KIND_ASTERPY, KIND_DASHES, KIND_MODULE, WX_NONE, WX_NX, WX_RO,
+    WX_TEXT, cmdline_exit_requested, cmdline_fault, cmdline_save, cmdline_settings, cmdline_wx_probe, fault_of, name_end,
+    name_start, skip_spaces, span_is, span_starts, value_end, value_start, word_end, word_kind, wx_of,
+)
 from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, usable_bytes
-from asterpy.kernel.log import LOG_INFO, kpy_log_begin, log_bytes, log_is_quiet, log_newline
+from asterpy.kernel.log import LOG_INFO, LOG_WARN, kpy_log_begin, log_bytes, log_is_quiet, log_newline
 from asterpy.kernel.time import SECS_PER_DAY, civil_day, civil_month, civil_year
 
 # The arch interface (docs/arch.md): the build resolves `kernel_arch` to arch/<arch>/kernel_arch.py.
 from kernel_arch import (
-    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_bss_end, arch_clock_calibrate,
+    ARCH_HAS_PAGING, ARCH_KERNEL_VMA, ARCH_TIMER_HZ, arch_boot_protocol_name, arch_boot_stack_guard, arch_stack_guard_pages, arch_bss_end, arch_clock_calibrate,
     arch_clock_name, arch_clock_start, arch_data_start, arch_enable_interrupts, arch_load_root, arch_map_devices,
-    arch_monotonic_ns, arch_paging_cpu_init, arch_probe_exec, arch_probe_write, arch_rodata_end,
+    arch_monotonic_ns, arch_paging_cpu_init, arch_probe_exec, arch_probe_stack_overflow, arch_probe_write, arch_rodata_end,
     arch_rodata_start, arch_rtc_seconds, arch_text_end, arch_text_start, arch_tick_count, arch_timer_init,
     arch_timer_start,
 )
-# Starting init (user mode) is arch-specific until the task and syscall code has an arch-neutral
-# half: each kernel_arch provides run_init_if_requested (x86_64 re-exports asterpy.task.init's),
-# and fs_use_frames (x86_64's hands frames to asterpy.fs.inode's page cache, whose imports reach
-# the task and syscall modules; the other arches have no files yet).
-from kernel_arch import fs_use_frames, run_init_if_requested
+# The composition root's per-arch half (docs/architecture.md): each arch's kernel_glue registers the
+# task layer's upcalls, hands frames to the page cache and starts init (x86_64 only: the other
+# arches have no user mode, files or tasks yet).
+from kernel_glue import fs_use_frames, register_upcalls, run_init_if_requested
 
 VERSION: Final = "0.1.0"
 
@@ -46,12 +51,8 @@ HEAP_FRACTION: Final = u64(8)
 # How long kernel_main watches the timer.
 TIMER_WATCH_NS: Final = u64(50000000)
 
-# Command-line words `wx=text`, `wx=ro`, `wx=nx` (packed little-endian): after the kernel tables
-# are loaded, write to .text / write to .rodata / execute a direct-map page, which must fault
-# (boot tests check the page-fault report).
-WORD_WX_TEXT: Final = u64(0x747865743D7877)
-WORD_WX_RO: Final = u64(0x6F723D7877)
-WORD_WX_NX: Final = u64(0x786E3D7877)
+# The size of the kernel stack `asterpy.fault=so` overflows on purpose.
+PROBE_STACK_PAGES: Final = u64(8)
 
 # The frame allocator (None until kernel_main has set it up). It lives in the bootstrap arena,
 # which the move to the real heap forgets: this global keeps it alive for good, so it is never
@@ -175,28 +176,53 @@ def log_cmdline() -> None:
     log_newline()
 
 
-def is_exit_word(p: Ptr[u8], n: u64) -> bool:
-    """Whether the n bytes at p spell `exit=1`."""
-    return (n == 6 and p[0] == 0x65 and p[1] == 0x78 and p[2] == 0x69 and p[3] == 0x74
-            and p[4] == 0x3D and p[5] == 0x31)
+def log_word(prefix: str, p: Ptr[u8], s: u64, e: u64, suffix: str, warn: bool) -> None:
+    """One log line (a warning if warn, else info): prefix, the bytes [s, e) of the line, suffix."""
+    if not kpy_log_begin(LOG_WARN if warn else LOG_INFO):
+        return
+    kwrite(prefix)
+    log_bytes(p.addr + s, e - s)
+    kwrite(suffix)
+    log_newline()
 
 
-def cmdline_requests_exit() -> bool:
-    """Whether the command line has the word `exit=1` (power off when done: tests and automation)."""
+def report_cmdline_word(p: Ptr[u8], s: u64, e: u64) -> None:
+    """Log what the kernel does with one word, when that is not plain: ignored consoles, root=, unknown asterpy words."""
+    ns = name_start(p, s, e)
+    ne = name_end(p, ns, e)
+    v = value_start(p, ne, e)
+    ve = value_end(p, v, e)
+    kind = word_kind(p, s, e)
+    if kind == KIND_ASTERPY:
+        known = ((span_is(p, ns, ne, b"asterpy.fault") and fault_of(p, v, ve) != FAULT_NONE)
+                 or (span_is(p, ns, ne, b"asterpy.wx") and wx_of(p, v, ve) != WX_NONE)
+                 or (span_is(p, ns, ne, b"asterpy.selftest") and span_is(p, v, ve, b"fpu"))
+                 or span_is(p, ns, ne, b"asterpy.exit") or span_is(p, ns, ne, b"asterpy.strace"))
+        if not known:
+            log_word("cmdline: ", p, s, e, ": not an asterpy switch (docs/cmdline.md): ignored", True)
+    elif span_is(p, ns, ne, b"console") and ne < e:
+        if not (span_is(p, v, ve, b"ttyS0") or span_starts(p, v, ve, b"ttyS0,")):
+            log_word("cmdline: console=", p, v, ve, ": asterpy has only the serial console ttyS0: ignored", True)
+    elif span_is(p, ns, ne, b"root") and ne < e:
+        log_word("cmdline: root=", p, v, ve, ": no block device support yet: the initramfs stays the root", True)
+    elif kind == KIND_MODULE and not span_is(p, ns, ne, b"printk.time"):
+        log_word("cmdline: ", p, s, e, ": module parameter: no modules, ignored", False)
+
+
+def report_cmdline() -> None:
+    """Log the words the kernel ignores or cannot honour (the rest is in docs/cmdline.md)."""
+    cmdline_settings()
     if boot_info.cmdline == 0:
-        return False
+        return
     p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
     n = boot_info.cmdline_len
-    i = u64(0)
+    i = skip_spaces(p, n, u64(0))
     while i < n:
-        while i < n and p[i] == 0x20:
-            i += 1
-        start = i
-        while i < n and p[i] != 0x20:
-            i += 1
-        if is_exit_word(p + start, i - start):
-            return True
-    return False
+        e = word_end(p, n, i)
+        if word_kind(p, i, e) == KIND_DASHES:
+            return
+        report_cmdline_word(p, i, e)
+        i = skip_spaces(p, n, e)
 
 
 def heap_size_for(usable: u64) -> u64:
@@ -260,52 +286,44 @@ def init_paging(fa: FrameAllocator) -> AddressSpace:
     return space
 
 
-def pack_word(p: Ptr[u8], n: u64) -> u64:
-    """The n bytes at p packed little-endian into a u64 (0 for words longer than 8 bytes)."""
-    if n > 8:
-        return u64(0)
-    w = u64(0)
-    for i in range(u64(0), n):
-        w |= u64(p[i]) << (8 * i)
-    return w
-
-
-def cmdline_has_word(word: u64) -> bool:
-    """Whether a word of the command line, packed with pack_word, equals `word`."""
-    if boot_info.cmdline == 0:
-        return False
-    p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-    n = boot_info.cmdline_len
-    i = u64(0)
-    while i < n:
-        while i < n and p[i] == 0x20:
-            i += 1
-        start = i
-        while i < n and p[i] != 0x20:
-            i += 1
-        if i > start and pack_word(p + start, i - start) == word:
-            return True
-    return False
-
-
 def run_wx_probes(fa: FrameAllocator) -> None:
-    """Break W^X on purpose when the command line asks (`wx=text|ro|nx`): each must page-fault."""
-    if cmdline_has_word(WORD_WX_TEXT):
+    """Break W^X on purpose when the command line asks (`asterpy.wx=text|ro|nx`): each must page-fault."""
+    probe = cmdline_wx_probe()
+    if probe == WX_TEXT:
         kinfo("paging: writing to .text")
         arch_probe_write(arch_text_start())
-    if cmdline_has_word(WORD_WX_RO):
+    elif probe == WX_RO:
         kinfo("paging: writing to .rodata")
         arch_probe_write(arch_rodata_start())
-    if cmdline_has_word(WORD_WX_NX):
+    elif probe == WX_NX:
         try:
             frame = fa.alloc()
         except SysError:
             return
         kinfo("paging: executing the direct map")
         arch_probe_exec(boot_info.direct_map + frame)
-    if (cmdline_has_word(WORD_WX_TEXT) or cmdline_has_word(WORD_WX_RO)
-            or cmdline_has_word(WORD_WX_NX)):
+    if probe != WX_NONE:
         kwarn("paging: W^X probe did not fault")
+
+
+def run_stack_overflow_probe(fa: FrameAllocator) -> None:
+    """Run off the end of a fresh kernel stack when the command line asks (`asterpy.fault=so`), or
+    of the boot stack (`asterpy.fault=bs`), or write to an exception stack's guard
+    (`asterpy.fault=is`): the guard page must stop it (a fault reported as a kernel stack overflow)."""
+    guards = arch_stack_guard_pages()
+    fault = cmdline_fault()
+    if fault == FAULT_IS and len(guards) > 1:
+        kinfo("kstack: writing to an exception stack's guard page on purpose")
+        arch_probe_write(guards[len(guards) - 1])
+    if fault == FAULT_BS and arch_boot_stack_guard() != 0:
+        kinfo("kstack: running off the end of the boot stack on purpose")
+        arch_probe_stack_overflow(arch_boot_stack_guard() + PAGE_MASK + 1)
+    if fault != FAULT_SO:
+        return
+    pa = kstack_alloc(fa, PROBE_STACK_PAGES)
+    kinfo("kstack: overflowing a kernel stack on purpose")
+    arch_probe_stack_overflow(kstack_top(pa, PROBE_STACK_PAGES))
+    kwarn("kstack: the overflow did not fault")
 
 
 def log_rtc() -> None:
@@ -356,21 +374,27 @@ def kernel_main() -> bool:
     kinfo(f"frames: {free} free")
     fa = frames
     if fa is None:
-        return cmdline_requests_exit()
+        return cmdline_exit_requested()
     kinfo(f"heap: {init_heap(fa) >> 20} MiB")
+    cmdline_save()
+    report_cmdline()
     try:
         if ARCH_HAS_PAGING:
             kernel_space = init_paging(fa)
+            kstack_init(kernel_space, fa, boot_info.direct_map, managed_top(), arch_stack_guard_pages())
         high = add_high_memory(fa)
         if high != 0:
             kinfo(f"frames: {high} more above 4 GiB")
         run_wx_probes(fa)
+        run_stack_overflow_probe(fa)
     except SysError as e:
         kwarn(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
+    # Files, drivers and wait channels reach the scheduler through these (asterpy.kernel.upcalls).
+    register_upcalls()
     # File pages come from frames from now on, so processes can map them (mm/fault.py).
     fs_use_frames(fa, boot_info.direct_map)
     hz = init_time()
     if hz != 0:
         init_timer(hz)
     run_init_if_requested(frames, kernel_space)
-    return cmdline_requests_exit()
+    return cmdline_exit_requested()

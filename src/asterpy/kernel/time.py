@@ -16,6 +16,8 @@ LOW_MASK: Final = (u64(1) << MULT_SHIFT) - 1
 
 SECS_PER_DAY: Final = i64(86400)
 
+# Unix time in ns at monotonic 0 (set at boot from the RTC): CLOCK_REALTIME = this + monotonic.
+realtime_base_ns: u64 = 0
 _mult: u64 = u64(0)
 _base_cycles: u64 = u64(0)
 _counter_hz: u64 = u64(0)
@@ -52,13 +54,6 @@ def monotonic_ns() -> u64:
     if _mult == 0:
         return u64(0)
     return cycles_to_ns(read_counter() - _base_cycles, _mult)
-
-
-def busy_wait_ns(ns: u64) -> None:
-    """Spin until the monotonic clock has advanced by ns."""
-    start = monotonic_ns()
-    while monotonic_ns() - start < ns:
-        pass
 
 
 def days_from_civil(year: i64, month: i64, day: i64) -> i64:
@@ -110,3 +105,9 @@ def civil_day(days: i64) -> i64:
     doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
     mp = (5 * doy + 2) // 153
     return doy - (153 * mp + 2) // 5 + 1
+
+
+def set_realtime_base(unix_seconds: u64) -> None:
+    """Anchor CLOCK_REALTIME: unix_seconds is the wall-clock time now."""
+    global realtime_base_ns
+    realtime_base_ns = unix_seconds * NS_PER_SEC - monotonic_ns()

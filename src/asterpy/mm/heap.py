@@ -433,6 +433,13 @@ def heap_used() -> u64:
     return _used
 
 
+def heap_in_reserve() -> bool:
+    """Whether less than a sixteenth of the heap is left in free large blocks: past that point,
+    objects a program can make without bound (pipes) are refused with ENOMEM, so that the small
+    objects every syscall needs still find room instead of the kernel running dry."""
+    return _large_free < ((_hi - _lo) >> 4)
+
+
 def heap_free_bytes() -> u64:
     """Bytes free for allocation: free large blocks plus free slots in chunks."""
     total = _large_free

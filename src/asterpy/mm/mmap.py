@@ -6,12 +6,12 @@ functions change the areas and keep the page tables in step (pages themselves co
 
 from typing import Final
 
-from asterpy.lang import SysError, u32, u64
+from asterpy.lang import SysError, u64
 from asterpy.lang.errno import EEXIST, EFAULT, EINVAL, ENOMEM
-from asterpy.fs.inode import RegInode
-from asterpy.mm.vma import NO_ADDR, PROT_WRITE, VM_SHARED, Vma
+from asterpy.mm.filepages import FilePages
+from asterpy.mm.vma import NO_ADDR, PROT_WRITE, Vma
 from asterpy.mm.fault import move_pages, refresh_range, zap_range
-from asterpy.task.process import MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, USER_TOP, Process
+from asterpy.mm.uspace import MMAP_END, MMAP_LOW, PAGE_MASK, USER_TOP, UserSpace
 
 # How mmap_area places a mapping.
 PLACE_ANY: Final = u64(0)        # anywhere free (a hint is tried first)
@@ -22,7 +22,7 @@ PLACE_NOREPLACE: Final = u64(2)  # exactly at addr, EEXIST if anything is there
 RLIMIT_AS: Final = u64(9)
 
 
-def check_as_limit(p: Process, more: u64, replaced: u64) -> None:
+def check_as_limit(p: UserSpace, more: u64, replaced: u64) -> None:
     """ENOMEM if growing the address space by `more` bytes (of which `replaced` are already
     mapped and go away) would pass RLIMIT_AS."""
     limit = p.rlim_cur[RLIMIT_AS]
@@ -35,7 +35,7 @@ def check_as_limit(p: Process, more: u64, replaced: u64) -> None:
         raise SysError(ENOMEM)
 
 
-def mapped_bytes(p: Process, start: u64, end: u64) -> u64:
+def mapped_bytes(p: UserSpace, start: u64, end: u64) -> u64:
     """Bytes of [start, end) that areas cover."""
     n = u64(0)
     at = start
@@ -55,7 +55,7 @@ def mapped_bytes(p: Process, start: u64, end: u64) -> u64:
     return n
 
 
-def place(p: Process, addr: u64, size: u64, how: u64) -> u64:
+def place(p: UserSpace, addr: u64, size: u64, how: u64) -> u64:
     """The address for a new mapping of size bytes (page aligned): addr when fixed, the hint when
     free, else the highest free gap of the mmap range (ENOMEM, EEXIST)."""
     if how != PLACE_ANY:
@@ -73,34 +73,28 @@ def place(p: Process, addr: u64, size: u64, how: u64) -> u64:
     return at
 
 
-def mmap_area(p: Process, addr: u64, size: u64, prot: u64, flags: u64, inode: RegInode | None, off: u64,
+def mmap_area(p: UserSpace, addr: u64, size: u64, prot: u64, flags: u64, inode: FilePages | None, off: u64,
               how: u64) -> u64:
     """Map size bytes (page aligned, nonzero) with prot and VM_* flags, backed by inode at off
-    (None: anonymous; shared anonymous memory gets an unnamed file); the address."""
+    (None: anonymous; the caller passes shared anonymous memory's unnamed file); the address."""
     if size > USER_TOP:
         raise SysError(ENOMEM)
     replaced = u64(0)
     if how == PLACE_FIXED:
         replaced = mapped_bytes(p, addr, addr + size)
     check_as_limit(p, size, replaced)
-    backing = inode
-    if backing is None and (flags & VM_SHARED) != 0:
-        # Shared anonymous memory is an unnamed file (0600), so fork and every mapper share its pages.
-        backing = RegInode(u32(0o600))
-        backing.set_size(size)
-        off = u64(0)
     at = place(p, addr, size, how)
-    p.vmas.insert(Vma(at, at + size, prot, flags, backing, off))
+    p.vmas.insert(Vma(at, at + size, prot, flags, inode, off))
     return at
 
 
-def unmap(p: Process, start: u64, end: u64) -> None:
+def unmap(p: UserSpace, start: u64, end: u64) -> None:
     """Remove [start, end) from the areas and drop its pages (unmapped parts are fine)."""
     p.vmas.remove_range(start, end)
     zap_range(p, start, end)
 
 
-def protect(p: Process, start: u64, end: u64, prot: u64) -> None:
+def protect(p: UserSpace, start: u64, end: u64, prot: u64) -> None:
     """Give [start, end) protection prot (ENOMEM unless it is all mapped; EACCES for write on a
     read-only shared file mapping, checked by the caller)."""
     if not p.vmas.covered(start, end):
@@ -118,7 +112,7 @@ def protect(p: Process, start: u64, end: u64, prot: u64) -> None:
         at = stop
 
 
-def remap(p: Process, old: u64, old_size: u64, new_size: u64, may_move: bool, fixed: bool, new_addr: u64) -> u64:
+def remap(p: UserSpace, old: u64, old_size: u64, new_size: u64, may_move: bool, fixed: bool, new_addr: u64) -> u64:
     """mremap: resize [old, old + old_size) to new_size (page aligned sizes), in place if it can,
     else moved (may_move), or to new_addr (fixed); the new address (EFAULT, ENOMEM, EINVAL)."""
     v = p.vmas.find(old)
@@ -154,7 +148,7 @@ def vma_piece_beyond(v: Vma, start: u64, end: u64) -> Vma:
     return Vma(start, end, v.prot, v.flags, v.inode, v.file_offset(start))
 
 
-def move(p: Process, v: Vma, old: u64, old_size: u64, new_size: u64, at: u64) -> u64:
+def move(p: UserSpace, v: Vma, old: u64, old_size: u64, new_size: u64, at: u64) -> u64:
     """Move [old, old + old_size) of area v to at, sized new_size; at."""
     keep = old_size
     if new_size < keep:
@@ -166,7 +160,7 @@ def move(p: Process, v: Vma, old: u64, old_size: u64, new_size: u64, at: u64) ->
     return at
 
 
-def drop_pages(p: Process, start: u64, end: u64) -> None:
+def drop_pages(p: UserSpace, start: u64, end: u64) -> None:
     """MADV_DONTNEED: forget the pages of [start, end) (ENOMEM unless all mapped); private ones
     read as zero (or the file) again, shared ones refault from their backing file."""
     if not p.vmas.covered(start, end):
@@ -174,13 +168,13 @@ def drop_pages(p: Process, start: u64, end: u64) -> None:
     zap_range(p, start, end)
 
 
-def check_mapped(p: Process, start: u64, end: u64) -> None:
+def check_mapped(p: UserSpace, start: u64, end: u64) -> None:
     """ENOMEM unless [start, end) is all mapped."""
     if not p.vmas.covered(start, end):
         raise SysError(ENOMEM)
 
 
-def area_writable_ok(p: Process, start: u64, end: u64, prot: u64, nowrite_flag: u64) -> bool:
+def area_writable_ok(p: UserSpace, start: u64, end: u64, prot: u64, nowrite_flag: u64) -> bool:
     """Whether no area of [start, end) forbids prot's PROT_WRITE (shared file mappings of files
     not opened for writing carry nowrite_flag)."""
     if (prot & PROT_WRITE) == 0:

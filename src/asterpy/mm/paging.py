@@ -65,6 +65,7 @@ class AddressSpace:
     phys_offset: u64   # virtual address of physical 0 (the direct map; a simulated base in tests)
     hw: bool           # whether this tree may be live on the CPU: then changes flush the TLB
     table_pages: u64   # page-table pages owned, root included
+    users: u64         # processes running on this tree (CLONE_VM shares it); the last one frees it
 
     def __init__(self, frames: FrameAllocator, root: u64, phys_offset: u64, hw: bool) -> None:
         """Wrap an empty top-level table at physical `root` (see new_address_space)."""
@@ -73,6 +74,7 @@ class AddressSpace:
         self.phys_offset = phys_offset
         self.hw = hw
         self.table_pages = u64(1)
+        self.users = u64(1)
 
     def table(self, pa: u64) -> Ptr[u64]:
         """The table at physical address pa, as entries."""
@@ -162,6 +164,28 @@ class AddressSpace:
                 off += PAGE_SIZE
             n += 1
         return n
+
+    def split_huge(self, va: u64) -> None:
+        """Turn the large page mapping va (aligned to it) into a table of 4 KiB pages with the same
+        frames and flags, so single pages of it can be unmapped (ENOMEM; nothing if va is
+        already mapped by 4 KiB pages or not at all)."""
+        level = self.find_leaf(va)
+        if level == 0 or level == ARCH_PT_LEVELS:
+            return
+        if level != HUGE_LEVEL or (va & HUGE_MASK) != 0:
+            raise SysError(EINVAL)
+        slot = self.leaf_slot(va, level)
+        e = slot.load()
+        base = pte_phys(e, level)
+        flags = pte_flags(e)
+        child = self.new_table()
+        t = self.table(child)
+        for i in range(u64(0), ENTRIES):
+            t[i] = leaf_entry(base + i * PAGE_SIZE, flags, False)
+        slot.store(pte_table(child))
+        if self.hw:
+            # One invalidation drops the large page's TLB entry (same frames either way).
+            tlb_flush_page(va)
 
     def find_leaf(self, va: u64) -> u64:
         """The level of va's present leaf entry, or ARCH_PT_LEVELS if va is not mapped."""

@@ -9,7 +9,7 @@ offsets continuing) are merged, so a split followed by the reverse change leaves
 from typing import Final
 
 from asterpy.lang import List, u64
-from asterpy.fs.inode import RegInode
+from asterpy.mm.filepages import FilePages
 
 PAGE: Final = u64(4096)
 PAGE_MASK: Final = u64(4095)
@@ -38,10 +38,10 @@ class Vma:
     end: u64
     prot: u64
     flags: u64
-    inode: RegInode | None
+    inode: FilePages | None
     pgoff: u64
 
-    def __init__(self, start: u64, end: u64, prot: u64, flags: u64, inode: RegInode | None, pgoff: u64) -> None:
+    def __init__(self, start: u64, end: u64, prot: u64, flags: u64, inode: FilePages | None, pgoff: u64) -> None:
         """An area of [start, end) with the given attributes."""
         self.start = start
         self.end = end

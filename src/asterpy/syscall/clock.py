@@ -1,6 +1,5 @@
-"""Time syscalls beyond clock_gettime: gettimeofday, time, clock_getres, times, getrusage,
-sysinfo, and the interval timers (alarm, setitimer, getitimer). `clock_dispatch` answers
-NOT_HANDLED for other numbers.
+"""Time syscalls: clock_gettime, gettimeofday, time, clock_getres, times, getrusage, sysinfo,
+and the interval timers (alarm, setitimer, getitimer). Table entries: `syscall_<name>`.
 
 There is no per-task CPU-time accounting yet: times and getrusage report zero CPU time, and
 only ITIMER_REAL fires (ITIMER_VIRTUAL and ITIMER_PROF are kept and read back but never expire).
@@ -9,16 +8,12 @@ only ITIMER_REAL fires (ITIMER_VIRTUAL and ITIMER_PROF are kept and read back bu
 from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
-from asterpy.lang.errno import EINVAL
+from asterpy.lang.errno import EINVAL, ESRCH
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
-from asterpy.syscall.numbers import (
-    SYS_ALARM, SYS_CLOCK_GETRES, SYS_GETITIMER, SYS_GETRUSAGE, SYS_GETTIMEOFDAY, SYS_SETITIMER, SYS_SYSINFO,
-    SYS_TIME, SYS_TIMES,
-)
-from asterpy.task.process import Process
+from asterpy.task.process import Process, current_process
 from asterpy.task.sched import current_task, the_tables
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 NSEC_PER_SEC: Final = u64(1000000000)
 NSEC_PER_USEC: Final = u64(1000)
 ITIMER_REAL: Final = u64(0)
@@ -29,6 +24,14 @@ RUSAGE_CHILDREN: Final = u64(0xFFFFFFFFFFFFFFFF)
 RUSAGE_THREAD: Final = u64(1)
 RUSAGE_BYTES: Final = u64(144)
 SYSINFO_BYTES: Final = u64(112)
+CLOCK_REALTIME: Final = u64(0)
+CLOCK_MONOTONIC: Final = u64(1)
+CLOCK_PROCESS_CPUTIME_ID: Final = u64(2)
+CLOCK_THREAD_CPUTIME_ID: Final = u64(3)
+CLOCK_MONOTONIC_RAW: Final = u64(4)
+CLOCK_REALTIME_COARSE: Final = u64(5)
+CLOCK_MONOTONIC_COARSE: Final = u64(6)
+CLOCK_BOOTTIME: Final = u64(7)
 CLOCK_TICK_NS: Final = u64(10000000)       # the timer's 100 Hz, as the coarse clocks' resolution
 HZ_CLK_TCK: Final = u64(100)
 
@@ -40,7 +43,7 @@ def me() -> Process:
 
 def realtime_ns() -> u64:
     """CLOCK_REALTIME now, in ns since the epoch."""
-    return sysd.realtime_base_ns + monotonic_ns()
+    return ktime.realtime_base_ns + monotonic_ns()
 
 
 def sys_gettimeofday(tv: u64, tz: u64) -> u64:
@@ -185,29 +188,69 @@ def sys_alarm(seconds: u64) -> u64:
     return prev
 
 
-def clock_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64) -> u64:
-    """Run the handler of sys_id if it is one of this module's; NOT_HANDLED otherwise."""
-    if sys_id == SYS_GETTIMEOFDAY:
-        return sys_gettimeofday(a0, a1)
-    if sys_id == SYS_TIME:
-        return sys_time(a0)
-    if sys_id == SYS_CLOCK_GETRES:
-        return sys_clock_getres(a0, a1)
-    if sys_id == SYS_TIMES:
-        return sys_times(a0)
-    if sys_id == SYS_GETRUSAGE:
-        return sys_getrusage(a0, a1)
-    if sys_id == SYS_SYSINFO:
-        return sys_sysinfo(a0)
-    if sys_id == SYS_GETITIMER:
-        return sys_getitimer(a0, a1)
-    if sys_id == SYS_SETITIMER:
-        return sys_setitimer(a0, a1, a2)
-    if sys_id == SYS_ALARM:
-        return sys_alarm(a0)
-    return NOT_HANDLED
+def syscall_gettimeofday(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of gettimeofday(2)."""
+    return sys_gettimeofday(a0, a1)
 
 
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402
+def syscall_time(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of time(2)."""
+    return sys_time(a0)
+
+
+def syscall_clock_getres(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of clock_getres(2)."""
+    return sys_clock_getres(a0, a1)
+
+
+def syscall_times(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of times(2)."""
+    return sys_times(a0)
+
+
+def syscall_getrusage(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getrusage(2)."""
+    return sys_getrusage(a0, a1)
+
+
+def syscall_sysinfo(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sysinfo(2)."""
+    return sys_sysinfo(a0)
+
+
+def syscall_getitimer(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getitimer(2)."""
+    return sys_getitimer(a0, a1)
+
+
+def syscall_setitimer(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setitimer(2)."""
+    return sys_setitimer(a0, a1, a2)
+
+
+def syscall_alarm(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of alarm(2)."""
+    return sys_alarm(a0)
+
+
+def sys_clock_gettime(clk: u64, tp: u64) -> u64:
+    """clock_gettime(2) from the kernel clock: EINVAL for an unknown clock, EFAULT for tp.
+    The CPU-time clocks answer with the monotonic clock (no per-task accounting yet)."""
+    now = monotonic_ns()
+    if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
+        now += ktime.realtime_base_ns
+    elif (clk != CLOCK_MONOTONIC and clk != CLOCK_MONOTONIC_RAW and clk != CLOCK_MONOTONIC_COARSE
+          and clk != CLOCK_BOOTTIME and clk != CLOCK_PROCESS_CPUTIME_ID and clk != CLOCK_THREAD_CPUTIME_ID):
+        raise SysError(EINVAL)
+    p = current_process()
+    if p is None:
+        raise SysError(ESRCH)
+    p.check_user(tp, u64(16), True)
+    p.put_u64(tp, now // NSEC_PER_SEC)
+    p.put_u64(tp + 8, now % NSEC_PER_SEC)
+    return u64(0)
+
+
+def syscall_clock_gettime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of clock_gettime(2)."""
+    return sys_clock_gettime(a0, a1)

@@ -3,22 +3,16 @@
 `Process.uid`/`gid` are the *effective* ids (what permission checks use; the file system reads
 them); `ruid`/`suid` and `rgid`/`sgid` are the real and saved ones. The file-system ids follow the
 effective ones (setfsuid/setfsgid only report). Privilege is an effective uid of 0, as for a
-process holding CAP_SETUID and CAP_SETGID. `cred_dispatch` answers NOT_HANDLED for other numbers.
+process holding CAP_SETUID and CAP_SETGID. Table entries: `syscall_<name>`.
 """
 
 from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EINVAL, EPERM
-from asterpy.syscall.numbers import (
-    SYS_GETEGID, SYS_GETEUID, SYS_GETGID, SYS_GETGROUPS, SYS_GETRESGID, SYS_GETRESUID, SYS_GETUID,
-    SYS_SETFSGID, SYS_SETFSUID, SYS_SETGID, SYS_SETGROUPS, SYS_SETREGID, SYS_SETRESGID, SYS_SETRESUID,
-    SYS_SETREUID, SYS_SETUID,
-)
 from asterpy.task.process import Process
 from asterpy.task.sched import current_task
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 KEEP: Final = u64(0xFFFFFFFF)      # -1 as a uid_t: "leave this id alone"
 NGROUPS_MAX: Final = u64(65536)
 
@@ -169,42 +163,85 @@ def put_three(p: Process, a: u64, b: u64, c: u64, x: u64, y: u64, z: u64) -> Non
     p.put_u32(c, u32(z))
 
 
-def cred_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64) -> u64:
-    """Run the handler of sys_id if it is a credential syscall; NOT_HANDLED otherwise."""
-    if sys_id == SYS_GETUID:
-        return me().ruid
-    if sys_id == SYS_GETEUID:
-        return me().uid
-    if sys_id == SYS_GETGID:
-        return me().rgid
-    if sys_id == SYS_GETEGID:
-        return me().gid
-    if sys_id == SYS_SETUID:
-        return set_uid(me(), id_arg(a0))
-    if sys_id == SYS_SETGID:
-        return set_gid(me(), id_arg(a0))
-    if sys_id == SYS_SETREUID:
-        return set_reuid(me(), id_arg(a0), id_arg(a1))
-    if sys_id == SYS_SETREGID:
-        return set_regid(me(), id_arg(a0), id_arg(a1))
-    if sys_id == SYS_SETRESUID:
-        return set_resuid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
-    if sys_id == SYS_SETRESGID:
-        return set_resgid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
-    if sys_id == SYS_GETRESUID:
-        p = me()
-        put_three(p, a0, a1, a2, p.ruid, p.uid, p.suid)
-        return u64(0)
-    if sys_id == SYS_GETRESGID:
-        p = me()
-        put_three(p, a0, a1, a2, p.rgid, p.gid, p.sgid)
-        return u64(0)
-    if sys_id == SYS_SETFSUID:
-        return me().uid
-    if sys_id == SYS_SETFSGID:
-        return me().gid
-    if sys_id == SYS_GETGROUPS:
-        return get_groups(me(), a0, a1)
-    if sys_id == SYS_SETGROUPS:
-        return set_groups(me(), a0, a1)
-    return NOT_HANDLED
+def syscall_getuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getuid(2)."""
+    return me().ruid
+
+
+def syscall_geteuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of geteuid(2)."""
+    return me().uid
+
+
+def syscall_getgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getgid(2)."""
+    return me().rgid
+
+
+def syscall_getegid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getegid(2)."""
+    return me().gid
+
+
+def syscall_setuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setuid(2)."""
+    return set_uid(me(), id_arg(a0))
+
+
+def syscall_setgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setgid(2)."""
+    return set_gid(me(), id_arg(a0))
+
+
+def syscall_setreuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setreuid(2)."""
+    return set_reuid(me(), id_arg(a0), id_arg(a1))
+
+
+def syscall_setregid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setregid(2)."""
+    return set_regid(me(), id_arg(a0), id_arg(a1))
+
+
+def syscall_setresuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setresuid(2)."""
+    return set_resuid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
+
+
+def syscall_setresgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setresgid(2)."""
+    return set_resgid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
+
+
+def syscall_getresuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getresuid(2)."""
+    p = me()
+    put_three(p, a0, a1, a2, p.ruid, p.uid, p.suid)
+    return u64(0)
+
+
+def syscall_getresgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getresgid(2)."""
+    p = me()
+    put_three(p, a0, a1, a2, p.rgid, p.gid, p.sgid)
+    return u64(0)
+
+
+def syscall_setfsuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setfsuid(2)."""
+    return me().uid
+
+
+def syscall_setfsgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setfsgid(2)."""
+    return me().gid
+
+
+def syscall_getgroups(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getgroups(2)."""
+    return get_groups(me(), a0, a1)
+
+
+def syscall_setgroups(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setgroups(2)."""
+    return set_groups(me(), a0, a1)

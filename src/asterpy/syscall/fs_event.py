@@ -1,4 +1,4 @@
-"""eventfd and epoll syscalls. `event_dispatch` answers NOT_HANDLED for other numbers."""
+"""eventfd and epoll syscalls. Table entries: `syscall_<name>`."""
 
 from typing import Final
 
@@ -10,15 +10,10 @@ from asterpy.fs.eventfd import EFD_SEMAPHORE, EventFile
 from asterpy.fs.file import File
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFDIR, S_IFREG
-from asterpy.syscall.numbers import (
-    SYS_EPOLL_CREATE, SYS_EPOLL_CREATE1, SYS_EPOLL_CTL, SYS_EPOLL_PWAIT, SYS_EPOLL_PWAIT2, SYS_EPOLL_WAIT,
-    SYS_EVENTFD, SYS_EVENTFD2,
-)
 from asterpy.task.process import Process
 from asterpy.task.sched import INTERRUPTED, current_task, sched_sleep_until
-from asterpy.task.wait import POLL_CHANNEL
+from asterpy.kernel.wait import POLL_CHANNEL
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 EPOLL_CTL_ADD: Final = u64(1)
 EPOLL_CTL_DEL: Final = u64(2)
 EPOLL_CTL_MOD: Final = u64(3)
@@ -159,32 +154,51 @@ def ms_timeout(a: u64) -> i64:
     return ms * i64(NSEC_PER_MSEC)
 
 
-def event_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """Run the handler of sys_id if it is an eventfd or epoll syscall; NOT_HANDLED otherwise."""
-    if sys_id == SYS_EVENTFD:
-        return sys_eventfd2(a0, u64(0))
-    if sys_id == SYS_EVENTFD2:
-        return sys_eventfd2(a0, a1)
-    if sys_id == SYS_EPOLL_CREATE:
-        if i32(u32(a0 & 0xFFFFFFFF)) <= 0:
+def syscall_eventfd(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of eventfd(2)."""
+    return sys_eventfd2(a0, u64(0))
+
+
+def syscall_eventfd2(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of eventfd2(2)."""
+    return sys_eventfd2(a0, a1)
+
+
+def syscall_epoll_create(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of epoll_create(2)."""
+    if i32(u32(a0 & 0xFFFFFFFF)) <= 0:
+        raise SysError(EINVAL)
+    return sys_epoll_create1(u64(0))
+
+
+def syscall_epoll_create1(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of epoll_create1(2)."""
+    return sys_epoll_create1(a0)
+
+
+def syscall_epoll_ctl(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of epoll_ctl(2)."""
+    return sys_epoll_ctl(a0, a1, a2, a3)
+
+
+def syscall_epoll_wait(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of epoll_wait(2)."""
+    return sys_epoll_pwait(a0, a1, a2, ms_timeout(a3), u64(0), u64(0))
+
+
+def syscall_epoll_pwait(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of epoll_pwait(2)."""
+    return sys_epoll_pwait(a0, a1, a2, ms_timeout(a3), a4, a5)
+
+
+def syscall_epoll_pwait2(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of epoll_pwait2(2)."""
+    ns = i64(-1)
+    if a3 != 0:
+        p = me()
+        sec = p.get_u64(a3)
+        nsec = p.get_u64(a3 + 8)
+        if i64(sec) < 0 or nsec >= u64(1000000000):
             raise SysError(EINVAL)
-        return sys_epoll_create1(u64(0))
-    if sys_id == SYS_EPOLL_CREATE1:
-        return sys_epoll_create1(a0)
-    if sys_id == SYS_EPOLL_CTL:
-        return sys_epoll_ctl(a0, a1, a2, a3)
-    if sys_id == SYS_EPOLL_WAIT:
-        return sys_epoll_pwait(a0, a1, a2, ms_timeout(a3), u64(0), u64(0))
-    if sys_id == SYS_EPOLL_PWAIT:
-        return sys_epoll_pwait(a0, a1, a2, ms_timeout(a3), a4, a5)
-    if sys_id == SYS_EPOLL_PWAIT2:
-        ns = i64(-1)
-        if a3 != 0:
-            p = me()
-            sec = p.get_u64(a3)
-            nsec = p.get_u64(a3 + 8)
-            if i64(sec) < 0 or nsec >= u64(1000000000):
-                raise SysError(EINVAL)
-            ns = i64(sec * u64(1000000000) + nsec)
-        return sys_epoll_pwait(a0, a1, a2, ns, a4, a5)
-    return NOT_HANDLED
+        ns = i64(sec * u64(1000000000) + nsec)
+    return sys_epoll_pwait(a0, a1, a2, ns, a4, a5)

@@ -13,7 +13,7 @@ from asterpy.fs.mode import (
     O_TMPFILE, O_TRUNC, O_VALID, O_WRONLY,
 )
 from asterpy.fs.path import copy_path_in
-from asterpy.fs.pipe import PIPE_SIZE, Pipe, PipeReadFile, PipeWriteFile, new_pipe_inode
+from asterpy.fs.pipe import Pipe, PipeReadFile, PipeRWFile, PipeWriteFile, new_pipe_for, new_pipe_inode
 from asterpy.fs.vfs import open_path
 from asterpy.syscall.fs_common import AT_FDCWD, base_for, fd_num, get_file, proc
 
@@ -138,7 +138,7 @@ def sys_pipe2(fds: u64, flags: u64) -> u64:
         raise SysError(EINVAL)
     p = proc()
     p.check_user(fds, u64(8), True)
-    pp = Pipe()
+    pp = new_pipe_for(p)
     ino = new_pipe_inode()
     st = flags & O_NONBLOCK
     r = PipeReadFile(ino, pp, st)
@@ -191,9 +191,19 @@ def sys_fcntl(fd: u64, cmd: u64, arg: u64) -> u64:
     if cmd == F_SETOWN:
         return u64(0)
     if cmd == F_GETPIPE_SZ or cmd == F_SETPIPE_SZ:
-        if isinstance(f, PipeReadFile) or isinstance(f, PipeWriteFile):
-            return PIPE_SIZE
-        raise SysError(EBADF)
+        pp: Pipe | None = None
+        if isinstance(f, PipeReadFile):
+            pp = f.pipe
+        elif isinstance(f, PipeWriteFile):
+            pp = f.pipe
+        elif isinstance(f, PipeRWFile):
+            pp = f.pipe
+        if pp is None:
+            raise SysError(EBADF)
+        if cmd == F_GETPIPE_SZ:
+            return pp.size
+        # The argument is an int: Linux reads it as unsigned.
+        return pp.set_size(p, u64(u32(arg)))
     raise SysError(EINVAL)
 
 

@@ -96,3 +96,13 @@ def sys_umount2(utarget: u64, flags: u64) -> u64:
     else:
         raise SysError(EINVAL)
     return u64(0)
+
+
+def syscall_mount(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of mount(2)."""
+    return sys_mount(a0, a1, a2, a3, a4)
+
+
+def syscall_umount2(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of umount2(2)."""
+    return sys_umount2(a0, a1)

@@ -3,14 +3,14 @@ chmod/chown, umask, truncate, utimensat, mknod, statfs."""
 
 from typing import Final
 
-from asterpy.lang import List, SysError, i32, i64, u8, u16, u32, u64
+from asterpy.lang import SysError, i32, i64, u8, u16, u32, u64
 from asterpy.lang.errno import EACCES, EFAULT, EINVAL, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE
 from asterpy.fs.abi import StatX86, Statx, put_stat, put_statfs, put_statx
 from asterpy.fs.file import RegFile
-from asterpy.fs.inode import RAMFS_DEV, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
+from asterpy.fs.inode import DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import W_OK, X_OK
 from asterpy.fs.mount import dir_path, mount_of
-from asterpy.fs.path import SLASH, access_mask_ok, copy_path_in, cred_of, may_access
+from asterpy.fs.path import access_mask_ok, copy_path_in, cred_of, may_access
 from asterpy.fs.vfs import (
     change_mode, change_owner, hard_link, lookup, make_dir, make_node, make_symlink, remove_dir, rename,
     truncate_inode, unlink,

@@ -16,7 +16,7 @@ from asterpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI
 from asterpy.kernel.time import monotonic_ns
 from asterpy.syscall.fs_common import proc
 from asterpy.task.process import Process
-from asterpy.task.wait import INTERRUPTED, POLL_CHANNEL, TIMED_OUT, sleep_on, sleep_until
+from asterpy.kernel.wait import INTERRUPTED, POLL_CHANNEL, TIMED_OUT, sleep_on, sleep_until
 
 NS: Final = u64(1000000000)
 FOREVER: Final = u64(0xFFFFFFFFFFFFFFFF)

@@ -1,20 +1,18 @@
 """Socket syscalls that socket pairs need: socketpair, shutdown, sendto/recvfrom without
-addresses. `socket_dispatch` answers NOT_HANDLED for other numbers (socket, bind, connect... are
-not implemented yet and stay ENOSYS)."""
+addresses (socket, bind, connect... are not implemented yet and stay ENOSYS). Table entries:
+`syscall_<name>`."""
 
 from typing import Final
 
 from asterpy.lang import SysError, i32, u32, u64
-from asterpy.lang.errno import EAFNOSUPPORT, EBADF, EFAULT, EINVAL, EISCONN, ENOTSOCK, EOPNOTSUPP, ESOCKTNOSUPPORT
+from asterpy.lang.errno import EAFNOSUPPORT, EBADF, EINVAL, EISCONN, ENOTSOCK, EOPNOTSUPP, ESOCKTNOSUPPORT
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR
-from asterpy.fs.pipe import Pipe
+from asterpy.fs.pipe import new_uncharged_pipe
 from asterpy.fs.socketpair import SHUT_RDWR, S_IFSOCK, StreamEnd
-from asterpy.syscall.numbers import SYS_RECVFROM, SYS_SENDTO, SYS_SHUTDOWN, SYS_SOCKETPAIR
 from asterpy.task.process import Process
 from asterpy.task.sched import current_task
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 AF_UNIX: Final = u64(1)
 SOCK_STREAM: Final = u64(1)
 SOCK_DGRAM: Final = u64(2)
@@ -61,8 +59,8 @@ def sys_socketpair(domain: u64, kind: u64, protocol: u64, sv: u64) -> u64:
         # Datagram and seqpacket pairs are not implemented yet.
         raise SysError(ESOCKTNOSUPPORT)
     p.check_user(sv, u64(8), True)
-    a_to_b = Pipe()
-    b_to_a = Pipe()
+    a_to_b = new_uncharged_pipe()
+    b_to_a = new_uncharged_pipe()
     flags = O_RDWR | (kind & SOCK_NONBLOCK)
     a = StreamEnd(Inode(u32(S_IFSOCK | u64(0o777))), flags, b_to_a, a_to_b)
     b = StreamEnd(Inode(u32(S_IFSOCK | u64(0o777))), flags, a_to_b, b_to_a)
@@ -118,14 +116,21 @@ def sys_recvfrom(fd: u64, buf: u64, n: u64, flags: u64, addr: u64, addrlen: u64)
     return got
 
 
-def socket_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """Run the handler of sys_id if it is one of these socket syscalls; NOT_HANDLED otherwise."""
-    if sys_id == SYS_SOCKETPAIR:
-        return sys_socketpair(a0, a1, a2, a3)
-    if sys_id == SYS_SHUTDOWN:
-        return sys_shutdown(a0, a1)
-    if sys_id == SYS_SENDTO:
-        return sys_sendto(a0, a1, a2, a3, a4, a5)
-    if sys_id == SYS_RECVFROM:
-        return sys_recvfrom(a0, a1, a2, a3, a4, a5)
-    return NOT_HANDLED
+def syscall_socketpair(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of socketpair(2)."""
+    return sys_socketpair(a0, a1, a2, a3)
+
+
+def syscall_shutdown(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of shutdown(2)."""
+    return sys_shutdown(a0, a1)
+
+
+def syscall_sendto(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sendto(2)."""
+    return sys_sendto(a0, a1, a2, a3, a4, a5)
+
+
+def syscall_recvfrom(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of recvfrom(2)."""
+    return sys_recvfrom(a0, a1, a2, a3, a4, a5)

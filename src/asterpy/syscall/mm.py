@@ -8,9 +8,6 @@ from typing import Final
 
 from asterpy.lang import SysError, u8, u32, u64
 from asterpy.lang.errno import EACCES, EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
-from asterpy.syscall.numbers import (
-    SYS_BRK, SYS_MADVISE, SYS_MINCORE, SYS_MMAP, SYS_MPROTECT, SYS_MREMAP, SYS_MSYNC, SYS_MUNMAP,
-)
 from asterpy.fs.inode import DevInode, RegInode
 from asterpy.fs.mode import O_PATH
 from asterpy.mm.mmap import (
@@ -21,7 +18,6 @@ from asterpy.mm.vma import VM_NOWRITE, VM_SHARED
 import asterpy.mm.fault as mmfault
 from asterpy.task.process import MMAP_LOW, PAGE, PAGE_MASK, USER_TOP, Process, current_process, page_up
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 
 PROT_MASK: Final = u64(7)
 PROT_GROWS: Final = u64(0x03000000)      # PROT_GROWSDOWN | PROT_GROWSUP
@@ -131,7 +127,12 @@ def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -
         anon = True
     at = u64(0)
     if anon:
-        at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, None, u64(0), how)
+        shared_anon: RegInode | None = None
+        if (vmflags & VM_SHARED) != 0:
+            # Shared anonymous memory is an unnamed file (0600), so fork and every mapper share its pages.
+            shared_anon = RegInode(u32(0o600))
+            shared_anon.set_size(size)
+        at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, shared_anon, u64(0), how)
     else:
         ino = mapping_file(p, fd, prot, kind)
         if kind == MAP_SHARED_VALIDATE and (flags & ~MAP_VALIDATE_OK) != 0:
@@ -264,22 +265,41 @@ def sys_mincore(addr: u64, length: u64, vec: u64) -> u64:
     return u64(0)
 
 
-def mm_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """Run the handler of sys_id if it is one of this module's; NOT_HANDLED otherwise."""
-    if sys_id == SYS_BRK:
-        return proc().set_brk(a0)
-    if sys_id == SYS_MMAP:
-        return sys_mmap(a0, a1, a2, a3, a4, a5)
-    if sys_id == SYS_MUNMAP:
-        return sys_munmap(a0, a1)
-    if sys_id == SYS_MPROTECT:
-        return sys_mprotect(a0, a1, a2)
-    if sys_id == SYS_MREMAP:
-        return sys_mremap(a0, a1, a2, a3, a4)
-    if sys_id == SYS_MADVISE:
-        return sys_madvise(a0, a1, a2)
-    if sys_id == SYS_MSYNC:
-        return sys_msync(a0, a1, a2)
-    if sys_id == SYS_MINCORE:
-        return sys_mincore(a0, a1, a2)
-    return NOT_HANDLED
+def syscall_brk(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of brk(2)."""
+    return proc().set_brk(a0)
+
+
+def syscall_mmap(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of mmap(2)."""
+    return sys_mmap(a0, a1, a2, a3, a4, a5)
+
+
+def syscall_munmap(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of munmap(2)."""
+    return sys_munmap(a0, a1)
+
+
+def syscall_mprotect(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of mprotect(2)."""
+    return sys_mprotect(a0, a1, a2)
+
+
+def syscall_mremap(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of mremap(2)."""
+    return sys_mremap(a0, a1, a2, a3, a4)
+
+
+def syscall_madvise(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of madvise(2)."""
+    return sys_madvise(a0, a1, a2)
+
+
+def syscall_msync(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of msync(2)."""
+    return sys_msync(a0, a1, a2)
+
+
+def syscall_mincore(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of mincore(2)."""
+    return sys_mincore(a0, a1, a2)

@@ -10,13 +10,14 @@ close-on-exec files are closed, and the task's user frame is reset to the new en
 from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
-from asterpy.lang.errno import E2BIG, EFAULT, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
+from asterpy.kernel.entropy import random_u64
+from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
-from asterpy.task.siginfo import SIGKILL, sig_bit
+from asterpy.kernel.siginfo import SIGKILL, sig_bit
 from asterpy.task.task import Task
-from asterpy.task.wait import wake_up
+from asterpy.kernel.wait import wake_up
 from asterpy.fs.exec_file import exec_open, read_inode_at
 
 from kernel_arch import (
@@ -176,6 +177,20 @@ def do_execve(path: u64, argv: u64, envp: u64) -> u64:
     return u64(0)
 
 
+def set_comm(t: Task, path: u64, n: u64) -> None:
+    """Name t after the last component of the path it execs (Linux's comm, 15 bytes at most)."""
+    start = u64(0)
+    for i in range(u64(0), n):
+        if Ptr[u8](path)[i] == 0x2F:
+            start = i + 1
+    for i in range(u64(0), u64(16)):
+        t.comm[i] = u8(0)
+    k = u64(0)
+    while start + k < n and k < 15:
+        t.comm[k] = Ptr[u8](path)[start + k]
+        k += 1
+
+
 def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
     """Load the program `name` (following #! scripts) and switch t's process over to it."""
     p = t.proc
@@ -224,20 +239,6 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
         rebuilt.free()
 
 
-def set_comm(t: Task, path: u64, n: u64) -> None:
-    """The thread's name after exec: the last component of the path exec was given (15 bytes at most)."""
-    start = u64(0)
-    for i in range(u64(0), n):
-        if Ptr[u8](path + i).load() == 0x2F:
-            start = i + 1
-    for i in range(0, 16):
-        t.comm[i] = u8(0)
-    k = u64(0)
-    while start + k < n and k < 15:
-        t.comm[k] = Ptr[u8](path + start + k).load()
-        k += 1
-
-
 def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
     """Read the ELF file ino, build the new address space, and commit to it."""
     p = t.proc
@@ -253,7 +254,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
             raise SysError(ENOEXEC)
         img = image.load_elf(buf, size, ARCH_ELF_MACHINE)
         image.setup_stack_env(img, args.addrs, args.lens, envs.addrs, envs.lens, False,
-                              sysd.random_u64(), sysd.random_u64(), cpu_hwcap())
+                              random_u64(), random_u64(), cpu_hwcap())
     except SysError as e:
         image.free_user_memory()
         p.frames.free_contiguous(buf_pa, pages)
@@ -289,7 +290,3 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
 
 from asterpy.fs.inode import Inode  # noqa: E402  (for the annotation above)
 
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402

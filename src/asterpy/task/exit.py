@@ -4,6 +4,8 @@ A process ends when its last thread does. Its memory and files are released at o
 left (a zombie: the Process record with its wait status) stays in the process table until the
 parent reaps it with wait4/waitid, or goes away by itself when the parent ignores SIGCHLD.
 Orphans are adopted by init (pid 1). When init itself ends, the idle loop reports its status.
+An exiting task does not switch away here: its syscall or signal path returns first, releasing
+what its frames hold, and the scheduler's return-to-user path leaves it (sched.leave_dead_task).
 """
 
 from typing import Final
@@ -14,9 +16,9 @@ from asterpy.task.process import Process
 from asterpy.task.sched import (
     find_process, remove_process, schedule, task_die, the_tables,
 )
-from asterpy.task.siginfo import CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL, sig_bit
-from asterpy.task.task import Task
-from asterpy.task.wait import sleep_on, wake_up
+from asterpy.kernel.siginfo import CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCHLD, SIGKILL, sig_bit
+from asterpy.task.task import DEAD, Task
+from asterpy.kernel.wait import sleep_on, wake_up
 
 from kernel_arch import arch_load_root
 
@@ -64,7 +66,10 @@ def notify_parent(p: Process, code: u64, status: u64) -> None:
 
 
 def exit_current(t: Task, status: u64) -> None:
-    """End thread t (exit): clear its tid word and wake a joiner; the process ends with its last thread."""
+    """End thread t (exit): clear its tid word and wake a joiner; the process ends with its last thread.
+    t stops being scheduled; it leaves the CPU when its syscall or fault path has unwound."""
+    if t.state == DEAD:
+        return
     p = t.proc
     if t.clear_child_tid != 0:
         try:

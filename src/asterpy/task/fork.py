@@ -5,23 +5,24 @@ its own or the shared file table and fs context (CLONE_FILES, CLONE_FS), and a c
 signal actions. A new thread (CLONE_THREAD) shares the whole process. Its kernel stack starts
 with a copy of the parent's user frame, so it returns from the same syscall with 0.
 
-A CLONE_VM child that is not a thread (vfork, posix_spawn) borrows its parent's address space
-until it execs or exits (Process.vm_borrowed). Known difference from Linux: nothing keeps the
-space alive if the parent exits first (with CLONE_VFORK the parent is waiting, so it cannot).
+A CLONE_VM child that is not a thread (vfork, posix_spawn) shares its parent's address space
+until it execs or exits: the space counts its users (AddressSpace.users, Linux's mm_users) and
+is torn down when the last one lets go, so the child may outlive its parent.
 """
 
 from typing import Final
 
 from asterpy.lang import SysError, u32, u64
 from asterpy.lang.errno import EAGAIN, EINVAL, ENOMEM
+from asterpy.mm.kstack import GUARD_PAGES, kstack_alloc
 from asterpy.task.process import Process
 from asterpy.task.sched import (
     add_process, add_task, alloc_pid, current_task, release_task_memory, schedule, the_tables,
 )
 from asterpy.task.task import KSTACK_PAGES, Task
-from asterpy.task.wait import sleep_on
+from asterpy.kernel.wait import sleep_on
 
-from kernel_arch import F_RAX, F_RSP, frame_reset_user, frame_set, prepare_user_context, user_frame_of
+from kernel_arch import F_RAX, F_RSP, frame_set, prepare_user_context, user_frame_of
 
 CSIGNAL: Final = u64(0xFF)
 CLONE_VM: Final = u64(0x00000100)
@@ -52,11 +53,11 @@ PAGE: Final = u64(4096)
 
 
 def alloc_kstack(t: Task) -> None:
-    """Give t a kernel stack (ENOMEM)."""
+    """Give t a kernel stack, with a guard page below it (ENOMEM)."""
     p = t.proc
-    pa = p.frames.alloc_contiguous(KSTACK_PAGES, u64(1))
+    pa = kstack_alloc(p.frames, KSTACK_PAGES)
     t.kstack_phys = pa
-    t.kstack_top = p.dm + pa + KSTACK_PAGES * PAGE
+    t.kstack_top = p.dm + pa + (KSTACK_PAGES + GUARD_PAGES) * PAGE
 
 
 def new_process_like(parent: Process, flags: u64) -> Process:
@@ -126,6 +127,8 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     if thread:
         tid = alloc_pid()
     ct = Task(tid, cp)
+    for i in range(u64(0), u64(16)):
+        ct.comm[i] = parent.comm[i]      # the child's name is its parent's until it execs
     try:
         alloc_kstack(ct)
     except SysError:
@@ -167,13 +170,3 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     return tid
 
 
-def start_first_task(p: Process) -> Task:
-    """Make p (already loaded: entry and stack set) the first user task, pid 1, ready to run."""
-    t = Task(p.pid, p)
-    alloc_kstack(t)
-    frame = prepare_user_context(t.ctx, t.kstack_top, u64(0))
-    frame_reset_user(frame, p.entry, p.sp)
-    p.threads = u64(1)
-    add_process(p)
-    add_task(t)
-    return t

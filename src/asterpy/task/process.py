@@ -15,7 +15,7 @@ from asterpy.lang import List, Ptr, SysError, i64, memcpy, memset, u8, u16, u32,
 from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, entry_flags, new_address_space
+from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, entry_flags, new_address_space
 
 # The page-table entry format (arch/<arch>/kernel_pte.py, resolved by the build like kernel_arch).
 from kernel_pte import pte_is_huge, pte_phys, pte_present
@@ -23,30 +23,22 @@ from asterpy.exec.elf import (
     ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_parse,
 )
 
-PAGE: Final = u64(4096)
-PAGE_MASK: Final = u64(4095)
+# The user address-space layout (PAGE, USER_TOP, the stack and mmap ranges) is asterpy.mm.uspace's.
+from asterpy.mm.uspace import (  # noqa: F401 - re-exported
+    MMAP_BASE, MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, STACK_LIMIT, STACK_TOP, USER_TOP,
+)
+from asterpy.fs.context import FsCaller
 
-# The user half of the address space: [0, USER_TOP). The kernel half's top-level entries
-# (256..511 on x86_64) are copied from the kernel's tables, so kernel code, data and the direct
-# map stay reachable while a process's tables are loaded.
-USER_TOP: Final = u64(0x0000800000000000)
+# The kernel half's top-level entries (256..511 on x86_64) are copied from the kernel's tables, so
+# kernel code, data and the direct map stay reachable while a process's tables are loaded.
 KERNEL_HALF_FIRST: Final = u64(256)
 TOP_ENTRIES: Final = u64(512)
 
-# The stack: its top just below the last user page (Linux puts it near 0x7ffffffff000 too),
-# STACK_LIMIT reserved (RLIMIT_STACK, one VM area: the rest is paged in on fault), STACK_EAGER of
-# it backed at exec.
-STACK_TOP: Final = u64(0x00007FFFFFFFF000)
-STACK_LIMIT: Final = u64(8 << 20)
+# How much of the stack's RLIMIT_STACK reservation is backed at exec.
 STACK_EAGER: Final = u64(256 << 10)
 # Where an ET_DYN executable (static-pie) is loaded: Linux's ELF_ET_DYN_BASE for x86_64 is 2/3
 # of the user space; any fixed base does for now.
 ET_DYN_BASE: Final = u64(0x0000555555554000)
-# mmap places areas top-down from MMAP_END, down to MMAP_LOW (mm/mmap.py); ELF images stay below
-# MMAP_BASE.
-MMAP_LOW: Final = u64(0x10000)
-MMAP_BASE: Final = u64(0x00007F0000000000)
-MMAP_END: Final = STACK_TOP - STACK_LIMIT - (u64(1) << 30)
 # brk may grow this far past its start.
 BRK_MAX: Final = u64(1) << 30
 
@@ -121,23 +113,18 @@ def page_up(x: u64) -> u64:
     return (x + PAGE_MASK) & ~PAGE_MASK
 
 
-class Process:
-    """A user address space and the per-process state the first syscalls need."""
+class Process(FsCaller):
+    """A user address space and the per-process state the first syscalls need. pid, pgid, sid, uid,
+    ruid and gid are declared in asterpy.kernel.caller.Caller; frames, space, dm, vmas and rlim_cur in
+    asterpy.mm.uspace.UserSpace; fs in asterpy.fs.context.FsCaller."""
 
-    pid: u64
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
-    pgid: u64            # process group (job control: the TTY signals a whole group)
-    sid: u64             # session
-    uid: u64             # effective user id (permission checks); asterpy.syscall.cred
-    gid: u64             # effective group id
-    ruid: u64            # real and saved ids
-    suid: u64
+    suid: u64            # saved ids (the real uid is Caller.ruid)
     rgid: u64
     sgid: u64
     groups: List[u64]    # supplementary groups
     nice: i64            # setpriority's nice value (stored, not acted on)
-    rlim_cur: List[u64]  # resource limits (soft, hard) by RLIMIT_* number; see default_rlimits
-    rlim_max: List[u64]
+    rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
     exit_status: u64     # the wait status once exited: code << 8, or the signal (| 0x80: core)
@@ -158,16 +145,10 @@ class Process:
     kroot: u64           # the kernel's page-table root (loaded while this process's tables die)
     itimer_deadline: List[u64]   # ITIMER_REAL/VIRTUAL/PROF: monotonic expiry (0: disarmed)
     itimer_interval: List[u64]   # and reload period in ns
-    vm_borrowed: bool    # CLONE_VM child: `space` belongs to the parent; never freed from here
-    frames: FrameAllocator
-    space: AddressSpace
-    dm: u64              # the kernel's direct map base (physical 0)
     entry: u64
     sp: u64              # initial stack pointer
     brk_start: u64
     brk: u64             # current break (page-backed up to page_up(brk))
-    mmap_next: u64       # unused since mmap searches the areas; kept for the layout's readers
-    vmas: "VmaList"      # the VM areas (shared by CLONE_VM threads, like `space`)
     # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
     # shared by the threads of the process.
     sigactions: List[u64]
@@ -180,7 +161,6 @@ class Process:
     exe: "Inode | None"  # the program file (/proc/PID/exe)
     start_ns: u64        # monotonic time of its creation (/proc/PID/stat's starttime)
     files: "FdTable"     # open file descriptors (asterpy.fs.fdtable)
-    fs: "FsContext"      # cwd, root, umask (asterpy.fs.context)
 
     def __init__(self, frames: FrameAllocator, dm: u64, kernel_root: u64) -> None:
         """An empty address space sharing the kernel half of kernel_root's top-level table."""
@@ -222,7 +202,6 @@ class Process:
         self.last_child_pid = u64(0)
         self.last_child_status = u64(0)
         self.kroot = kernel_root
-        self.vm_borrowed = False
         self.itimer_deadline = [u64(0), u64(0), u64(0)]
         self.itimer_interval = [u64(0), u64(0), u64(0)]
         self.frames = frames
@@ -236,7 +215,6 @@ class Process:
         self.sp = u64(0)
         self.brk_start = u64(0)
         self.brk = u64(0)
-        self.mmap_next = MMAP_BASE
         self.vmas = VmaList()
         self.arg_start = u64(0)
         self.arg_end = u64(0)
@@ -630,7 +608,6 @@ class Process:
                 self.copy_table(src, pte_phys(root[i], u64(3)), u64(2), i << 39)
         self.brk_start = src.brk_start
         self.brk = src.brk
-        self.mmap_next = src.mmap_next
         self.entry = src.entry
         self.sp = src.sp
         self.copy_image_fields(src)
@@ -661,7 +638,6 @@ class Process:
         self.vmas = other.vmas
         self.brk_start = other.brk_start
         self.brk = other.brk
-        self.mmap_next = other.mmap_next
         self.entry = other.entry
         self.sp = other.sp
         self.copy_image_fields(other)
@@ -677,16 +653,22 @@ class Process:
         self.exe = other.exe
 
     def share_memory_of(self, other: "Process") -> None:
-        """Use other's address space itself (CLONE_VM): this process's own empty one is freed."""
+        """Use other's address space itself (CLONE_VM): this process's own empty one is freed,
+        and other's counts one more user (it lives until the last of them lets go)."""
         self.free_user_memory()
         self.take_memory_of(other)
-        self.vm_borrowed = True
+        self.space.users += 1
 
     def free_user_memory(self) -> None:
-        """Free every user page and page-table page of the lower half (the process ended or
-        exec'd); memory borrowed from a CLONE_VM parent is only let go of."""
-        if self.vm_borrowed:
-            self.vm_borrowed = False
+        """Let go of the address space (the process ended or exec'd). The last of the processes
+        sharing it (CLONE_VM) frees every user page and page-table page of the lower half; the
+        others only drop their hold, whichever order they end in (a vfork child may outlive its
+        parent). The caller has loaded other page tables if the CPU was running on these."""
+        sp = self.space
+        if sp.users == 0:
+            return          # already freed (an error path let go first)
+        sp.users -= 1
+        if sp.users > 0:
             self.vmas = VmaList()
             return
         self.vmas.clear()
@@ -770,6 +752,6 @@ from asterpy.fs.inode import Inode  # noqa: E402
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-from asterpy.task.wait import new_wait_channel  # noqa: E402
+from asterpy.kernel.wait import new_wait_channel  # noqa: E402
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402

@@ -5,15 +5,16 @@ masks them, interrupt gates clear them), so a task gives up the CPU only by slee
 or on its way back to user mode when the timer has asked for a switch (`need_resched`). The
 boot context is the idle loop: it runs when no task is runnable, halting until an interrupt.
 
-Tasks that sleep wait on a channel number (asterpy.task.wait); `sched_wake` makes every task
+Tasks that sleep wait on a channel number (asterpy.kernel.wait); `sched_wake` makes every task
 on that channel runnable, and every task on POLL_CHANNEL as well.
 """
 
 from typing import Final
 
-from asterpy.lang import List, SysError, kwarn, u64
+from asterpy.lang import List, SysError, kwarn, panic, u64
 from asterpy.lang.errno import ESRCH
 from asterpy.kernel.time import monotonic_ns
+from asterpy.mm.kstack import kstack_free
 from asterpy.task.process import Process, set_current
 from asterpy.task.task import DEAD, KSTACK_PAGES, RUNNABLE, SLEEPING, STOPPED, Task
 
@@ -45,6 +46,8 @@ current: Task | None = None
 idle_ctx: Context | None = None
 # A task that exited: its kernel stack is freed once the CPU has left it.
 dead: Task | None = None
+# Where a dead task's registers go when it leaves for good (never loaded again).
+scrap_ctx: Context | None = None
 # Where the last round-robin pick stopped (an index into tables.tasks).
 rr_index: u64 = 0
 last_pid: u64 = 0
@@ -52,11 +55,13 @@ last_pid: u64 = 0
 
 def sched_init() -> None:
     """Create the tables and the idle context (the caller, the boot context, becomes idle)."""
-    global tables, idle_ctx
+    global tables, idle_ctx, scrap_ctx
     if tables is None:
         tables = Tables()
     if idle_ctx is None:
         idle_ctx = Context()
+    if scrap_ctx is None:
+        scrap_ctx = Context()
 
 
 def the_tables() -> Tables:
@@ -183,6 +188,9 @@ def schedule() -> None:
     """Give the CPU to the next runnable task (or the idle loop); returns when this context runs again."""
     global current
     prev = current
+    if prev is not None and prev.state == DEAD:
+        # An exited task leaves only through leave_dead_task, once its frames have unwound.
+        return
     nxt = pick_next()
     if prev is not None:
         prev.need_resched = False
@@ -221,23 +229,40 @@ def reap_dead_stack() -> None:
 def release_task_memory(t: Task) -> None:
     """Give back a finished task's kernel stack frames and context."""
     if t.kstack_phys != 0:
-        t.proc.frames.free_contiguous(t.kstack_phys, KSTACK_PAGES)
+        kstack_free(t.proc.frames, t.kstack_phys, KSTACK_PAGES)
         t.kstack_phys = u64(0)
     context_free(t.ctx)
 
 
 def task_die(t: Task) -> None:
-    """The running task t has exited: leave it for good (never returns)."""
-    global dead
-    reap_dead_stack()
+    """The running task t has exited: take it off the run queue for good. It does not switch
+    away here: its syscall or fault path unwinds first (releasing the references its frames
+    hold), and the return-to-user path then leaves it for the idle loop (leave_dead_task)."""
     t.state = DEAD
     remove_task(t)
-    dead = t
-    schedule()
-    # Nothing switches back to a dead task.
-    kwarn("task_die: a dead task was resumed")
-    while True:
-        idle_wait()
+
+
+def leave_dead_task() -> None:
+    """Leave the running task, which has exited, for the idle loop; never returns. The idle loop
+    frees its kernel stack and drops the scheduler's last references to it.
+
+    Called from the outermost return-to-user path only (sched_return_to_user, with nothing but
+    the arch entry's frame below): the stack is abandoned here, so any object a frame on it still
+    referenced would never be released (this was the fork/exit heap leak). This frame itself
+    references only the immortal idle and scrap contexts."""
+    global current, dead
+    reap_dead_stack()
+    dead = current
+    current = None
+    set_current(None)
+    idle = idle_ctx
+    scrap = scrap_ctx
+    if idle is None or scrap is None:
+        panic("leave_dead_task: called before sched_init")
+    # The dead task's registers are saved into the scrap context: nothing resumes them. The page
+    # tables stay loaded: the exit loaded the kernel's before freeing any it ran on.
+    switch_task(scrap, idle, u64(0), u64(0), u64(0), u64(0))
+    panic("leave_dead_task: a dead task was resumed")
 
 
 def make_runnable(t: Task) -> None:
@@ -275,7 +300,7 @@ def sched_sleep_until(chan: u64, deadline_ns: u64) -> u64:
         while deadline_ns != 0 and monotonic_ns() < deadline_ns:
             idle_wait()
         return TIMED_OUT
-    if signal_pending_for(t):
+    if signal_pending_for(t) or t.state == DEAD:
         return INTERRUPTED
     if deadline_ns != 0 and monotonic_ns() >= deadline_ns:
         return TIMED_OUT
@@ -334,14 +359,33 @@ def continue_process(p: Process) -> None:
 
 def sched_return_to_user(frame: u64, from_syscall: bool) -> None:
     """Work on the way back to user mode (from a syscall or an interrupt): switch if the timer
-    asked, then deliver pending signals (which may rewrite the user frame, stop or end the task)."""
+    asked, then deliver pending signals (which may rewrite the user frame, stop or end the task).
+    A task that has exited leaves here for good. (No object local in this frame: see
+    leave_dead_task.)"""
+    if return_work(frame, from_syscall):
+        leave_dead_task()
+
+
+def return_work(frame: u64, from_syscall: bool) -> bool:
+    """sched_return_to_user's work for the running task; True if it has exited."""
     t = current
     if t is None:
-        return
+        return False
+    if t.state == DEAD:
+        return True
     t.in_syscall = from_syscall
     if t.need_resched:
         schedule()
     signals.deliver_signals(t, frame)
+    return t.state == DEAD
+
+
+def any_runnable() -> bool:
+    """Whether some task waits for the CPU (the idle loop halts only when none does)."""
+    for t in the_tables().tasks:
+        if t.state == RUNNABLE:
+            return True
+    return False
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and

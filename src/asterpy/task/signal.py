@@ -15,13 +15,13 @@ from asterpy.lang import SysError, kprint, u64
 from asterpy.lang.errno import EINTR
 from asterpy.task.process import Process
 from asterpy.task.sched import (
-    continue_process, current_task_or_none, find_process, make_runnable, the_tables,
+    continue_process, current_task_or_none, make_runnable, the_tables,
 )
-from asterpy.task.siginfo import (
-    CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGPIPE, SIGSEGV, SIGSTOP,
+from asterpy.kernel.siginfo import (
+    CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
 )
-from asterpy.task.task import STOPPED, Task
+from asterpy.task.task import DEAD, STOPPED, Task
 
 from kernel_arch import F_RAX, F_RIP, F_RSP, F_VECTOR, arch_signal_frame_pop, arch_signal_frame_push, frame_get, frame_set
 
@@ -52,6 +52,7 @@ CORE_SIGNALS: Final = u64((1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) |
                           | (1 << 23) | (1 << 24) | (1 << 30))
 STOP_SIGNALS: Final = u64((1 << 18) | (1 << 19) | (1 << 20) | (1 << 21))   # STOP TSTP TTIN TTOU
 UNBLOCKABLE: Final = u64((1 << 8) | (1 << 18))                              # KILL STOP
+INIT_PID: Final = u64(1)
 
 
 def default_action(sig: u64) -> u64:
@@ -78,6 +79,27 @@ def is_ignored(p: Process, sig: u64) -> bool:
     if h == SIG_IGN:
         return sig != SIGKILL and sig != SIGSTOP
     return h == SIG_DFL and default_action(sig) == ACT_IGNORE
+
+
+def init_drops(p: Process, sig: u64, blocked: bool) -> bool:
+    """Whether sig, sent to p, is dropped because p is init (pid 1), which gets only the signals
+    it handles (Linux's SIGNAL_UNKILLABLE): any process could otherwise end it, and the machine
+    with it. SIGKILL and SIGSTOP always go; another signal without a handler goes unless blocked
+    (it stays pending, for sigtimedwait; delivery drops it later if it is still unhandled). CPU
+    faults do not come through here: a fault in init still kills it."""
+    if p.pid != INIT_PID:
+        return False
+    if sig == SIGKILL or sig == SIGSTOP:
+        return True
+    return not blocked and handler_of(p, sig) == SIG_DFL
+
+
+def blocked_by_every_thread(p: Process, sig: u64) -> bool:
+    """Whether every thread of p blocks sig (then a signal sent to p waits, pending)."""
+    for t in the_tables().tasks:
+        if t.proc is p and (t.sigmask & sig_bit(sig)) == 0:
+            return False
+    return True
 
 
 def wake_for_signal(p: Process, sig: u64) -> None:
@@ -112,7 +134,7 @@ def send_to_process(p: Process, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 =
             texit.notify_parent(p, CLD_CONTINUED, SIGCONT)
     elif (sig_bit(sig) & STOP_SIGNALS) != 0:
         p.sig_pending &= ~sig_bit(SIGCONT)
-    if is_ignored(p, sig):
+    if is_ignored(p, sig) or init_drops(p, sig, blocked_by_every_thread(p, sig)):
         return
     if (p.sig_pending & sig_bit(sig)) == 0:
         p.sig_code[sig] = code
@@ -128,7 +150,7 @@ def send_to_task(t: Task, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0) ->
     if sig == SIGCONT or (sig_bit(sig) & STOP_SIGNALS) != 0 or sig == SIGKILL:
         send_to_process(t.proc, sig, code, from_pid)
         return
-    if is_ignored(t.proc, sig):
+    if is_ignored(t.proc, sig) or init_drops(t.proc, sig, (t.sigmask & sig_bit(sig)) != 0):
         return
     if (t.pending & sig_bit(sig)) == 0:
         t.sig_code[sig] = code
@@ -143,13 +165,6 @@ def signal_pgrp(pgrp: u64, sig: u64) -> None:
     for p in the_tables().procs:
         if p.pgid == pgrp and not p.zombie:
             send_to_process(p, sig)
-
-
-def signal_process(pid: u64, sig: u64) -> None:
-    """Send sig to the process pid (ignored if there is none)."""
-    p = find_process(pid)
-    if p is not None:
-        send_to_process(p, sig)
 
 
 def signal_blocked_by_current(sig: u64) -> bool:
@@ -185,6 +200,7 @@ def force_fault_signal(t: Task, sig: u64, code: u64, addr: u64) -> None:
     t.fault_addr = addr
     t.fault_code = code
     t.pending |= sig_bit(sig)
+    t.forced |= sig_bit(sig)
 
 
 def next_signal(t: Task) -> u64:
@@ -244,16 +260,23 @@ def restart_syscall(frame: u64) -> None:
 def deliver_signals(t: Task, frame: u64) -> None:
     """On the way to user mode: act on t's pending signals (run one handler at most)."""
     p = t.proc
-    while True:
+    while t.state != DEAD:
         sig = next_signal(t)
         if sig == 0:
             break
+        forced = (t.forced & sig_bit(sig)) != 0
+        t.forced &= ~sig_bit(sig)
         h = handler_of(p, sig)
         if h == SIG_IGN:
             continue
         if h == SIG_DFL:
             act = default_action(sig)
             if act == ACT_IGNORE or act == ACT_CONT:
+                continue
+            if p.pid == INIT_PID and sig != SIGKILL and sig != SIGSTOP and not forced:
+                # Init's default actions do not happen (see init_drops): a signal that waited
+                # blocked and is still unhandled is dropped. The kernel's own SIGKILL (exit_group,
+                # exec) and a CPU fault still act.
                 continue
             if act == ACT_STOP:
                 stop_process(t, sig)
@@ -267,6 +290,8 @@ def deliver_signals(t: Task, frame: u64) -> None:
             if t.restore_sigmask:
                 t.restore_sigmask = False
             return
+    if t.state == DEAD:
+        return
     if t.in_syscall and t.restartable and interrupted(frame_get(frame, F_RAX)):
         # No handler ran (the signal was ignored, or stopped and continued us): the call goes
         # on as if nothing happened, as on Linux.

@@ -3,6 +3,10 @@
 from typing import Final
 
 from asterpy.lang import List, u64
+# Kernel stack of a user task: KSTACK_PAGES (8) pages plus a guard page, defined with the stack
+# allocator (the syscall paths are written in Kernel Python, whose frames are larger than
+# hand-written C's; 32 KiB leaves room for deep file-system calls).
+from asterpy.mm.kstack import KSTACK_PAGES  # noqa: F401 - re-exported
 from asterpy.task.process import Process
 
 from kernel_arch import Context
@@ -12,10 +16,6 @@ RUNNABLE: Final = u64(0)     # running or waiting for the CPU
 SLEEPING: Final = u64(1)     # on a wait channel (interruptible by signals)
 STOPPED: Final = u64(2)      # SIGSTOP/SIGTSTP: waits for SIGCONT
 DEAD: Final = u64(3)         # exited; its kernel stack is freed once another task runs
-
-# Kernel stack of a user task: 8 pages (the syscall paths are written in Kernel Python, whose
-# frames are larger than hand-written C's; 32 KiB leaves room for deep file-system calls).
-KSTACK_PAGES: Final = u64(8)
 
 
 class Task:
@@ -28,7 +28,7 @@ class Task:
     deadline_ns: u64       # wake at this monotonic time (0 = no deadline)
     timed_out: bool        # the last sleep ended by its deadline
     ctx: Context
-    kstack_phys: u64       # first frame of the kernel stack (0: not allocated)
+    kstack_phys: u64       # first frame of the kernel stack: its guard (mm/kstack.py; 0: none)
     kstack_top: u64        # its top, a kernel (direct-map) address
     fs_base: u64           # TLS pointer (arch_prctl ARCH_SET_FS / CLONE_SETTLS)
     gs_base: u64           # arch_prctl ARCH_SET_GS
@@ -44,6 +44,7 @@ class Task:
     altstack_flags: u64
     fault_addr: u64        # si_addr of the last fault signal
     fault_code: u64        # si_code of the last fault signal
+    forced: u64            # pending fault signals forced on the thread (they act even on init)
     need_resched: bool
     policy: u64            # sched_setscheduler's policy and priority (stored, not acted on)
     rt_priority: u64
@@ -83,6 +84,7 @@ class Task:
         self.altstack_flags = u64(2)   # SS_DISABLE
         self.fault_addr = u64(0)
         self.fault_code = u64(0)
+        self.forced = u64(0)
         self.need_resched = False
         self.policy = u64(0)
         self.rt_priority = u64(0)

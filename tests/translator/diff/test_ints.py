@@ -104,7 +104,7 @@ def test_division_by_zero_fails_in_both_worlds(case: Case, t: str) -> None:
         assert out.kind == "fault" and "ZeroDivisionError" in out.detail
         native = case.run_native(f"{f}_{t}", 5, 0, child=True)
         assert native.kind == "fault" and "division" in native.detail
-        assert f"int_ops.py:" in native.detail and f"in {f}_{t}" in native.detail  # the panic names its source line
+        assert "int_ops.py:" in native.detail and f"in {f}_{t}" in native.detail  # the panic names its source line
 
 
 @pytest.mark.parametrize("t", ["i8", "i16", "i32", "i64"])

@@ -15,7 +15,7 @@ from translator.resolve import resolve
 # Prepended to most test modules so that snippets can use the common names. Line numbers in the
 # tests count from the first line of the snippet, not of this header.
 HEADER = (
-    "from typing import Dict, Final, List, Optional\n"
+    "from typing import Callable, Dict, Final, List, Optional\n"
     "from asterpy.lang import Array, Ptr, SpinLock, SysError, kprint, panic, struct, u8, u16, u32, u64, i8, i32, i64\n"
     "from asterpy.lang.errno import EINVAL, ENOENT\n"
 )

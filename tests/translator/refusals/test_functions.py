@@ -113,14 +113,48 @@ def test_call_local_variable(refused: Refused) -> None:
     """, 2, 4, "'a' is a local variable, not a function")
 
 
-def test_function_as_value(refused: Refused) -> None:
+def test_function_of_objects_as_value(refused: Refused) -> None:
     refused("""
-        def g() -> None:
+        def g(xs: List[u64]) -> None:
             pass
 
         def f() -> None:
             h = g
-    """, 5, 8, "function 'g' cannot be used as a value")
+    """, 5, 8, "function 'g' takes List[u64]: it cannot be used as a value")
+
+
+def test_exported_function_as_value(refused: Refused) -> None:
+    refused("""
+        @export("g_sym")
+        def g(a: u64) -> u64:
+            return a
+
+        def f() -> None:
+            h = g
+    """, 6, 8, "exported or external function 'g' cannot be used as a value")
+
+
+def test_callable_wrong_arguments(refused: Refused) -> None:
+    refused("""
+        def g(a: u64) -> u64:
+            return a
+
+        def f() -> u64:
+            h = g
+            return h(u64(1), u64(2))
+    """, 6, 11, "h() takes 1 argument")
+
+
+def test_table_of_mismatched_functions(refused: Refused) -> None:
+    refused("""
+        def g(a: u64) -> u64:
+            return a
+
+        def k(a: u32) -> u64:
+            return u64(a)
+
+        T: Final[Array[Callable[[u64], u64], 2]] = (g, k)
+    """, 7, 47, "cannot initialise")
 
 
 def test_undefined_name(refused: Refused) -> None:

@@ -217,3 +217,38 @@ def test_ptr_index_of_narrow_type(refused: Refused) -> None:
         def load_at(addr: u64, i: u32) -> u16:
             return Ptr[u16](addr)[i]
     """, 4, 26, "must be usize or isize")
+
+
+def test_literal_comparison_beyond_i64(refused: Refused) -> None:
+    """Two literals compare as i64 natively but exactly under CPython: one that does not fit i64 is refused (issue 25)."""
+    d = refused("""
+        def f() -> bool:
+            return 0 > 9223372036854775808
+    """, 2, 15, "9223372036854775808 does not fit in int (i64), the type of a comparison between literals")
+    assert "u64(9223372036854775808)" in d.hint
+
+
+def test_literal_comparison_with_untyped_constant(refused: Refused) -> None:
+    refused("""
+        BIG: Final = 0xFFFF_FFFF_FFFF_FFFF
+        def f() -> bool:
+            return BIG == 1
+    """, 3, 11, "BIG does not fit in int (i64)")
+
+
+@pytest.mark.parametrize("op", ["<<", ">>"])
+def test_negative_literal_shift_count(refused: Refused, op: str) -> None:
+    """CPython raises ValueError; an unsigned native count would wrap to a large one: refused (issue 25)."""
+    d = refused(f"""
+        def f(a: u8) -> u8:
+            return a {op} -1
+    """, 2, 16, "negative shift count -1")
+    assert "0 or more" in d.hint
+
+
+def test_negative_literal_shift_count_augmented(refused: Refused) -> None:
+    refused("""
+        def f(a: i32) -> i32:
+            a >>= -3
+            return a
+    """, 2, 10, "negative shift count -3")

@@ -50,13 +50,14 @@ def test_tss_descriptor() -> None:
 
 
 def test_tss_layout_and_contents() -> None:
-    """The TSS is 104 bytes, IST1 at offset 36; fill_tss points IST1..3 at the tops of three stacks."""
+    """The TSS is 104 bytes, IST1 at offset 36; fill_tss points IST1..3 at the tops of three stacks (each above a guard page)."""
     assert sizeof(Tss) == 104
     assert offsetof(Tss, "rsp") == 4 and offsetof(Tss, "ist") == 36 and offsetof(Tss, "iopb_offset") == 102
     tss = memory.sim.alloc(128)
     gdt.fill_tss(u64(tss), u64(0x10000))
     t = Ptr[Tss](tss).load()
-    assert [int(t.ist[i]) for i in range(4)] == [0x14000, 0x18000, 0x1C000, 0]
+    # Each stack sits above its 4 KiB guard page: [guard][16 KiB] three times.
+    assert [int(t.ist[i]) for i in range(4)] == [0x15000, 0x1A000, 0x1F000, 0]
     assert t.iopb_offset == 104
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from asterpy.lang import Ptr, memory, offsetof, sizeof, u8, u64
+from asterpy.lang import offsetof, sizeof, u64
 
 from arch.x86_64 import traps
 from asterpy.kernel import ksyms as backtrace
@@ -50,21 +50,6 @@ def test_packed_words() -> None:
     """The packed-ASCII constants spell what their comments say."""
     def word(s: bytes) -> int:
         return int.from_bytes(s, "little")
-    assert traps.WORD_PANIC == word(b"panic=1")
-    assert traps.WORD_FAULT_UD == word(b"fault=ud")
-    assert traps.WORD_FAULT_PF == word(b"fault=pf")
-    assert traps.WORD_FAULT_GP == word(b"fault=gp")
-    assert traps.WORD_FAULT_DF == word(b"fault=df")
     assert backtrace.TXT_FRAME == word(b"  #")
     assert backtrace.TXT_IN == word(b" in ") and backtrace.TXT_AT == word(b" at ")
     assert backtrace.KSYMS_MAGIC == word(b"KSYMTAB1")
-
-
-def test_cmdline_word() -> None:
-    """A command-line word packs little-endian; longer than 8 bytes packs to 0."""
-    addr = memory.sim.alloc(32)
-    memory.sim.write(addr, b"fault=pf exit=1 something-long")
-    p = Ptr[u8](addr)
-    assert traps.cmdline_word(p, u64(8)) == traps.WORD_FAULT_PF
-    assert traps.cmdline_word(p + 9, u64(6)) == int.from_bytes(b"exit=1", "little")
-    assert traps.cmdline_word(p + 16, u64(14)) == 0

@@ -6,7 +6,7 @@ import pytest
 from conftest import ARG, BUF, Term
 
 from asterpy.drivers import tty
-from asterpy.lang import SysError, offsetof, sizeof, u64
+from asterpy.lang import SysError, i64, offsetof, sizeof, u64
 from asterpy.lang.errno import EAGAIN, EFAULT, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
 from task_sim import uread, uwrite
 
@@ -673,7 +673,7 @@ def test_tostop_background_write(term: Term) -> None:
 def test_tty_poll_input_drains_the_uart(term: Term, monkeypatch: pytest.MonkeyPatch) -> None:
     pending = list(b"ok\r")
     monkeypatch.setattr(tty.kernel_arch, "arch_console_getc",
-                        lambda: tty.i64(pending.pop(0) if pending else -1))
+                        lambda: i64(pending.pop(0) if pending else -1))
     tty.tty_poll_input()
     assert pending == []
     assert term.read() == b"ok\n"

@@ -2,7 +2,6 @@
 reference model on synthetic files, and fuzzing of mutated headers."""
 
 import io
-import shutil
 import struct as pystruct
 import subprocess
 import sys

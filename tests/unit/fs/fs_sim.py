@@ -8,18 +8,18 @@ the page tables (tests/unit/task/task_sim.py).
 import gc
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List
 
 import pytest
 
-from asterpy.lang import memory, u32, u64
+from asterpy.lang import memory, u64
 from asterpy.mm import heap, paging
 from asterpy.mm.paging import WRITE
 from asterpy.fs import inode as fs_inode
 from asterpy.fs.inode import DirInode, RegInode
 from asterpy.fs.pipe import NamedFifo
 from asterpy.fs.initramfs import init_root_from_initramfs, open_console_fds
-from asterpy.syscall import dispatch
+from asterpy.kernel import entropy
 from asterpy.syscall import numbers as N
 from asterpy.syscall.dispatch import syscall_dispatch
 from asterpy.syscall.numbers import x86_64_sys_id
@@ -216,8 +216,8 @@ def fs_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     memory.sim.map(HEAP_BASE, HEAP_SIZE)
     heap.heap_init(u64(HEAP_BASE), u64(HEAP_SIZE))
     monkeypatch.setattr(paging, "tlb_flush_page", lambda va: None)
-    monkeypatch.setattr(dispatch, "rdtsc64", lambda: u64(7))
-    monkeypatch.setattr(dispatch, "rdrand_available", lambda: False)
+    monkeypatch.setattr(entropy, "rdtsc64", lambda: u64(7))
+    monkeypatch.setattr(entropy, "rdrand_available", lambda: False)
     yield
     set_current(None)
     fs_inode.reset_root()

@@ -1,6 +1,5 @@
 """The ramfs through the file syscalls: open/read/write/lseek, directories, links, errors."""
 
-import pytest
 
 from asterpy.lang.errno import (
     EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ELOOP, EMFILE, ENAMETOOLONG, ENOENT, ENOTDIR, ENOTEMPTY, ESPIPE,

@@ -6,7 +6,6 @@ import pytest
 from asterpy.lang import SysError, memory, u32, u64
 from asterpy.lang.errno import EACCES, EBADF, EFAULT, EINVAL, ELOOP, ENOENT, ENOTDIR, EPERM, ERANGE
 from asterpy.fs.exec_file import exec_open, read_inode_at
-from asterpy.fs.fdtable import FdTable
 from asterpy.fs.inode import RegInode, root_dir
 from asterpy.fs.initramfs import init_root_from_initramfs
 
@@ -264,11 +263,11 @@ def test_getcwd_errors(sysc: Sys) -> None:
 
 def test_file_pages_from_frames(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
     """After fs_use_frames, file data lives in frames, which truncation and unlink give back."""
-    from asterpy.fs import inode as fs_inode
+    from asterpy.mm import filepages
     from task_sim import DIRECT_MAP
-    monkeypatch.setattr(fs_inode, "page_source", None)
+    monkeypatch.setattr(filepages, "page_source", None)
     fa = sysc.p.frames
-    fs_inode.fs_use_frames(fa, u64(DIRECT_MAP))
+    filepages.fs_use_frames(fa, u64(DIRECT_MAP))
     before = int(fa.free_count())
     fd = sysc.open(b"/big", O_CREAT | O_RDWR)
     data = bytes(range(256)) * 48                          # 3 pages

@@ -152,7 +152,7 @@ def test_poll(sysc: Sys) -> None:
 def test_poll_timeout_and_interrupt(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing ready: a timeout returns 0, an interrupted sleep EINTR."""
     from asterpy.syscall import fs_poll
-    from asterpy.task.wait import INTERRUPTED, TIMED_OUT
+    from asterpy.kernel.wait import INTERRUPTED, TIMED_OUT
     r, w = make_pipe(sysc)
     fds = sysc.put(r.to_bytes(4, "little") + (POLLIN).to_bytes(2, "little") + b"\0\0")
     monkeypatch.setattr(fs_poll, "sleep_until", lambda chan, dl: TIMED_OUT)
@@ -305,7 +305,7 @@ def test_named_fifo(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_select_and_ppoll_report_time_left(sysc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
     """select's timeval and ppoll's timespec come back holding the time left (0 after a timeout)."""
     from asterpy.syscall import fs_poll
-    from asterpy.task.wait import TIMED_OUT
+    from asterpy.kernel.wait import TIMED_OUT
     clock = [1_000_000_000]
     monkeypatch.setattr(fs_poll, "monotonic_ns", lambda: clock[0])
 

@@ -5,7 +5,7 @@ from typing import Iterator
 
 import pytest
 
-from asterpy.kernel import log
+from asterpy.kernel import cmdline, log
 from asterpy.kernel.bootinfo import ARCH_X86_64, PROTO_MULTIBOOT1, bootinfo_reset, set_cmdline
 from asterpy.lang import Ptr, console, kinfo, kwarn, memory, u8, u64
 from asterpy.lang.console import captured_console
@@ -26,13 +26,15 @@ def put(text: bytes) -> tuple[Ptr[u8], u64]:
 
 
 @pytest.mark.parametrize("line,quiet", [
-    (b"quiet", True), (b"exit=1 quiet", True), (b"init=/bin/sh quiet exit=1", True), (b"  quiet  ", True),
-    (b"", False), (b"exit=1", False), (b"quieter", False), (b"xquiet", False), (b"qu", False),
-    (b"init=/bin/sh -- quiet", False), (b'-- -c "echo quiet"', False),
+    (b"quiet", True), (b"asterpy.exit=1 quiet", True), (b"init=/bin/sh quiet asterpy.exit=1", True),
+    (b"  quiet  ", True), (b"", False), (b"asterpy.exit=1", False), (b"quieter", False), (b"xquiet", False),
+    (b"qu", False), (b"init=/bin/sh -- quiet", False), (b'-- -c "echo quiet"', False), (b"quiet debug", False),
+    (b"debug quiet", True), (b"loglevel=4", True), (b"loglevel=7", False),
 ])
 def test_quiet_word(line: bytes, quiet: bool) -> None:
-    """Only the whole word counts, and only before `--` (after it the words are init's)."""
-    assert log.cmdline_has_quiet(*put(line)) == quiet
+    """Only the whole word counts, only before `--` (after it the words are init's); the last log word wins."""
+    cmdline.parse_line(*put(line))
+    assert cmdline.quiet == quiet
 
 
 @pytest.fixture()
@@ -42,7 +44,7 @@ def quiet_boot(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(log, "_cmdline_seen", False)
     monkeypatch.setattr(log, "_quiet", False)
     bootinfo_reset(ARCH_X86_64, PROTO_MULTIBOOT1, u64(0))
-    set_cmdline(u64(put_at(b"exit=1 quiet")), u64(12))
+    set_cmdline(u64(put_at(b"asterpy.exit=1 quiet")), u64(20))
     old = console.set_log_begin(lambda level: log.kpy_log_begin(u64(level)))
     yield
     console.set_log_begin(old)

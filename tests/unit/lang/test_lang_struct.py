@@ -2,7 +2,7 @@
 
 import sys
 import types
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 from hypothesis import given, settings

@@ -141,6 +141,34 @@ def test_huge_pages() -> None:
     assert int(fa.free_count()) == free0 and int(space.table_pages) == 1
 
 
+def test_split_huge_page_then_punch_a_hole() -> None:
+    """split_huge turns a 2 MiB page into 512 4 KiB pages with the same frames and flags, so one
+    of them can be unmapped and mapped back (the kernel stacks' guard pages, mm/kstack.py)."""
+    fa, space = make_space()
+    base = 0xFFFF_8000_0020_0000
+    space.map_huge(u64(base), u64(0x4020_0000), READ | WRITE | GLOBAL)
+    tables = int(space.table_pages)
+    space.split_huge(u64(base))
+    assert int(space.table_pages) == tables + 1
+    assert not raw_leaf(space, base) & PTE_HUGE
+    for off in (0, 0x1000, 0x12_3000, 0x1F_F000):
+        assert space.page_size_of(u64(base + off)) == PAGE_SIZE
+        assert space.translate(u64(base + off + 0x45)) == 0x4020_0000 + off + 0x45
+        assert space.flags_of(u64(base + off)) == READ | WRITE | GLOBAL
+    assert space.unmap(u64(base + 0x5000)) == 0x4020_5000
+    assert space.translate(u64(base + 0x5000)) == NO_PHYS
+    assert space.translate(u64(base + 0x6000)) == 0x4020_6000
+    free = int(fa.free_count())
+    space.map(u64(base + 0x5000), u64(0x4020_5000), READ | WRITE | GLOBAL)
+    assert int(fa.free_count()) == free            # the table was still there
+    space.split_huge(u64(base))                     # already 4 KiB pages: nothing to do
+    assert int(space.table_pages) == tables + 1
+    space.map_huge(u64(base + HUGE_SIZE), u64(0), READ)
+    with pytest.raises(SysError) as ei:
+        space.split_huge(u64(base + HUGE_SIZE + 0x1000))     # not the large page's start
+    assert ei.value.errno == EINVAL
+
+
 def test_map_range_uses_huge_pages_where_aligned() -> None:
     """map_range takes 2 MiB pages on aligned stretches and 4 KiB pages elsewhere."""
     _, space = make_space()

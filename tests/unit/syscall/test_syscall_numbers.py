@@ -82,8 +82,10 @@ def generic_header(path: Path, wants: Set[str]) -> Dict[str, int]:
 
 def test_generated_file_is_up_to_date(tmp_path: Path) -> None:
     out = tmp_path / "numbers.py"
-    assert table_gen.main(["-o", str(out)]) == 0
+    tab = tmp_path / "table.py"
+    assert table_gen.main(["-o", str(out), "--table", str(tab)]) == 0
     assert out.read_text() == (REPO / "src/asterpy/syscall/numbers.py").read_text()
+    assert tab.read_text() == (REPO / "src/asterpy/syscall/table.py").read_text()
     assert table_gen.main(["--check"]) == 0
 
 
@@ -95,7 +97,7 @@ def test_check_mode_detects_stale_output(tmp_path: Path) -> None:
 
 def test_docs_table(tmp_path: Path) -> None:
     md = tmp_path / "syscalls.md"
-    assert table_gen.main(["-o", str(tmp_path / "n.py"), "--docs", str(md)]) == 0
+    assert table_gen.main(["-o", str(tmp_path / "n.py"), "--table", str(tmp_path / "t.py"), "--docs", str(md)]) == 0
     text = md.read_text()
     assert "| 0 | read | 0 | 63 | 63 |" in text
     assert "| getrlimit | 97 | 163 | — |" in text

@@ -11,12 +11,15 @@ from asterpy.exec.elf import EM_X86_64
 from asterpy.lang import memory, u64
 from asterpy.mm import paging
 from asterpy.syscall import dispatch
+from asterpy.kernel import entropy
+from asterpy.kernel import time as ktime
 from asterpy.drivers import tty
 from asterpy.fs.initramfs import open_console_fds
 from asterpy.task.process import set_current
 from asterpy.task import sched
 from asterpy.task import task as task_mod
-from asterpy.syscall import process as sysproc
+from asterpy.syscall import proc_calls as sysproc
+from asterpy.syscall import clock as sysclock
 
 # The test folder on the path, so test modules can import the task_sim helpers.
 _HERE = Path(__file__).resolve().parent
@@ -69,9 +72,6 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     addrs, lens = kstrings([b"/init"])
     p.setup_stack(img, addrs, lens, u64(1), u64(2), u64(0))
     r = Running(p, fa)
-    # The names dispatch.py imported from the arch (arch.x86_64.usermode) and the kernel's
-    # console/clock: replaced in dispatch's namespace, where the handlers look them up.
-    monkeypatch.setattr(dispatch, "console_putc", lambda c: r.console.append(int(c)))
     # fds 0..2 are /dev/console (asterpy.fs): a fresh console terminal whose output is recorded.
     monkeypatch.setattr(tty, "_console", None)
     monkeypatch.setattr(tty, "console_out", lambda c: r.console.append(int(c)))
@@ -81,11 +81,13 @@ def running(hello_elf: bytes, monkeypatch: pytest.MonkeyPatch) -> Running:
     # Ending the task would switch away (context switches are assembly): record the status.
     monkeypatch.setattr(sysproc, "exit_current", lambda t, st: r.exits.append(int(st)))
     monkeypatch.setattr(sysproc, "exit_group_now", lambda t, st: r.exits.append(int(st)))
-    monkeypatch.setattr(dispatch, "monotonic_ns", lambda: u64(r.now_ns))
-    monkeypatch.setattr(dispatch, "rdtsc64", lambda: u64(r.tsc))
-    monkeypatch.setattr(dispatch, "rdrand_available", lambda: False)
-    monkeypatch.setattr(dispatch, "realtime_base_ns", u64(0))
-    monkeypatch.setattr(dispatch, "random_state", u64(0))
+    # clock_gettime reads the clock through the name clock.py imported.
+    monkeypatch.setattr(sysclock, "monotonic_ns", lambda: u64(r.now_ns))
+    monkeypatch.setattr(ktime, "monotonic_ns", lambda: u64(r.now_ns))
+    monkeypatch.setattr(entropy, "rdtsc64", lambda: u64(r.tsc))
+    monkeypatch.setattr(entropy, "rdrand_available", lambda: False)
+    monkeypatch.setattr(ktime, "realtime_base_ns", u64(0))
+    monkeypatch.setattr(entropy, "random_state", u64(0))
     monkeypatch.setattr(dispatch, "enosys_seen", dispatch.SeenSet())
     # The process's one thread, alone in fresh task tables (its context is never switched).
     monkeypatch.setattr(task_mod, "Context", NoContext)

@@ -8,7 +8,8 @@ The arch hooks are replaced in asterpy.syscall.dispatch's namespace by the `runn
 import pytest
 
 from asterpy.lang import captured_console, u64
-from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENOENT, ENOSYS, ENOTTY, EPERM, ESRCH
+from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENOSYS, EPERM, ESRCH
+from asterpy.kernel import time as ktime
 from asterpy.syscall import numbers as N
 
 from task_sim import Running, uread, uwrite, uword
@@ -155,6 +156,36 @@ def test_unknown_syscalls_are_enosys_and_logged_once(running: Running) -> None:
     assert len(lines) == 2
 
 
+def test_strace_logs_the_arguments_each_entry_reads(running: Running, monkeypatch: pytest.MonkeyPatch) -> None:
+    """asterpy.strace=1: a line before (the number and the arguments its table entry reads; all six
+    for a number without a handler) and one after (the result)."""
+    import asterpy.kernel.log as klog
+    r = running
+    monkeypatch.setattr(klog, "trace_syscalls", True)
+    pid = int(r.p.pid)
+    with captured_console() as lines:
+        r.call(int(N.X86_64_NR_GETPID))
+        r.call(int(N.X86_64_NR_CLOSE), 99, 7, 7)
+        r.call(int(N.X86_64_NR_SWAPON), 1, 2)
+    assert lines[0] == f"[pid {pid}] -> {int(N.X86_64_NR_GETPID)}()"
+    assert lines[1] == f"[pid {pid}] <- {int(N.X86_64_NR_GETPID)} = {pid}"
+    assert lines[2] == f"[pid {pid}] -> {int(N.X86_64_NR_CLOSE)}(0x63)"
+    assert lines[3] == f"[pid {pid}] <- {int(N.X86_64_NR_CLOSE)} = {-EBADF}"
+    assert lines[4] == f"[pid {pid}] -> {int(N.X86_64_NR_SWAPON)}(0x1, 0x2, 0x0, 0x0, 0x0, 0x0)"
+    assert lines[-1] == f"[pid {pid}] <- {int(N.X86_64_NR_SWAPON)} = {-ENOSYS}"
+
+
+def test_restart_flag_is_recorded_before_the_entry(running: Running) -> None:
+    """The table's may-restart bit reaches the task before the entry runs (poll never restarts)."""
+    r = running
+    r.call(int(N.X86_64_NR_GETPID))
+    assert r.task.restartable
+    r.call(int(N.X86_64_NR_POLL), 0, 0, 0)
+    assert not r.task.restartable
+    r.call(int(N.X86_64_NR_SWAPON))  # no handler: restartable, as before the table
+    assert r.task.restartable
+
+
 def test_exit_group_hands_the_status_to_the_arch(running: Running) -> None:
     """exit_group(3) and exit(0x104) end the program with wait status (code & 0xff) << 8."""
     r = running
@@ -273,14 +304,13 @@ def test_rt_sigprocmask(running: Running) -> None:
 def test_clock_gettime(running: Running) -> None:
     """The monotonic clocks give the kernel clock split into seconds and nanoseconds; the realtime
     ones add the RTC base; unknown ids are EINVAL before the pointer is used; bad tp is EFAULT."""
-    from asterpy.syscall import dispatch
     r = running
     nr = int(N.X86_64_NR_CLOCK_GETTIME)
     a = scratch(r)
     for clk in (1, 4, 6, 7, 2, 3):
         assert r.call(nr, clk, a) == 0
         assert (uword(r.p, a), uword(r.p, a + 8)) == (5, 123_456_789)
-    dispatch.set_realtime_base(u64(1_700_000_000))      # the RTC says so at monotonic 5.123456789 s
+    ktime.set_realtime_base(u64(1_700_000_000))      # the RTC says so at monotonic 5.123456789 s
     r.now_ns += 1_000_000_000 + 1
     for clk in (0, 5):
         assert r.call(nr, clk, a) == 0

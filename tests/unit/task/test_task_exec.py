@@ -11,7 +11,7 @@ from elftools.elf.elffile import ELFFile
 
 from asterpy.exec.elf import EM_RISCV, EM_X86_64, ElfImage
 from asterpy.lang import SysError, memory, u16, u64
-from asterpy.lang.errno import E2BIG, EINVAL, ENOEXEC
+from asterpy.lang.errno import E2BIG, ENOEXEC
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE
 from asterpy.task import process as P

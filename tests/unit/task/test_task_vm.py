@@ -6,9 +6,10 @@ from typing import Iterator, List
 
 import pytest
 
-from asterpy.fs import inode as inodes
+from asterpy.mm import filepages
 from asterpy.fs.file import RegFile
-from asterpy.fs.inode import DevInode, DirInode, PageSource, RegInode
+from asterpy.fs.inode import DevInode, DirInode, RegInode
+from asterpy.mm.filepages import PageSource
 from asterpy.fs.file import DirFile, File
 from asterpy.fs.mode import O_RDONLY, O_RDWR, O_WRONLY
 from asterpy.lang import SysError, memory, u32, u64
@@ -48,20 +49,20 @@ _framed: List[Running] = []
 def file_pages_from_frames() -> Iterator[None]:
     """File pages come from the frame allocator once a test asks (use_frames); at the end the
     files and areas holding such pages go first, while that allocator is still in place."""
-    saved = inodes.page_source
-    inodes.page_source = None
+    saved = filepages.page_source
+    filepages.page_source = None
     yield
     for r in _framed:
         r.p.files.close_all()
         r.p.vmas.clear()
     _framed.clear()
     gc.collect()
-    inodes.page_source = saved
+    filepages.page_source = saved
 
 
 def use_frames(r: Running, monkeypatch: pytest.MonkeyPatch) -> None:
     """Give file pages r's frames, reached through the simulated direct map."""
-    inodes.page_source = PageSource(r.fa, u64(DIRECT_MAP))
+    filepages.page_source = PageSource(r.fa, u64(DIRECT_MAP))
     _framed.append(r)
 
 
@@ -219,6 +220,35 @@ def test_free_user_memory_returns_every_frame(running: Running) -> None:
     assert int(r.fa.free_count()) == free0
     for va in range(a, a + 4 * PG, PG):
         assert int(r.fa.refcount(r.p.space.translate(u64(va)) & ~u64(0xFFF))) == 1
+
+
+def test_clone_vm_space_lives_until_its_last_user(running: Running) -> None:
+    """CLONE_VM: a child on the parent's space keeps it (pages and tables) after the parent lets
+    go; the last user frees every frame, in either order."""
+    r = running
+    a = r.call(MMAP, 0, 4 * PG, RW, ANON, M64, 0)
+    uwrite(r.p, a, b"shared")
+    for parent_first in (True, False):
+        # A parent of its own (a fork of r), and its CLONE_VM child.
+        free0 = int(r.fa.free_count())
+        parent = forked(r)
+        child = Process(r.fa, u64(DIRECT_MAP), r.p.kroot)
+        child.share_memory_of(parent)
+        assert child.space is parent.space and int(parent.space.users) == 2
+        first, last = (parent, child) if parent_first else (child, parent)
+        first.free_user_memory()
+        assert int(last.space.users) == 1
+        # The survivor's memory is intact (its tables were not freed) and still writable.
+        assert uread(last, a, 6) == b"shared"
+        last.copy_out(u64(a), u64(kbuf(3, b"new")), u64(3))
+        assert uread(last, a, 6) == b"newred"
+        last.free_user_memory()
+        assert int(last.space.users) == 0
+        # Letting go twice (an error path after exit) frees nothing twice.
+        last.free_user_memory()
+        first.free_user_memory()
+        assert int(r.fa.free_count()) == free0
+        assert uread(r.p, a, 6) == b"shared"
 
 
 # ------------------------------------------------------------------ file mappings

@@ -4,7 +4,6 @@ and bytes (what the fault handler answers, what copy_in reads, which frames stay
 
 from typing import Dict, List, Optional, Tuple
 
-import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from asterpy.lang import SysError, memory, u64

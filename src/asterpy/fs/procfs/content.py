@@ -7,13 +7,13 @@ from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, u8, u32, u64
 from asterpy.lang.errno import EFAULT, ENOENT, ESRCH
-from asterpy.kernel.bootinfo import boot_info
+from asterpy.kernel.entropy import random_u64
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.heap import heap_free_bytes, heap_used
 from asterpy.mm.vma import PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK
 from asterpy.fs.inode import RAMFS_DEV, Inode, fs_now_ns, root_dir
 from asterpy.fs.mount import dir_path, mount_table
-from asterpy.fs.procfs.links import inode_path
+from asterpy.fs.procfs.nodes import inode_path
 from asterpy.fs.procfs.nodes import (
     F_CMDLINE, F_COMM, F_ENVIRON, F_FDINFO, F_LIMITS, F_MAPS, F_MOUNTINFO, F_MOUNTS, F_STAT, F_STATM, F_STATUS,
     G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
@@ -23,7 +23,8 @@ from asterpy.fs.procfs.nodes import (
 from asterpy.fs.procfs.provider import ProcInfo, the_provider
 from asterpy.fs.procfs.text import TextBuf
 from asterpy.fs.superblock import ramfs_super
-import asterpy.fs.inode as fsinode
+import asterpy.mm.filepages as filepages
+from asterpy.kernel.cmdline import cmdline_text_addr, cmdline_text_len
 
 O_CLOEXEC: Final = u64(0o2000000)
 # Clock ticks per second of every *time field (USER_HZ, also AT_CLKTCK).
@@ -467,7 +468,11 @@ def fill_maps(pid: u64, t: TextBuf) -> None:
         t.byte(u8(0x78) if (v.prot & PROT_EXEC) != 0 else u8(0x2D))
         t.byte(u8(0x73) if v.shared() else u8(0x70))
         t.byte(SP)
-        ino = v.inode
+        # The file a mapping shows (the area holds the page-cache side of it, FilePages).
+        ino: Inode | None = None
+        pages = v.inode
+        if isinstance(pages, Inode):
+            ino = pages
         named = has_exe and ino is None and (v.flags & (VM_BRK | VM_STACK)) == 0 and \
             v.start >= info.start_code and v.start < info.end_code
         if ino is not None:
@@ -616,7 +621,7 @@ def fill_mountinfo(t: TextBuf) -> None:
 
 def memory_kb(total: List[u64]) -> None:
     """Append total and free memory in KiB: the frame allocator's, or the heap's before frames back files."""
-    src = fsinode.page_source
+    src = filepages.page_source
     if src is not None:
         total.append(src.frames.frame_count * PAGE_KB)
         total.append(src.frames.free_count() * PAGE_KB)
@@ -736,14 +741,11 @@ def put_uuid(t: TextBuf, a: u64, b: u64) -> None:
 
 
 def fill_cmdline(t: TextBuf) -> None:
-    """/proc/cmdline: the kernel command line as the boot loader gave it."""
-    if boot_info.cmdline != 0:
-        p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
-        for i in range(u64(0), boot_info.cmdline_len):
-            c = p[i]
-            if c == 0:
-                break
-            t.byte(c)
+    """/proc/cmdline: the kernel command line as the boot loader gave it (kept by cmdline_save)."""
+    if cmdline_text_addr() != 0:
+        p = Ptr[u8](cmdline_text_addr())
+        for i in range(u64(0), cmdline_text_len()):
+            t.byte(p[i])
     t.byte(NL)
 
 
@@ -752,7 +754,7 @@ def put_boot_id(t: TextBuf) -> None:
     global boot_id
     b = boot_id
     if b is None:
-        b = BootId(sysd.random_u64(), sysd.random_u64())
+        b = BootId(random_u64(), random_u64())
         boot_id = b
     put_uuid(t, b.hi, b.lo)
 
@@ -805,10 +807,8 @@ def fill_system(k: u32, t: TextBuf) -> None:
     elif k == G_BOOT_ID:
         put_boot_id(t)
     elif k == G_UUID:
-        put_uuid(t, sysd.random_u64(), sysd.random_u64())
+        put_uuid(t, random_u64(), random_u64())
     else:
         raise SysError(ENOENT)
 
 
-# The kernel's random numbers (as devfs's /dev/urandom); imported last: dispatch imports fs back.
-import asterpy.syscall.dispatch as sysd  # noqa: E402

@@ -5,6 +5,7 @@ from typing import Final
 
 from asterpy.lang import List, SysError, u32, u64
 from asterpy.lang.errno import EACCES, EBADF, EINVAL, EISDIR
+from asterpy.drivers.tty import user_byte
 from asterpy.fs.file import SEEK_CUR, SEEK_SET, File, dirent_len, put_dirent, seek_to
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import DT_DIR, O_ACCMODE, O_RDONLY
@@ -12,7 +13,7 @@ from asterpy.fs.procfs.content import fill
 from asterpy.fs.procfs.nodes import D_PID, D_TID, F_COMM, ProcDir, ProcNode, children_of, dtype_of_kind, node_ino
 from asterpy.fs.procfs.provider import the_provider
 from asterpy.fs.procfs.text import TextBuf
-from asterpy.task.process import Process
+from asterpy.fs.context import FsCaller
 
 DOT: Final = 0x2E
 
@@ -29,13 +30,13 @@ class ProcTextFile(File):
         self.node = node
         self.text = text
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Read from the offset on and advance it."""
         got = self.pread(p, buf, n, self.pos)
         self.pos += got
         return got
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Read at off; 0 at the end."""
         t = self.text
         if off >= t.length:
@@ -46,7 +47,7 @@ class ProcTextFile(File):
             p.copy_out(buf, t.addr + off, n)
         return n
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Only comm is writable: its new name is the first 15 bytes (a final newline dropped)."""
         node = self.node
         if node.fkind != F_COMM:
@@ -56,7 +57,7 @@ class ProcTextFile(File):
         if k > 15:
             k = u64(15)
         for i in range(u64(0), k):
-            c = p.get_u8(buf + i)
+            c = user_byte(p, buf + i)
             if c == 0 or (c == 0x0A and i + 1 == n):
                 break
             name.append(c)
@@ -112,15 +113,15 @@ class ProcDirFile(File):
             self.inos.append(node_ino(k, pid, tid, num))
             self.types.append(dtype_of_kind(k))
 
-    def read(self, p: Process, buf: u64, n: u64) -> u64:
+    def read(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Directories are not read with read(2)."""
         raise SysError(EISDIR)
 
-    def pread(self, p: Process, buf: u64, n: u64, off: u64) -> u64:
+    def pread(self, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
         """Directories are not read with pread(2)."""
         raise SysError(EISDIR)
 
-    def write(self, p: Process, buf: u64, n: u64) -> u64:
+    def write(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """Directories are never open for writing."""
         raise SysError(EBADF)
 
@@ -131,7 +132,7 @@ class ProcDirFile(File):
         self.pos = seek_to(self.pos, off, whence, u64(0))
         return self.pos
 
-    def getdents(self, p: Process, buf: u64, n: u64) -> u64:
+    def getdents(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """As many records as fit in n bytes from the offset on (EINVAL if not even one fits)."""
         if self.pos == 0 or len(self.names) == 0:
             self.snapshot()

@@ -85,10 +85,6 @@ class TextBuf:
         """The byte at offset i (inside the used part)."""
         return Ptr[u8](self.addr + i).load()
 
-    def set_at(self, i: u64, c: u8) -> None:
-        """Replace the byte at offset i (inside the used part)."""
-        Ptr[u8](self.addr + i).store(c)
-
     def dec_width(self, v: u64, width: u64, fill: u8) -> None:
         """v in decimal, right-aligned in width characters with fill before it."""
         n = u64(1)

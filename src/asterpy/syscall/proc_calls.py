@@ -1,40 +1,31 @@
 """Process, thread, signal and timing syscalls: clone/fork/exec/exit/wait, ids, kill, sigaction,
-futex, sleeps. `process_dispatch` answers NOT_HANDLED for numbers of other families."""
+futex, sleeps. Table entries: `syscall_<name>`."""
 
 from typing import Final
 
 from asterpy.lang import SysError, i64, u8, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
+import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
-from asterpy.syscall.numbers import (
-    SYS_ARCH_PRCTL, SYS_CLOCK_NANOSLEEP, SYS_CLONE, SYS_CLONE3, SYS_EPOLL_PWAIT, SYS_EPOLL_WAIT,
-    SYS_EXECVE, SYS_EXIT, SYS_EXIT_GROUP, SYS_FORK, SYS_FUTEX, SYS_GETPGID, SYS_GETPGRP, SYS_GETPID,
-    SYS_GETPPID, SYS_GETSID, SYS_GETTID, SYS_KILL, SYS_NANOSLEEP, SYS_PAUSE, SYS_POLL, SYS_PPOLL,
-    SYS_PRCTL, SYS_PSELECT6, SYS_REBOOT, SYS_RT_SIGACTION, SYS_RT_SIGPENDING, SYS_RT_SIGPROCMASK,
-    SYS_RT_SIGRETURN, SYS_RT_SIGSUSPEND, SYS_RT_SIGTIMEDWAIT, SYS_SCHED_YIELD, SYS_SELECT, SYS_SETPGID,
-    SYS_SETSID, SYS_SET_TID_ADDRESS, SYS_SIGALTSTACK, SYS_TGKILL, SYS_TKILL, SYS_VFORK, SYS_WAIT4,
-    SYS_WAITID,
-)
 from asterpy.task.exec import do_execve
 from asterpy.task.exit import exit_current, exit_group_now, pid_arg, sys_wait4, sys_waitid
 from asterpy.task.fork import CLONE_VFORK, CLONE_VM, do_clone
 from asterpy.task.futex import FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, sys_futex
 from asterpy.task.process import USER_TOP, Process
 from asterpy.task.sched import (
-    INTERRUPTED, current_task, current_task_or_none, find_process, find_task, sched_sleep_until, sched_yield,
+    INTERRUPTED, current_task, find_process, find_task, sched_sleep_until, sched_yield,
     the_tables,
 )
-from asterpy.task.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
+from asterpy.kernel.siginfo import SI_TKILL, SI_USER, SIGCHLD, SIGKILL, SIGSTOP, sig_bit
 from asterpy.task.signal import (
     SS_DISABLE, SS_ONSTACK, UNBLOCKABLE, send_to_process, send_to_task, sigreturn, take_signal,
 )
 from asterpy.task.task import Task
-from asterpy.task.wait import sleep_on
+from asterpy.kernel.wait import sleep_on
 
 from kernel_arch import F_RSP, arch_exit, frame_get, set_fs_base, set_user_gs_base, user_frame_of
 
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 SIGSET_SIZE: Final = u64(8)
 SIG_BLOCK: Final = u64(0)
 SIG_UNBLOCK: Final = u64(1)
@@ -114,7 +105,7 @@ def sys_clock_nanosleep(clk: u64, flags: u64, req: u64, rem: u64) -> u64:
     if (flags & TIMER_ABSTIME) != 0:
         now = monotonic_ns()
         if clk == CLOCK_REALTIME:
-            now += sysd.realtime_base_ns
+            now += ktime.realtime_base_ns
         if want <= now:
             return u64(0)
         return sleep_ns(want - now, u64(0))
@@ -475,7 +466,7 @@ def futex_deadline(p: Process, op: u64, timeout: u64) -> u64:
     if cmd == FUTEX_WAIT:
         return now + ns + 1
     if (op & FUTEX_CLOCK_REALTIME) != 0:
-        base = sysd.realtime_base_ns
+        base = ktime.realtime_base_ns
         if ns <= base + now:
             return now + 1
         return ns - base
@@ -544,111 +535,194 @@ def sys_prctl(option: u64, arg2: u64) -> u64:
     raise SysError(EINVAL)
 
 
-def never_restarted(sys_id: u32) -> bool:
-    """Whether sys_id answers EINTR after a handler even with SA_RESTART (Linux: sleeps, waits
-    for signals, and the poll family; everything else that was interrupted is restarted)."""
-    # rt_sigreturn hands back the interrupted code's own rax, which may well be -EINTR: it is
-    # never a result of its own to act on. execve replaces the frame altogether.
-    return (sys_id == SYS_RT_SIGRETURN or sys_id == SYS_EXECVE
-            or sys_id == SYS_NANOSLEEP or sys_id == SYS_CLOCK_NANOSLEEP or sys_id == SYS_PAUSE
-            or sys_id == SYS_RT_SIGSUSPEND or sys_id == SYS_RT_SIGTIMEDWAIT or sys_id == SYS_POLL
-            or sys_id == SYS_PPOLL or sys_id == SYS_SELECT or sys_id == SYS_PSELECT6
-            or sys_id == SYS_EPOLL_WAIT or sys_id == SYS_EPOLL_PWAIT)
+def syscall_getpid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getpid(2)."""
+    return me().pid
 
 
-def note_syscall(sys_id: u32) -> None:
-    """Before any handler runs: record whether this call may be restarted after a signal."""
-    t = current_task_or_none()
-    if t is not None:
-        t.restartable = not never_restarted(sys_id)
+def syscall_gettid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of gettid(2)."""
+    return current_task().tid
 
 
-def process_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """Run the handler of sys_id if it is a process/signal/timing syscall; NOT_HANDLED otherwise."""
-    if sys_id == SYS_GETPID:
-        return me().pid
-    if sys_id == SYS_GETTID:
-        return current_task().tid
-    if sys_id == SYS_GETPPID:
-        return me().ppid
-    if sys_id == SYS_SCHED_YIELD:
-        sched_yield()
-        return u64(0)
-    if sys_id == SYS_FORK:
-        return do_clone(u64(SIGCHLD), u64(0), u64(0), u64(0), u64(0))
-    if sys_id == SYS_VFORK:
-        return do_clone(CLONE_VM | CLONE_VFORK | SIGCHLD, u64(0), u64(0), u64(0), u64(0))
-    if sys_id == SYS_CLONE:
-        # x86_64 order: flags, stack, parent_tid, child_tid, tls.
-        return do_clone(a0, a1, a2, a3, a4)
-    if sys_id == SYS_CLONE3:
-        return sys_clone3(a0, a1)
-    if sys_id == SYS_EXECVE:
-        return do_execve(a0, a1, a2)
-    if sys_id == SYS_EXIT:
-        exit_current(current_task(), (a0 & 0xFF) << 8)
-        return u64(0)
-    if sys_id == SYS_EXIT_GROUP:
-        exit_group_now(current_task(), (a0 & 0xFF) << 8)
-        return u64(0)
-    if sys_id == SYS_WAIT4:
-        return sys_wait4(me(), a0, a1, a2, a3)
-    if sys_id == SYS_WAITID:
-        return sys_waitid(me(), a0, a1, a2, a3, a4)
-    if sys_id == SYS_SET_TID_ADDRESS:
-        t = current_task()
-        t.clear_child_tid = a0
-        return t.tid
-    if sys_id == SYS_ARCH_PRCTL:
-        return sys_arch_prctl(a0, a1)
-    if sys_id == SYS_KILL:
-        return sys_kill(a0, a1)
-    if sys_id == SYS_TGKILL:
-        return sys_tgkill(a0, a1, a2, True)
-    if sys_id == SYS_TKILL:
-        return sys_tgkill(u64(0), a0, a1, False)
-    if sys_id == SYS_RT_SIGACTION:
-        return sys_rt_sigaction(a0, a1, a2, a3)
-    if sys_id == SYS_RT_SIGPROCMASK:
-        return sys_rt_sigprocmask(a0, a1, a2, a3)
-    if sys_id == SYS_RT_SIGRETURN:
-        t = current_task()
-        return sigreturn(t, user_frame_of(t.kstack_top))
-    if sys_id == SYS_RT_SIGPENDING:
-        return sys_rt_sigpending(a0, a1)
-    if sys_id == SYS_RT_SIGSUSPEND:
-        return sys_rt_sigsuspend(a0, a1)
-    if sys_id == SYS_RT_SIGTIMEDWAIT:
-        return sys_rt_sigtimedwait(a0, a1, a2, a3)
-    if sys_id == SYS_SIGALTSTACK:
-        return sys_sigaltstack(a0, a1)
-    if sys_id == SYS_PAUSE:
-        return sys_pause()
-    if sys_id == SYS_NANOSLEEP:
-        return sys_nanosleep(a0, a1)
-    if sys_id == SYS_CLOCK_NANOSLEEP:
-        return sys_clock_nanosleep(a0, a1, a2, a3)
-    if sys_id == SYS_FUTEX:
-        p = me()
-        return sys_futex(p, a0, a1, a2, futex_deadline(p, a1, a3), a4, a5)
-    if sys_id == SYS_SETPGID:
-        return sys_setpgid(a0, a1)
-    if sys_id == SYS_GETPGID:
-        return process_arg(a0).pgid
-    if sys_id == SYS_GETPGRP:
-        return me().pgid
-    if sys_id == SYS_SETSID:
-        return sys_setsid()
-    if sys_id == SYS_GETSID:
-        return process_arg(a0).sid
-    if sys_id == SYS_REBOOT:
-        return sys_reboot(a0, a1, a2)
-    if sys_id == SYS_PRCTL:
-        return sys_prctl(a0, a1)
-    return NOT_HANDLED
+def syscall_getppid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getppid(2)."""
+    return me().ppid
+
+
+def syscall_sched_yield(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_yield(2)."""
+    sched_yield()
+    return u64(0)
+
+
+def syscall_fork(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fork(2)."""
+    return do_clone(u64(SIGCHLD), u64(0), u64(0), u64(0), u64(0))
+
+
+def syscall_vfork(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of vfork(2)."""
+    return do_clone(CLONE_VM | CLONE_VFORK | SIGCHLD, u64(0), u64(0), u64(0), u64(0))
+
+
+def syscall_clone(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of clone(2)."""
+    # x86_64 order: flags, stack, parent_tid, child_tid, tls.
+    return do_clone(a0, a1, a2, a3, a4)
+
+
+def syscall_clone3(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of clone3(2)."""
+    return sys_clone3(a0, a1)
+
+
+def syscall_execve(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of execve(2)."""
+    return do_execve(a0, a1, a2)
+
+
+def syscall_exit(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of exit(2)."""
+    exit_current(current_task(), (a0 & 0xFF) << 8)
+    return u64(0)
+
+
+def syscall_exit_group(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of exit_group(2)."""
+    exit_group_now(current_task(), (a0 & 0xFF) << 8)
+    return u64(0)
+
+
+def syscall_wait4(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of wait4(2)."""
+    return sys_wait4(me(), a0, a1, a2, a3)
+
+
+def syscall_waitid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of waitid(2)."""
+    return sys_waitid(me(), a0, a1, a2, a3, a4)
+
+
+def syscall_set_tid_address(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of set_tid_address(2)."""
+    t = current_task()
+    t.clear_child_tid = a0
+    return t.tid
+
+
+def syscall_arch_prctl(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of arch_prctl(2)."""
+    return sys_arch_prctl(a0, a1)
+
+
+def syscall_kill(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of kill(2)."""
+    return sys_kill(a0, a1)
+
+
+def syscall_tgkill(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of tgkill(2)."""
+    return sys_tgkill(a0, a1, a2, True)
+
+
+def syscall_tkill(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of tkill(2)."""
+    return sys_tgkill(u64(0), a0, a1, False)
+
+
+def syscall_rt_sigaction(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigaction(2)."""
+    return sys_rt_sigaction(a0, a1, a2, a3)
+
+
+def syscall_rt_sigprocmask(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigprocmask(2)."""
+    return sys_rt_sigprocmask(a0, a1, a2, a3)
+
+
+def syscall_rt_sigreturn(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigreturn(2)."""
+    t = current_task()
+    return sigreturn(t, user_frame_of(t.kstack_top))
+
+
+def syscall_rt_sigpending(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigpending(2)."""
+    return sys_rt_sigpending(a0, a1)
+
+
+def syscall_rt_sigsuspend(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigsuspend(2)."""
+    return sys_rt_sigsuspend(a0, a1)
+
+
+def syscall_rt_sigtimedwait(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigtimedwait(2)."""
+    return sys_rt_sigtimedwait(a0, a1, a2, a3)
+
+
+def syscall_sigaltstack(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sigaltstack(2)."""
+    return sys_sigaltstack(a0, a1)
+
+
+def syscall_pause(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of pause(2)."""
+    return sys_pause()
+
+
+def syscall_nanosleep(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of nanosleep(2)."""
+    return sys_nanosleep(a0, a1)
+
+
+def syscall_clock_nanosleep(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of clock_nanosleep(2)."""
+    return sys_clock_nanosleep(a0, a1, a2, a3)
+
+
+def syscall_futex(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of futex(2)."""
+    p = me()
+    return sys_futex(p, a0, a1, a2, futex_deadline(p, a1, a3), a4, a5)
+
+
+def syscall_setpgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setpgid(2)."""
+    return sys_setpgid(a0, a1)
+
+
+def syscall_getpgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getpgid(2)."""
+    return process_arg(a0).pgid
+
+
+def syscall_getpgrp(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getpgrp(2)."""
+    return me().pgid
+
+
+def syscall_setsid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setsid(2)."""
+    return sys_setsid()
+
+
+def syscall_getsid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getsid(2)."""
+    return process_arg(a0).sid
+
+
+def syscall_reboot(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of reboot(2)."""
+    return sys_reboot(a0, a1, a2)
+
+
+def syscall_prctl(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of prctl(2)."""
+    return sys_prctl(a0, a1)
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
-import asterpy.syscall.dispatch as sysd  # noqa: E402
 import asterpy.task.signal as signals  # noqa: E402

@@ -1,20 +1,14 @@
 """Scheduling syscalls: nice values, policies and priorities, CPU affinity, getcpu, robust futex
 lists. One CPU and one round-robin policy: priorities and policies are stored and reported but
-do not change the order tasks run in. `sched_dispatch` answers NOT_HANDLED for other numbers."""
+do not change the order tasks run in. Table entries: `syscall_<name>`."""
 
 from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EINVAL, EPERM, ESRCH
-from asterpy.syscall.numbers import (
-    SYS_GET_ROBUST_LIST, SYS_GETCPU, SYS_GETPRIORITY, SYS_SCHED_GET_PRIORITY_MAX, SYS_SCHED_GET_PRIORITY_MIN,
-    SYS_SCHED_GETAFFINITY, SYS_SCHED_GETPARAM, SYS_SCHED_GETSCHEDULER, SYS_SCHED_RR_GET_INTERVAL,
-    SYS_SCHED_SETAFFINITY, SYS_SCHED_SETPARAM, SYS_SCHED_SETSCHEDULER, SYS_SET_ROBUST_LIST, SYS_SETPRIORITY,
-)
 from asterpy.task.sched import current_task, find_task, the_tables
 from asterpy.task.task import Task
 
-NOT_HANDLED: Final = u64(0xFFFFFFFFFFFFFFFF)
 PRIO_PROCESS: Final = u64(0)
 PRIO_PGRP: Final = u64(1)
 PRIO_USER: Final = u64(2)
@@ -110,7 +104,7 @@ def sys_sched_getaffinity(pid: u64, size: u64, mask: u64) -> u64:
 
 def sys_sched_setaffinity(pid: u64, size: u64, mask: u64) -> u64:
     """sched_setaffinity(2): EINVAL unless the mask includes CPU 0 (the only one)."""
-    t = task_of(pid)
+    task_of(pid)  # ESRCH for a pid that names no task
     me = current_task().proc
     if size == 0:
         raise SysError(EINVAL)
@@ -162,50 +156,93 @@ def sys_sched_setscheduler(pid: u64, policy: u64, param: u64, set_policy: bool) 
     return u64(0)
 
 
-def sched_dispatch(sys_id: u32, a0: u64, a1: u64, a2: u64, a3: u64) -> u64:
-    """Run the handler of sys_id if it is a scheduling syscall; NOT_HANDLED otherwise."""
-    if sys_id == SYS_GETPRIORITY:
-        return sys_getpriority(a0, a1)
-    if sys_id == SYS_SETPRIORITY:
-        return sys_setpriority(a0, a1, a2)
-    if sys_id == SYS_SCHED_GETAFFINITY:
-        return sys_sched_getaffinity(a0, a1, a2)
-    if sys_id == SYS_SCHED_SETAFFINITY:
-        return sys_sched_setaffinity(a0, a1, a2)
-    if sys_id == SYS_GETCPU:
-        return sys_getcpu(a0, a1)
-    if sys_id == SYS_SCHED_GETSCHEDULER:
-        return task_of(a0).policy
-    if sys_id == SYS_SCHED_SETSCHEDULER:
-        return sys_sched_setscheduler(a0, a1, a2, True)
-    if sys_id == SYS_SCHED_SETPARAM:
-        return sys_sched_setscheduler(a0, u64(0), a1, False)
-    if sys_id == SYS_SCHED_GETPARAM:
-        t = task_of(a0)
-        current_task().proc.put_u32(a1, u32(t.rt_priority))
-        return u64(0)
-    if sys_id == SYS_SCHED_GET_PRIORITY_MAX or sys_id == SYS_SCHED_GET_PRIORITY_MIN:
-        if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
-            raise SysError(EINVAL)
-        if a0 == SCHED_FIFO or a0 == SCHED_RR:
-            return u64(99) if sys_id == SYS_SCHED_GET_PRIORITY_MAX else u64(1)
-        return u64(0)
-    if sys_id == SYS_SCHED_RR_GET_INTERVAL:
-        task_of(a0)
-        p = current_task().proc
-        p.check_user(a1, u64(16), True)
-        p.put_u64(a1, u64(0))
-        p.put_u64(a1 + 8, RR_INTERVAL_NS)
-        return u64(0)
-    if sys_id == SYS_SET_ROBUST_LIST:
-        if a1 != ROBUST_LIST_HEAD_BYTES:
-            raise SysError(EINVAL)
-        current_task().robust_list = a0
-        return u64(0)
-    if sys_id == SYS_GET_ROBUST_LIST:
-        t = task_of(a0)
-        p = current_task().proc
-        p.put_u64(a1, t.robust_list)
-        p.put_u64(a2, ROBUST_LIST_HEAD_BYTES)
-        return u64(0)
-    return NOT_HANDLED
+def syscall_getpriority(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getpriority(2)."""
+    return sys_getpriority(a0, a1)
+
+
+def syscall_setpriority(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setpriority(2)."""
+    return sys_setpriority(a0, a1, a2)
+
+
+def syscall_sched_getaffinity(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_getaffinity(2)."""
+    return sys_sched_getaffinity(a0, a1, a2)
+
+
+def syscall_sched_setaffinity(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_setaffinity(2)."""
+    return sys_sched_setaffinity(a0, a1, a2)
+
+
+def syscall_getcpu(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getcpu(2)."""
+    return sys_getcpu(a0, a1)
+
+
+def syscall_sched_getscheduler(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_getscheduler(2)."""
+    return task_of(a0).policy
+
+
+def syscall_sched_setscheduler(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_setscheduler(2)."""
+    return sys_sched_setscheduler(a0, a1, a2, True)
+
+
+def syscall_sched_setparam(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_setparam(2)."""
+    return sys_sched_setscheduler(a0, u64(0), a1, False)
+
+
+def syscall_sched_getparam(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_getparam(2)."""
+    t = task_of(a0)
+    current_task().proc.put_u32(a1, u32(t.rt_priority))
+    return u64(0)
+
+
+def syscall_sched_get_priority_max(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_get_priority_max(2)."""
+    if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
+        raise SysError(EINVAL)
+    if a0 == SCHED_FIFO or a0 == SCHED_RR:
+        return u64(99)
+    return u64(0)
+
+
+def syscall_sched_get_priority_min(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_get_priority_min(2)."""
+    if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
+        raise SysError(EINVAL)
+    if a0 == SCHED_FIFO or a0 == SCHED_RR:
+        return u64(1)
+    return u64(0)
+
+
+def syscall_sched_rr_get_interval(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sched_rr_get_interval(2)."""
+    task_of(a0)
+    p = current_task().proc
+    p.check_user(a1, u64(16), True)
+    p.put_u64(a1, u64(0))
+    p.put_u64(a1 + 8, RR_INTERVAL_NS)
+    return u64(0)
+
+
+def syscall_set_robust_list(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of set_robust_list(2)."""
+    if a1 != ROBUST_LIST_HEAD_BYTES:
+        raise SysError(EINVAL)
+    current_task().robust_list = a0
+    return u64(0)
+
+
+def syscall_get_robust_list(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of get_robust_list(2)."""
+    t = task_of(a0)
+    p = current_task().proc
+    p.put_u64(a1, t.robust_list)
+    p.put_u64(a2, ROBUST_LIST_HEAD_BYTES)
+    return u64(0)

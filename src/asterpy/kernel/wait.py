@@ -11,13 +11,15 @@ The usual loop (a pipe read, for example):
         if nonblocking: raise SysError(EAGAIN)
         if not sleep_on(self.readers_chan): raise SysError(EINTR)
 
-The scheduler (asterpy.task.sched) does the switching; this module is the small interface the
-rest of the kernel imports.
+The scheduler (asterpy.task.sched) does the switching, reached through the task layer's
+registered upcalls (asterpy.kernel.upcalls): this module is the small interface the rest of the
+kernel imports, below the task layer so that files and drivers can sleep.
 """
 
 from typing import Final
 
 from asterpy.lang import u64
+from asterpy.kernel.upcalls import upcalls
 
 # Every wake_up also wakes the sleepers on this channel: poll/select sleep here while they wait
 # for any of several files (each file wakes its own channel; the poller then re-checks all).
@@ -41,25 +43,21 @@ def new_wait_channel() -> u64:
 def sleep_on(chan: u64) -> bool:
     """Block the running task until wake_up(chan); False (at once, or on waking) if a signal is
     pending for it, so the caller returns EINTR."""
-    return sched_sleep(chan)
+    return upcalls().sleep_on(chan)
 
 
 def sleep_until(chan: u64, deadline_ns: u64) -> u64:
     """Like sleep_on, but also wakes when the monotonic clock reaches deadline_ns: WOKEN,
     TIMED_OUT or INTERRUPTED (a signal is pending). chan 0 sleeps for the time alone."""
-    return sched_sleep_until(chan, deadline_ns)
+    return upcalls().sleep_until(chan, deadline_ns)
 
 
 def wake_up(chan: u64) -> None:
     """Make every task sleeping on chan runnable (safe from interrupt handlers)."""
-    sched_wake(chan)
+    upcalls().wake_up(chan)
 
 
 def signal_pending() -> bool:
     """Whether the running task has an unblocked signal waiting (a long operation should stop)."""
-    return sched_signal_pending()
+    return upcalls().signal_pending()
 
-
-# Imports of higher layers come last: those modules import this one back (an import cycle), and
-# under CPython the names above must exist by the time they do.
-from asterpy.task.sched import sched_signal_pending, sched_sleep, sched_sleep_until, sched_wake  # noqa: E402

@@ -9,14 +9,14 @@ one after the other, alternating, N times each:
     /dev /tmp          empty directories
 
 The Linux kernel is Debian's `linux-image-amd64`: its versioned dependency is fetched with
-`apt-get download` into .cache/bench/linux/ (never installed), its /boot/vmlinuz is unpacked with
+`apt-get download` into ~/.cache/asterpy/linux/ (never installed), its /boot/vmlinuz is unpacked with
 `dpkg-deb -x`, and the uncompressed `vmlinux` ELF is cut out of the bzImage (setup header
 payload_offset/payload_length, xz or gzip).  Debian builds with CONFIG_PVH=y, so QEMU boots that
 ELF through its PVH note, exactly as it boots asterpy's kernel-pvh.elf.
 
 Command lines: the shared part is `init=/init -- [--quick]`; Linux adds `console=ttyS0 quiet
 panic=-1` (serial console; reboot at once if init ever exits, which -no-reboot turns into QEMU
-exiting), asterpy adds `exit=1` (power off when init exits).  The bench program powers Linux off
+exiting), asterpy adds `asterpy.exit=1` (power off when init exits).  The bench program powers Linux off
 itself with reboot(RB_POWER_OFF) (ACPI on pc); asterpy powers off when init exits.
 
 Boot-to-init time is host wall time from QEMU's start to the program's first line (`bench start`):
@@ -47,11 +47,15 @@ from pathlib import Path
 from typing import Callable, Optional
 
 # The loader of tests/user/build.py the default image uses (one copy of the module for both).
-from translator.image.initramfs import _load_user_build
+from images.initramfs import _load_user_build
+from translator.filelock import exclusive
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BENCH_SRC = REPO_ROOT / "benchmarks" / "user"
 CACHE_DIR = REPO_ROOT / ".cache" / "bench"
+# Debian's kernel is a big input shared by every checkout (bench, conformance, the command-line
+# boot tests): it is kept outside the checkout, keyed by its package and version.
+LINUX_CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "asterpy" / "linux"
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 LINUX_META = "linux-image-amd64"
 
@@ -84,7 +88,7 @@ LINE_RE = re.compile(r"^([a-z_]+) (?:(-?[0-9]+(?:\.[0-9]+)?) (ns|MB/s)|FAIL (\S+
 MACHINE = "pc"
 MEMORY_MB = 256
 SHARED_CMDLINE = "init=/init --"
-KERNEL_CMDLINE = {"asterpy": "exit=1", "linux": "console=ttyS0 quiet panic=-1"}
+KERNEL_CMDLINE = {"asterpy": "asterpy.exit=1", "linux": "console=ttyS0 quiet panic=-1"}
 
 
 class BenchError(RuntimeError):
@@ -199,11 +203,18 @@ def linux_package(report: Reporter) -> tuple[str, str]:
     raise BenchError(f"apt knows no {LINUX_META}: run `apt-get update`, or pass --linux VMLINUX")
 
 
-def fetch_linux(report: Reporter, cache: Path = CACHE_DIR / "linux") -> LinuxKernel:
-    """Debian's current linux-image-*-amd64 as vmlinux under .cache/bench/linux/<package>_<version>/.
+def fetch_linux(report: Reporter, cache: Path = LINUX_CACHE_DIR) -> LinuxKernel:
+    """Debian's current linux-image-*-amd64 as vmlinux under ~/.cache/asterpy/linux/<package>_<version>/.
 
-    Offline (apt cannot answer) the newest kernel already in the cache is used.
+    Offline (apt cannot answer) the newest kernel already in the cache is used. Callers take turns
+    (parallel test workers), so the kernel is downloaded once.
     """
+    with exclusive(cache.parent / f".{cache.name}.lock"):
+        return _fetch_linux(report, cache)
+
+
+def _fetch_linux(report: Reporter, cache: Path) -> LinuxKernel:
+    """fetch_linux's work, with the cache's lock held."""
     if shutil.which("apt-cache") is None or shutil.which("dpkg-deb") is None:
         raise BenchError("bench fetches Debian's kernel with apt-get and dpkg-deb: a Debian host is needed "
                          "(or pass --linux VMLINUX)")
@@ -302,7 +313,7 @@ def parse_output(text: str, run: BootRun) -> BootRun:
 
 def boot(kernel: str, elf: Path, initrd: Path, args: str, accel: str, timeout: float) -> BootRun:
     """Boot elf with the bench initramfs under QEMU and collect the bench program's results."""
-    from translator.image.qemu import QemuConfig, QemuSession
+    from images.qemu import QemuConfig, QemuSession
     cmdline = f"{KERNEL_CMDLINE[kernel]} {SHARED_CMDLINE} {args}".strip()
     cfg = QemuConfig(kernel=elf, arch="x86_64", machine=MACHINE, accel=accel, memory_mb=MEMORY_MB,
                      smp=1, cmdline=cmdline, initrd=initrd, timeout=timeout)
@@ -341,7 +352,7 @@ def choose_bench_accel(requested: Optional[str], report: Reporter) -> str:
     forced = (requested or os.environ.get("ASTERPY_ACCEL", "")).strip().lower()
     if forced in ("tcg", "kvm"):
         return forced
-    from translator.image.qemu import kvm_usable
+    from images.qemu import kvm_usable
     if not kvm_usable():
         return "tcg"
     # Try a guest for real: a halted microvm with KVM that quits at once through the monitor.
@@ -761,7 +772,7 @@ def profile_asterpy(name: str, seconds: float = 5.0, rate: float = 10.0, build: 
     resume, so much faster rates than ~10/s keep sampling the same instruction.
     """
     import socket
-    from translator.image.qemu import QemuConfig, QemuSession
+    from images.qemu import QemuConfig, QemuSession
     if name not in BENCHMARKS:
         raise BenchError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
     elf = asterpy_kernel(build, report)

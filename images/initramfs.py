@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Optional
 
 from translator.filelock import exclusive
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 ROOTFS_DIR = REPO_ROOT / "images" / "rootfs"
 USER_BUILD = REPO_ROOT / "tests" / "user" / "build.py"
 BUSYBOX = Path("/bin/busybox")

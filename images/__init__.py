@@ -1,9 +1,10 @@
-"""Image stage: boot media (GRUB ISO, the default initramfs) and the QEMU runners for x86_64, riscv64
-and loongarch64."""
-from translator.image.cmdline import quote_cmdline_word, shell_command_cmdline, split_cmdline
-from translator.image.grub import grub_config, make_grub_iso
-from translator.image.initramfs import build_initramfs, initramfs_path
-from translator.image.qemu import (
+"""Boot images and running them: boot media (GRUB ISO, the default initramfs, their recipes) and the
+QEMU runners for x86_64, riscv64 and loongarch64. Not part of the translator (translator/ is the
+compiler); `asterpy build|run|image` use this package. images/out/ is build output."""
+from images.cmdline import quote_cmdline_word, shell_command_cmdline, split_cmdline
+from images.grub import grub_config, make_grub_iso
+from images.initramfs import build_initramfs, initramfs_path
+from images.qemu import (
     BOARDS,
     DEBUG_EXIT_PORT,
     KERNEL_EXIT_FAIL,

@@ -1,10 +1,10 @@
 """The kernel command line as the host writes it: quoting init's arguments, and the same rules read back.
 
 The kernel splits its command line at spaces. A word may hold double-quoted parts, in which spaces
-are kept and a backslash escapes the next `"` or `\\` (src/asterpy/task/init.py reads it that
-way). Words after `--` are init's arguments (argv[1..]). `asterpy run -c CMD` boots with
+are kept and a backslash escapes the next `"` or `\\` (src/asterpy/kernel/cmdline.py reads it
+that way; docs/cmdline.md has every word). Words after `--` are init's arguments (argv[1..]). `asterpy run -c CMD` boots with
 
-    init=/bin/sh exit=1 quiet -- -c "CMD"
+    init=/bin/sh asterpy.exit=1 quiet -- -c "CMD"
 
 with CMD's `"` and `\\` escaped, so any shell command reaches `sh -c` unchanged.
 """
@@ -25,7 +25,7 @@ def shell_command_cmdline(command: str, extra: str = "", shell: str = SHELL) -> 
 
     `extra` (kernel words, e.g. from `asterpy run -a`) goes before init's arguments.
     """
-    words = [w for w in (extra.strip(), f"init={shell}", "exit=1", "quiet") if w]
+    words = [w for w in (extra.strip(), f"init={shell}", "asterpy.exit=1", "quiet") if w]
     return " ".join(words) + " -- -c " + quote_cmdline_word(command)
 
 
@@ -55,7 +55,8 @@ def split_cmdline(cmdline: str) -> list[str]:
 
 
 def init_argv(cmdline: str) -> list[str]:
-    """init's argv as the kernel builds it: the path of the last init= word, then the words after `--`."""
+    """init's argv for a line whose other words the kernel consumes (as `asterpy run -c` writes them):
+    the path of the last init= word, then the words after `--` (docs/cmdline.md has the full rules)."""
     words = split_cmdline(cmdline)
     argv: list[str] = []
     path = ""
