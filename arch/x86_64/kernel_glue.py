@@ -17,11 +17,14 @@ from asterpy.syscall.dispatch import syscall_dispatch
 from asterpy.task.sched import sched_return_to_user
 from asterpy.task.upcalls import register_task_upcalls
 import asterpy.task.init as task_init
+import asterpy.task.procinfo as task_procinfo
 
 
 def register_upcalls() -> None:
     """Let files, drivers and wait channels reach the scheduler and signals (asterpy.kernel.upcalls)."""
     register_task_upcalls()
+    # /proc learns about processes from the task layer (fs/ cannot import it).
+    task_procinfo.register_proc_provider()
 
 
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:

@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import pytest
 
@@ -81,6 +81,21 @@ CASES = [
     # stderr off: whether the shell also says "Terminated" depends on timing, on Linux too.
     Case("kill", "exec 2>/dev/null; sleep 30 & kill $!; wait $!; echo $?", "143\n"),
     Case("background-wait", "(sleep 1; echo late) & echo early; wait", "early\nlate\n"),
+    # /proc (issue #14): the fields tools parse; nothing that differs between machines (pids, sizes).
+    Case("proc-status", "cat /proc/self/status | grep -E '^(Name|State|Uid|Gid|Threads):'",
+         "Name:\tcat\nState:\tR (running)\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t1\n"),
+    # (busybox execs applets through /proc/self/exe and then renames itself with PR_SET_NAME: give the
+    # background sleep a moment to do so.)
+    Case("proc-ps", "sleep 3 & sleep 1; ps -o pid,ppid,comm | awk -v p=$! -v s=$$ '$1 == p && $2 == s { print $3 }'; "
+         "ps | head -n 1; kill $!", "sleep\nPID   USER     COMMAND\n"),
+    Case("proc-free", "free | head -n 1 | tr -s ' '; free | awk '/^Mem:/ { print ($2 > 0 && $4 > 0 && $4 <= $2) }'",
+         " total used free shared buff/cache available\n1\n"),
+    Case("proc-uptime", "uptime | grep -c ' up .* load average: [0-9]*[.][0-9][0-9], [0-9]*[.][0-9][0-9], "
+         "[0-9]*[.][0-9][0-9]$'", "1\n"),
+    Case("proc-top", "top -bn1 | grep -c -e '^Mem: ' -e '^Load average: '", "2\n"),
+    Case("proc-pidof", "sleep 3 & pidof sleep | tr ' ' '\\n' | grep -cx $!; kill $!", "1\n"),
+    Case("proc-exe-mount", "readlink /proc/self/exe; mount | grep '^proc '",
+         "/bin/busybox\nproc on /proc type proc (rw,nosuid,nodev,noexec,relatime)\n"),
 ]
 
 
@@ -124,8 +139,9 @@ def test_known_failing_names_real_cases() -> None:
 
 
 @pytest.fixture(scope="module")
-def host_root(image: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The image unpacked into a directory, for running the cases on the host's Linux (chroot)."""
+def host_root(image: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The image unpacked into a directory, for running the cases on the host's Linux (chroot),
+    with a procfs mounted on its /proc as asterpy mounts one at boot."""
     from images.initramfs import S_IFDIR, S_IFLNK, parse_newc
     root = tmp_path_factory.mktemp("rootfs")
     for m in parse_newc(image.read_bytes()):
@@ -143,7 +159,11 @@ def host_root(image: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         # What the kernel's devfs provides: busybox sh gives background jobs /dev/null as stdin.
         os.mknod(root / "dev" / "null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
         (root / "dev" / "null").chmod(0o666)
-    return root
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "proc", "-o", "nosuid,nodev,noexec", "proc", str(root / "proc")]).returncode == 0
+    yield root
+    if mounted:
+        subprocess.run(["umount", str(root / "proc")])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -342,9 +342,13 @@ class Tty:
 
     # ------------------------------------------------------------ output
 
+    def device_out(self, c: u8) -> None:
+        """Hand one byte to the device: the console's UART (a pseudo-terminal's master overrides this)."""
+        console_out(c)
+
     def put_raw(self, c: u8) -> None:
         """Send c to the device and follow the cursor column."""
-        console_out(c)
+        self.device_out(c)
         if c == CH_CR or c == CH_NL:
             # LF without ONLCR keeps the column on a real terminal, but a newline ends the line
             # being edited anyway, so the editor never needs that column.
@@ -967,11 +971,50 @@ def console_tty() -> Tty:
     return t
 
 
+class TtyList:
+    """The terminals besides the console (pseudo-terminals), for session hang-ups."""
+
+    ttys: List[Tty]
+
+    def __init__(self) -> None:
+        """None yet."""
+        self.ttys = []
+
+
+_others: TtyList | None = None
+
+
+def other_ttys() -> TtyList:
+    """The registered non-console terminals."""
+    global _others
+    o = _others
+    if o is None:
+        o = TtyList()
+        _others = o
+    return o
+
+
+def register_tty(t: Tty) -> None:
+    """Let session hang-ups reach terminal t (a new pseudo-terminal)."""
+    other_ttys().ttys.append(t)
+
+
+def unregister_tty(t: Tty) -> None:
+    """Forget terminal t (its pseudo-terminal is gone)."""
+    o = other_ttys()
+    for i in range(0, len(o.ttys)):
+        if o.ttys[i] is t:
+            del o.ttys[i]
+            return
+
+
 def tty_session_ended(sid: u64) -> None:
     """A session leader exited (call from exit): its controlling terminal hangs up and is freed."""
     t = _console
     if t is not None:
         t.session_ended(sid)
+    for other in other_ttys().ttys:
+        other.session_ended(sid)
 
 
 def tty_poll_input() -> None:

@@ -10,6 +10,7 @@ from typing import Final
 
 from asterpy.lang import Array, Ptr, SysError, i32, i64, memset, struct, u8, u16, u32, u64
 from asterpy.lang.errno import ENOMEM
+from asterpy.fs.superblock import ST_VALID, SuperBlock
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.fs.context import FsCaller
 
@@ -88,7 +89,6 @@ STATX_SIZE: Final = u64(256)
 # struct statfs is 15 longs on x86_64 (f_fsid, two ints, is word 7); the asm-generic one is
 # laid out the same on 64-bit arches.
 STATFS_SIZE: Final = u64(120)
-RAMFS_MAGIC: Final = u64(0x858458F6)
 
 
 def kscratch(n: u64) -> u64:
@@ -134,17 +134,18 @@ def get_u32(p: FsCaller, va: u64) -> u32:
     return v
 
 
-def put_statfs(p: FsCaller, va: u64) -> None:
-    """Copy the struct statfs of the ramfs (f_type RAMFS_MAGIC, 4 KiB blocks, names up to 255
-    bytes; no block counts) out to user address va (EFAULT)."""
+def put_statfs(p: FsCaller, va: u64, sb: SuperBlock, flags: u64) -> None:
+    """Copy the struct statfs of file system sb mounted with ST_* flags (its magic; 4 KiB blocks,
+    names up to 255 bytes; no block counts for the memory file systems) out to user address va (EFAULT)."""
     k = kscratch(STATFS_SIZE)
     try:
         memset(k, 0, STATFS_SIZE)
         w = Ptr[u64](k)
-        w[0] = RAMFS_MAGIC      # f_type
+        w[0] = sb.magic         # f_type
         w[1] = u64(4096)        # f_bsize
         w[8] = u64(255)         # f_namelen
         w[9] = u64(4096)        # f_frsize
+        w[10] = sb.flags | flags | ST_VALID   # f_flags (ST_*; Linux always sets ST_VALID)
         p.copy_out(va, k, STATFS_SIZE)
     finally:
         kfree(k)

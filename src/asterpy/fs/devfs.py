@@ -11,7 +11,7 @@ from asterpy.lang import SysError, memset, u8, u32, u64
 from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import EBADF, EINVAL, ENOSPC, ENXIO
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SEEK_END, File, seek_to
-from asterpy.fs.inode import DevInode, DirInode, Inode, name_from
+from asterpy.fs.inode import DevInode, DirInode, Inode, SymlinkInode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
 from asterpy.fs.context import FsCaller
@@ -29,6 +29,7 @@ URANDOM_MINOR: Final = u32(9)
 TTY_MAJOR: Final = u32(5)
 TTY_MINOR: Final = u32(0)
 CONSOLE_MINOR: Final = u32(1)
+PTMX_MINOR: Final = u32(2)
 # /dev/kmeminfo: a major from Linux's range for local use (240-254), so no real driver clashes.
 KMEMINFO_MAJOR: Final = u32(240)
 KMEMINFO_MINOR: Final = u32(0)
@@ -207,5 +208,20 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"tty", u32(0o666), TTY_MAJOR, TTY_MINOR)
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
     add_node(dev, b"kmeminfo", u32(0o444), KMEMINFO_MAJOR, KMEMINFO_MINOR)
+    add_node(dev, b"ptmx", u32(0o666), TTY_MAJOR, PTMX_MINOR)
+    pts = name_from(b"pts")
+    if dev.lookup(pts) is None:
+        dev.add(pts, DirInode(u32(0o755), dev))
+    # The links Linux's udev/devtmpfs set-up makes into /proc (a process's own descriptors).
+    add_link(dev, b"fd", b"/proc/self/fd")
+    add_link(dev, b"stdin", b"/proc/self/fd/0")
+    add_link(dev, b"stdout", b"/proc/self/fd/1")
+    add_link(dev, b"stderr", b"/proc/self/fd/2")
     return dev
 
+
+def add_link(d: DirInode, name: bytes, target: bytes) -> None:
+    """Create symlink name -> target in d unless the name exists."""
+    nm = name_from(name)
+    if d.lookup(nm) is None:
+        d.add(nm, SymlinkInode(name_from(target)))

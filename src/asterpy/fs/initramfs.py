@@ -12,6 +12,10 @@ from asterpy.fs.inode import (
 )
 from asterpy.fs.mode import O_RDWR, PERM_MASK, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 from asterpy.fs.pipe import NamedFifo
+from asterpy.fs.devpts import pts_root
+from asterpy.fs.mount import is_mountpoint, mount_at
+from asterpy.fs.superblock import ST_NOEXEC, ST_NOSUID
+from asterpy.fs.procfs.nodes import mount_proc
 
 NS_PER_SEC: Final = u64(1000000000)
 SLASH: Final = u8(0x2F)
@@ -175,6 +179,26 @@ def init_root_from_initramfs(archive: u64, size: u64) -> None:
         except SysError:
             kwarn("initramfs: malformed cpio archive; unpacking stopped")
     make_dev_nodes(root)
+    mount_boot_filesystems(root)
+
+
+def mount_boot_filesystems(root: DirInode) -> None:
+    """Mount procfs on /proc when the initramfs has that directory, and devpts on /dev/pts (as an
+    init script would)."""
+    d = root.lookup(name_from(b"proc"))
+    if isinstance(d, DirInode) and not is_mountpoint(d):
+        try:
+            mount_proc(d)
+        except SysError:
+            kwarn("procfs: cannot mount /proc")
+    dev = root.lookup(name_from(b"dev"))
+    if isinstance(dev, DirInode):
+        pts = dev.lookup(name_from(b"pts"))
+        if isinstance(pts, DirInode) and not is_mountpoint(pts):
+            try:
+                mount_at(pts, pts_root(), name_from(b"devpts"), ST_NOSUID | ST_NOEXEC)
+            except SysError:
+                kwarn("devpts: cannot mount /dev/pts")
 
 
 def open_console_fds(files: FdTable) -> None:

@@ -14,6 +14,7 @@ import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.filepages import FilePages, page_alloc, page_free
 from asterpy.fs.mode import S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
+from asterpy.fs.superblock import SuperBlock, ramfs_super
 
 PAGE: Final = u64(4096)
 PAGE_SHIFT: Final = u64(12)
@@ -54,6 +55,7 @@ class Inode(FilePages):
     ctime_ns: u64
     rdev_major: u32
     rdev_minor: u32
+    sb: SuperBlock      # the file system it belongs to (the ramfs unless its maker says otherwise)
 
     def __init__(self, mode: u32) -> None:
         """A new inode of mode (type and permission bits), owned by root, times now."""
@@ -69,6 +71,7 @@ class Inode(FilePages):
         self.ctime_ns = now
         self.rdev_major = u32(0)
         self.rdev_minor = u32(0)
+        self.sb = ramfs_super()
 
     def file_size(self) -> u64:
         """The size in bytes (FilePages: a mapping faults past it)."""
@@ -277,6 +280,8 @@ class DirInode(Inode):
             raise SysError(EINVAL)
         self.entries.append(Dentry(name, inode, self.next_cookie))
         self.next_cookie += 1
+        # A name joins its directory's file system (rename and link never cross one: EXDEV).
+        inode.sb = self.sb
         if isinstance(inode, DirInode):
             inode.parent = Weak(self)
             self.nlink += 1
@@ -316,6 +321,13 @@ class DirInode(Inode):
         """True if the directory has no entries besides . and .."""
         return len(self.entries) == 0
 
+    def child_name(self, child: Inode) -> bytearray | None:
+        """The name under which child is listed here (getcwd and /proc's links walk up with it), or None."""
+        for e in self.entries:
+            if e.inode is child:
+                return e.name
+        return None
+
 
 class SymlinkInode(Inode):
     """A symbolic link: its target path's bytes."""
@@ -327,6 +339,11 @@ class SymlinkInode(Inode):
         Inode.__init__(self, S_IFLNK | u32(0o777))
         self.target = target
         self.size = u64(len(target))
+
+    def jump_target(self) -> Inode | None:
+        """For a link that names an object rather than a path (/proc/PID/fd/N, exe, cwd), the
+        inode following it reaches directly; None for an ordinary link (its target is resolved)."""
+        return None
 
 
 class DevInode(Inode):

@@ -11,6 +11,7 @@ from asterpy.lang import Ptr, SysError, u8, u32, u64
 from asterpy.lang.errno import EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR
 from asterpy.fs.inode import NAME_MAX, DirInode, Inode, SymlinkInode, name_is
 from asterpy.fs.mode import R_OK, S_IFDIR, S_IFMT, W_OK, X_OK
+from asterpy.fs.mount import mounted_on, parent_across
 from asterpy.fs.context import FsCaller
 
 PATH_MAX: Final = u64(4096)
@@ -101,6 +102,9 @@ def follow_link(root: DirInode, where: DirInode, link: SymlinkInode, c: Cred) ->
     c.links += 1
     if c.links > MAX_SYMLINKS:
         raise SysError(ELOOP)
+    jump = link.jump_target()
+    if jump is not None:
+        return jump
     return resolve(root, where, link.target, True, c)
 
 
@@ -137,10 +141,13 @@ def resolve(root: DirInode, base: DirInode, path: bytearray, follow_last: bool, 
         for k in range(0, i - start):
             comp[k] = path[start + k]
         nxt: Inode | None = None
-        if d is root and name_is(comp, b".."):
-            nxt = d
+        if name_is(comp, b".."):
+            # Out of mounted file systems' roots first; never above the caller's root.
+            nxt = parent_across(d, root)
         else:
             nxt = d.lookup(comp)
+            if isinstance(nxt, DirInode):
+                nxt = mounted_on(nxt)
         if nxt is None:
             raise SysError(ENOENT)
         found = nxt

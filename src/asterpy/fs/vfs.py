@@ -9,17 +9,20 @@ from typing import Final
 
 from asterpy.lang import SysError, Weak, u32, u64
 from asterpy.lang.errno import (
-    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM,
+    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV,
 )
-from asterpy.fs.devfs import open_device
+from asterpy.fs.devfs import TTY_MAJOR, open_device
+from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_controlling_tty, open_master, open_slave
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
 from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode
 from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
 )
+from asterpy.fs.mount import is_mountpoint
 from asterpy.fs.path import MAX_SYMLINKS, Cred, Parent, as_dir, cred_of, is_dot_or_dotdot, may_access, resolve, resolve_parent
 from asterpy.fs.pipe import NamedFifo, open_fifo
+from asterpy.fs.procfs.files import open_proc
 from asterpy.fs.context import FsCaller
 
 # The flags a File keeps (the rest only matter while opening).
@@ -101,6 +104,10 @@ def open_with(p: FsCaller, c: Cred, base: DirInode, path: bytearray, flags: u64,
             ino = old
     else:
         ino = resolve(root, base, path, (flags & O_NOFOLLOW) == 0, c)
+        # /dev/tty is the caller's controlling terminal, a pseudo-terminal's slave included.
+        ctty = open_controlling_tty(p.sid, ino, flags & KEEP_FLAGS)
+        if ctty is not None:
+            return ctty
     return open_inode(c, ino, flags, created)
 
 
@@ -128,6 +135,9 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
             want |= W_OK
         if not may_access(c, ino, want):
             raise SysError(EACCES)
+    special = open_proc(ino, kept)
+    if special is not None:
+        return special
     if isinstance(ino, DirInode):
         return DirFile(ino, kept)
     if isinstance(ino, RegInode):
@@ -136,6 +146,10 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
             ino.touch_mtime()
         return RegFile(ino, kept)
     if isinstance(ino, DevInode):
+        if ino.rdev_major == TTY_MAJOR and ino.rdev_minor == PTMX_MINOR and (ino.mode & S_IFMT) == S_IFCHR:
+            return open_master(ino, kept, c.uid, c.gid)
+        if ino.rdev_major == PTY_SLAVE_MAJOR and (ino.mode & S_IFMT) == S_IFCHR:
+            return open_slave(ino, kept)
         return open_device(ino, kept)
     if isinstance(ino, NamedFifo):
         return open_fifo(ino, kept)
@@ -232,6 +246,8 @@ def remove_dir(p: FsCaller, base: DirInode, path: bytearray) -> None:
     if old is None:
         raise SysError(ENOENT)
     od = as_dir(old)
+    if is_mountpoint(od):
+        raise SysError(EBUSY)
     if not od.is_empty():
         raise SysError(ENOTEMPTY)
     if od is p.fs.root:
@@ -268,6 +284,10 @@ def rename(p: FsCaller, obase: DirInode, opath: bytearray, nbase: DirInode, npat
     dst = np.dir.lookup(np.name)
     if (op.trailing or np.trailing) and not isinstance(src, DirInode):
         raise SysError(ENOTDIR)
+    if op.dir.sb is not np.dir.sb:
+        raise SysError(EXDEV)
+    if is_mountpoint(src) or (dst is not None and is_mountpoint(dst)):
+        raise SysError(EBUSY)
     may_create(c, op.dir)
     may_create(c, np.dir)
     if exchange:
@@ -334,6 +354,8 @@ def hard_link(p: FsCaller, target: Inode, nbase: DirInode, npath: bytearray) -> 
         raise SysError(EEXIST)
     if np.trailing:
         raise SysError(ENOENT)
+    if target.sb is not np.dir.sb:
+        raise SysError(EXDEV)
     may_create(c, np.dir)
     if target.nlink == 0:
         raise SysError(ENOENT)

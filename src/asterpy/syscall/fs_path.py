@@ -3,13 +3,14 @@ chmod/chown, umask, truncate, utimensat, mknod, statfs."""
 
 from typing import Final
 
-from asterpy.lang import List, SysError, i32, i64, u8, u16, u32, u64
+from asterpy.lang import SysError, i32, i64, u8, u16, u32, u64
 from asterpy.lang.errno import EACCES, EFAULT, EINVAL, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE
 from asterpy.fs.abi import StatX86, Statx, put_stat, put_statfs, put_statx
 from asterpy.fs.file import RegFile
-from asterpy.fs.inode import RAMFS_DEV, DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
+from asterpy.fs.inode import DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import W_OK, X_OK
-from asterpy.fs.path import SLASH, access_mask_ok, copy_path_in, cred_of, may_access
+from asterpy.fs.mount import dir_path, mount_of
+from asterpy.fs.path import access_mask_ok, copy_path_in, cred_of, may_access
 from asterpy.fs.vfs import (
     change_mode, change_owner, hard_link, lookup, make_dir, make_node, make_symlink, remove_dir, rename,
     truncate_inode, unlink,
@@ -49,7 +50,7 @@ def blocks_of(ino: Inode) -> u64:
 def stat_of(ino: Inode) -> StatX86:
     """The struct stat of an inode."""
     st = StatX86()
-    st.st_dev = RAMFS_DEV
+    st.st_dev = ino.sb.st_dev()
     st.st_ino = ino.ino
     st.st_nlink = u64(ino.nlink)
     st.st_mode = ino.mode
@@ -110,7 +111,7 @@ def sys_statx(dirfd: u64, upath: u64, flags: u64, mask: u64, buf: u64) -> u64:
     sx.stx_rdev_major = ino.rdev_major
     sx.stx_rdev_minor = ino.rdev_minor
     sx.stx_dev_major = u32(0)
-    sx.stx_dev_minor = u32(RAMFS_DEV)
+    sx.stx_dev_minor = u32(ino.sb.st_dev())
     put_statx(p, buf, sx)
     return u64(0)
 
@@ -134,44 +135,15 @@ def sys_getcwd(buf: u64, size: u64) -> u64:
     d = p.fs.cwd
     if d.dead:
         raise SysError(ENOENT)
-    # Collect the names from the cwd up to the root, then write them in reverse.
-    names: List[bytearray] = []
-    cur = d
-    while cur is not p.fs.root:
-        up = cur.parent_dir()
-        if up is cur:
-            break
-        found = False
-        for e in up.entries:
-            if e.inode is cur:
-                names.append(e.name)
-                found = True
-                break
-        if not found:
-            raise SysError(ENOENT)
-        cur = up
-    total = u64(1)
-    for nm in names:
-        total += u64(len(nm)) + 1
-    if len(names) == 0:
-        total = u64(2)
+    # The names from the cwd up to the root (crossing mount points), then NUL.
+    path = dir_path(d, p.fs.root)
+    total = u64(len(path)) + 1
     if size < total:
         raise SysError(ERANGE)
     p.check_user(buf, total, True)
-    pos = buf
-    if len(names) == 0:
-        p.put_byte(pos, SLASH)
-        pos += 1
-    i = len(names) - 1
-    while i >= 0:
-        nm = names[i]
-        p.put_byte(pos, SLASH)
-        pos += 1
-        for k in range(0, len(nm)):
-            p.put_byte(pos, nm[k])
-            pos += 1
-        i -= 1
-    p.put_byte(pos, u8(0))
+    for k in range(0, len(path)):
+        p.put_byte(buf + u64(k), path[k])
+    p.put_byte(buf + u64(len(path)), u8(0))
     return total
 
 
@@ -418,19 +390,27 @@ def sys_utimensat(dirfd: u64, upath: u64, times: u64, flags: u64) -> u64:
 
 
 def sys_statfs(upath: u64, buf: u64) -> u64:
-    """statfs(2): every path is on the ramfs."""
+    """statfs(2) of the file system path is on."""
     p = proc()
-    inode_at(p, u64(i32(AT_FDCWD)), upath, u64(0), True)
-    put_statfs(p, buf)
+    ino = inode_at(p, u64(i32(AT_FDCWD)), upath, u64(0), True)
+    put_statfs(p, buf, ino.sb, mount_flags_of(ino))
     return u64(0)
 
 
 def sys_fstatfs(fd: u64, buf: u64) -> u64:
     """fstatfs(2)."""
     p = proc()
-    get_file(p, fd)
-    put_statfs(p, buf)
+    ino = get_file(p, fd).inode
+    put_statfs(p, buf, ino.sb, mount_flags_of(ino))
     return u64(0)
+
+
+def mount_flags_of(ino: Inode) -> u64:
+    """The ST_* flags of the mount ino's file system is mounted with (none for the root's)."""
+    m = mount_of(ino)
+    if m is None:
+        return u64(0)
+    return m.flags
 
 
 

@@ -12,6 +12,7 @@ from typing import Callable, Final
 from asterpy.lang import Array, SysError, u8, u64
 from asterpy.lang.errno import ENOSYS
 import asterpy.syscall.files as files
+import asterpy.syscall.fs_mount as fs_mount
 import asterpy.syscall.proc_calls as proc_calls
 import asterpy.syscall.clock as clock
 import asterpy.syscall.cred as cred
@@ -193,8 +194,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     files.syscall_sync,  # 162 sync
     no_handler,  # 163 acct
     no_handler,  # 164 settimeofday
-    no_handler,  # 165 mount
-    no_handler,  # 166 umount2
+    fs_mount.syscall_mount,  # 165 mount
+    fs_mount.syscall_umount2,  # 166 umount2
     no_handler,  # 167 swapon
     no_handler,  # 168 swapoff
     proc_calls.syscall_reboot,  # 169 reboot
@@ -427,7 +428,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 0, 0, 1, 0, 0, 2,
     4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
-    2, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0,
+    2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
     0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 0, 4, 0, 0,
@@ -454,7 +455,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, True,
     True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
-    True, True, True, False, False, False, False, False, False, True, False, False, False, False, False, False,
+    True, True, True, False, False, True, True, False, False, True, False, False, False, False, False, False,
     False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
     False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
     False, False, False, False, False, True, False, False, False, True, True, False, False, True, False, False,

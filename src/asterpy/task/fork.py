@@ -149,6 +149,8 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     ct.altstack_sp = parent.altstack_sp
     ct.altstack_size = parent.altstack_size
     ct.altstack_flags = parent.altstack_flags
+    for i in range(0, 16):
+        ct.comm[i] = parent.comm[i]
     if (flags & CLONE_PARENT_SETTID) != 0:
         pp.put_u32(parent_tid, u32(tid))
     if (flags & CLONE_CHILD_SETTID) != 0:

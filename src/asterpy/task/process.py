@@ -13,6 +13,7 @@ from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, i64, memcpy, memset, u8, u16, u32, u64
 from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
+from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, entry_flags, new_address_space
 
@@ -151,6 +152,14 @@ class Process(FsCaller):
     # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
     # shared by the threads of the process.
     sigactions: List[u64]
+    arg_start: u64       # where exec put the argument and environment strings (/proc/PID/cmdline, environ)
+    arg_end: u64
+    env_start: u64
+    env_end: u64
+    image_start: u64     # the program's lowest and highest-ending ELF segment (/proc/PID/maps names them)
+    image_end: u64
+    exe: "Inode | None"  # the program file (/proc/PID/exe)
+    start_ns: u64        # monotonic time of its creation (/proc/PID/stat's starttime)
     files: "FdTable"     # open file descriptors (asterpy.fs.fdtable)
 
     def __init__(self, frames: FrameAllocator, dm: u64, kernel_root: u64) -> None:
@@ -207,6 +216,14 @@ class Process(FsCaller):
         self.brk_start = u64(0)
         self.brk = u64(0)
         self.vmas = VmaList()
+        self.arg_start = u64(0)
+        self.arg_end = u64(0)
+        self.env_start = u64(0)
+        self.env_end = u64(0)
+        self.image_start = u64(0)
+        self.image_end = u64(0)
+        self.exe = None
+        self.start_ns = monotonic_ns()
         self.sigactions = []
         for _ in range(u64(0), u64(65 * 4)):
             self.sigactions.append(u64(0))
@@ -365,9 +382,15 @@ class Process(FsCaller):
         bias = elf_load_bias(img, ET_DYN_BASE, USER_TOP - STACK_LIMIT - (u64(1) << 32))
         if img.type != ET_DYN:
             bias = u64(0)
+        self.image_start = u64(0xFFFFFFFFFFFFFFFF)
+        self.image_end = u64(0)
         for n in range(u32(0), img.load_count):
             seg = elf_load_segment(img, n)
             start = seg.vaddr + bias
+            if page_down(start) < self.image_start:
+                self.image_start = page_down(start)
+            if page_up(start + seg.memsz) > self.image_end:
+                self.image_end = page_up(start + seg.memsz)
             if start + seg.memsz < start or start + seg.memsz > MMAP_BASE:
                 raise SysError(ENOEXEC)
             flags = READ
@@ -458,6 +481,7 @@ class Process(FsCaller):
         self.put_u64(sp + 8, rnd1)
         sp = self.push_bytes(sp, b"x86_64", True)
         platform_at = sp
+        self.env_end = sp
         envp: List[u64] = []
         if default_env:
             # The environment Linux gives init when the command line sets none.
@@ -471,12 +495,15 @@ class Process(FsCaller):
                 sp = self.push_mem(sp, env_addrs[j], env_lens[j])
                 envp.append(sp)
                 j -= 1
+        self.env_start = sp
+        self.arg_end = sp
         argv: List[u64] = []
         i = len(arg_addrs) - 1
         while i >= 0:
             sp = self.push_mem(sp, arg_addrs[i], arg_lens[i])
             argv.append(sp)
             i -= 1
+        self.arg_start = sp
         argc = u64(len(arg_addrs))
         envc = u64(len(envp))
         # argv and envp were collected last-first.
@@ -583,6 +610,7 @@ class Process(FsCaller):
         self.brk = src.brk
         self.entry = src.entry
         self.sp = src.sp
+        self.copy_image_fields(src)
 
     def copy_table(self, src: "Process", pa: u64, level: u64, va_base: u64) -> None:
         """Share the pages under src's table at pa (entries at `level`, 2 = PDPT .. 0 = PT)."""
@@ -612,6 +640,17 @@ class Process(FsCaller):
         self.brk = other.brk
         self.entry = other.entry
         self.sp = other.sp
+        self.copy_image_fields(other)
+
+    def copy_image_fields(self, other: "Process") -> None:
+        """Where other's program, arguments and environment are (/proc shows them)."""
+        self.arg_start = other.arg_start
+        self.arg_end = other.arg_end
+        self.env_start = other.env_start
+        self.env_end = other.env_end
+        self.image_start = other.image_start
+        self.image_end = other.image_end
+        self.exe = other.exe
 
     def share_memory_of(self, other: "Process") -> None:
         """Use other's address space itself (CLONE_VM): this process's own empty one is freed,
@@ -708,6 +747,7 @@ def set_current(p: Process | None) -> None:
 # CPython resolves only once Process is defined).
 from asterpy.fs.context import FsContext  # noqa: E402
 from asterpy.fs.fdtable import FdTable  # noqa: E402
+from asterpy.fs.inode import Inode  # noqa: E402
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and

@@ -1,0 +1,58 @@
+"""A mounted file system's identity: its type name, statfs magic and device number.
+
+Every inode points at the SuperBlock of the file system it belongs to, so stat's st_dev and
+statfs's f_type answer for the file system a path really is on (the ramfs, procfs, later disk
+file systems). Nothing here knows about the tree: mount.py joins file systems into one name space.
+"""
+
+from typing import Final
+
+from asterpy.lang import u32, u64
+
+RAMFS_MAGIC: Final = u64(0x858458F6)
+PROC_SUPER_MAGIC: Final = u64(0x9FA0)
+# Block size and longest name statfs reports for the memory file systems.
+MEM_BLOCK_SIZE: Final = u64(4096)
+MEM_NAME_MAX: Final = u64(255)
+# MS_RDONLY etc. as statfs's f_flags reports them (ST_*), and mount flags.
+ST_RDONLY: Final = u64(1)
+ST_NOSUID: Final = u64(2)
+ST_NODEV: Final = u64(4)
+ST_NOEXEC: Final = u64(8)
+ST_RELATIME: Final = u64(4096)
+ST_VALID: Final = u64(0x20)          # statfs: f_flags is filled in
+
+
+class SuperBlock:
+    """One file system instance: type name (as /proc/filesystems and /proc/mounts spell it), statfs
+    magic, the anonymous device number 0:dev_minor its inodes report as st_dev, and flags (ST_*)."""
+
+    fstype: bytes
+    magic: u64
+    dev_minor: u32
+    flags: u64
+
+    def __init__(self, fstype: bytes, magic: u64, dev_minor: u32, flags: u64) -> None:
+        """A file system of type fstype with statfs magic, device 0:dev_minor and ST_* flags."""
+        self.fstype = fstype
+        self.magic = magic
+        self.dev_minor = dev_minor
+        self.flags = flags
+
+    def st_dev(self) -> u64:
+        """The st_dev of its inodes (major 0: an anonymous device, as Linux gives memory file systems)."""
+        return u64(self.dev_minor)
+
+
+# The one ramfs holding the root (created on first use).
+ramfs_sb: SuperBlock | None = None
+
+
+def ramfs_super() -> SuperBlock:
+    """The superblock of the root ramfs (device 0:16, as RAMFS_DEV has always said)."""
+    global ramfs_sb
+    s = ramfs_sb
+    if s is None:
+        s = SuperBlock(b"ramfs", RAMFS_MAGIC, u32(16), ST_RELATIME)
+        ramfs_sb = s
+    return s
