@@ -1,5 +1,5 @@
 """Device nodes in /dev and the files they open: null, zero, full, random, urandom, tty, console,
-and kmeminfo (the kernel's memory figures, asterpy.mm.meminfo, until procfs has /proc/meminfo).
+and kmeminfo (the kernel heap and free frames to the byte, asterpy.mm.meminfo: the leak check reads it).
 
 The nodes are ordinary ramfs inodes (so `ls /dev` lists them and mknod can add more); opening one
 picks the driver by its major:minor, as Linux's character-device table does.
