@@ -15,6 +15,7 @@ from asterpy.fs.inode import DevInode, DirInode, Inode, SymlinkInode, name_from
 from asterpy.fs.mode import S_IFCHR
 from asterpy.fs.ttyfile import TtyFile
 from asterpy.fs.context import FsCaller
+from asterpy.fs.devpts import PTMX_MINOR
 from asterpy.mm.meminfo import meminfo_text
 
 PAGE: Final = u64(4096)
@@ -29,7 +30,6 @@ URANDOM_MINOR: Final = u32(9)
 TTY_MAJOR: Final = u32(5)
 TTY_MINOR: Final = u32(0)
 CONSOLE_MINOR: Final = u32(1)
-PTMX_MINOR: Final = u32(2)
 # /dev/kmeminfo: a major from Linux's range for local use (240-254), so no real driver clashes.
 KMEMINFO_MAJOR: Final = u32(240)
 KMEMINFO_MINOR: Final = u32(0)
