@@ -12,7 +12,7 @@ from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
 from kernel_pte import (  # noqa: F401 - re-exported
-    ARCH_PT_LEVELS, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
+    ARCH_PT_LEVELS, ARCH_USER_ROOT_ENTRIES, arch_tlb_flush_all, arch_tlb_flush_page, pte_flags, pte_is_huge, pte_make, pte_phys,
     pte_present, pte_table,
 )
 from asterpy.mm.paging import AddressSpace

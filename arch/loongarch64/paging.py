@@ -9,6 +9,9 @@ from asterpy.mm.pageflags import EXEC, GLOBAL, NOCACHE, READ, USER, WRITE
 # Three levels of 512 entries (1 GiB, 2 MiB, 4 KiB), walked in software by asterpy_tlb_refill
 # (boot.S): 39-bit halves, the higher one through PGDH, the lower one through PGDL.
 LEVELS: Final = u64(3)
+# The lower half has a root of its own (PGDL), so every entry of a process's root is a user one and
+# none is copied from the kernel's (PGDH).
+USER_ROOT_ENTRIES: Final = u64(512)
 
 # A leaf is the TLBELO value itself (LoongArch reference manual, TLBELO0/1): the refill handler
 # copies level-0 entries into TLBRELO0/1 unchanged.

@@ -8,6 +8,9 @@ from asterpy.mm.pageflags import EXEC, GLOBAL, READ, USER, WRITE
 
 # Three levels of 512 entries: 1 GiB (level 2), 2 MiB (1), 4 KiB (0); 39-bit virtual addresses.
 LEVELS: Final = u64(3)
+# The root entries of the user half: 0..255 map addresses below 2^38 (Sv39 sign-extends bit 38);
+# 256..511 are the kernel's, copied into every process's root.
+USER_ROOT_ENTRIES: Final = u64(256)
 
 PTE_V: Final = u64(1 << 0)
 PTE_R: Final = u64(1 << 1)

@@ -6,6 +6,6 @@ kernel_arch re-exports the same names.
 """
 
 from arch.x86_64.paging import (  # noqa: F401 - re-exported
-    LEVELS as ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
+    LEVELS as ARCH_PT_LEVELS, USER_ROOT_ENTRIES as ARCH_USER_ROOT_ENTRIES, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table,
     tlb_flush_all as arch_tlb_flush_all, tlb_flush_page as arch_tlb_flush_page,
 )

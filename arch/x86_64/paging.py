@@ -8,6 +8,9 @@ from asterpy.mm.pageflags import EXEC, GLOBAL, NOCACHE, READ, USER, WRITE
 
 # Four levels of 512 eight-byte entries: PML4 (level 3), PDPT (2), PD (1), PT (0).
 LEVELS: Final = u64(4)
+# The root (PML4) entries of the user half: 0..255 map the lower canonical half; 256..511 are the
+# kernel's, copied into every process's root (asterpy.task.process).
+USER_ROOT_ENTRIES: Final = u64(256)
 INDEX_BITS: Final = u64(9)
 INDEX_MASK: Final = u64(511)
 PAGE_SHIFT: Final = u64(12)

@@ -38,7 +38,6 @@ import kernel_arch
 from asterpy.lang import Array, List, Ptr, SysError, i32, struct, u8, u16, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, EIO, ENOTTY, EPERM, ERESTARTSYS, ESRCH
 from asterpy.kernel.caller import Caller
-from asterpy.mm.uspace import PAGE, PAGE_MASK
 from asterpy.kernel.upcalls import process_group_session, signal_blocked_by_current, signal_ignored_by, signal_pgrp
 from asterpy.kernel.wait import INTERRUPTED, TIMED_OUT, new_wait_channel, sleep_on, sleep_until, wake_up
 
@@ -232,7 +231,7 @@ def is_ctl(c: u8) -> bool:
 
 def user_byte(p: Caller, va: u64) -> u8:
     """The byte at user address va (EFAULT)."""
-    return Ptr[u8](p.user_page(va, False)).load()
+    return p.get_u8(va)
 
 
 def get_user_u32(p: Caller, va: u64) -> u32:
@@ -738,16 +737,10 @@ class Tty:
         if self.lflag(TOSTOP):
             self.check_change(p)
         p.check_user(buf, n, False)
-        done = u64(0)
-        while done < n:
-            va = buf + done
-            chunk = PAGE - (va & PAGE_MASK)
-            if chunk > n - done:
-                chunk = n - done
-            k = p.user_page(va, False)
-            for i in range(u64(0), chunk):
-                self.output(Ptr[u8](k + i).load())
-            done += chunk
+        c = p.user_chunks(buf, n, False)
+        while c.next():
+            for i in range(u64(0), c.size):
+                self.output(Ptr[u8](c.kaddr + i).load())
         return n
 
     def poll_mask(self) -> u64:

@@ -128,10 +128,7 @@ def put_u32(p: FsCaller, va: u64, v: u32) -> None:
 
 def get_u32(p: FsCaller, va: u64) -> u32:
     """The u32 at user address va (EFAULT)."""
-    v = u32(0)
-    for i in range(u64(0), u64(4)):
-        v |= u32(Ptr[u8](p.user_page(va + i, False)).load()) << u32(8 * i)
-    return v
+    return p.get_u32(va)
 
 
 def put_statfs(p: FsCaller, va: u64, sb: SuperBlock, flags: u64) -> None:

@@ -2,7 +2,7 @@
 
 from asterpy.lang import u32
 from asterpy.fs.inode import DirInode, root_dir
-from asterpy.mm.uspace import UserSpace
+from asterpy.mm.usermem import UserMemory
 
 
 class FsContext:
@@ -28,9 +28,10 @@ class FsContext:
         return c
 
 
-class FsCaller(UserSpace):
-    """The process a file operation runs for: ids and user memory (asterpy.kernel.caller.Caller),
-    address space, and the fs context that path lookup starts from. asterpy.task.process.Process
-    derives from it, so fs/ never imports the task layer."""
+class FsCaller(UserMemory):
+    """The process a file operation runs for: ids and user memory (asterpy.kernel.caller.Caller,
+    implemented by asterpy.mm.usermem.UserMemory), address space, and the fs context that path
+    lookup starts from. asterpy.task.process.Process derives from it, so fs/ never imports the task
+    layer."""
 
     fs: FsContext        # cwd, root, umask

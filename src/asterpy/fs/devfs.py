@@ -7,7 +7,7 @@ picks the driver by its major:minor, as Linux's character-device table does.
 
 from typing import Final
 
-from asterpy.lang import SysError, memset, u8, u32, u64
+from asterpy.lang import SysError, u8, u32, u64
 from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import EBADF, EINVAL, ENOSPC, ENXIO
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SEEK_END, File, seek_to
@@ -42,15 +42,7 @@ KIND_RANDOM: Final = u32(3)
 
 def zero_user(p: FsCaller, buf: u64, n: u64) -> None:
     """Fill n bytes of user memory at buf with zeros (EFAULT before any is written)."""
-    p.check_user(buf, n, True)
-    done = u64(0)
-    while done < n:
-        va = buf + done
-        chunk = PAGE - (va & PAGE_MASK)
-        if chunk > n - done:
-            chunk = n - done
-        memset(p.user_page(va, True), 0, chunk)
-        done += chunk
+    p.zero_user(buf, n)
 
 
 def random_user(p: FsCaller, buf: u64, n: u64) -> None:

@@ -152,28 +152,18 @@ def reg_read_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64
     if n > ino.size - off:
         n = ino.size - off
     p.check_user(buf, n, True)
-    done = u64(0)
-    while done < n:
-        va = buf + done
-        chunk = PAGE - (va & PAGE_MASK)
-        if chunk > n - done:
-            chunk = n - done
-        ino.read_at(p.user_page(va, True), off + done, chunk)
-        done += chunk
+    c = p.user_chunks(buf, n, True)
+    while c.next():
+        ino.read_at(c.kaddr, off + c.off, c.size)
     return n
 
 
 def reg_write_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
     """Copy n bytes from user buf to ino at off (EFAULT before anything changes, EFBIG); the count."""
     p.check_user(buf, n, False)
-    done = u64(0)
-    while done < n:
-        va = buf + done
-        chunk = PAGE - (va & PAGE_MASK)
-        if chunk > n - done:
-            chunk = n - done
-        ino.write_at(p.user_page(va, False), off + done, chunk)
-        done += chunk
+    c = p.user_chunks(buf, n, False)
+    while c.next():
+        ino.write_at(c.kaddr, off + c.off, c.size)
     if n != 0:
         ino.touch_mtime()
     return n

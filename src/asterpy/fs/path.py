@@ -25,19 +25,16 @@ def copy_path_in(p: FsCaller, uaddr: u64) -> bytearray:
     """The NUL-terminated path at user address uaddr, without the NUL (EFAULT; ENAMETOOLONG
     when no NUL comes within PATH_MAX bytes). An empty path comes back empty."""
     out = bytearray(0)
-    i = u64(0)
-    while True:
-        va = uaddr + i
-        k = p.user_page(va, False)
-        chunk = PAGE - (va & PAGE_MASK)
-        for j in range(u64(0), chunk):
-            c = Ptr[u8](k + j).load()
-            if c == 0:
+    c = p.user_chunks(uaddr, PATH_MAX, False)
+    while c.next():
+        for j in range(u64(0), c.size):
+            b = Ptr[u8](c.kaddr + j).load()
+            if b == 0:
                 return out
-            if i + j + 1 >= PATH_MAX:
+            if c.off + j + 1 >= PATH_MAX:
                 raise SysError(ENAMETOOLONG)
-            out.append(c)
-        i += chunk
+            out.append(b)
+    raise SysError(ENAMETOOLONG)
 
 
 def path_from_kernel(addr: u64, n: u64) -> bytearray:

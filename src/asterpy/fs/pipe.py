@@ -211,7 +211,7 @@ class Pipe:
             user_left = PAGE - ((va + done) & PAGE_MASK)
             if chunk > user_left:
                 chunk = user_left
-            memcpy(p.user_page(va + done, True), self.pages[self.head >> 12] + (self.head & PAGE_MASK), chunk)
+            p.copy_out(va + done, self.pages[self.head >> 12] + (self.head & PAGE_MASK), chunk)
             self.head = (self.head + chunk) % self.size
             self.count -= chunk
             done += chunk
@@ -232,14 +232,9 @@ class Pipe:
 
     def put(self, p: FsCaller, va: u64, n: u64) -> None:
         """Append n bytes (n <= space) from user va (checked readable by the caller)."""
-        done = u64(0)
-        while done < n:
-            chunk = n - done
-            user_left = PAGE - ((va + done) & PAGE_MASK)
-            if chunk > user_left:
-                chunk = user_left
-            self.put_from(p.user_page(va + done, False), chunk)
-            done += chunk
+        c = p.user_chunks(va, n, False)
+        while c.next():
+            self.put_from(c.kaddr, c.size)
 
     def resize(self, npages: u64) -> None:
         """Give the ring npages pages, keeping its data (EBUSY if it does not fit, ENOMEM)."""

@@ -4,7 +4,7 @@ A page of an area gets a frame on first touch: a zeroed one for anonymous memory
 own page (shared mappings, and private ones until they write) or a private copy of it. A
 private page whose frame has other owners (fork shared it, or it is a file page) is mapped
 read-only; the write fault that follows copies it (or just adds WRITE when this process turns
-out to be the last owner). The kernel's own accesses to user memory (Process.user_page) come
+out to be the last owner). The kernel's own accesses to user memory (asterpy.mm.usermem) come
 here too, so syscalls see the same memory the program would.
 
 Out of memory (no frame for the page or for a page table), the OOM killer (asterpy.task.oom,

@@ -14,7 +14,7 @@ from asterpy.mm.pageflags import (  # noqa: F401 - flags re-exported
 # The entry format and TLB maintenance of the arch being built (docs/arch.md, "Page tables"): the
 # build resolves `kernel_pte` to arch/<arch>/kernel_pte.py, as it does kernel_arch (which
 # re-exports these names); under CPython it is x86_64's.
-from kernel_pte import ARCH_PT_LEVELS, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table
+from kernel_pte import ARCH_PT_LEVELS, ARCH_USER_ROOT_ENTRIES, pte_flags, pte_is_huge, pte_make, pte_phys, pte_present, pte_table
 # Under its old name, which tests replace to record flushes (natively invlpg / sfence.vma / invtlb).
 from kernel_pte import arch_tlb_flush_page as tlb_flush_page
 
@@ -25,6 +25,11 @@ HUGE_MASK: Final = HUGE_SIZE - 1
 ENTRIES: Final = INDEX_MASK + 1
 # translate() of an unmapped address.
 NO_PHYS: Final = u64(0xFFFFFFFFFFFFFFFF)
+# The geometry a walk over a process's user half needs (asterpy.task.process's fork copy and
+# teardown): the root's level, and how many root entries (from index 0) map user addresses; the
+# root's other entries are the kernel's.
+TOP_LEVEL: Final = ARCH_PT_LEVELS - 1
+USER_ROOT_ENTRIES: Final = ARCH_USER_ROOT_ENTRIES
 
 
 def level_shift(level: u64) -> u64:
@@ -35,6 +40,12 @@ def level_shift(level: u64) -> u64:
 def index_of(va: u64, level: u64) -> u64:
     """Index of va's entry in its table at `level`."""
     return (va >> level_shift(level)) & INDEX_MASK
+
+
+def pte_is_table(e: u64, level: u64) -> bool:
+    """Whether e, an entry of a table at `level`, points to a lower-level table (present, above
+    level 0, and not a large-page leaf)."""
+    return level > 0 and pte_present(e) and not pte_is_huge(e, level)
 
 
 def leaf_entry(pa: u64, flags: u64, huge: bool) -> u64:

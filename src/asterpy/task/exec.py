@@ -13,7 +13,7 @@ from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
+from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
 from asterpy.kernel.siginfo import SIGKILL, sig_bit
 from asterpy.task.task import Task
@@ -87,21 +87,10 @@ class ArgBuf:
 def copy_user_string(p: Process, va: u64, dst: u64, cap: u64) -> u64:
     """Copy the NUL-terminated string at user va (NUL included) to dst; its length. E2BIG if it
     does not fit in cap bytes, EFAULT if it runs into unmapped memory."""
-    n = u64(0)
-    while True:
-        if n >= cap:
-            raise SysError(E2BIG)
-        a = va + n
-        k = p.user_page(a, False)
-        chunk = PAGE - (a & PAGE_MASK)
-        for i in range(u64(0), chunk):
-            if n >= cap:
-                raise SysError(E2BIG)
-            b = Ptr[u8](k + i).load()
-            Ptr[u8](dst + n).store(b)
-            if b == 0:
-                return n
-            n += 1
+    n = p.strncpy_from_user(dst, va, cap)
+    if n >= cap:
+        raise SysError(E2BIG)
+    return n
 
 
 def copy_string_vector(p: Process, vec: u64, out: ArgBuf) -> None:

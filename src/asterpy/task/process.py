@@ -1,24 +1,30 @@
-"""A user process: its address space, ELF loading, the initial stack, brk and mmap areas, copy-in/out.
+"""A user process: its address space, ELF loading, the initial stack, brk and mmap areas.
 
-Threads of a process share this object (asterpy.task.task.Task is the thread). User memory is always reached through the process's page
-tables and the kernel's direct map (`user_copy_in` / `user_copy_out` check every page is a USER
-mapping, and writable for a copy out), never by dereferencing a user pointer: a bad pointer is
-EFAULT, not a kernel page fault, and the copies work whether or not the tables are loaded.
-What the addresses mean is the list of VM areas (`vmas`, asterpy.mm.vma); pages are made on first
-touch by asterpy.mm.fault, for the program's faults and the kernel's copies alike. ELF segments and
-the top of the stack are still backed when exec builds them; fork shares frames copy-on-write.
+Threads of a process share this object (asterpy.task.task.Task is the thread). User memory is
+reached only through the user-memory API it inherits (asterpy.kernel.caller.Caller, implemented by
+asterpy.mm.usermem.UserMemory): a bad pointer is EFAULT, not a kernel page fault, and the copies
+work whether or not the tables are loaded. What the addresses mean is the list of VM areas
+(`vmas`, asterpy.mm.vma); pages are made on first touch by asterpy.mm.fault, for the program's
+faults and the kernel's copies alike. ELF segments and the top of the stack are still backed when
+exec builds them; fork shares frames copy-on-write, walking the page tables with the arch's
+geometry (asterpy.mm.paging: TOP_LEVEL, USER_ROOT_ENTRIES, pte_is_table).
 """
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, SysError, i64, memcpy, memset, u8, u16, u32, u64
-from asterpy.lang.errno import E2BIG, EFAULT, EINVAL, ENOMEM, ENOEXEC
+from asterpy.lang import List, Ptr, SysError, i64, memset, u8, u16, u32, u64
+from asterpy.lang.errno import E2BIG, EINVAL, ENOMEM, ENOEXEC
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, entry_flags, new_address_space
+# The page-table geometry (levels, root entries of the user half, what a leaf is) comes from the
+# arch through asterpy.mm.paging; the walks below are arch-neutral.
+from asterpy.mm.paging import (
+    ENTRIES, EXEC, READ, TOP_LEVEL, USER, USER_ROOT_ENTRIES, WRITE, entry_flags, level_shift, new_address_space,
+    pte_is_table,
+)
 
 # The page-table entry format (arch/<arch>/kernel_pte.py, resolved by the build like kernel_arch).
-from kernel_pte import pte_is_huge, pte_phys, pte_present
+from kernel_pte import pte_phys, pte_present
 from asterpy.exec.elf import (
     ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_parse,
 )
@@ -28,11 +34,6 @@ from asterpy.mm.uspace import (  # noqa: F401 - re-exported
     MMAP_BASE, MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, STACK_LIMIT, STACK_TOP, USER_TOP,
 )
 from asterpy.fs.context import FsCaller
-
-# The kernel half's top-level entries (256..511 on x86_64) are copied from the kernel's tables, so
-# kernel code, data and the direct map stay reachable while a process's tables are loaded.
-KERNEL_HALF_FIRST: Final = u64(256)
-TOP_ENTRIES: Final = u64(512)
 
 # How much of the stack's RLIMIT_STACK reservation is backed at exec.
 STACK_EAGER: Final = u64(256 << 10)
@@ -209,7 +210,9 @@ class Process(FsCaller):
         self.space = new_address_space(frames, dm, True)
         src = Ptr[u64](dm + kernel_root)
         dst = Ptr[u64](dm + self.space.root)
-        for i in range(KERNEL_HALF_FIRST, TOP_ENTRIES):
+        # The root's kernel entries (after the user ones; the arch's geometry, asterpy.mm.paging) are
+        # the kernel's, so kernel code, data and the direct map stay reachable while these tables are loaded.
+        for i in range(USER_ROOT_ENTRIES, ENTRIES):
             dst[i] = src[i]
         self.entry = u64(0)
         self.sp = u64(0)
@@ -267,113 +270,6 @@ class Process(FsCaller):
         self.vmas.remove_range(start, end)
         mmfault.zap_range(self, start, end)
 
-    def user_page(self, va: u64, write: bool) -> u64:
-        """The kernel (direct-map) address of user byte va, or EFAULT if it is not user-accessible."""
-        if va >= USER_TOP:
-            raise SysError(EFAULT)
-        fl = self.space.flags_of(va)
-        if (fl & USER) == 0 or (write and (fl & WRITE) == 0):
-            # Not touched yet, copy-on-write, or really bad: the fault handler decides.
-            if not mmfault.fault_in(self, va, write):
-                raise SysError(EFAULT)
-        return self.dm + self.space.translate(va)
-
-    def copy_in(self, dst: u64, src: u64, n: u64) -> None:
-        """Copy n bytes from user address src to kernel address dst; EFAULT if any is not mapped."""
-        if src + n < src:
-            raise SysError(EFAULT)
-        done = u64(0)
-        while done < n:
-            va = src + done
-            chunk = PAGE - (va & PAGE_MASK)
-            if chunk > n - done:
-                chunk = n - done
-            memcpy(dst + done, self.user_page(va, False), chunk)
-            done += chunk
-
-    def copy_out(self, dst: u64, src: u64, n: u64) -> None:
-        """Copy n bytes from kernel address src to user address dst; EFAULT unless all are writable."""
-        if dst + n < dst:
-            raise SysError(EFAULT)
-        done = u64(0)
-        while done < n:
-            va = dst + done
-            chunk = PAGE - (va & PAGE_MASK)
-            if chunk > n - done:
-                chunk = n - done
-            memcpy(self.user_page(va, True), src + done, chunk)
-            done += chunk
-
-    def check_user(self, va: u64, n: u64, write: bool) -> None:
-        """EFAULT unless all n bytes at user address va are mapped for user access (and writable)."""
-        if n == 0:
-            return
-        if va + n < va or va + n > USER_TOP:
-            raise SysError(EFAULT)
-        page = page_down(va)
-        while page < va + n:
-            self.user_page(page, write)
-            page += PAGE
-
-    def put_byte(self, va: u64, b: u8) -> None:
-        """Store one byte at user address va (EFAULT)."""
-        Ptr[u8](self.user_page(va, True)).store(b)
-
-    def get_u64(self, va: u64) -> u64:
-        """The u64 at user address va (EFAULT)."""
-        if (va & 7) == 0:
-            return Ptr[u64](self.user_page(va, False)).load()
-        v = u64(0)
-        for i in range(u64(0), u64(8)):
-            v |= u64(Ptr[u8](self.user_page(va + i, False)).load()) << (8 * i)
-        return v
-
-    def put_u64(self, va: u64, v: u64) -> None:
-        """Store v at user address va (EFAULT)."""
-        if (va & 7) == 0:
-            Ptr[u64](self.user_page(va, True)).store(v)
-            return
-        for i in range(u64(0), u64(8)):
-            Ptr[u8](self.user_page(va + i, True)).store(u8(v >> (8 * i)))
-
-    def get_u8(self, va: u64) -> u8:
-        """The byte at user address va (EFAULT)."""
-        return Ptr[u8](self.user_page(va, False)).load()
-
-    def get_u32(self, va: u64) -> u32:
-        """The u32 at user address va (EFAULT)."""
-        if (va & 3) == 0:
-            return Ptr[u32](self.user_page(va, False)).load()
-        v = u32(0)
-        for i in range(u64(0), u64(4)):
-            v |= u32(Ptr[u8](self.user_page(va + i, False)).load()) << u32(8 * i)
-        return v
-
-    def put_u32(self, va: u64, v: u32) -> None:
-        """Store v at user address va (EFAULT)."""
-        if (va & 3) == 0:
-            Ptr[u32](self.user_page(va, True)).store(v)
-            return
-        for i in range(u64(0), u64(4)):
-            Ptr[u8](self.user_page(va + i, True)).store(u8(v >> u32(8 * i)))
-
-    def zero_user(self, va: u64, n: u64) -> None:
-        """Zero n bytes at user address va (EFAULT, and nothing written, unless all are writable)."""
-        self.check_user(va, n, True)
-        done = u64(0)
-        while done < n:
-            a = va + done
-            chunk = PAGE - (a & PAGE_MASK)
-            if chunk > n - done:
-                chunk = n - done
-            memset(self.user_page(a, True), 0, chunk)
-            done += chunk
-
-    def put_bytes(self, va: u64, data: bytes) -> None:
-        """Store the bytes of data at user address va (EFAULT)."""
-        for i in range(u64(0), u64(len(data))):
-            Ptr[u8](self.user_page(va + i, True)).store(data[i])
-
     # ---------------------------------------------------------------- exec
 
     def load_elf(self, base: u64, size: u64, machine: u16) -> ElfImage:
@@ -401,7 +297,7 @@ class Process(FsCaller):
             # Map writable first so the file bytes can be copied; segments sharing a page get
             # the union of their permissions (as on Linux, where the later mmap wins a page).
             self.map_range_zeroed(page_down(start), page_up(start + seg.memsz), flags)
-            self.copy_file(start, base + seg.offset, seg.filesz)
+            self.load_user(start, base + seg.offset, seg.filesz)
             end = page_up(start + seg.memsz)
             if end > self.brk_start:
                 self.brk_start = end
@@ -418,21 +314,6 @@ class Process(FsCaller):
                 img.phdr_vaddr = first.vaddr + bias + img.phoff
         return img
 
-    def copy_file(self, va: u64, src: u64, n: u64) -> None:
-        """Copy n bytes of the file image at kernel address src to user va, page by page, ignoring
-        write permission (the loader fills read-only segments too)."""
-        done = u64(0)
-        while done < n:
-            a = va + done
-            chunk = PAGE - (a & PAGE_MASK)
-            if chunk > n - done:
-                chunk = n - done
-            pa = self.space.translate(a)
-            if pa == NO_PHYS:
-                raise SysError(EFAULT)
-            memcpy(self.dm + pa, src + done, chunk)
-            done += chunk
-
     def push_bytes(self, sp: u64, data: bytes, nul: bool) -> u64:
         """Push data (plus a NUL if asked) below sp; return the new sp, the data's address."""
         n = u64(len(data))
@@ -441,7 +322,7 @@ class Process(FsCaller):
         sp -= n
         self.put_bytes(sp, data)
         if nul:
-            Ptr[u8](self.user_page(sp + u64(len(data)), True)).store(u8(0))
+            self.put_byte(sp + u64(len(data)), u8(0))
         return sp
 
     def push_mem(self, sp: u64, addr: u64, n: u64) -> u64:
@@ -603,9 +484,9 @@ class Process(FsCaller):
         """
         self.vmas = src.vmas.clone()
         root = Ptr[u64](self.dm + src.space.root)
-        for i in range(u64(0), KERNEL_HALF_FIRST):
+        for i in range(u64(0), USER_ROOT_ENTRIES):
             if pte_present(root[i]):
-                self.copy_table(src, pte_phys(root[i], u64(3)), u64(2), i << 39)
+                self.copy_table(src, pte_phys(root[i], TOP_LEVEL), TOP_LEVEL - 1, i << level_shift(TOP_LEVEL))
         self.brk_start = src.brk_start
         self.brk = src.brk
         self.entry = src.entry
@@ -613,13 +494,13 @@ class Process(FsCaller):
         self.copy_image_fields(src)
 
     def copy_table(self, src: "Process", pa: u64, level: u64, va_base: u64) -> None:
-        """Share the pages under src's table at pa (entries at `level`, 2 = PDPT .. 0 = PT)."""
+        """Share the pages under src's table at pa (entries at `level`, 0 = the 4 KiB leaves)."""
         t = Ptr[u64](self.dm + pa)
-        for i in range(u64(0), TOP_ENTRIES):
+        for i in range(u64(0), ENTRIES):
             e = t[i]
             if not pte_present(e):
                 continue
-            va = va_base | (i << (u64(12) + u64(9) * level))
+            va = va_base | (i << level_shift(level))
             if level == 0:
                 frame = pte_phys(e, level)
                 fl = entry_flags(e)
@@ -629,7 +510,7 @@ class Process(FsCaller):
                     mmfault.set_pte(src.space, va, frame, fl)
                 self.space.map(va, frame, fl)
                 self.frames.share(frame)
-            elif not pte_is_huge(e, level):
+            elif pte_is_table(e, level):
                 self.copy_table(src, pte_phys(e, level), level - 1, va)
 
     def take_memory_of(self, other: "Process") -> None:
@@ -674,23 +555,23 @@ class Process(FsCaller):
         self.vmas.clear()
         self.vmas = VmaList()
         root = Ptr[u64](self.dm + self.space.root)
-        for i in range(u64(0), KERNEL_HALF_FIRST):
+        for i in range(u64(0), USER_ROOT_ENTRIES):
             if pte_present(root[i]):
-                self.release_table(pte_phys(root[i], u64(3)), u64(2))
+                self.release_table(pte_phys(root[i], TOP_LEVEL), TOP_LEVEL - 1)
                 root[i] = u64(0)
         self.frames.free(self.space.root)
 
     def release_table(self, pa: u64, level: u64) -> None:
-        """Free the table at pa (its entries at `level`: 2 = PDPT .. 0 = page table) and drop the
+        """Free the table at pa (its entries at `level`, 0 = the 4 KiB leaves) and drop the
         4 KiB frames it maps (shared ones live on with their other owners; processes map no
         large pages)."""
         t = Ptr[u64](self.dm + pa)
-        for i in range(u64(0), TOP_ENTRIES):
+        for i in range(u64(0), ENTRIES):
             e = t[i]
             if pte_present(e):
                 if level == 0:
                     self.frames.free(pte_phys(e, level))
-                elif not pte_is_huge(e, level):
+                elif pte_is_table(e, level):
                     self.release_table(pte_phys(e, level), level - 1)
         self.frames.free(pa)
 
@@ -698,21 +579,21 @@ class Process(FsCaller):
         """How many user pages are mapped now (getrusage's ru_maxrss)."""
         root = Ptr[u64](self.dm + self.space.root)
         n = u64(0)
-        for i in range(u64(0), KERNEL_HALF_FIRST):
+        for i in range(u64(0), USER_ROOT_ENTRIES):
             if pte_present(root[i]):
-                n += self.count_table(pte_phys(root[i], u64(3)), u64(2))
+                n += self.count_table(pte_phys(root[i], TOP_LEVEL), TOP_LEVEL - 1)
         return n
 
     def count_table(self, pa: u64, level: u64) -> u64:
         """The present 4 KiB pages under the table at pa."""
         t = Ptr[u64](self.dm + pa)
         n = u64(0)
-        for i in range(u64(0), TOP_ENTRIES):
+        for i in range(u64(0), ENTRIES):
             e = t[i]
             if pte_present(e):
                 if level == 0:
                     n += 1
-                elif not pte_is_huge(e, level):
+                elif pte_is_table(e, level):
                     n += self.count_table(pte_phys(e, level), level - 1)
         return n
 

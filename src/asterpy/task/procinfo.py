@@ -15,7 +15,7 @@ from asterpy.fs.inode import Inode
 from asterpy.fs.procfs.provider import ProcInfo, ProcProvider, set_proc_provider
 from asterpy.fs.procfs.text import TextBuf
 from asterpy.mm.vma import PROT_WRITE, VM_SHARED, VM_STACK, VmaList
-from asterpy.task.process import PAGE, PAGE_MASK, Process, current_process
+from asterpy.task.process import Process, current_process
 from asterpy.task.sched import current_task_or_none, find_process, the_tables
 from asterpy.task.signal import SIG_DFL, SIG_IGN
 from asterpy.task.task import DEAD, RUNNABLE, SLEEPING, STOPPED, Task
@@ -288,15 +288,9 @@ class TaskProcProvider(ProcProvider):
         p = live_process(pid)
         if p.zombie:
             return
-        done = u64(0)
-        while done < n:
-            va = addr + done
-            chunk = PAGE - (va & PAGE_MASK)
-            if chunk > n - done:
-                chunk = n - done
-            k = p.user_page(va, False)
-            out.put_mem(k, chunk)
-            done += chunk
+        c = p.user_chunks(addr, n, False)
+        while c.next():
+            out.put_mem(c.kaddr, c.size)
 
 
 def insert_sorted(out: List[u64], v: u64) -> None:
