@@ -190,3 +190,67 @@ def test_unaligned_words_across_a_page_boundary() -> None:
     efault(p.get_u64, u64(0x13FFC))          # read-only page then a hole
     efault(p.put_u64, u64(0x12FFC), u64(0))  # writable page then a read-only one
     efault(p.get_u64, u64(TOP - 4))
+
+
+@pytest.mark.parametrize("va, n, write", [
+    (0x10000, 0, False), (0x10FF0, 0x20, True), (0x10010, 3 * 4096, False), (0x12FF8, 0x10, True),
+    (0x13FF0, 0x20, False), (0x15FF0, 0x20, False), (KERNEL_ONLY, 4, False), (TOP - 8, 16, False),
+    (0xFFFF_FFFF_FFFF_FFF8, 16, False),
+])
+def test_user_chunks_walk_pages_and_fault_at_the_first_bad_one(va: int, n: int, write: bool) -> None:
+    """user_chunks gives page-bounded pieces covering the range in order, each the kernel address of
+    those user bytes; the first piece on a bad page (or a wrapping range) is EFAULT."""
+    p, model = build()
+    if va + n > M64:
+        efault(p.user_chunks, u64(va), u64(n), write)
+        return
+    c = p.user_chunks(u64(va), u64(n), write)
+    expect_off = 0
+    while expect_off < n:
+        a = va + expect_off
+        size = min(n - expect_off, 4096 - (a & 0xFFF))
+        if not allowed(model, a, size, write):
+            efault(c.next)
+            return
+        assert c.next()
+        assert (int(c.off), int(c.size)) == (expect_off, size)
+        assert memory.sim.read(int(c.kaddr), size) == uread(p, a, size)
+        expect_off += size
+    assert not c.next()
+    assert allowed(model, va, n, write)
+
+
+def test_strncpy_from_user_lengths_caps_and_faults() -> None:
+    """The string with its NUL lands in the kernel buffer and its length comes back; cap when no
+    NUL comes within cap bytes (nothing read past them); EFAULT when the string runs into a hole."""
+    p, _ = build()
+    uwrite(p, 0x10FFC, b"abcdef\0")                 # crosses into the next page
+    k = kbuf(64)
+    assert p.strncpy_from_user(u64(k), u64(0x10FFC), u64(64)) == 6
+    assert memory.sim.read(k, 7) == b"abcdef\0"
+    assert p.strncpy_from_user(u64(k), u64(0x10FFC), u64(7)) == 6     # the NUL is the last byte allowed
+    assert p.strncpy_from_user(u64(k), u64(0x10FFC), u64(6)) == 6     # no NUL within 6 bytes: cap
+    assert p.strncpy_from_user(u64(k), u64(0x10FFC), u64(0)) == 0
+    uwrite(p, 0x15FFE, b"xy")                       # no NUL before the hole at 0x16000
+    efault(p.strncpy_from_user, u64(k), u64(0x15FFE), u64(64))
+    assert p.strncpy_from_user(u64(k), u64(0x15FFE), u64(2)) == 2     # the cap stops before the hole
+    efault(p.strncpy_from_user, u64(k), u64(0x14000), u64(8))
+    efault(p.strncpy_from_user, u64(k), u64(KERNEL_ONLY), u64(8))
+
+
+def test_zero_user_and_small_reads() -> None:
+    """zero_user clears exactly the range, or nothing when any page is not writable; get_u8 and
+    get_u32 read little-endian, across a page boundary too."""
+    p, _ = build()
+    before = uread(p, 0x12F00, 0x100)
+    efault(p.zero_user, u64(0x12F00), u64(0x200))     # runs into the read-only page
+    assert uread(p, 0x12F00, 0x100) == before
+    p.zero_user(u64(0x10FF0), u64(0x20))
+    assert uread(p, 0x10FF0, 0x20) == bytes(0x20)
+    assert uread(p, 0x10FEF, 1) == bytes([(0x10 + 0xFEF) & 0xFF])    # the build() pattern around it
+    assert uread(p, 0x11010, 1) == bytes([(0x11 + 0x10) & 0xFF])
+    uwrite(p, 0x11FFE, bytes([1, 2, 3, 4]))
+    assert p.get_u32(u64(0x11FFE)) == 0x04030201
+    assert p.get_u8(u64(0x11FFF)) == 2
+    efault(p.get_u32, u64(0x13FFE))
+    efault(p.get_u8, u64(0x14000))
