@@ -69,14 +69,7 @@ def new_process_like(parent: Process, flags: u64) -> Process:
         cp.ppid = parent.ppid
     cp.pgid = parent.pgid
     cp.sid = parent.sid
-    cp.uid = parent.uid
-    cp.gid = parent.gid
-    cp.ruid = parent.ruid
-    cp.suid = parent.suid
-    cp.rgid = parent.rgid
-    cp.sgid = parent.sgid
-    for g in parent.groups:
-        cp.groups.append(g)
+    cp.copy_credentials(parent)
     cp.nice = parent.nice
     for r in range(u64(0), u64(len(parent.rlim_cur))):
         cp.rlim_cur[r] = parent.rlim_cur[r]
@@ -89,8 +82,7 @@ def new_process_like(parent: Process, flags: u64) -> Process:
         except SysError:
             cp.free_user_memory()
             raise SysError(ENOMEM)
-    for i in range(u64(0), u64(len(parent.sigactions))):
-        cp.sigactions[i] = parent.sigactions[i]
+    cp.copy_sigactions(parent)
     if (flags & CLONE_FILES) != 0:
         cp.files = parent.files
     else:

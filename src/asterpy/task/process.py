@@ -33,7 +33,7 @@ from asterpy.exec.elf import (
 from asterpy.mm.uspace import (  # noqa: F401 - re-exported
     MMAP_BASE, MMAP_END, MMAP_LOW, PAGE, PAGE_MASK, STACK_LIMIT, STACK_TOP, USER_TOP,
 )
-from asterpy.fs.context import FsCaller
+from asterpy.task.sigstate import SignalState
 
 # How much of the stack's RLIMIT_STACK reservation is backed at exec.
 STACK_EAGER: Final = u64(256 << 10)
@@ -114,16 +114,15 @@ def page_up(x: u64) -> u64:
     return (x + PAGE_MASK) & ~PAGE_MASK
 
 
-class Process(FsCaller):
-    """A user address space and the per-process state the first syscalls need. pid, pgid, sid, uid,
-    ruid and gid are declared in asterpy.kernel.caller.Caller; frames, space, dm, vmas and rlim_cur in
-    asterpy.mm.uspace.UserSpace; fs in asterpy.fs.context.FsCaller."""
+class Process(SignalState):
+    """A user process, composed along its base classes: pid, pgid, sid, uid, ruid and gid are declared
+    in asterpy.kernel.caller.Caller; frames, space, dm, vmas and rlim_cur in asterpy.mm.uspace.UserSpace;
+    the user-memory methods in asterpy.mm.usermem.UserMemory; fs in asterpy.fs.context.FsCaller; the
+    other ids and groups in asterpy.task.creds.Credentials; pending signals, stop state and signal
+    actions in asterpy.task.sigstate.SignalState. Here: the address-space layout, exec's image and
+    stack, brk, fork's copy, wait and timer state, the fd table."""
 
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
-    suid: u64            # saved ids (the real uid is Caller.ruid)
-    rgid: u64
-    sgid: u64
-    groups: List[u64]    # supplementary groups
     nice: i64            # setpriority's nice value (stored, not acted on)
     rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
     threads: u64         # live tasks (threads) of the process
@@ -132,14 +131,6 @@ class Process(FsCaller):
     child_chan: u64      # wait channel: a child changed state (wait4 sleeps here)
     vfork_chan: u64      # wait channel: this vfork child exec'd or exited
     vfork_done: bool
-    sig_pending: u64     # signals sent to the process, any thread may take them (bit sig-1)
-    sig_code: List[u64]  # si_code and sender pid of each pending signal (index: the signal)
-    sig_from: List[u64]
-    stopped: bool        # stopped by a stop signal
-    stop_sig: u64
-    stop_report: bool    # a stop its parent's wait has not yet reported
-    continued_report: bool
-    group_exiting: bool  # exit_group or a fatal signal: every thread is on its way out
     last_child_code: u64     # SIGCHLD siginfo: what happened to which child
     last_child_pid: u64
     last_child_status: u64
@@ -150,9 +141,6 @@ class Process(FsCaller):
     sp: u64              # initial stack pointer
     brk_start: u64
     brk: u64             # current break (page-backed up to page_up(brk))
-    # rt_sigaction's actions, 4 words per signal 1..64 (handler, flags, restorer, mask),
-    # shared by the threads of the process.
-    sigactions: List[u64]
     arg_start: u64       # where exec put the argument and environment strings (/proc/PID/cmdline, environ)
     arg_end: u64
     env_start: u64
@@ -169,13 +157,7 @@ class Process(FsCaller):
         self.ppid = u64(0)
         self.pgid = u64(1)
         self.sid = u64(1)
-        self.uid = u64(0)
-        self.gid = u64(0)
-        self.ruid = u64(0)
-        self.suid = u64(0)
-        self.rgid = u64(0)
-        self.sgid = u64(0)
-        self.groups = []
+        self.init_credentials()
         self.nice = i64(0)
         self.rlim_cur = []
         self.rlim_max = []
@@ -188,17 +170,7 @@ class Process(FsCaller):
         self.child_chan = new_wait_channel()
         self.vfork_chan = new_wait_channel()
         self.vfork_done = False
-        self.sig_pending = u64(0)
-        self.sig_code = []
-        self.sig_from = []
-        for _ in range(u64(0), u64(65)):
-            self.sig_code.append(u64(0))
-            self.sig_from.append(u64(0))
-        self.stopped = False
-        self.stop_sig = u64(0)
-        self.stop_report = False
-        self.continued_report = False
-        self.group_exiting = False
+        self.init_signal_state()
         self.last_child_code = u64(0)
         self.last_child_pid = u64(0)
         self.last_child_status = u64(0)
@@ -227,9 +199,6 @@ class Process(FsCaller):
         self.image_end = u64(0)
         self.exe = None
         self.start_ns = monotonic_ns()
-        self.sigactions = []
-        for _ in range(u64(0), u64(65 * 4)):
-            self.sigactions.append(u64(0))
 
     # ---------------------------------------------------------------- pages
 
