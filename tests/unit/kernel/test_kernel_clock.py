@@ -135,3 +135,50 @@ def test_calibration_against_a_simulated_pit(monkeypatch: pytest.MonkeyPatch, wi
     assert channels == ({2} if with_port61 else {0})
     if with_port61:
         assert p61.value == 0x20  # restored
+
+
+class DeschedulingPit(FakePit):
+    """A mode-0 PIT that wraps through 0 as real ones do, and whose first countdowns each lose 50 ms
+    right after they are loaded (the vCPU descheduled on a loaded host, as TCG guests are)."""
+
+    def __init__(self, step: int, lost_runs: int) -> None:
+        """Counts move `step` per latch, except a 50 ms jump at the first latch of the first lost_runs loads."""
+        super().__init__(step)
+        self.lost_runs = lost_runs
+        self.loads = 0
+        self.fresh = False
+
+    def write(self, offset: int, width: int, value: int) -> None:
+        """As FakePit, but the count wraps modulo 65536 and may jump once after a load."""
+        if offset == 3 and value & 0x30 == 0:
+            ch = value >> 6
+            step = self.step
+            if self.fresh and self.loads <= self.lost_runs:
+                step = 59659  # 50 ms of PIT ticks
+            self.fresh = False
+            self.count[ch] = (self.count[ch] - step) % 65536
+            self.commands.append(value)
+            self.latched += [self.count[ch] & 0xFF, self.count[ch] >> 8]
+            return
+        if offset != 3 and len(getattr(self, "load_bytes", [])) == 1:
+            self.loads += 1
+            self.fresh = True
+        super().write(offset, width, value)
+
+
+def test_calibration_survives_descheduling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Countdowns mostly spent while the vCPU was away are measured again, not taken as 'no clock'."""
+    pit = DeschedulingPit(step=4, lost_runs=4)
+    intrinsics.register_port(0x40, 4, pit)
+    intrinsics.register_port(0x61, 1, Port61())
+    clock = [0]
+
+    def fake_rdtsc() -> u64:
+        """A TSC that advances 1000 cycles per read."""
+        clock[0] += 1000
+        return u64(clock[0])
+
+    monkeypatch.setattr(tsc, "rdtsc", fake_rdtsc)
+    hz = int(tsc.tsc_calibrate())
+    assert 100_000_000 < hz < 1_000_000_000
+    assert pit.loads == 4 + 3
