@@ -62,7 +62,8 @@ AT_SECURE: Final = u64(23)
 AT_RANDOM: Final = u64(25)
 AT_HWCAP2: Final = u64(26)
 AT_EXECFN: Final = u64(31)
-AUXV_PAIRS: Final = u64(19)      # including AT_NULL
+AT_SYSINFO_EHDR: Final = u64(33)
+AUXV_PAIRS: Final = u64(20)      # including AT_NULL (AT_SYSINFO_EHDR only with a vDSO)
 
 CLK_TCK: Final = u64(100)
 # Most argument (and environment) strings exec takes; their total size is limited by ARG_MAX.
@@ -159,6 +160,7 @@ class Process(FsCaller):
     image_start: u64     # the program's lowest and highest-ending ELF segment (/proc/PID/maps names them)
     image_end: u64
     exe: "Inode | None"  # the program file (/proc/PID/exe)
+    vdso_base: u64       # where exec mapped the vDSO (AT_SYSINFO_EHDR), 0 for none
     start_ns: u64        # monotonic time of its creation (/proc/PID/stat's starttime)
     files: "FdTable"     # open file descriptors (asterpy.fs.fdtable)
 
@@ -223,6 +225,7 @@ class Process(FsCaller):
         self.image_start = u64(0)
         self.image_end = u64(0)
         self.exe = None
+        self.vdso_base = u64(0)
         self.start_ns = monotonic_ns()
         self.sigactions = []
         for _ in range(u64(0), u64(65 * 4)):
@@ -540,6 +543,8 @@ class Process(FsCaller):
         p = self.put_aux(p, AT_RANDOM, random_at)
         p = self.put_aux(p, AT_HWCAP2, u64(0))
         p = self.put_aux(p, AT_EXECFN, argv[argc - 1])
+        if self.vdso_base != 0:
+            p = self.put_aux(p, AT_SYSINFO_EHDR, self.vdso_base)
         p = self.put_aux(p, AT_NULL, u64(0))
         self.sp = sp
 
@@ -651,6 +656,7 @@ class Process(FsCaller):
         self.image_start = other.image_start
         self.image_end = other.image_end
         self.exe = other.exe
+        self.vdso_base = other.vdso_base
 
     def share_memory_of(self, other: "Process") -> None:
         """Use other's address space itself (CLONE_VM): this process's own empty one is freed,

@@ -19,5 +19,4 @@ VVAR_COARSE_NS: Final = u64(32)
 # 1 when the fields above hold a running clock (the TSC is usable from user space), else 0: the
 # vDSO then falls back to the system call.
 VVAR_ENABLED: Final = u64(40)
-VVAR_BYTES: Final = u64(48)
 VVAR_PAGE_BYTES: Final = u64(4096)
