@@ -29,7 +29,3 @@ def vdso_syscall2(nr: u64, a0: u64, a1: u64) -> u64:
     cannot answer; the raw result (a negative errno as a large u64)."""
     return asm_u64("syscall", "={rax},{rax},{rdi},{rsi},~{rcx},~{r11},~{memory}", nr, a0, a1)
 
-
-def vdso_syscall3(nr: u64, a0: u64, a1: u64, a2: u64) -> u64:
-    """The system call nr(a0, a1, a2) through the syscall instruction."""
-    return asm_u64("syscall", "={rax},{rax},{rdi},{rsi},{rdx},~{rcx},~{r11},~{memory}", nr, a0, a1, a2)
