@@ -331,10 +331,29 @@ static void test_fork_exec(const char *self)
     CHECK("execve maps a fresh vDSO that works", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* `t_vdso --loop N` (tests/boot/test_vdso.py, with asterpy.strace=1): N clock_gettime calls through
+ * libc between two getppid system calls that mark the loop in the trace; none may enter the kernel. */
+static int loop(int n)
+{
+    struct timespec t;
+    long long prev = 0;
+    int ok = 1;
+    syscall(SYS_getppid);
+    for (int i = 0; i < n; i++) {
+        ok &= clock_gettime(CLOCK_MONOTONIC, &t) == 0 && ns_of(t) >= prev;
+        prev = ns_of(t);
+    }
+    syscall(SYS_getppid);
+    kt_out("loop of %d clock_gettime calls: %s\n", n, ok ? "monotonic" : "WENT BACKWARDS");
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "--exec-child") == 0)
         return exec_child();
+    if (argc > 2 && strcmp(argv[1], "--loop") == 0)
+        return loop(atoi(argv[2]));
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     self[n > 0 ? n : 0] = 0;

@@ -9,14 +9,12 @@ from typing import Final
 
 from asterpy.lang import Ptr, i32, i64, u32, u64
 from asterpy.lang.linkage import export
-from asterpy.vdso.layout import (VVAR_BASE_CYCLES, VVAR_COARSE_NS, VVAR_ENABLED, VVAR_MULT, VVAR_REALTIME_BASE,
+from asterpy.vdso.layout import (VVAR_BASE_CYCLES, VVAR_COARSE_NS, VVAR_MULT, VVAR_REALTIME_BASE,
                                  VVAR_SEQ)
-from vdso_arch import vdso_load, vdso_rdtsc, vdso_syscall2, vdso_vvar_base
+from vdso_arch import vdso_barrier, vdso_load, vdso_mul_shift24, vdso_rdtsc, vdso_syscall2, vdso_vvar_base
 
 NSEC_PER_SEC: Final = u64(1000000000)
 NSEC_PER_USEC: Final = u64(1000)
-MULT_SHIFT: Final = u64(24)
-LOW_MASK: Final = (u64(1) << MULT_SHIFT) - 1
 TICK_NS: Final = u64(10000000)           # the kernel's 100 Hz tick: the coarse clocks' resolution
 
 CLOCK_REALTIME: Final = i32(0)
@@ -35,45 +33,85 @@ SYS_CLOCK_GETRES: Final = u64(229)
 NO_CLOCK: Final = u64(0xFFFFFFFFFFFFFFFF)
 
 
-def cycles_to_ns(cycles: u64, mult: u64) -> u64:
-    """cycles * mult >> MULT_SHIFT without a 128-bit product (kernel.time's split, so the same ns)."""
-    return (cycles >> MULT_SHIFT) * mult + (((cycles & LOW_MASK) * mult) >> MULT_SHIFT)
-
-
-def read_clock(clk: i32) -> u64:
-    """The clock's ns from one consistent snapshot of the vvar page, or NO_CLOCK."""
-    v = vdso_vvar_base()
+def read_fine(realtime: bool) -> u64:
+    """CLOCK_MONOTONIC (or with realtime CLOCK_REALTIME) from one consistent snapshot of the vvar
+    page, or NO_CLOCK when no clock is published."""
+    v = Ptr[u64](vdso_vvar_base())
     while True:
-        seq = vdso_load(v + VVAR_SEQ)
-        if (seq & 1) != 0:
-            continue                                   # the kernel is writing: try again
-        if vdso_load(v + VVAR_ENABLED) == 0:
-            return NO_CLOCK
-        if clk == CLOCK_MONOTONIC_COARSE or clk == CLOCK_REALTIME_COARSE:
-            now = vdso_load(v + VVAR_COARSE_NS)
-        else:
-            now = cycles_to_ns(vdso_rdtsc() - vdso_load(v + VVAR_BASE_CYCLES), vdso_load(v + VVAR_MULT))
-        if clk == CLOCK_REALTIME or clk == CLOCK_REALTIME_COARSE:
-            now += vdso_load(v + VVAR_REALTIME_BASE)
-        if vdso_load(v + VVAR_SEQ) == seq:
+        seq = vdso_load(v.addr)                      # ordered: the fields are read after it
+        mult = v[VVAR_MULT // 8]
+        if mult == 0:
+            return NO_CLOCK                            # no clock published (yet)
+        # kernel.time's monotonic_ns: (counter - base) * mult >> MULT_SHIFT.
+        now = vdso_mul_shift24(vdso_rdtsc() - v[VVAR_BASE_CYCLES // 8], mult)
+        if realtime:
+            now += v[VVAR_REALTIME_BASE // 8]
+        vdso_barrier()
+        # An odd or changed counter: the kernel was writing meanwhile; read again.
+        if (seq & 1) == 0 and v[VVAR_SEQ // 8] == seq:
             return now
 
 
-def served(clk: i32) -> bool:
-    """True for the clocks the vvar page answers (the CPU-time clocks go to the kernel)."""
-    return (clk == CLOCK_REALTIME or clk == CLOCK_MONOTONIC or clk == CLOCK_MONOTONIC_RAW
-            or clk == CLOCK_REALTIME_COARSE or clk == CLOCK_MONOTONIC_COARSE or clk == CLOCK_BOOTTIME)
+def read_coarse(realtime: bool) -> u64:
+    """The coarse clocks: CLOCK_MONOTONIC at the last tick (plus the realtime offset), or NO_CLOCK."""
+    v = Ptr[u64](vdso_vvar_base())
+    while True:
+        seq = vdso_load(v.addr)
+        if v[VVAR_MULT // 8] == 0:
+            return NO_CLOCK
+        now = v[VVAR_COARSE_NS // 8]
+        if realtime:
+            now += v[VVAR_REALTIME_BASE // 8]
+        vdso_barrier()
+        if (seq & 1) == 0 and v[VVAR_SEQ // 8] == seq:
+            return now
+
+
+def read_clock(clk: i32) -> u64:
+    """The clock's ns, or NO_CLOCK for a clock the page does not serve (the caller then takes the
+    system call). BOOTTIME and MONOTONIC_RAW are MONOTONIC here, as in the kernel (no suspend, no
+    frequency adjustment)."""
+    if clk == CLOCK_MONOTONIC or clk == CLOCK_BOOTTIME or clk == CLOCK_MONOTONIC_RAW:
+        return read_fine(False)
+    if clk == CLOCK_REALTIME:
+        return read_fine(True)
+    if clk == CLOCK_MONOTONIC_COARSE:
+        return read_coarse(False)
+    if clk == CLOCK_REALTIME_COARSE:
+        return read_coarse(True)
+    return NO_CLOCK
+
+
+def store_timespec(tp: u64, now: u64) -> None:
+    """A struct timespec of now (ns) at tp."""
+    ts = Ptr[u64](tp)
+    ts[0] = now // NSEC_PER_SEC
+    ts[1] = now % NSEC_PER_SEC
 
 
 @export("__vdso_clock_gettime")
 def vdso_clock_gettime(clk: i32, tp: u64) -> i64:
     """clock_gettime(2): 0, or the system call's -errno for what the page cannot answer."""
-    if served(clk):
+    if clk == CLOCK_MONOTONIC or clk == CLOCK_REALTIME:
+        # The clocks nearly every caller reads: read_fine written out here, so that the common
+        # path is one straight run of instructions without a call.
+        v = Ptr[u64](vdso_vvar_base())
+        while True:
+            seq = vdso_load(v.addr)
+            mult = v[VVAR_MULT // 8]
+            if mult == 0:
+                break
+            now = vdso_mul_shift24(vdso_rdtsc() - v[VVAR_BASE_CYCLES // 8], mult)
+            if clk == CLOCK_REALTIME:
+                now += v[VVAR_REALTIME_BASE // 8]
+            vdso_barrier()
+            if (seq & 1) == 0 and v[VVAR_SEQ // 8] == seq:
+                store_timespec(tp, now)
+                return i64(0)
+    else:
         now = read_clock(clk)
         if now != NO_CLOCK:
-            ts = Ptr[u64](tp)
-            ts[0] = now // NSEC_PER_SEC
-            ts[1] = now % NSEC_PER_SEC
+            store_timespec(tp, now)
             return i64(0)
     return i64(vdso_syscall2(SYS_CLOCK_GETTIME, u64(i64(clk)), tp))
 
@@ -108,7 +146,8 @@ def vdso_time(tloc: u64) -> i64:
 @export("__vdso_clock_getres")
 def vdso_clock_getres(clk: i32, res: u64) -> i64:
     """clock_getres(2): 1 ns for the fine clocks, the tick for the coarse ones (as the kernel)."""
-    if not served(clk):
+    if not (clk == CLOCK_REALTIME or clk == CLOCK_MONOTONIC or clk == CLOCK_MONOTONIC_RAW
+            or clk == CLOCK_REALTIME_COARSE or clk == CLOCK_MONOTONIC_COARSE or clk == CLOCK_BOOTTIME):
         return i64(vdso_syscall2(SYS_CLOCK_GETRES, u64(i64(clk)), res))
     if res != 0:
         r = Ptr[u64](res)
