@@ -7,6 +7,7 @@
 #include "kt.h"
 #include <elf.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
@@ -287,6 +288,9 @@ static void test_settime(void)
     CHECK_ERR("clock_settime MONOTONIC is EINVAL", clock_settime(CLOCK_MONOTONIC, &t), EINVAL);
 }
 
+/* The [vvar] and [vdso] areas, from /proc/self/maps (test_maps). */
+static unsigned long vvar_lo, vvar_hi, vdso_lo, vdso_hi;
+
 static void test_maps(uintptr_t base)
 {
     FILE *f = fopen("/proc/self/maps", "r");
@@ -300,14 +304,46 @@ static void test_maps(uintptr_t base)
         char perms[8];
         if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3)
             continue;
-        if (strstr(line, "[vdso]"))
+        if (strstr(line, "[vdso]")) {
             vdso_ok = lo == base && perms[0] == 'r' && perms[1] == '-' && perms[2] == 'x';
-        if (strstr(line, "[vvar]"))
+            vdso_lo = lo, vdso_hi = hi;
+        }
+        if (strstr(line, "[vvar]")) {
             vvar_ok = perms[0] == 'r' && perms[1] == '-' && hi <= base;
+            vvar_lo = lo, vvar_hi = hi;
+        }
     }
     fclose(f);
     CHECK("[vdso] in /proc/self/maps at AT_SYSINFO_EHDR, r-x", vdso_ok);
     CHECK("[vvar] in /proc/self/maps, read-only, below [vdso]", vvar_ok);
+}
+
+/* mremap of [vvar] and [vdso] together (as CRIU does: the code finds its data at a fixed distance),
+ * in a child: the vDSO works at its new address. */
+static void test_mremap(void)
+{
+    if (!vvar_hi || !vdso_hi)
+        return;
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t vv = vvar_hi - vvar_lo, vd = vdso_hi - vdso_lo, gap = vdso_lo - vvar_lo;
+        char *to = mmap(NULL, gap + vd + 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (to == MAP_FAILED)
+            _exit(2);
+        if (mremap((void *)vvar_lo, vv, vv, MREMAP_MAYMOVE | MREMAP_FIXED, to) != to)
+            _exit(3);
+        if (mremap((void *)vdso_lo, vd, vd, MREMAP_MAYMOVE | MREMAP_FIXED, to + gap) != to + gap)
+            _exit(4);
+        cgt_fn moved = (cgt_fn)((uintptr_t)cgt - vdso_lo + (uintptr_t)(to + gap));
+        struct timespec t;
+        long long a = sys_ns(CLOCK_MONOTONIC);
+        int rc = moved(CLOCK_MONOTONIC, &t);
+        long long c = sys_ns(CLOCK_MONOTONIC);
+        _exit(rc == 0 && a <= ns_of(t) && ns_of(t) <= c ? 0 : 5);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    CHECK("mremap of [vvar] and [vdso]: the vDSO works where it moved", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void test_fork_exec(const char *self)
@@ -373,6 +409,7 @@ int main(int argc, char **argv)
     test_monotonic_loop();
     test_settime();
     test_maps(base);
+    test_mremap();
     test_fork_exec(self);
     kt_finish();
     return 0;
