@@ -657,7 +657,7 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
         f"{k} {_fmt(_median(b2i[k]))} s" + (f" ({_fmt(min(b2i[k]))}–{_fmt(max(b2i[k]))})" if len(b2i[k]) > 1 else "")
         for k in KERNELS)
     report(b2i_line)
-    na = [str(r["name"]) for r in rows if r["ratio"] is None]
+    na = [str(r["name"]) for r in rows if r["ratio"] is None and (not only or r["name"] in only.split(","))]
     if na:
         report(f"n/a: {len(na)} of {len(rows)} benchmarks do not run on asterpy yet ({', '.join(na)})")
     commit = _git("rev-parse", "--short", "HEAD") or "unknown"

@@ -13,7 +13,7 @@ from asterpy.lang.errno import ENOMEM
 from asterpy.kernel.time import vvar_attach
 from asterpy.mm.filepages import FilePages
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.uspace import MMAP_END, MMAP_LOW, UserSpace
+from asterpy.mm.uspace import MMAP_END, MMAP_LOW, STACK_LIMIT, STACK_TOP, UserSpace
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, Vma
 from asterpy.vdso.layout import VVAR_PAGE_BYTES
 
@@ -99,7 +99,11 @@ def map_vdso(p: UserSpace) -> u64:
     if vv is None or vd is None:
         return u64(0)
     total = VVAR_PAGE_BYTES + vd.size
-    at = p.vmas.find_free(total, MMAP_LOW, MMAP_END, True)
+    # Below the stack's reservation, with a guard page: in the stack's page directory, so a
+    # process's vDSO costs one page table more, not two (a fork walks and an exit frees each).
+    at = STACK_TOP - STACK_LIMIT - PAGE - total
+    if not p.vmas.is_free(at, at + total + PAGE):
+        at = p.vmas.find_free(total, MMAP_LOW, MMAP_END, True)
     if at == NO_ADDR:
         raise SysError(ENOMEM)
     p.vmas.insert(Vma(at, at + VVAR_PAGE_BYTES, PROT_READ, u64(0), vv, u64(0)))

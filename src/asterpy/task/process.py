@@ -629,6 +629,11 @@ class Process(FsCaller):
                 frame = pte_phys(e, level)
                 fl = entry_flags(e)
                 v = src.vmas.find(va)
+                if v is not None and vdso_kind(v.inode) != 0 and mmfault.is_file_page(src, v, va, frame):
+                    # [vvar]/[vdso] pages are not copied (as Linux skips file pages it can refault):
+                    # the child maps them on first use, and a fork that execs or exits at once
+                    # makes no page table for them. A page written since (a private copy) is.
+                    continue
                 if (fl & WRITE) != 0 and (v is None or not v.shared()):
                     fl = fl & ~WRITE
                     mmfault.set_pte(src.space, va, frame, fl)
@@ -761,3 +766,4 @@ from asterpy.fs.inode import Inode  # noqa: E402
 from asterpy.kernel.wait import new_wait_channel  # noqa: E402
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402
+from asterpy.mm.vdso import vdso_kind  # noqa: E402
