@@ -65,8 +65,7 @@ def test_exports_at_linux_2_6_and_nothing_else(vdso: Path) -> None:
             if i == 0:
                 continue
             assert sym["st_shndx"] != "SHN_UNDEF", f"undefined dynamic symbol {sym.name}"
-            assert sym["st_info"]["type"] == "STT_FUNC" and sym["st_info"]["bind"] == "STT_GLOBAL" or \
-                sym["st_info"]["bind"] == "STB_GLOBAL", sym.name
+            assert (sym["st_info"]["type"], sym["st_info"]["bind"]) == ("STT_FUNC", "STB_GLOBAL"), sym.name
             found[sym.name] = names_by_index[versym.get_symbol(i)["ndx"] & 0x7FFF]
         assert set(found) == WANTED
         assert set(found.values()) == {VDSO_VERSION}

@@ -16,7 +16,7 @@ VVAR_MULT: Final = u64(16)
 VVAR_REALTIME_BASE: Final = u64(24)
 # CLOCK_MONOTONIC at the last timer tick (the coarse clocks).
 VVAR_COARSE_NS: Final = u64(32)
-# 1 when the fields above hold a running clock (the TSC is usable from user space), else 0: the
-# vDSO then falls back to the system call.
+# 1 when the fields above hold a running clock, else 0 (for debuggers and tools: the vDSO itself
+# tests MULT, which is 0 exactly when no clock runs, and then falls back to the system call).
 VVAR_ENABLED: Final = u64(40)
 VVAR_PAGE_BYTES: Final = u64(4096)
