@@ -22,6 +22,13 @@ itself with reboot(RB_POWER_OFF) (ACPI on pc); asterpy powers off when init exit
 Boot-to-init time is host wall time from QEMU's start to the program's first line (`bench start`):
 it includes QEMU loading the kernel (Linux's vmlinux is ~65 MB, asterpy's ~0.5 MB).
 
+With `--icount` both kernels run under QEMU's `-icount shift=0,sleep=off` (ICOUNT_ARGS): guest
+time is the count of executed instructions (1 ns per instruction) and an idle vCPU jumps to its next
+timer instead of waiting, so a latency reads as the instructions one iteration executes (kernel and
+user, the tick's share included): the same on every run and under any host load.  What it cannot
+show is what costs time but not instructions (memory and TLB behaviour, TCG's per-instruction cost,
+a `rep movs` counted once per element): bandwidths and boot-to-init stay wall-clock figures.
+
 Results: a table on stdout (median of N per kernel, min-max spread, ratio asterpy/Linux of the
 medians), JSON in benchmarks/results/<commit>.json and a PNG chart of the ratios next to it
 (<commit>.png).  `--quick` writes <commit>-quick.json, which --history ignores.
@@ -65,7 +72,7 @@ Reporter = Callable[[str], None]
 BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "null_syscall": ("ns", "lower", "getppid()"),
     "getpid": ("ns", "lower", "syscall(SYS_getpid)"),
-    "clock_gettime": ("ns", "lower", "clock_gettime(CLOCK_MONOTONIC) (vDSO on Linux)"),
+    "clock_gettime": ("ns", "lower", "clock_gettime(CLOCK_MONOTONIC) (both answer from their vDSO)"),
     "read_zero": ("ns", "lower", "read 1 byte from /dev/zero"),
     "write_null": ("ns", "lower", "write 1 byte to /dev/null"),
     "open_close": ("ns", "lower", "open+close /init"),
@@ -89,6 +96,10 @@ MACHINE = "pc"
 MEMORY_MB = 256
 SHARED_CMDLINE = "init=/init --"
 KERNEL_CMDLINE = {"asterpy": "asterpy.exit=1", "linux": "console=ttyS0 quiet panic=-1"}
+# Deterministic mode: 1 ns of guest time per executed instruction (shift=0); sleep=off lets an idle
+# vCPU jump to its next timer deadline instead of waiting in host time, so nothing in the guest's
+# clock depends on the host's speed or load.  TCG only (KVM has no instruction counting).
+ICOUNT_ARGS = ("-icount", "shift=0,sleep=off")
 
 
 class BenchError(RuntimeError):
@@ -311,12 +322,15 @@ def parse_output(text: str, run: BootRun) -> BootRun:
     return run
 
 
-def boot(kernel: str, elf: Path, initrd: Path, args: str, accel: str, timeout: float) -> BootRun:
-    """Boot elf with the bench initramfs under QEMU and collect the bench program's results."""
+def boot(kernel: str, elf: Path, initrd: Path, args: str, accel: str, timeout: float,
+         icount: bool = False) -> BootRun:
+    """Boot elf with the bench initramfs under QEMU and collect the bench program's results
+    (under `-icount shift=0` when icount: guest nanoseconds are then executed instructions)."""
     from images.qemu import QemuConfig, QemuSession
     cmdline = f"{KERNEL_CMDLINE[kernel]} {SHARED_CMDLINE} {args}".strip()
     cfg = QemuConfig(kernel=elf, arch="x86_64", machine=MACHINE, accel=accel, memory_mb=MEMORY_MB,
-                     smp=1, cmdline=cmdline, initrd=initrd, timeout=timeout)
+                     smp=1, cmdline=cmdline, initrd=initrd, timeout=timeout,
+                     extra_args=ICOUNT_ARGS if icount else ())
     run = BootRun(kernel)
     session = QemuSession(cfg)
     done_re = re.compile(r"^bench done$", re.M)
@@ -424,8 +438,15 @@ def _cell(stats: dict[str, object]) -> str:
     return f"{_fmt(med)} ({_fmt(lo)}–{_fmt(hi)})"  # type: ignore[arg-type]
 
 
-def markdown_table(rows: list[dict[str, object]]) -> str:
-    """The results as a Markdown table."""
+def unit_label(unit: str, icount: bool) -> str:
+    """The unit a row is shown in: under icount a guest ns is one executed instruction."""
+    if not icount:
+        return unit
+    return "insns" if unit == "ns" else "MB/s (icount)"
+
+
+def markdown_table(rows: list[dict[str, object]], icount: bool = False) -> str:
+    """The results as a Markdown table (latencies in instructions when icount)."""
     lines = ["| benchmark | unit | asterpy | Linux | ratio asterpy/Linux | better |",
              "| --- | --- | ---: | ---: | ---: | --- |"]
     for row in rows:
@@ -436,7 +457,7 @@ def markdown_table(rows: list[dict[str, object]]) -> str:
             rtxt = f"{ratio:.3g}"
             if row["ratio_min"] is not None and row["ratio_min"] != row["ratio_max"]:
                 rtxt += f" ({row['ratio_min']:.3g}–{row['ratio_max']:.3g})"
-        lines.append(f"| {row['name']} | {row['unit']} | {_cell(row['asterpy'])} | {_cell(row['linux'])} "  # type: ignore[arg-type]
+        lines.append(f"| {row['name']} | {unit_label(str(row['unit']), icount)} | {_cell(row['asterpy'])} | {_cell(row['linux'])} "  # type: ignore[arg-type]
                      f"| {rtxt} | {row['better']} |")
     return "\n".join(lines)
 
@@ -480,9 +501,16 @@ def _git(*args: str) -> str:
     return p.stdout.strip() if p.returncode == 0 else ""
 
 
-def plot_history(results_dir: Path, out: Path, report: Reporter) -> Optional[Path]:
-    """The ratio of every benchmark over the commits with results (oldest first), as a PNG."""
-    files = [p for p in results_dir.glob("*.json") if re.fullmatch(r"[0-9a-f]{7,40}", p.stem)]
+def plot_history(results_dir: Path, out: Path, report: Reporter, icount: Optional[bool] = None) -> Optional[Path]:
+    """The ratio of every benchmark over the commits with results (oldest first), as a PNG.
+
+    icount True or False keeps only the results of that mode (`<commit>-icount.json` or the
+    wall-clock `<commit>.json`); None: icount results when there are any, else wall-clock ones.
+    """
+    if icount is None:
+        icount = any(results_dir.glob("*-icount.json"))
+    pattern = r"[0-9a-f]{7,40}-icount" if icount else r"[0-9a-f]{7,40}"
+    files = [p for p in results_dir.glob("*.json") if re.fullmatch(pattern, p.stem)]
     entries = []
     for p in files:
         try:
@@ -527,7 +555,8 @@ def plot_history(results_dir: Path, out: Path, report: Reporter) -> Optional[Pat
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
     ax.set_ylabel("asterpy / Linux (log)")
-    ax.set_title("asterpy bench over commits (dashed: bandwidths, higher is better)")
+    ax.set_title("asterpy bench over commits" + (" (icount: instructions)" if icount else " (wall clock)")
+                 + " (dashed: bandwidths, higher is better)")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(out, dpi=100)
@@ -561,12 +590,24 @@ def qemu_version() -> str:
 
 def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, build: bool = True,
               linux: Optional[Path] = None, results_dir: Path = RESULTS_DIR, timeout: Optional[float] = None,
-              report: Reporter = print, chart: bool = True) -> dict[str, object]:
-    """Boot both kernels `runs` times each, alternating; print the table; write JSON and the chart."""
+              report: Reporter = print, chart: bool = True, icount: bool = False,
+              only: Optional[str] = None) -> dict[str, object]:
+    """Boot both kernels `runs` times each, alternating; print the table; write JSON and the chart.
+
+    icount: both under ICOUNT_ARGS (TCG), latencies then count instructions; only: a comma-separated
+    list of benchmarks to run (the others are n/a).
+    """
     if shutil.which("qemu-system-x86_64") is None:
         raise BenchError("qemu-system-x86_64 not found (Debian: qemu-system-x86)")
-    report("asterpy bench" + (" --quick" if quick else ""))
-    used_accel = choose_bench_accel(accel, report)
+    if only:
+        unknown = [n for n in only.split(",") if n not in BENCHMARKS]
+        if unknown:
+            raise BenchError(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+    report("asterpy bench" + (" --quick" if quick else "") + (" --icount" if icount else "")
+           + (f" --only {only}" if only else ""))
+    if icount and accel == "kvm":
+        raise BenchError("--icount needs TCG (KVM does not count instructions)")
+    used_accel = "tcg" if icount else choose_bench_accel(accel, report)
     ast_elf = asterpy_kernel(build, report)
     if linux is not None:
         lk = LinuxKernel(linux, "given", "")
@@ -583,20 +624,22 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
     initrd = make_initramfs(CACHE_DIR / "initramfs.cpio",
                             {"init": bench_exe.read_bytes(), "bin/exec_target": target_exe.read_bytes()})
     elves = {"asterpy": ast_elf, "linux": lk.vmlinux}
-    report(f"  accel {used_accel}, QEMU machine {MACHINE}, 1 vCPU, {MEMORY_MB} MiB; {runs} run(s) each, alternating")
+    report(f"  accel {used_accel}" + (f" {' '.join(ICOUNT_ARGS)}" if icount else "") + f", QEMU machine {MACHINE}, 1 vCPU, {MEMORY_MB} MiB; {runs} run(s) each, alternating")
     report(f"  asterpy: {ast_elf.relative_to(REPO_ROOT) if ast_elf.is_relative_to(REPO_ROOT) else ast_elf}")
     report(f"  linux:   {lk.package} {lk.version} ({lk.vmlinux.name}, PVH entry)")
-    args = "--quick" if quick else ""
+    args = ("--quick" if quick else "") + (f" --only {only}" if only else "")
+    args = args.strip()
     per_boot = timeout or (60.0 if quick else 300.0)
     if used_accel == "kvm":
         per_boot = min(per_boot, 120.0)
     results: dict[str, list[BootRun]] = {k: [] for k in KERNELS}
     for i in range(runs):
         for k in (KERNELS if i % 2 == 0 else KERNELS[::-1]):
-            r = boot(k, elves[k], initrd, args, used_accel, per_boot)
+            r = boot(k, elves[k], initrd, args, used_accel, per_boot, icount)
             if i == 0 and k == "linux" and used_accel == "kvm" and r.boot_to_init is None:
                 report("  kvm: Linux did not reach init with KVM: falling back to TCG for both")
-                return run_bench(runs, quick, "tcg", False, lk.vmlinux, results_dir, timeout, report, chart)
+                return run_bench(runs, quick, "tcg", False, lk.vmlinux, results_dir, timeout, report, chart,
+                                 icount, only)
             status = "done" if r.done else ("TIMEOUT" if r.timed_out else f"ended early (QEMU {r.returncode})")
             b2i = f"{r.boot_to_init:.2f} s" if r.boot_to_init is not None else "never"
             report(f"  run {i + 1}/{runs} {k:<8} boot-to-init {b2i:>8}, total {r.total:6.1f} s, "
@@ -608,13 +651,13 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
     rows = summarize(results)
     b2i = {k: [r.boot_to_init for r in results[k] if r.boot_to_init is not None] for k in KERNELS}
     report("")
-    report(markdown_table(rows))
+    report(markdown_table(rows, icount))
     report("")
     b2i_line = "boot-to-init (QEMU start to the first line of /init, host wall time): " + ", ".join(
         f"{k} {_fmt(_median(b2i[k]))} s" + (f" ({_fmt(min(b2i[k]))}–{_fmt(max(b2i[k]))})" if len(b2i[k]) > 1 else "")
         for k in KERNELS)
     report(b2i_line)
-    na = [str(r["name"]) for r in rows if r["ratio"] is None]
+    na = [str(r["name"]) for r in rows if r["ratio"] is None and (not only or r["name"] in only.split(","))]
     if na:
         report(f"n/a: {len(na)} of {len(rows)} benchmarks do not run on asterpy yet ({', '.join(na)})")
     commit = _git("rev-parse", "--short", "HEAD") or "unknown"
@@ -632,6 +675,9 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
         "quick": quick,
         "runs": runs,
         "accel": used_accel,
+        "icount": icount,
+        "qemu_args": list(ICOUNT_ARGS) if icount else [],
+        "only": only or "",
         "qemu": qemu_version(),
         "machine": MACHINE,
         "memory_mb": MEMORY_MB,
@@ -646,15 +692,19 @@ def run_bench(runs: int = 3, quick: bool = False, accel: Optional[str] = None, b
                      for k in KERNELS},
     }
     results_dir.mkdir(parents=True, exist_ok=True)
-    stem = commit + ("-quick" if quick else "")
+    stem = commit + ("-quick" if quick else "") + ("-icount" if icount else "") + ("-only" if only else "")
     json_path = results_dir / f"{stem}.json"
     json_path.write_text(json.dumps(data, indent=1) + "\n")
     report(f"wrote {json_path}")
     if chart:
-        title = (f"asterpy {commit}{'+' if dirty else ''} vs Linux {lk.version}, {used_accel.upper()}, "
+        title = (f"asterpy {commit}{'+' if dirty else ''} vs Linux {lk.version}, {used_accel.upper()}"
+                 + (" -icount shift=0 (instructions)" if icount else "") + ", "
                  f"median of {runs}" + (" (quick)" if quick else ""))
         png = plot_ratios(rows, results_dir / f"{stem}.png", title)
         report(f"wrote {png}" if png else "no chart: matplotlib is not installed (./dev setup installs it)")
+    if icount:
+        report("icount: latencies are instructions per iteration (deterministic); bandwidths are bytes "
+               "per virtual µs = per 1000 instructions; boot-to-init is host wall time")
     report(f"accel: {used_accel.upper()}" + ("" if used_accel == "kvm" else
                                                " (KVM does not work here; both kernels pay the same emulation)")
            + f"; host load average {load[0]:.1f} on {os.cpu_count()} CPUs")
@@ -846,14 +896,19 @@ import click  # noqa: E402  (the command line only)
 @click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path), default=RESULTS_DIR,
               show_default=True, help="Where the JSON results and the PNG charts go.")
 @click.option("--timeout", type=float, default=None, help="Seconds per boot before QEMU is stopped.")
-@click.option("--history", is_flag=True, help="Plot the ratios of every result in --results-dir over commits.")
+@click.option("--history", is_flag=True, help="Plot the ratios of every result in --results-dir over commits "
+              "(the icount results when there are any, or as --icount / --wall-clock say).")
+@click.option("--icount/--wall-clock", "icount", default=None,
+              help="Both kernels under QEMU -icount shift=0: latencies count instructions, the same every "
+              "run (TCG only). Default: wall clock.")
+@click.option("--only", default=None, metavar="A,B", help="Run only these benchmarks.")
 @click.option("--profile", "profile", default=None, metavar="NAME",
               help="Run one benchmark on asterpy only and sample the guest's rip through the gdbstub.")
 @click.option("--profile-seconds", type=float, default=5.0, show_default=True,
               help="With --profile: how long the timed loop runs at least.")
 def bench_command(runs: Optional[int], quick: bool, accel: Optional[str], no_build: bool, linux: Optional[Path],
-                  results_dir: Path, timeout: Optional[float], history: bool, profile: Optional[str],
-                  profile_seconds: float) -> None:
+                  results_dir: Path, timeout: Optional[float], history: bool, icount: Optional[bool],
+                  only: Optional[str], profile: Optional[str], profile_seconds: float) -> None:
     """Benchmark asterpy against Debian's Linux in the same QEMU (benchmarks/user/bench.c as init)."""
     if profile:
         from translator.build import BuildError
@@ -864,13 +919,14 @@ def bench_command(runs: Optional[int], quick: bool, accel: Optional[str], no_bui
             sys.exit(1)
         return
     if history:
-        out = plot_history(results_dir, results_dir / "history.png", click.echo)
+        out = plot_history(results_dir, results_dir / "history.png", click.echo, icount)
         if out:
             click.echo(f"wrote {out}")
         return
     from translator.build import BuildError
     try:
-        run_bench(runs or (1 if quick else 3), quick, accel, not no_build, linux, results_dir, timeout, click.echo)
+        run_bench(runs or (1 if quick else 3), quick, accel, not no_build, linux, results_dir, timeout, click.echo,
+                  icount=bool(icount), only=only)
     except (BenchError, BuildError, OSError) as exc:
         click.echo(f"asterpy bench: {exc}", err=True)
         sys.exit(1)

@@ -5,6 +5,8 @@ Stages (each printed with its wall time; a failure names its stage):
     translate   parse + resolve + check + lower the whole kernel to one LLVM module (module roots:
                 src/, the repository, arch/<arch>/ for `kernel_arch`, see docs/arch.md)
     emit        optimise and generate the object (llvmlite; an LLVM abort becomes an error)
+    vdso        (x86_64) the vDSO, translated as its own position-independent unit and linked as a
+                shared object (translator/vdso.py), written to vdso.so and embedded in .rodata
     assemble    arch/<arch>/boot.S and, where there is one, arch/<arch>/trap.S with zig cc
     link        ld.lld with arch/<arch>/kernel.ld, twice: the second link embeds the symbol
                 table (function names, inlined calls, DWARF line table) read from the first
@@ -41,6 +43,8 @@ LINK_ALIASES = {
 }
 
 MANIFEST = "build.json"
+# The arches with a vDSO (translator/vdso.py); the others map none (no AT_SYSINFO_EHDR).
+VDSO_ARCHES = ("x86_64",)
 
 
 
@@ -106,6 +110,21 @@ def _hash_file(path: Path) -> str:
 def _translator_sources() -> list[Path]:
     """The translator's own sources: a change to any of them may change the output."""
     return sorted(p for p in (REPO_ROOT / "translator").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _vdso_sources(arch: str) -> list[Path]:
+    """The vDSO's inputs (its modules, the arch's instructions and linker script): not all of them
+    are kernel imports, so they are fingerprinted here."""
+    vdso_dir = REPO_ROOT / "src" / "asterpy" / "vdso"
+    arch_dir = REPO_ROOT / "arch" / arch
+    return sorted(vdso_dir.glob("*.py")) + [arch_dir / "vdso_arch.py", arch_dir / "vdso.ld"]
+
+
+def vdso_blob_asm(so_path: Path) -> str:
+    """Assembly that carries the vDSO image in .rodata, page aligned, between two symbols."""
+    return ('    .section .rodata.asterpy_vdso, "a"\n    .balign 4096\n    .globl asterpy_vdso_start\n'
+            f'asterpy_vdso_start:\n    .incbin "{so_path}"\n    .globl asterpy_vdso_end\nasterpy_vdso_end:\n'
+            '    .balign 8\n')
 
 
 def _manifest_matches(out: Path, options: dict[str, object], outputs: list[Path]) -> bool:
@@ -191,7 +210,7 @@ def _build_kernel(arch: str, opt: int, pvh: bool, force: bool, out: Path,
     # The inputs the translator does not read itself are fingerprinted before the build, so an
     # edit made while it runs makes the next build run again instead of being recorded as built.
     fixed_inputs = {str(p): _hash_file(p) for p in [boot_s, kernel_ld] + ([trap_s] if has_trap_s else [])
-                    + _translator_sources()}
+                    + _translator_sources() + (_vdso_sources(arch) if arch in VDSO_ARCHES else [])}
 
     # Everything is made in a private staging directory and moved into place at the end, so a
     # concurrent build or a QEMU reading the previous kernel never sees a half-written file.
@@ -215,6 +234,20 @@ def _build_kernel(arch: str, opt: int, pvh: bool, force: bool, out: Path,
                 assemble(boot_s, target, boot_pvh_o, ["-DASTERPY_NO_MULTIBOOT1"])
 
         stage("assemble", do_assemble)
+        vdso_objs: list[Path] = []
+        if arch in VDSO_ARCHES:
+            vdso_o = stage_dir / "vdso_blob.o"
+
+            def do_vdso() -> None:
+                """Build vdso.so and an object carrying it between asterpy_vdso_start and _end."""
+                from translator.vdso import build_vdso
+                img = build_vdso(arch, stage_dir, opt=opt)
+                blob_s = stage_dir / "vdso_blob.S"
+                blob_s.write_text(vdso_blob_asm(img.so_path))
+                assemble(blob_s, target, vdso_o)
+
+            stage("vdso", do_vdso)
+            vdso_objs.append(vdso_o)
         link_args = ["-z", "max-page-size=4096", "--build-id=none"]
         link_args += [f"--defsym={alias}={real}" for alias, real in sorted(LINK_ALIASES.items())]
 
@@ -222,14 +255,15 @@ def _build_kernel(arch: str, opt: int, pvh: bool, force: bool, out: Path,
 
         def do_link() -> None:
             """One ELF per shim variant, from the same kernel object, each with its symbol table."""
-            main = link_with_ksyms([boot_o] + traps + [kernel_o], stage_dir / elf.name, kernel_ld, link_args,
-                                   target, stage_dir)
+            main = link_with_ksyms([boot_o] + traps + vdso_objs + [kernel_o], stage_dir / elf.name, kernel_ld,
+                                   link_args, target, stage_dir)
             if pvh:
-                link_with_ksyms([boot_pvh_o] + traps + [kernel_o], stage_dir / elf_pvh.name, kernel_ld,
+                link_with_ksyms([boot_pvh_o] + traps + vdso_objs + [kernel_o], stage_dir / elf_pvh.name, kernel_ld,
                                 link_args, target, stage_dir, reuse=main)
 
         stage("link", do_link)
         for name in (["kernel.o", "boot.o"] + (["trap.o"] if has_trap_s else []) + [elf.name]
+                     + (["vdso.so"] if vdso_objs else [])
                      + (["boot-pvh.o", elf_pvh.name] if pvh else [])):
             os.replace(stage_dir / name, out / name)
 

@@ -11,6 +11,8 @@ from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 import asterpy.mm.filepages as filepages
+from asterpy.mm.vdso import vdso_install
+from arch.x86_64.vdso_image import vdso_image_length, vdso_image_start
 from arch.x86_64.syscall import SyscallFrame
 from asterpy.syscall.numbers import x86_64_sys_id
 from asterpy.syscall.dispatch import syscall_dispatch
@@ -28,8 +30,10 @@ def register_upcalls() -> None:
 
 
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator."""
+    """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator;
+    then put the vDSO and vvar pages in frames of it (every exec maps them, asterpy.mm.vdso)."""
     filepages.fs_use_frames(fa, dm)
+    vdso_install(fa, dm, vdso_image_start(), vdso_image_length())
 
 
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:

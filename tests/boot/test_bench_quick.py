@@ -103,3 +103,23 @@ def test_bench_quick(shared_kernels: SharedKernels, tmp_path: Path) -> None:
             assert row["ratio"] is None
     # matplotlib is a dependency: the chart is there.
     assert jsons[0].with_suffix(".png").is_file()
+
+
+def test_icount_results_are_kept_apart(tmp_path: Path) -> None:
+    """--history plots the icount results when there are any (or the mode asked for); the icount
+    table counts instructions."""
+    from benchmarks.bench import markdown_table
+    rows = summarize({"asterpy": [BootRun("asterpy", {"getpid": 50.0})],
+                      "linux": [BootRun("linux", {"getpid": 100.0})]})
+    wall = summarize({"asterpy": [BootRun("asterpy", {"getpid": 300.0})],
+                      "linux": [BootRun("linux", {"getpid": 100.0})]})
+    (tmp_path / "abc1234-icount.json").write_text(json.dumps({"kind": "asterpy-bench", "commit": "abc1234",
+                                                              "rows": rows}))
+    (tmp_path / "abc1234.json").write_text(json.dumps({"kind": "asterpy-bench", "commit": "abc1234",
+                                                       "rows": wall}))
+    for icount, want in ((None, "| 0.50 |"), (True, "| 0.50 |"), (False, "| 3.00 |")):
+        lines: list[str] = []
+        plot_history(tmp_path, tmp_path / "history.png", lines.append, icount)
+        assert any(line.startswith("| abc1234 |") and want in line for line in lines), (icount, lines)
+    assert "| getpid | insns | 50.0 | 100 |" in markdown_table(rows, icount=True)
+    assert "| getpid | ns |" in markdown_table(rows)

@@ -15,7 +15,8 @@ from typing import Dict, Iterator, List, Set, Tuple
 REPO = Path(__file__).resolve().parents[2]
 ARCHES = ("x86_64", "riscv64", "loongarch64")
 # Modules arch-neutral code imports by bare name; the build binds them to arch/<arch>/ (docs/arch.md).
-ARCH_SEAMS = ("kernel_arch", "kernel_pte", "kernel_counter", "kernel_glue")
+# vdso_arch: the instructions the vDSO (asterpy.vdso, translated on its own) needs.
+ARCH_SEAMS = ("kernel_arch", "kernel_pte", "kernel_counter", "kernel_glue", "vdso_arch")
 
 LANG, CORE, SUBSYSTEMS, TASKS, SYSCALLS, ROOT = range(6)
 LAYER_NAMES = ("L0 lang", "L1 core services", "L2 subsystems", "L3 tasks", "L4 syscalls", "L5 composition root")

@@ -2,7 +2,9 @@
 
 from typing import Final
 
-from asterpy.lang import i64, u64
+from asterpy.lang import Ptr, i64, u64
+from asterpy.vdso.layout import (VVAR_BASE_CYCLES, VVAR_COARSE_NS, VVAR_ENABLED, VVAR_MULT,
+                                 VVAR_REALTIME_BASE, VVAR_SEQ)
 
 # The counter the clock runs on, from the arch being built (arch/<arch>/kernel_counter.py, resolved
 # like kernel_arch): the TSC, the time CSR, the stable counter. Under CPython, x86_64's.
@@ -21,6 +23,8 @@ realtime_base_ns: u64 = 0
 _mult: u64 = u64(0)
 _base_cycles: u64 = u64(0)
 _counter_hz: u64 = u64(0)
+# The vvar page's kernel address (0 until vvar_attach): the clock published for the vDSO.
+_vvar: u64 = u64(0)
 
 
 def clock_mult(hz: u64) -> u64:
@@ -42,6 +46,7 @@ def clock_init(counter_hz: u64) -> None:
     _counter_hz = counter_hz
     _mult = clock_mult(counter_hz)
     _base_cycles = read_counter()
+    vvar_publish()
 
 
 def counter_hz() -> u64:
@@ -111,3 +116,50 @@ def set_realtime_base(unix_seconds: u64) -> None:
     """Anchor CLOCK_REALTIME: unix_seconds is the wall-clock time now."""
     global realtime_base_ns
     realtime_base_ns = unix_seconds * NS_PER_SEC - monotonic_ns()
+    vvar_publish()
+
+
+def set_realtime_ns(ns: u64) -> None:
+    """settimeofday / clock_settime(CLOCK_REALTIME): the wall-clock time now is ns since the epoch."""
+    global realtime_base_ns
+    realtime_base_ns = ns - monotonic_ns()
+    vvar_publish()
+
+
+def vvar_attach(page: u64) -> None:
+    """Publish the clock in the (zeroed) vvar page at kernel address page from now on."""
+    global _vvar
+    _vvar = page
+    vvar_publish()
+
+
+def _vvar_write(off: u64, v: u64) -> None:
+    """One field of the vvar page."""
+    Ptr[u64](_vvar + off).store(v)
+
+
+def vvar_publish() -> None:
+    """Write the clock's parameters to the vvar page under its sequence counter (odd while
+    writing: a vDSO reader that sees it change or odd reads again)."""
+    if _vvar == 0:
+        return
+    # One CPU and no preemption inside the kernel: the writes land in program order for the
+    # reader, which runs only once the kernel returns to user space (or is interrupted by the tick).
+    seq = Ptr[u64](_vvar + VVAR_SEQ).load() | 1
+    _vvar_write(VVAR_SEQ, seq)
+    _vvar_write(VVAR_BASE_CYCLES, _base_cycles)
+    _vvar_write(VVAR_MULT, _mult)
+    _vvar_write(VVAR_REALTIME_BASE, realtime_base_ns)
+    _vvar_write(VVAR_COARSE_NS, monotonic_ns())
+    _vvar_write(VVAR_ENABLED, u64(1) if _mult != 0 else u64(0))
+    _vvar_write(VVAR_SEQ, seq + 1)
+
+
+def vvar_tick() -> None:
+    """The timer tick's update of the coarse clocks in the vvar page."""
+    if _vvar == 0:
+        return
+    seq = Ptr[u64](_vvar + VVAR_SEQ).load() | 1
+    _vvar_write(VVAR_SEQ, seq)
+    _vvar_write(VVAR_COARSE_NS, monotonic_ns())
+    _vvar_write(VVAR_SEQ, seq + 1)

@@ -254,3 +254,34 @@ def sys_clock_gettime(clk: u64, tp: u64) -> u64:
 def syscall_clock_gettime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of clock_gettime(2)."""
     return sys_clock_gettime(a0, a1)
+
+
+def sys_clock_settime(clk: u64, tp: u64) -> u64:
+    """clock_settime(2): only CLOCK_REALTIME is settable (EINVAL otherwise and for a bad timespec,
+    EFAULT for tp); the vDSO's vvar page follows at once."""
+    if clk != CLOCK_REALTIME:
+        raise SysError(EINVAL)
+    p = me()
+    sec = p.get_u64(tp)
+    nsec = p.get_u64(tp + 8)
+    if i64(sec) < 0 or nsec >= NSEC_PER_SEC:
+        raise SysError(EINVAL)
+    ktime.set_realtime_ns(sec * NSEC_PER_SEC + nsec)
+    return u64(0)
+
+
+def sys_settimeofday(tv: u64, tz: u64) -> u64:
+    """settimeofday(2): set CLOCK_REALTIME from a timeval (EINVAL, EFAULT); the time zone is ignored."""
+    if tv != 0:
+        ktime.set_realtime_ns(timeval_ns(me(), tv))
+    return u64(0)
+
+
+def syscall_clock_settime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of clock_settime(2)."""
+    return sys_clock_settime(u64(i64(i32(u32(a0 & 0xFFFFFFFF)))), a1)
+
+
+def syscall_settimeofday(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of settimeofday(2)."""
+    return sys_settimeofday(a0, a1)

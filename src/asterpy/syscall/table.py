@@ -193,7 +193,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     files.syscall_chroot,  # 161 chroot
     files.syscall_sync,  # 162 sync
     no_handler,  # 163 acct
-    no_handler,  # 164 settimeofday
+    clock.syscall_settimeofday,  # 164 settimeofday
     fs_mount.syscall_mount,  # 165 mount
     fs_mount.syscall_umount2,  # 166 umount2
     no_handler,  # 167 swapon
@@ -256,7 +256,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 224 timer_gettime
     no_handler,  # 225 timer_getoverrun
     no_handler,  # 226 timer_delete
-    no_handler,  # 227 clock_settime
+    clock.syscall_clock_settime,  # 227 clock_settime
     clock.syscall_clock_gettime,  # 228 clock_gettime
     clock.syscall_clock_getres,  # 229 clock_getres
     proc_calls.syscall_clock_nanosleep,  # 230 clock_nanosleep
@@ -428,11 +428,11 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 0, 0, 1, 0, 0, 2,
     4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
-    2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
+    2, 1, 0, 0, 2, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
     0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 0, 4, 0, 0,
-    0, 0, 0, 0, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
+    0, 0, 0, 2, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 4, 3, 4, 5, 3, 4, 3, 4, 5, 3, 4, 3, 3, 6, 5,
     0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 0, 0, 1, 4, 0, 0,
@@ -455,11 +455,11 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, True,
     True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
-    True, True, True, False, False, True, True, False, False, True, False, False, False, False, False, False,
+    True, True, True, False, True, True, True, False, False, True, False, False, False, False, False, False,
     False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
     False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
     False, False, False, False, False, True, False, False, False, True, True, False, False, True, False, False,
-    False, False, False, False, True, True, True, True, True, True, True, True, False, False, False, False,
+    False, False, False, True, True, True, True, True, True, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, True, False, False, False, False, False, False, False, False,
     False, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     False, True, True, False, False, False, False, False, True, True, False, False, True, True, False, False,

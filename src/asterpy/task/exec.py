@@ -13,6 +13,7 @@ from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
+from asterpy.mm.vdso import map_vdso
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
 from asterpy.kernel.siginfo import SIGKILL, sig_bit
@@ -242,6 +243,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
         if read_inode_at(ino, buf, u64(0), size) != size:
             raise SysError(ENOEXEC)
         img = image.load_elf(buf, size, ARCH_ELF_MACHINE)
+        image.vdso_base = map_vdso(image)
         image.setup_stack_env(img, args.addrs, args.lens, envs.addrs, envs.lens, False,
                               random_u64(), random_u64(), cpu_hwcap())
     except SysError as e:

@@ -63,7 +63,8 @@ AT_SECURE: Final = u64(23)
 AT_RANDOM: Final = u64(25)
 AT_HWCAP2: Final = u64(26)
 AT_EXECFN: Final = u64(31)
-AUXV_PAIRS: Final = u64(19)      # including AT_NULL
+AT_SYSINFO_EHDR: Final = u64(33)
+AUXV_PAIRS: Final = u64(20)      # including AT_NULL (AT_SYSINFO_EHDR only with a vDSO)
 
 CLK_TCK: Final = u64(100)
 # Most argument (and environment) strings exec takes; their total size is limited by ARG_MAX.
@@ -148,6 +149,7 @@ class Process(SignalState):
     image_start: u64     # the program's lowest and highest-ending ELF segment (/proc/PID/maps names them)
     image_end: u64
     exe: "Inode | None"  # the program file (/proc/PID/exe)
+    vdso_base: u64       # where exec mapped the vDSO (AT_SYSINFO_EHDR), 0 for none
     start_ns: u64        # monotonic time of its creation (/proc/PID/stat's starttime)
     files: "FdTable"     # open file descriptors (asterpy.fs.fdtable)
 
@@ -198,6 +200,7 @@ class Process(SignalState):
         self.image_start = u64(0)
         self.image_end = u64(0)
         self.exe = None
+        self.vdso_base = u64(0)
         self.start_ns = monotonic_ns()
 
     # ---------------------------------------------------------------- pages
@@ -390,6 +393,8 @@ class Process(SignalState):
         p = self.put_aux(p, AT_RANDOM, random_at)
         p = self.put_aux(p, AT_HWCAP2, u64(0))
         p = self.put_aux(p, AT_EXECFN, argv[argc - 1])
+        if self.vdso_base != 0:
+            p = self.put_aux(p, AT_SYSINFO_EHDR, self.vdso_base)
         p = self.put_aux(p, AT_NULL, u64(0))
         self.sp = sp
 
@@ -474,6 +479,11 @@ class Process(SignalState):
                 frame = pte_phys(e, level)
                 fl = entry_flags(e)
                 v = src.vmas.find(va)
+                if v is not None and vdso_kind(v.inode) != 0 and mmfault.is_file_page(src, v, va, frame):
+                    # [vvar]/[vdso] pages are not copied (as Linux skips file pages it can refault):
+                    # the child maps them on first use, and a fork that execs or exits at once
+                    # makes no page table for them. A page written since (a private copy) is.
+                    continue
                 if (fl & WRITE) != 0 and (v is None or not v.shared()):
                     fl = fl & ~WRITE
                     mmfault.set_pte(src.space, va, frame, fl)
@@ -501,6 +511,7 @@ class Process(SignalState):
         self.image_start = other.image_start
         self.image_end = other.image_end
         self.exe = other.exe
+        self.vdso_base = other.vdso_base
 
     def share_memory_of(self, other: "Process") -> None:
         """Use other's address space itself (CLONE_VM): this process's own empty one is freed,
@@ -605,3 +616,4 @@ from asterpy.fs.inode import Inode  # noqa: E402
 from asterpy.kernel.wait import new_wait_channel  # noqa: E402
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402
+from asterpy.mm.vdso import vdso_kind  # noqa: E402

@@ -11,6 +11,7 @@ from asterpy.kernel.entropy import random_u64
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.heap import heap_free_bytes, heap_used
 from asterpy.mm.vma import PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK
+from asterpy.mm.vdso import KIND_VDSO, KIND_VVAR, vdso_kind
 from asterpy.fs.inode import RAMFS_DEV, Inode, fs_now_ns, root_dir
 from asterpy.fs.mount import dir_path, mount_table
 from asterpy.fs.procfs.nodes import inode_path
@@ -492,8 +493,13 @@ def fill_maps(pid: u64, t: TextBuf) -> None:
         t.byte(SP)
         name = bytearray(0)
         has_name = True
+        kind = vdso_kind(pages)
         if (v.flags & VM_BRK) != 0:
             name = bytes_of(b"[heap]")
+        elif kind == KIND_VVAR:
+            name = bytes_of(b"[vvar]")
+        elif kind == KIND_VDSO:
+            name = bytes_of(b"[vdso]")
         elif (v.flags & VM_STACK) != 0:
             name = bytes_of(b"[stack]")
         elif ino is not None:
