@@ -7,7 +7,7 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 
 from typing import Final
 
-from asterpy.lang import List, i64, kinfo, kwarn, u64, u8
+from asterpy.lang import List, i64, kinfo, kwarn, u32, u64, u8
 from asterpy.lang.intrinsics import asm, asm_u64
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
@@ -201,6 +201,35 @@ def arch_exit(status: u8) -> None:
 def arch_panic_end() -> None:
     """The end of a kernel panic after its message: `asterpy.exit=1` reports FAIL, else `panic=N` decides."""
     fatal_halt()
+
+
+# Device access for drivers (asterpy.drivers): PCI configuration space, DMA ordering, spin hints.
+from arch.x86_64.pci_cfg import pci_cfg_present, pci_cfg_read32, pci_cfg_write32  # noqa: E402
+
+
+def arch_pci_present() -> bool:
+    """Whether PCI configuration space can be reached (mechanism #1 answers)."""
+    return pci_cfg_present()
+
+
+def arch_pci_read32(bus: u64, dev: u64, fn: u64, off: u64) -> u32:
+    """The configuration dword at off of bus:dev.fn."""
+    return pci_cfg_read32(bus, dev, fn, off)
+
+
+def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
+    """Write the configuration dword at off of bus:dev.fn."""
+    pci_cfg_write32(bus, dev, fn, off, v)
+
+
+def arch_dma_barrier() -> None:
+    """Order memory accesses a device sees (ring entries before the index publishing them): mfence."""
+    asm("mfence", "~{memory}")
+
+
+def arch_cpu_relax() -> None:
+    """The spin-loop hint (pause) while polling a device."""
+    asm("pause", "~{memory}")
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so

@@ -6,7 +6,9 @@ syscall entry stub (syscall.py) reaches the syscall table and the scheduler, the
 upcalls are registered for the layers below it, and file pages start coming from frames.
 """
 
-from asterpy.lang import Ptr, u64
+from asterpy.lang import Ptr, kinfo, u64
+from asterpy.drivers.pci import pci_scan
+import asterpy.drivers.virtio_blk as virtio_blk
 from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
@@ -30,6 +32,13 @@ def register_upcalls() -> None:
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
     """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator."""
     filepages.fs_use_frames(fa, dm)
+
+
+def probe_devices() -> None:
+    """Find the devices drivers exist for: PCI, then the virtio disks on it (registered as vda, vdb...)."""
+    devs = pci_scan()
+    kinfo(f"pci: {len(devs)} functions")
+    virtio_blk.probe_pci(devs)
 
 
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:

@@ -1,0 +1,309 @@
+"""virtio-blk (virtio 1.2 section 5.2): a `BlockDevice` over any virtio transport, registered as vda, vdb...
+
+A request is a chain of descriptors: a 16-byte header (type, sector) the device reads, the data
+split where its kernel pages are not physically contiguous, and a status byte the device writes.
+A long transfer is cut into requests of at most REQ_SECTORS, up to IN_FLIGHT of them queued before
+the driver waits for any. Completion is polled: the driver spins on the used ring (no device
+interrupt is wired yet, docs/drivers.md), with a time limit after which the device is reset and
+marked failed. A device error is EIO, a write to a read-only disk EROFS; nothing here panics.
+"""
+
+from typing import Final
+
+from asterpy.lang import List, Ptr, SysError, kinfo, kwarn, memset, u8, u16, u32, u64
+from asterpy.lang.errno import EIO, EROFS
+from asterpy.drivers.block import SECTOR, SECTOR_SHIFT, BlockDevice, register_block_device
+from asterpy.drivers.pci import PciDevice
+from asterpy.drivers.virtio import (
+    Virtqueue, VirtioPciTransport, VirtioTransport, device_failed, driver_ok, is_virtio_block, negotiate,
+)
+from asterpy.kernel.time import monotonic_ns
+from asterpy.mm.heap import kfree, kmalloc
+from asterpy.mm.ioremap import virt_to_phys
+from kernel_arch import arch_cpu_relax
+
+# Feature bits (section 5.2.3).
+F_SEG_MAX: Final = u64(1) << 2
+F_RO: Final = u64(1) << 5
+F_BLK_SIZE: Final = u64(1) << 6
+F_FLUSH: Final = u64(1) << 9
+
+# Device configuration fields.
+CFG_CAPACITY: Final = u64(0)
+CFG_SEG_MAX: Final = u64(12)
+
+# Request types and status values.
+T_IN: Final = u32(0)
+T_OUT: Final = u32(1)
+T_FLUSH: Final = u32(4)
+S_OK: Final = u8(0)
+# What the status byte holds until the device writes it.
+S_PENDING: Final = u8(0xFF)
+
+# The block major Linux's virtio_blk usually gets, and minors per disk (partitions 1..15).
+VIRTBLK_MAJOR: Final = u64(254)
+MINORS_PER_DISK: Final = u64(16)
+
+PAGE: Final = u64(4096)
+PAGE_MASK: Final = u64(4095)
+# Sectors per request (64 KiB: 17 data descriptors at most) and requests queued at once.
+REQ_SECTORS: Final = u64(128)
+IN_FLIGHT: Final = u64(4)
+# Bytes per request slot: the 16-byte header, then the status byte.
+SLOT_BYTES: Final = u64(32)
+# How long a request may take before the device is declared dead.
+TIMEOUT_NS: Final = u64(30000000000)
+# Without a clock (0 ns forever) the same limit counted in polls.
+TIMEOUT_SPINS: Final = u64(2000000000)
+
+# Disks found so far (names vda, vdb...).
+_disks: u64 = u64(0)
+
+
+def disk_name(i: u64) -> bytes:
+    """vda for the first virtio disk, vdb for the second... (up to vdh)."""
+    if i == 0:
+        return b"vda"
+    if i == 1:
+        return b"vdb"
+    if i == 2:
+        return b"vdc"
+    if i == 3:
+        return b"vdd"
+    if i == 4:
+        return b"vde"
+    if i == 5:
+        return b"vdf"
+    if i == 6:
+        return b"vdg"
+    return b"vdh"
+
+
+def disk_label(i: u64) -> str:
+    """disk_name(i) as text, for the log."""
+    if i == 0:
+        return "vda"
+    if i == 1:
+        return "vdb"
+    if i == 2:
+        return "vdc"
+    if i == 3:
+        return "vdd"
+    if i == 4:
+        return "vde"
+    if i == 5:
+        return "vdf"
+    if i == 6:
+        return "vdg"
+    return "vdh"
+
+
+class VirtioBlk(BlockDevice):
+    """One virtio disk: capacity, read-only flag and the request queue (queue 0)."""
+
+    transport: VirtioTransport
+    queue: Virtqueue
+    capacity: u64
+    ro: bool
+    can_flush: bool
+    broken: bool
+    slots: u64                 # IN_FLIGHT request slots (header + status), kernel heap
+    slot_head: List[u16]       # the descriptor head each slot's request uses (NO head: idle)
+    slot_busy: List[bool]
+
+    def __init__(self, name: bytes, minor: u64, transport: VirtioTransport) -> None:
+        """Bring the device up: features, queue 0, DRIVER_OK (EIO, ENODEV, ENOMEM; the device is reset then)."""
+        BlockDevice.__init__(self, name, VIRTBLK_MAJOR, minor)
+        self.transport = transport
+        self.broken = False
+        feats = negotiate(transport, F_RO | F_FLUSH | F_BLK_SIZE | F_SEG_MAX)
+        self.ro = (feats & F_RO) != 0
+        self.can_flush = (feats & F_FLUSH) != 0
+        self.capacity = transport.config_read64(CFG_CAPACITY)
+        self.slots = kmalloc(IN_FLIGHT * SLOT_BYTES)
+        if self.slots == 0:
+            device_failed(transport)
+            raise SysError(EIO)
+        memset(self.slots, 0, IN_FLIGHT * SLOT_BYTES)
+        self.slot_head = []
+        self.slot_busy = []
+        for _ in range(u64(0), IN_FLIGHT):
+            self.slot_head.append(u16(0))
+            self.slot_busy.append(False)
+        try:
+            self.queue = Virtqueue(transport, u16(0))
+        except SysError as e:
+            device_failed(transport)
+            kfree(self.slots)
+            raise SysError(e.errno)
+        driver_ok(transport)
+
+    def sector_count(self) -> u64:
+        """The capacity the device reported, in 512-byte sectors."""
+        return self.capacity
+
+    def read_only(self) -> bool:
+        """Whether the device offered VIRTIO_BLK_F_RO."""
+        return self.ro
+
+    def check(self, sector: u64, count: u64) -> None:
+        """EIO for a request past the end or to a failed device."""
+        if self.broken or sector > self.capacity or count > self.capacity - sector:
+            raise SysError(EIO)
+
+    def read_sectors(self, sector: u64, count: u64, addr: u64) -> None:
+        """Read count sectors from sector on into kernel memory at addr (EIO)."""
+        self.check(sector, count)
+        self.transfer(T_IN, sector, count, addr)
+
+    def write_sectors(self, sector: u64, count: u64, addr: u64) -> None:
+        """Write count sectors from kernel memory at addr (EIO; EROFS on a read-only disk)."""
+        if self.ro:
+            raise SysError(EROFS)
+        self.check(sector, count)
+        self.transfer(T_OUT, sector, count, addr)
+
+    def flush(self) -> None:
+        """VIRTIO_BLK_T_FLUSH when the device has a write cache to flush (F_FLUSH); EIO."""
+        if self.broken:
+            raise SysError(EIO)
+        if not self.can_flush:
+            return
+        slot = self.submit(T_FLUSH, u64(0), u64(0), u64(0))
+        self.wait_slot(slot)
+        self.finish(slot)
+
+    def transfer(self, kind: u32, sector: u64, count: u64, addr: u64) -> None:
+        """Move count sectors in requests of REQ_SECTORS, IN_FLIGHT queued at a time; EIO if any failed."""
+        failed = False
+        done = u64(0)
+        while done < count:
+            batch = u64(0)
+            while batch < IN_FLIGHT and done < count:
+                n = count - done
+                if n > REQ_SECTORS:
+                    n = REQ_SECTORS
+                self.submit(kind, sector + done, n, addr + (done << SECTOR_SHIFT))
+                done += n
+                batch += 1
+            # Every queued request is waited for, even after one failed: its buffer stays in use
+            # by the device until then.
+            for slot in range(u64(0), IN_FLIGHT):
+                if self.slot_busy[slot]:
+                    try:
+                        self.wait_slot(slot)
+                        self.finish(slot)
+                    except SysError:
+                        failed = True
+            if failed:
+                raise SysError(EIO)
+
+    def submit(self, kind: u32, sector: u64, count: u64, addr: u64) -> u64:
+        """Queue one request in a free slot and notify the device; the slot (EIO)."""
+        slot = IN_FLIGHT
+        for i in range(u64(0), IN_FLIGHT):
+            if not self.slot_busy[i]:
+                slot = i
+                break
+        if slot == IN_FLIGHT:
+            raise SysError(EIO)
+        hdr = self.slots + slot * SLOT_BYTES
+        Ptr[u32](hdr).store(kind)
+        Ptr[u32](hdr + 4).store(u32(0))
+        Ptr[u64](hdr + 8).store(sector)
+        Ptr[u8](hdr + 16).store(S_PENDING)
+        addrs: List[u64] = []
+        lens: List[u32] = []
+        wr: List[bool] = []
+        addrs.append(virt_to_phys(hdr))
+        lens.append(u32(16))
+        wr.append(False)
+        try:
+            add_segments(addr, count << SECTOR_SHIFT, kind == T_IN, addrs, lens, wr)
+        except SysError:
+            raise SysError(EIO)
+        addrs.append(virt_to_phys(hdr + 16))
+        lens.append(u32(1))
+        wr.append(True)
+        self.slot_head[slot] = self.queue.add(addrs, lens, wr)
+        self.slot_busy[slot] = True
+        self.queue.kick()
+        return slot
+
+    def wait_slot(self, slot: u64) -> None:
+        """Poll the used ring until the slot's request completes (EIO and the device failed on timeout)."""
+        status = Ptr[u8](self.slots + slot * SLOT_BYTES + 16)
+        start = monotonic_ns()
+        spins = u64(0)
+        while self.slot_busy[slot]:
+            if self.queue.has_used():
+                head = self.queue.take_used()
+                for i in range(u64(0), IN_FLIGHT):
+                    if self.slot_busy[i] and self.slot_head[i] == head:
+                        self.slot_busy[i] = False
+                continue
+            spins += 1
+            now = monotonic_ns()
+            if (now != 0 and now - start > TIMEOUT_NS) or spins > TIMEOUT_SPINS:
+                kwarn("virtio-blk: request timed out: device reset and marked failed")
+                self.broken = True
+                device_failed(self.transport)
+                for i in range(u64(0), IN_FLIGHT):
+                    self.slot_busy[i] = False
+                raise SysError(EIO)
+            arch_cpu_relax()
+        if status.load() == S_PENDING:
+            # Completed without a status: a broken device.
+            status.store(u8(1))
+
+    def finish(self, slot: u64) -> None:
+        """EIO unless the completed request in slot reported success."""
+        if Ptr[u8](self.slots + slot * SLOT_BYTES + 16).load() != S_OK:
+            raise SysError(EIO)
+
+
+def add_segments(addr: u64, n: u64, writable: bool, addrs: List[u64], lens: List[u32], wr: List[bool]) -> None:
+    """Append the physical pieces of kernel buffer [addr, addr + n): one per run of contiguous frames."""
+    off = u64(0)
+    while off < n:
+        va = addr + off
+        chunk = PAGE - (va & PAGE_MASK)
+        if chunk > n - off:
+            chunk = n - off
+        pa = virt_to_phys(va)
+        last = u64(len(addrs)) - 1
+        if len(addrs) > 1 and wr[last] == writable and addrs[last] + u64(lens[last]) == pa:
+            lens[last] = lens[last] + u32(chunk)
+        else:
+            addrs.append(pa)
+            lens.append(u32(chunk))
+            wr.append(writable)
+        off += chunk
+
+
+def probe_pci(devs: List[PciDevice]) -> u64:
+    """Bring up every virtio block device among devs and register it as vda, vdb...; how many."""
+    global _disks
+    found = u64(0)
+    for d in devs:
+        if not is_virtio_block(d):
+            continue
+        if _disks >= 8:
+            kwarn("virtio-blk: more than 8 disks: the rest are ignored")
+            break
+        name = disk_name(_disks)
+        try:
+            t = VirtioPciTransport(d)
+            blk = VirtioBlk(name, _disks * MINORS_PER_DISK, t)
+        except SysError as e:
+            kwarn(f"virtio-blk: pci {d.bus:02x}:{d.dev:02x}.{d.fn}: cannot use it (errno {e.errno})")
+            continue
+        register_block_device(blk)
+        _disks += 1
+        found += 1
+        mib = (blk.capacity * SECTOR) >> 20
+        ro = " read-only" if blk.ro else ""
+        fl = " flush" if blk.can_flush else ""
+        kinfo(f"virtio-blk: {disk_label(_disks - 1)}: {blk.capacity} sectors ({mib} MiB) "
+              f"pci {d.bus:02x}:{d.dev:02x}.{d.fn}{ro}{fl}")
+    return found
