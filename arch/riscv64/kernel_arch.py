@@ -7,7 +7,7 @@ and signatures as arch/x86_64/kernel_arch.py.
 from typing import Final
 
 from asterpy.lang import List, i64, kinfo, kwarn, mmio_read32, u32, u64, u8
-from asterpy.lang.intrinsics import asm
+from asterpy.lang.intrinsics import asm, cpu_relax, memory_barrier
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -256,10 +256,10 @@ def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
 
 
 def arch_dma_barrier() -> None:
-    """Order memory accesses a device sees (fence rw, rw)."""
-    asm("fence rw, rw", "~{memory}")
+    """Order memory accesses a device sees (a full fence)."""
+    memory_barrier()
 
 
 def arch_cpu_relax() -> None:
-    """The spin-loop hint while polling a device (none needed here)."""
-    return None
+    """The spin-loop hint while polling a device."""
+    cpu_relax()

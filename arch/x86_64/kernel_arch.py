@@ -8,7 +8,7 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 from typing import Final
 
 from asterpy.lang import List, i64, kinfo, kwarn, u32, u64, u8
-from asterpy.lang.intrinsics import asm, asm_u64
+from asterpy.lang.intrinsics import asm, asm_u64, cpu_relax, memory_barrier
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -223,13 +223,13 @@ def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
 
 
 def arch_dma_barrier() -> None:
-    """Order memory accesses a device sees (ring entries before the index publishing them): mfence."""
-    asm("mfence", "~{memory}")
+    """Order memory accesses a device sees (ring entries before the index publishing them): a full fence."""
+    memory_barrier()
 
 
 def arch_cpu_relax() -> None:
-    """The spin-loop hint (pause) while polling a device."""
-    asm("pause", "~{memory}")
+    """The spin-loop hint while polling a device."""
+    cpu_relax()
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so
