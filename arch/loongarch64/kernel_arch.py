@@ -206,6 +206,20 @@ def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
     return None
 
 
+# No MSI on this board yet: disks (when virtio-mmio comes) are polled.
+ARCH_DISK_VECTOR: Final = u64(0)
+
+
+def arch_msi_address() -> u64:
+    """No MSI: 0."""
+    return u64(0)
+
+
+def arch_msi_data(vector: u64) -> u32:
+    """No MSI: 0."""
+    return u32(0)
+
+
 def arch_dma_barrier() -> None:
     """Order memory accesses a device sees (a full fence)."""
     memory_barrier()

@@ -28,7 +28,7 @@ from asterpy.exec.elf import EM_X86_64
 from asterpy.kernel.caller import Caller
 from asterpy.kernel.siginfo import SigInfo
 from arch.x86_64.apic import (
-    TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
+    TIMER_HZ, idt_loaded, interrupts_enable, lapic_id, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
 )
 from arch.x86_64.console import fatal_halt, qemu_exit
@@ -220,6 +220,23 @@ def arch_pci_read32(bus: u64, dev: u64, fn: u64, off: u64) -> u32:
 def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
     """Write the configuration dword at off of bus:dev.fn."""
     pci_cfg_write32(bus, dev, fn, off, v)
+
+
+# The interrupt vector of the virtio disks' MSI-X messages: the first above the legacy IRQ range
+# (32..47), dispatched by traps.py to asterpy.drivers.virtio_blk.
+ARCH_DISK_VECTOR: Final = u64(48)
+# MSI messages go to the local APIC's window (Intel SDM vol. 3, 11.11.1): physical destination.
+MSI_ADDRESS_BASE: Final = u64(0xFEE00000)
+
+
+def arch_msi_address() -> u64:
+    """The MSI message address that interrupts this CPU (0: the arch has no MSI)."""
+    return MSI_ADDRESS_BASE | (u64(lapic_id()) << 12)
+
+
+def arch_msi_data(vector: u64) -> u32:
+    """The MSI message data for vector: fixed delivery, edge triggered."""
+    return u32(vector & 0xFF)
 
 
 def arch_dma_barrier() -> None:

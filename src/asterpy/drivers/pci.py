@@ -87,7 +87,7 @@ class PciDevice:
         return addr
 
     def enable_mmio_dma(self) -> None:
-        """Let the function decode its memory BARs and master the bus (DMA); INTx off (completion is polled)."""
+        """Let the function decode its memory BARs and master the bus (DMA); INTx off (MSI-X or polling instead)."""
         cmd = self.read16(PCI_COMMAND)
         self.write16(PCI_COMMAND, cmd | COMMAND_MEMORY | COMMAND_BUS_MASTER | COMMAND_INTX_DISABLE)
 

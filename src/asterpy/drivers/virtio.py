@@ -7,8 +7,8 @@ transport (section 4.2, for microvm and the riscv64/loongarch64 virt boards) wou
 same methods over its register block. `Virtqueue` is the split ring of section 2.7: descriptor
 table, available and used rings, in kernel heap memory whose physical addresses the device uses.
 
-Completions are polled (the driver spins on the used ring's index): no device interrupt is
-wired yet (docs/drivers.md).
+Queue interrupts are MSI-X messages where the transport and the arch have them (setup_interrupt);
+a driver polls the used ring otherwise (docs/drivers.md).
 """
 
 from typing import Final
@@ -42,6 +42,14 @@ F_VERSION_1: Final = u64(1) << 32
 
 # PCI capability (cfg_type values, section 4.1.4).
 PCI_CAP_VENDOR: Final = u8(0x09)
+PCI_CAP_MSIX: Final = u8(0x11)
+# MSI-X capability: message control (table size - 1 in bits 0..10, function mask, enable), and the
+# table's BAR and offset; 16-byte table entries (address low, high, data, vector control).
+MSIX_CONTROL: Final = u64(2)
+MSIX_TABLE: Final = u64(4)
+MSIX_ENABLE: Final = u16(1 << 15)
+MSIX_FUNCTION_MASK: Final = u16(1 << 14)
+MSIX_ENTRY_BYTES: Final = u64(16)
 CAP_COMMON: Final = u8(1)
 CAP_NOTIFY: Final = u8(2)
 CAP_ISR: Final = u8(3)
@@ -107,6 +115,15 @@ class VirtioTransport:
         """Tell the device that queue q has new available buffers."""
         return None
 
+    def setup_interrupt(self, address: u64, data: u32) -> None:
+        """Ask for an interrupt (a message of data written to address) when a queue set up from
+        now on has used buffers; nothing if the transport cannot (then interrupts_on() is False)."""
+        return None
+
+    def interrupts_on(self) -> bool:
+        """Whether the queues set up will interrupt (else the driver polls the used ring)."""
+        return False
+
     def config_read8(self, off: u64) -> u8:
         """A byte of the device-specific configuration."""
         return u8(0)
@@ -136,6 +153,8 @@ class VirtioPciTransport(VirtioTransport):
     notify_mult: u32
     isr: u64
     device_cfg: u64
+    msix_cap: u64     # configuration-space offset of the MSI-X capability (0: none)
+    msix: bool        # MSI-X table entry 0 programmed and enabled: queues use vector 0
 
     def __init__(self, pci: PciDevice) -> None:
         """Map the capabilities' structures of pci (ENODEV if one the driver needs is missing)."""
@@ -145,6 +164,8 @@ class VirtioPciTransport(VirtioTransport):
         self.notify_mult = u32(0)
         self.isr = u64(0)
         self.device_cfg = u64(0)
+        self.msix_cap = u64(0)
+        self.msix = False
         pci.enable_mmio_dma()
         off = pci.first_capability()
         hops = u64(0)
@@ -152,6 +173,8 @@ class VirtioPciTransport(VirtioTransport):
             hops += 1
             if pci.read8(off) == PCI_CAP_VENDOR:
                 self.map_capability(off)
+            elif pci.read8(off) == PCI_CAP_MSIX and self.msix_cap == 0:
+                self.msix_cap = off
             off = pci.next_capability(off)
         if self.common == 0 or self.notify_base == 0 or self.device_cfg == 0:
             raise SysError(ENODEV)
@@ -177,6 +200,31 @@ class VirtioPciTransport(VirtioTransport):
             self.isr = va
         elif kind == CAP_DEVICE and self.device_cfg == 0:
             self.device_cfg = va
+
+    def setup_interrupt(self, address: u64, data: u32) -> None:
+        """Program MSI-X table entry 0 with the message and enable MSI-X (the configuration change
+        vector stays off); nothing without an MSI-X capability or a message address."""
+        cap = self.msix_cap
+        if cap == 0 or address == 0:
+            return
+        where = self.pci.read32(cap + MSIX_TABLE)
+        base = self.pci.bar_address(u64(where & 7))
+        if base == 0:
+            return
+        table = ioremap(base + u64(where & ~u32(7)), MSIX_ENTRY_BYTES)
+        mmio_write32(table + 12, u32(1))                     # masked while it is written
+        mmio_write32(table, u32(address & 0xFFFFFFFF))
+        mmio_write32(table + 4, u32(address >> 32))
+        mmio_write32(table + 8, data)
+        mmio_write32(table + 12, u32(0))
+        ctl = self.pci.read16(cap + MSIX_CONTROL)
+        self.pci.write16(cap + MSIX_CONTROL, (ctl | MSIX_ENABLE) & ~MSIX_FUNCTION_MASK)
+        mmio_write16(self.common + CC_MSIX_CONFIG, NO_VECTOR)
+        self.msix = True
+
+    def interrupts_on(self) -> bool:
+        """Whether MSI-X is on and the device took vector 0 for the queues set up so far."""
+        return self.msix
 
     def get_status(self) -> u8:
         """device_status."""
@@ -209,11 +257,17 @@ class VirtioPciTransport(VirtioTransport):
         return mmio_read16(self.common + CC_QUEUE_SIZE)
 
     def queue_setup(self, q: u16, size: u16, desc: u64, driver: u64, device: u64) -> None:
-        """Program queue q (no MSI-X vector: completions are polled) and enable it."""
+        """Program queue q (MSI-X vector 0 when setup_interrupt succeeded) and enable it."""
         c = self.common
         mmio_write16(c + CC_QUEUE_SELECT, q)
         mmio_write16(c + CC_QUEUE_SIZE, size)
-        mmio_write16(c + CC_QUEUE_MSIX_VECTOR, NO_VECTOR)
+        if self.msix:
+            mmio_write16(c + CC_QUEUE_MSIX_VECTOR, u16(0))
+            # A device that cannot map the vector answers NO_VECTOR (section 4.1.5.1.2): poll.
+            if mmio_read16(c + CC_QUEUE_MSIX_VECTOR) != 0:
+                self.msix = False
+        if not self.msix:
+            mmio_write16(c + CC_QUEUE_MSIX_VECTOR, NO_VECTOR)
         write64(c + CC_QUEUE_DESC, desc)
         write64(c + CC_QUEUE_DRIVER, driver)
         write64(c + CC_QUEUE_DEVICE, device)

@@ -3,9 +3,10 @@
 A request is a chain of descriptors: a 16-byte header (type, sector) the device reads, the data
 split where its kernel pages are not physically contiguous, and a status byte the device writes.
 A long transfer is cut into requests of at most REQ_SECTORS, up to IN_FLIGHT of them queued before
-the driver waits for any. Completion is polled: the driver spins on the used ring (no device
-interrupt is wired yet, docs/drivers.md), with a time limit after which the device is reset and
-marked failed. A device error is EIO, a write to a read-only disk EROFS; nothing here panics.
+the driver waits for any. A task waiting for a request sleeps until the queue's MSI-X interrupt
+(virtio_blk_interrupt, from the trap dispatcher) wakes it; without MSI-X, or before any task runs
+(the boot probe), the driver polls the used ring instead. After a time limit the device is reset
+and marked failed. A device error is EIO, a write to a read-only disk EROFS; nothing here panics.
 """
 
 from typing import Final
@@ -18,9 +19,11 @@ from asterpy.drivers.virtio import (
     Virtqueue, VirtioPciTransport, VirtioTransport, device_failed, driver_ok, is_virtio_block, negotiate,
 )
 from asterpy.kernel.time import monotonic_ns
+from asterpy.kernel.upcalls import upcalls
+from asterpy.kernel.wait import TIMED_OUT, WOKEN, new_wait_channel, sleep_until, wake_up
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.mm.ioremap import virt_to_phys
-from kernel_arch import arch_cpu_relax
+from kernel_arch import ARCH_DISK_VECTOR, arch_cpu_relax, arch_msi_address, arch_msi_data
 
 # Feature bits (section 5.2.3).
 F_SEG_MAX: Final = u64(1) << 2
@@ -58,6 +61,10 @@ TIMEOUT_SPINS: Final = u64(2000000000)
 
 # Disks found so far (names vda, vdb...).
 _disks: u64 = u64(0)
+# The wait channels of the disks whose queue interrupts (None until the first); and how many
+# disk interrupts came (the boot test reads it from the log).
+_irq_channels: List[u64] | None = None
+disk_interrupts: u64 = u64(0)
 
 
 def disk_name(i: u64) -> bytes:
@@ -107,6 +114,8 @@ class VirtioBlk(BlockDevice):
     ro: bool
     can_flush: bool
     broken: bool
+    irq: bool                  # the queue interrupts (MSI-X): waiters sleep on chan
+    chan: u64
     slots: u64                 # IN_FLIGHT request slots (header + status), kernel heap
     slot_head: List[u16]       # the descriptor head each slot's request uses (NO head: idle)
     slot_busy: List[bool]
@@ -116,6 +125,8 @@ class VirtioBlk(BlockDevice):
         BlockDevice.__init__(self, name, VIRTBLK_MAJOR, minor)
         self.transport = transport
         self.broken = False
+        self.irq = False
+        self.chan = new_wait_channel()
         feats = negotiate(transport, F_RO | F_FLUSH | F_BLK_SIZE | F_SEG_MAX)
         self.ro = (feats & F_RO) != 0
         self.can_flush = (feats & F_FLUSH) != 0
@@ -130,12 +141,15 @@ class VirtioBlk(BlockDevice):
         for _ in range(u64(0), IN_FLIGHT):
             self.slot_head.append(u16(0))
             self.slot_busy.append(False)
+        if ARCH_DISK_VECTOR != 0:
+            transport.setup_interrupt(arch_msi_address(), arch_msi_data(ARCH_DISK_VECTOR))
         try:
             self.queue = Virtqueue(transport, u16(0))
         except SysError as e:
             device_failed(transport)
             kfree(self.slots)
             raise SysError(e.errno)
+        self.irq = transport.interrupts_on()
         driver_ok(transport)
 
     def sector_count(self) -> u64:
@@ -179,17 +193,24 @@ class VirtioBlk(BlockDevice):
         done = u64(0)
         while done < count:
             batch = u64(0)
+            mine = u64(0)      # bit i: slot i holds a request of this batch
             while batch < IN_FLIGHT and done < count:
                 n = count - done
                 if n > REQ_SECTORS:
                     n = REQ_SECTORS
-                self.submit(kind, sector + done, n, addr + (done << SECTOR_SHIFT))
+                try:
+                    slot = self.submit(kind, sector + done, n, addr + (done << SECTOR_SHIFT))
+                except SysError:
+                    # (A buffer the kernel does not map.) Still wait for what was queued.
+                    failed = True
+                    break
+                mine |= u64(1) << slot
                 done += n
                 batch += 1
             # Every queued request is waited for, even after one failed: its buffer stays in use
             # by the device until then.
             for slot in range(u64(0), IN_FLIGHT):
-                if self.slot_busy[slot]:
+                if (mine & (u64(1) << slot)) != 0:
                     try:
                         self.wait_slot(slot)
                         self.finish(slot)
@@ -230,36 +251,70 @@ class VirtioBlk(BlockDevice):
         self.queue.kick()
         return slot
 
+    def reap(self) -> None:
+        """Take every completed request off the used ring and mark its slot done."""
+        while self.queue.has_used():
+            head = self.queue.take_used()
+            for i in range(u64(0), IN_FLIGHT):
+                if self.slot_busy[i] and self.slot_head[i] == head:
+                    self.slot_busy[i] = False
+
     def wait_slot(self, slot: u64) -> None:
-        """Poll the used ring until the slot's request completes (EIO and the device failed on timeout)."""
+        """Wait until the slot's request completes: asleep until the queue's interrupt when a task
+        is running and the queue has one, else polling (EIO and the device failed on timeout)."""
         status = Ptr[u8](self.slots + slot * SLOT_BYTES + 16)
         start = monotonic_ns()
         spins = u64(0)
-        while self.slot_busy[slot]:
-            if self.queue.has_used():
-                head = self.queue.take_used()
-                for i in range(u64(0), IN_FLIGHT):
-                    if self.slot_busy[i] and self.slot_head[i] == head:
-                        self.slot_busy[i] = False
+        sleep = self.irq and start != 0 and upcalls().current_caller() is not None
+        while True:
+            self.reap()
+            if not self.slot_busy[slot]:
+                break
+            if sleep:
+                # The kernel runs with interrupts off until the scheduler switches away, so the
+                # interrupt cannot slip in between the check above and the sleep.
+                r = sleep_until(self.chan, start + TIMEOUT_NS)
+                if r == TIMED_OUT:
+                    self.fail_all()
+                if r != WOKEN:
+                    # A pending signal ends every sleep at once: the request still owns its
+                    # buffer, so wait for it the other way (Linux's uninterruptible sleep).
+                    sleep = False
                 continue
             spins += 1
             now = monotonic_ns()
             if (now != 0 and now - start > TIMEOUT_NS) or spins > TIMEOUT_SPINS:
-                kwarn("virtio-blk: request timed out: device reset and marked failed")
-                self.broken = True
-                device_failed(self.transport)
-                for i in range(u64(0), IN_FLIGHT):
-                    self.slot_busy[i] = False
-                raise SysError(EIO)
+                self.fail_all()
             arch_cpu_relax()
         if status.load() == S_PENDING:
             # Completed without a status: a broken device.
             status.store(u8(1))
 
+    def fail_all(self) -> None:
+        """A request timed out: reset the device, mark it failed, forget every request (EIO)."""
+        kwarn("virtio-blk: request timed out: device reset and marked failed")
+        self.broken = True
+        device_failed(self.transport)
+        for i in range(u64(0), IN_FLIGHT):
+            self.slot_busy[i] = False
+        raise SysError(EIO)
+
     def finish(self, slot: u64) -> None:
         """EIO unless the completed request in slot reported success."""
         if Ptr[u8](self.slots + slot * SLOT_BYTES + 16).load() != S_OK:
             raise SysError(EIO)
+
+
+def virtio_blk_interrupt() -> None:
+    """The disks' MSI-X vector fired (called by the trap dispatcher): wake every disk's waiters,
+    which reap their own queues."""
+    global disk_interrupts
+    disk_interrupts += 1
+    chans = _irq_channels
+    if chans is None:
+        return
+    for c in chans:
+        wake_up(c)
 
 
 def add_segments(addr: u64, n: u64, writable: bool, addrs: List[u64], lens: List[u32], wr: List[bool]) -> None:
@@ -281,6 +336,18 @@ def add_segments(addr: u64, n: u64, writable: bool, addrs: List[u64], lens: List
         off += chunk
 
 
+def note_irq_channel(chan: u64) -> None:
+    """Let the disk interrupt wake chan."""
+    global _irq_channels
+    chans = _irq_channels
+    if chans is None:
+        fresh: List[u64] = []
+        fresh.append(chan)
+        _irq_channels = fresh
+        return
+    chans.append(chan)
+
+
 def probe_pci(devs: List[PciDevice]) -> u64:
     """Bring up every virtio block device among devs and register it as vda, vdb...; how many."""
     global _disks
@@ -299,11 +366,14 @@ def probe_pci(devs: List[PciDevice]) -> u64:
             kwarn(f"virtio-blk: pci {d.bus:02x}:{d.dev:02x}.{d.fn}: cannot use it (errno {e.errno})")
             continue
         register_block_device(blk)
+        if blk.irq:
+            note_irq_channel(blk.chan)
         _disks += 1
         found += 1
         mib = (blk.capacity * SECTOR) >> 20
         ro = " read-only" if blk.ro else ""
         fl = " flush" if blk.can_flush else ""
+        mode = ", msi-x" if blk.irq else ", polled"
         kinfo(f"virtio-blk: {disk_label(_disks - 1)}: {blk.capacity} sectors ({mib} MiB) "
-              f"pci {d.bus:02x}:{d.dev:02x}.{d.fn}{ro}{fl}")
+              f"pci {d.bus:02x}:{d.dev:02x}.{d.fn}{ro}{fl}{mode}")
     return found
