@@ -17,6 +17,7 @@ import kernel_arch  # noqa: F401 - loads the kernel modules in their import orde
 from asterpy.lang import SysError, memory, u8, u16, u32, u64
 from asterpy.lang.errno import EIO, ENODEV, ENOSPC, EROFS
 from asterpy.mm import heap, ioremap
+from asterpy.kernel import wait
 from asterpy.drivers import block, virtio_blk
 from asterpy.drivers.virtio import (
     F_VERSION_1, STATUS_DRIVER_OK, STATUS_FAILED, STATUS_FEATURES_OK, VirtioTransport, Virtqueue,
@@ -62,6 +63,7 @@ class SimBlockDevice(VirtioTransport):
         # Completions held back in `pending` (the test releases them), to test several in flight.
         self.complete_late = complete_late
         self.pending: List[tuple] = []
+        self.msi: Optional[tuple] = None
 
     # -- transport interface
     def get_status(self) -> u8:
@@ -89,6 +91,12 @@ class SimBlockDevice(VirtioTransport):
     def queue_setup(self, q: u16, size: u16, desc: u64, driver: u64, device: u64) -> None:
         assert int(desc) % 16 == 0 and int(driver) % 2 == 0 and int(device) % 4 == 0
         self.q = (int(size), int(desc), int(driver), int(device))
+
+    def setup_interrupt(self, address: u64, data: u32) -> None:
+        self.msi = (int(address), int(data))
+
+    def interrupts_on(self) -> bool:
+        return self.msi is not None
 
     def config_read8(self, off: u64) -> u8:
         return u8(0)
@@ -331,3 +339,82 @@ def test_registered_disk_is_found_by_name_and_number() -> None:
     assert block.find_block_device_by_number(u64(254), u64(0)) is blk
     assert block.find_block_device_by_number(u64(254), u64(16)) is None
     assert [d.name for d in block.all_block_devices()] == [b"vda", b"ram0"]
+
+
+class Sleeper:
+    """The task layer as the driver sees it while a task waits: sleep_until runs `on_sleep`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, dev: SimBlockDevice, answer: int) -> None:
+        self.dev = dev
+        self.answer = answer
+        self.sleeps = 0
+        self.clock = 1
+        monkeypatch.setattr(virtio_blk, "sleep_until", self.sleep_until)
+        monkeypatch.setattr(virtio_blk, "monotonic_ns", self.now)
+
+        class Up:
+            def current_caller(self) -> object:
+                return object()
+        monkeypatch.setattr(virtio_blk, "upcalls", lambda: Up())
+
+    def now(self) -> u64:
+        self.clock += 1000
+        return u64(self.clock)
+
+    def sleep_until(self, chan: u64, deadline: u64) -> u64:
+        self.sleeps += 1
+        if self.answer == int(wait.WOKEN):
+            # The device finishes, its MSI-X message arrives, the handler wakes the channel.
+            for p in self.dev.pending:
+                self.dev.complete(*p)
+            self.dev.pending = []
+            virtio_blk.virtio_blk_interrupt()
+        return u64(self.answer)
+
+
+def test_waiters_sleep_until_the_interrupt(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(virtio_blk, "_irq_channels", None)
+    dev = SimBlockDevice(1024)
+    blk = make(dev)
+    assert dev.msi == (0xFEE00000, 48)           # the local APIC's window, vector 48
+    assert blk.irq
+    virtio_blk.note_irq_channel(blk.chan)
+    dev.complete_late = True
+    sl = Sleeper(monkeypatch, dev, int(wait.WOKEN))
+    before = int(virtio_blk.disk_interrupts)
+    buf = kbuf(300 * 512)
+    blk.read_sectors(u64(1), u64(300), u64(buf))
+    assert rd(buf, 300 * 512) == bytes(dev.disk[512:301 * 512])
+    assert sl.sleeps == 1                         # one sleep: the three requests complete together
+    assert int(virtio_blk.disk_interrupts) == before + 1
+
+
+def test_a_sleep_cut_by_a_signal_falls_back_to_polling(monkeypatch: pytest.MonkeyPatch) -> None:
+    dev = SimBlockDevice(64)
+    blk = make(dev)
+    dev.complete_late = True
+    sl = Sleeper(monkeypatch, dev, int(wait.INTERRUPTED))
+    orig = dev.has_polled = 0
+
+    def relax() -> None:
+        dev.has_polled += 1
+        for p in dev.pending:
+            dev.complete(*p)
+        dev.pending = []
+    monkeypatch.setattr(virtio_blk, "arch_cpu_relax", relax)
+    buf = kbuf(512)
+    blk.read_sectors(u64(3), u64(1), u64(buf))
+    assert rd(buf, 512) == bytes(dev.disk[3 * 512:4 * 512])
+    assert sl.sleeps == 1 and dev.has_polled > orig
+
+
+def test_a_sleep_that_times_out_fails_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    dev = SimBlockDevice(64)
+    blk = make(dev)
+    dev.complete_late = True
+    Sleeper(monkeypatch, dev, int(wait.TIMED_OUT))
+    buf = kbuf(512)
+    with pytest.raises(SysError) as e:
+        blk.write_sectors(u64(3), u64(1), u64(buf))
+    assert e.value.errno == EIO
+    assert dev.status == int(STATUS_FAILED) and blk.broken
