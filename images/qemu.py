@@ -154,16 +154,21 @@ def _escape_opt(value: str) -> str:
 
 
 def disk_args(arch: str, disks: Sequence[Path]) -> list[str]:
-    """QEMU arguments attaching each raw image as a virtio block device (vda, vdb... in order)."""
-    if disks and arch != "x86_64":
-        raise ValueError(f"disks are virtio-blk-pci, supported on x86_64 only (not {arch}) so far")
+    """QEMU arguments attaching each raw image as a virtio block device: PCI on x86_64, MMIO on riscv64."""
+    if disks and arch not in ("x86_64", "riscv64"):
+        raise ValueError(f"disks are virtio-blk on x86_64 (PCI) and riscv64 (MMIO) only so far, not {arch}")
     args: list[str] = []
+    if disks and arch == "riscv64":
+        # virt's virtio-mmio slots speak the legacy interface unless told otherwise; the kernel
+        # drives virtio 1.x only.
+        args += ["-global", "virtio-mmio.force-legacy=false"]
+    device = "virtio-blk-pci" if arch == "x86_64" else "virtio-blk-device"
     for i, disk in enumerate(disks):
         path = Path(disk)
         if not path.is_file():
             raise ValueError(f"disk image {path} does not exist")
         args += ["-drive", f"file={_escape_opt(str(path))},format=raw,if=none,id=disk{i},cache=writeback",
-                 "-device", f"virtio-blk-pci,drive=disk{i}"]
+                 "-device", f"{device},drive=disk{i}"]
     return args
 
 

@@ -43,8 +43,10 @@ def test_disk_args_attach_virtio_blk_pci(tmp_path: Path) -> None:
                     "-device", "virtio-blk-pci,drive=disk0"]
     cmd = qemu_command(QemuConfig(kernel=img, accel="tcg", disks=(img,)))
     assert cmd[cmd.index("-M") + 1] == "pc"        # microvm has no PCI bus
+    assert disk_args("riscv64", [img])[:2] == ["-global", "virtio-mmio.force-legacy=false"]
+    assert disk_args("riscv64", [img])[-1] == "virtio-blk-device,drive=disk0"
     with pytest.raises(ValueError):
-        disk_args("riscv64", [img])
+        disk_args("loongarch64", [img])
     with pytest.raises(ValueError):
         disk_args("x86_64", [tmp_path / "missing.img"])
 
@@ -102,3 +104,18 @@ def test_guest_reads_and_writes_virtio_disks(tmp_path: Path, shared_kernels: Sha
     assert got == bytes(expect), [i for i in range(len(got)) if got[i] != expect[i]][:10]
     # vdb: t_blockdev kept its marker and wrote only where it says (ranges it checks itself).
     assert vdb.read_bytes()[:16] == MARKER
+
+
+def test_riscv64_finds_virtio_mmio_disks_in_command_line_order(tmp_path: Path,
+                                                                 shared_kernels: SharedKernels) -> None:
+    """riscv64 virt: virtio-mmio version 2 transports; the first --disk is vda, sizes from the config space."""
+    kernel = shared_kernels.get("riscv64")
+    a, b = tmp_path / "a.img", tmp_path / "b.img"
+    a.write_bytes(bytes(3 << 20))
+    b.write_bytes(bytes(1 << 20))
+    r = run_qemu(QemuConfig(arch="riscv64", kernel=kernel.kernel, accel="tcg", timeout=BOOT_TIMEOUT,
+                            cmdline="asterpy.exit=1", disks=(a, b)))
+    out = r.output
+    assert re.search(r"virtio-blk: vda: 6144 sectors \(3 MiB\) virtio-mmio 0x10008000 flush, polled$", out, re.M), out
+    assert re.search(r"virtio-blk: vdb: 2048 sectors \(1 MiB\) virtio-mmio 0x10007000 flush, polled$", out, re.M), out
+    assert "cannot use it" not in out, out

@@ -3,8 +3,7 @@
 A device driver (virtio_blk) talks to a `VirtioTransport` only: status, features, queue set-up,
 notification, device configuration. `VirtioPciTransport` implements it over the modern PCI
 capabilities (common, notify, ISR, device configuration; virtio 1.2 section 4.1); a virtio-mmio
-transport (section 4.2, for microvm and the riscv64/loongarch64 virt boards) would implement the
-same methods over its register block. `Virtqueue` is the split ring of section 2.7: descriptor
+transport (section 4.2, for microvm and the riscv64 virt board) implements the same methods over its register block (`VirtioMmioTransport`, version 2 only). `Virtqueue` is the split ring of section 2.7: descriptor
 table, available and used rings, in kernel heap memory whose physical addresses the device uses.
 
 Queue interrupts are MSI-X messages where the transport and the arch have them (setup_interrupt);
@@ -294,6 +293,107 @@ class VirtioPciTransport(VirtioTransport):
             lo = u64(mmio_read32(self.device_cfg + off))
             hi = u64(mmio_read32(self.device_cfg + off + 4))
             if mmio_read8(self.common + CC_CONFIG_GENERATION) == gen:
+                return lo | (hi << 32)
+
+
+# virtio-mmio registers (section 4.2.2), offsets in the device's register page.
+MMIO_MAGIC: Final = u64(0x000)
+MMIO_VERSION: Final = u64(0x004)
+MMIO_DEVICE_ID: Final = u64(0x008)
+MMIO_DEVICE_FEATURES: Final = u64(0x010)
+MMIO_DEVICE_FEATURES_SEL: Final = u64(0x014)
+MMIO_DRIVER_FEATURES: Final = u64(0x020)
+MMIO_DRIVER_FEATURES_SEL: Final = u64(0x024)
+MMIO_QUEUE_SEL: Final = u64(0x030)
+MMIO_QUEUE_NUM_MAX: Final = u64(0x034)
+MMIO_QUEUE_NUM: Final = u64(0x038)
+MMIO_QUEUE_READY: Final = u64(0x044)
+MMIO_QUEUE_NOTIFY: Final = u64(0x050)
+MMIO_STATUS: Final = u64(0x070)
+MMIO_QUEUE_DESC: Final = u64(0x080)
+MMIO_QUEUE_DRIVER: Final = u64(0x090)
+MMIO_QUEUE_DEVICE: Final = u64(0x0A0)
+MMIO_CONFIG_GENERATION: Final = u64(0x0FC)
+MMIO_CONFIG: Final = u64(0x100)
+MMIO_MAGIC_VALUE: Final = u32(0x74726976)    # "virt"
+MMIO_SIZE: Final = u64(0x200)
+
+
+class VirtioMmioTransport(VirtioTransport):
+    """The virtio-mmio transport, version 2 (virtio 1.x): one register page per device; polled."""
+
+    regs: u64          # kernel address of the register page
+
+    def __init__(self, regs: u64) -> None:
+        """A transport over the (mapped) registers at regs; check with device_id() first."""
+        self.regs = regs
+
+    def device_id(self) -> u32:
+        """The virtio device id (2: block), 0 for an empty slot or a legacy (version 1) device."""
+        if mmio_read32(self.regs + MMIO_MAGIC) != MMIO_MAGIC_VALUE:
+            return u32(0)
+        if mmio_read32(self.regs + MMIO_VERSION) != 2:
+            return u32(0)
+        return mmio_read32(self.regs + MMIO_DEVICE_ID)
+
+    def get_status(self) -> u8:
+        """Status."""
+        return u8(mmio_read32(self.regs + MMIO_STATUS))
+
+    def set_status(self, s: u8) -> None:
+        """Write Status."""
+        mmio_write32(self.regs + MMIO_STATUS, u32(s))
+
+    def device_features(self) -> u64:
+        """Both halves of DeviceFeatures."""
+        mmio_write32(self.regs + MMIO_DEVICE_FEATURES_SEL, u32(0))
+        lo = u64(mmio_read32(self.regs + MMIO_DEVICE_FEATURES))
+        mmio_write32(self.regs + MMIO_DEVICE_FEATURES_SEL, u32(1))
+        hi = u64(mmio_read32(self.regs + MMIO_DEVICE_FEATURES))
+        return lo | (hi << 32)
+
+    def set_driver_features(self, f: u64) -> None:
+        """Both halves of DriverFeatures."""
+        mmio_write32(self.regs + MMIO_DRIVER_FEATURES_SEL, u32(0))
+        mmio_write32(self.regs + MMIO_DRIVER_FEATURES, u32(f & 0xFFFFFFFF))
+        mmio_write32(self.regs + MMIO_DRIVER_FEATURES_SEL, u32(1))
+        mmio_write32(self.regs + MMIO_DRIVER_FEATURES, u32(f >> 32))
+
+    def queue_max(self, q: u16) -> u16:
+        """QueueNumMax of queue q (0: no such queue)."""
+        mmio_write32(self.regs + MMIO_QUEUE_SEL, u32(q))
+        m = mmio_read32(self.regs + MMIO_QUEUE_NUM_MAX)
+        return u16(m) if m <= 0xFFFF else u16(0xFFFF)
+
+    def queue_setup(self, q: u16, size: u16, desc: u64, driver: u64, device: u64) -> None:
+        """QueueNum, the three addresses, QueueReady."""
+        r = self.regs
+        mmio_write32(r + MMIO_QUEUE_SEL, u32(q))
+        mmio_write32(r + MMIO_QUEUE_NUM, u32(size))
+        write64(r + MMIO_QUEUE_DESC, desc)
+        write64(r + MMIO_QUEUE_DRIVER, driver)
+        write64(r + MMIO_QUEUE_DEVICE, device)
+        mmio_write32(r + MMIO_QUEUE_READY, u32(1))
+
+    def notify(self, q: u16) -> None:
+        """QueueNotify."""
+        mmio_write32(self.regs + MMIO_QUEUE_NOTIFY, u32(q))
+
+    def config_read8(self, off: u64) -> u8:
+        """A byte of the device configuration."""
+        return mmio_read8(self.regs + MMIO_CONFIG + off)
+
+    def config_read32(self, off: u64) -> u32:
+        """A 32-bit field of the device configuration."""
+        return mmio_read32(self.regs + MMIO_CONFIG + off)
+
+    def config_read64(self, off: u64) -> u64:
+        """A 64-bit field, two halves read until ConfigGeneration stays the same."""
+        while True:
+            gen = mmio_read32(self.regs + MMIO_CONFIG_GENERATION)
+            lo = u64(mmio_read32(self.regs + MMIO_CONFIG + off))
+            hi = u64(mmio_read32(self.regs + MMIO_CONFIG + off + 4))
+            if mmio_read32(self.regs + MMIO_CONFIG_GENERATION) == gen:
                 return lo | (hi << 32)
 
 

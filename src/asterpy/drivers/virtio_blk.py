@@ -16,13 +16,13 @@ from asterpy.lang.errno import EIO, EROFS
 from asterpy.drivers.block import SECTOR, SECTOR_SHIFT, BlockDevice, register_block_device
 from asterpy.drivers.pci import PciDevice
 from asterpy.drivers.virtio import (
-    Virtqueue, VirtioPciTransport, VirtioTransport, device_failed, driver_ok, is_virtio_block, negotiate,
+    MMIO_SIZE, VIRTIO_ID_BLOCK, Virtqueue, VirtioMmioTransport, VirtioPciTransport, VirtioTransport, device_failed, driver_ok, is_virtio_block, negotiate,
 )
 from asterpy.kernel.time import monotonic_ns
 from asterpy.kernel.upcalls import upcalls
 from asterpy.kernel.wait import TIMED_OUT, WOKEN, new_wait_channel, sleep_until, wake_up
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.mm.ioremap import virt_to_phys
+from asterpy.mm.ioremap import ioremap, virt_to_phys
 from kernel_arch import ARCH_DISK_VECTOR, arch_cpu_relax, arch_msi_address, arch_msi_data
 
 # Feature bits (section 5.2.3).
@@ -350,7 +350,6 @@ def note_irq_channel(chan: u64) -> None:
 
 def probe_pci(devs: List[PciDevice]) -> u64:
     """Bring up every virtio block device among devs and register it as vda, vdb...; how many."""
-    global _disks
     found = u64(0)
     for d in devs:
         if not is_virtio_block(d):
@@ -365,15 +364,53 @@ def probe_pci(devs: List[PciDevice]) -> u64:
         except SysError as e:
             kwarn(f"virtio-blk: pci {d.bus:02x}:{d.dev:02x}.{d.fn}: cannot use it (errno {e.errno})")
             continue
-        register_block_device(blk)
-        if blk.irq:
-            note_irq_channel(blk.chan)
-        _disks += 1
+        register_disk(blk)
+        kinfo(f"virtio-blk: {disk_label(_disks - 1)}: {blk.capacity} sectors ({disk_mib(blk)} MiB) "
+              f"pci {d.bus:02x}:{d.dev:02x}.{d.fn}{ro_text(blk)}")
         found += 1
-        mib = (blk.capacity * SECTOR) >> 20
-        ro = " read-only" if blk.ro else ""
-        fl = " flush" if blk.can_flush else ""
-        mode = ", msi-x" if blk.irq else ", polled"
-        kinfo(f"virtio-blk: {disk_label(_disks - 1)}: {blk.capacity} sectors ({mib} MiB) "
-              f"pci {d.bus:02x}:{d.dev:02x}.{d.fn}{ro}{fl}{mode}")
+    return found
+
+
+def register_disk(blk: VirtioBlk) -> None:
+    """Register a disk that came up as the next vdX (its interrupt channel too)."""
+    global _disks
+    register_block_device(blk)
+    if blk.irq:
+        note_irq_channel(blk.chan)
+    _disks += 1
+
+
+def disk_mib(blk: VirtioBlk) -> u64:
+    """The disk's size in MiB, for the log."""
+    return (blk.capacity * SECTOR) >> 20
+
+
+def ro_text(blk: VirtioBlk) -> str:
+    """What the log says about the disk's features and completions."""
+    if blk.ro:
+        return " read-only, msi-x" if blk.irq else " read-only, polled"
+    if blk.can_flush:
+        return " flush, msi-x" if blk.irq else " flush, polled"
+    return ", msi-x" if blk.irq else ", polled"
+
+
+def probe_mmio(bases: List[u64]) -> u64:
+    """Bring up the virtio-mmio block devices among the register pages at the physical addresses
+    bases (empty slots and legacy devices are skipped); how many."""
+    found = u64(0)
+    for pa in bases:
+        if _disks >= 8:
+            break
+        try:
+            t = VirtioMmioTransport(ioremap(pa, MMIO_SIZE))
+            if t.device_id() != u32(VIRTIO_ID_BLOCK):
+                continue
+            blk = VirtioBlk(disk_name(_disks), _disks * MINORS_PER_DISK, t)
+        except SysError as e:
+            kwarn(f"virtio-blk: mmio {pa:#x}: cannot use it (errno {e.errno})")
+            continue
+        register_disk(blk)
+        kinfo(f"virtio-blk: {disk_label(_disks - 1)}: {blk.capacity} sectors ({disk_mib(blk)} MiB) "
+              f"virtio-mmio {pa:#x}{ro_text(blk)}")
+        found += 1
     return found
