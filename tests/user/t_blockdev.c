@@ -1,7 +1,7 @@
 /* t_blockdev: a block special file (/dev/vda) through read/write/pread64/pwrite64/lseek/fsync/ioctl:
  * unaligned offsets and lengths, reads and writes at and across the end, BLKGETSIZE64/BLKSSZGET/
  * BLKGETSIZE. It writes to the disk, so it runs only on a scratch disk: $KT_BLOCKDEV names the
- * device and its first 16 bytes must be "ASTERPY-SCRATCH\n" (tests/boot/test_virtio_blk.py makes
+ * device and its first 16 bytes must be "ASTERPY-SCRATCH\n" (tests/boot/test_boot_virtio_blk.py makes
  * one). Otherwise every case is skipped with the reason (the host's Linux has no such disk). */
 #include "kt.h"
 #include <sys/ioctl.h>
