@@ -143,3 +143,16 @@ def all_block_devices() -> List[BlockDevice]:
         for dev in devs:
             out.append(dev)
     return out
+
+
+def flush_all_block_devices() -> None:
+    """sync(2)'s last step: flush every disk's write cache (a disk that fails is skipped: sync
+    reports nothing)."""
+    devs = block_devices
+    if devs is None:
+        return
+    for dev in devs:
+        try:
+            dev.flush()
+        except SysError:
+            pass

@@ -116,6 +116,8 @@ class VirtioBlk(BlockDevice):
     broken: bool
     irq: bool                  # the queue interrupts (MSI-X): waiters sleep on chan
     chan: u64
+    in_flight: u64             # requests queued at once (IN_FLIGHT, fewer on a small queue)
+    req_sectors: u64           # sectors per request (REQ_SECTORS, fewer when descriptors are scarce)
     slots: u64                 # IN_FLIGHT request slots (header + status), kernel heap
     slot_head: List[u16]       # the descriptor head each slot's request uses (NO head: idle)
     slot_busy: List[bool]
@@ -150,7 +152,27 @@ class VirtioBlk(BlockDevice):
             kfree(self.slots)
             raise SysError(e.errno)
         self.irq = transport.interrupts_on()
+        self.size_requests(feats)
         driver_ok(transport)
+
+    def size_requests(self, feats: u64) -> None:
+        """Fit the requests to the queue: every request queued at once must find its descriptors
+        (header, data pieces, status), and no more data pieces than the device's seg_max."""
+        size = u64(self.queue.size)
+        n = IN_FLIGHT
+        while n > 1 and size // n < u64(3) + (REQ_SECTORS >> 3):
+            n -= 1
+        pieces = size // n - 2
+        if (feats & F_SEG_MAX) != 0:
+            seg_max = u64(self.transport.config_read32(CFG_SEG_MAX))
+            if seg_max != 0 and seg_max < pieces:
+                pieces = seg_max
+        # A buffer of k pages not aligned to a page spans k + 1 of them.
+        sectors = REQ_SECTORS
+        if pieces < u64(1) + (REQ_SECTORS >> 3):
+            sectors = (pieces - 1) << 3 if pieces > 1 else u64(1)
+        self.in_flight = n
+        self.req_sectors = sectors
 
     def sector_count(self) -> u64:
         """The capacity the device reported, in 512-byte sectors."""
@@ -194,10 +216,10 @@ class VirtioBlk(BlockDevice):
         while done < count:
             batch = u64(0)
             mine = u64(0)      # bit i: slot i holds a request of this batch
-            while batch < IN_FLIGHT and done < count:
+            while batch < self.in_flight and done < count:
                 n = count - done
-                if n > REQ_SECTORS:
-                    n = REQ_SECTORS
+                if n > self.req_sectors:
+                    n = self.req_sectors
                 try:
                     slot = self.submit(kind, sector + done, n, addr + (done << SECTOR_SHIFT))
                 except SysError:

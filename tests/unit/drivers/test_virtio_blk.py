@@ -418,3 +418,18 @@ def test_a_sleep_that_times_out_fails_the_device(monkeypatch: pytest.MonkeyPatch
         blk.write_sectors(u64(3), u64(1), u64(buf))
     assert e.value.errno == EIO
     assert dev.status == int(STATUS_FAILED) and blk.broken
+
+
+def test_requests_fit_a_small_queue_and_seg_max() -> None:
+    dev = SimBlockDevice(512, features=int(F_VERSION_1 | F_FLUSH | virtio_blk.F_SEG_MAX), queue_max=16)
+    blk = make(dev)
+    # 16 descriptors: one request at a time; 14 data pieces (seg_max 126 allows more): 13 pages.
+    assert int(blk.in_flight) == 1 and int(blk.req_sectors) == 13 * 8
+    buf = kbuf(300 * 512 + 100) + 100                 # unaligned: every request spans an extra page
+    blk.read_sectors(u64(0), u64(300), u64(buf))
+    assert rd(buf, 300 * 512) == bytes(dev.disk[:300 * 512])
+    assert dev.max_chain <= 16
+    big = SimBlockDevice(64, features=int(F_VERSION_1 | virtio_blk.F_SEG_MAX))
+    big.config = lambda: struct.pack("<QII", 64, 0, 4) + bytes(16)   # seg_max 4
+    b = make(big)
+    assert int(b.in_flight) == 4 and int(b.req_sectors) == 3 * 8
