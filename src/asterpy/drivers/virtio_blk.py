@@ -119,8 +119,9 @@ class VirtioBlk(BlockDevice):
     in_flight: u64             # requests queued at once (IN_FLIGHT, fewer on a small queue)
     req_sectors: u64           # sectors per request (REQ_SECTORS, fewer when descriptors are scarce)
     slots: u64                 # IN_FLIGHT request slots (header + status), kernel heap
-    slot_head: List[u16]       # the descriptor head each slot's request uses (NO head: idle)
-    slot_busy: List[bool]
+    slot_head: List[u16]       # the descriptor head each slot's request uses
+    slot_busy: List[bool]      # the device has the slot's request
+    slot_owned: List[bool]     # a caller has not yet read the slot's status
 
     def __init__(self, name: bytes, minor: u64, transport: VirtioTransport) -> None:
         """Bring the device up: features, queue 0, DRIVER_OK (EIO, ENODEV, ENOMEM; the device is reset then)."""
@@ -140,9 +141,11 @@ class VirtioBlk(BlockDevice):
         memset(self.slots, 0, IN_FLIGHT * SLOT_BYTES)
         self.slot_head = []
         self.slot_busy = []
+        self.slot_owned = []
         for _ in range(u64(0), IN_FLIGHT):
             self.slot_head.append(u16(0))
             self.slot_busy.append(False)
+            self.slot_owned.append(False)
         if ARCH_DISK_VECTOR != 0:
             transport.setup_interrupt(arch_msi_address(), arch_msi_data(ARCH_DISK_VECTOR))
         try:
@@ -206,8 +209,11 @@ class VirtioBlk(BlockDevice):
         if not self.can_flush:
             return
         slot = self.submit(T_FLUSH, u64(0), u64(0), u64(0))
-        self.wait_slot(slot)
-        self.finish(slot)
+        try:
+            self.wait_slot(slot)
+            self.finish(slot)
+        finally:
+            self.release(slot)
 
     def transfer(self, kind: u32, sector: u64, count: u64, addr: u64) -> None:
         """Move count sectors in requests of REQ_SECTORS, IN_FLIGHT queued at a time; EIO if any failed."""
@@ -238,40 +244,77 @@ class VirtioBlk(BlockDevice):
                         self.finish(slot)
                     except SysError:
                         failed = True
+                    self.release(slot)
             if failed:
                 raise SysError(EIO)
 
     def submit(self, kind: u32, sector: u64, count: u64, addr: u64) -> u64:
-        """Queue one request in a free slot and notify the device; the slot (EIO)."""
-        slot = IN_FLIGHT
-        for i in range(u64(0), IN_FLIGHT):
-            if not self.slot_busy[i]:
-                slot = i
-                break
-        if slot == IN_FLIGHT:
-            raise SysError(EIO)
-        hdr = self.slots + slot * SLOT_BYTES
-        Ptr[u32](hdr).store(kind)
-        Ptr[u32](hdr + 4).store(u32(0))
-        Ptr[u64](hdr + 8).store(sector)
-        Ptr[u8](hdr + 16).store(S_PENDING)
+        """Queue one request in a free slot and notify the device; the slot, owned by the caller
+        until release() (EIO). Waits while other tasks' requests hold every slot or descriptor."""
         addrs: List[u64] = []
         lens: List[u32] = []
         wr: List[bool] = []
-        addrs.append(virt_to_phys(hdr))
+        # Placeholder for the header, filled once the slot is known.
+        addrs.append(u64(0))
         lens.append(u32(16))
         wr.append(False)
         try:
             add_segments(addr, count << SECTOR_SHIFT, kind == T_IN, addrs, lens, wr)
         except SysError:
             raise SysError(EIO)
-        addrs.append(virt_to_phys(hdr + 16))
+        addrs.append(u64(0))
         lens.append(u32(1))
         wr.append(True)
+        slot = self.wait_free(u64(len(addrs)))
+        hdr = self.slots + slot * SLOT_BYTES
+        Ptr[u32](hdr).store(kind)
+        Ptr[u32](hdr + 4).store(u32(0))
+        Ptr[u64](hdr + 8).store(sector)
+        Ptr[u8](hdr + 16).store(S_PENDING)
+        addrs[0] = virt_to_phys(hdr)
+        addrs[u64(len(addrs)) - 1] = virt_to_phys(hdr + 16)
         self.slot_head[slot] = self.queue.add(addrs, lens, wr)
         self.slot_busy[slot] = True
+        self.slot_owned[slot] = True
         self.queue.kick()
         return slot
+
+    def release(self, slot: u64) -> None:
+        """The caller is done with the slot (its status was read): another request may use it."""
+        self.slot_owned[slot] = False
+
+    def free_slot(self) -> u64:
+        """A slot no request holds, IN_FLIGHT if none."""
+        for i in range(u64(0), IN_FLIGHT):
+            if not self.slot_owned[i] and not self.slot_busy[i]:
+                return i
+        return IN_FLIGHT
+
+    def wait_free(self, need: u64) -> u64:
+        """A free slot, once one is free and `need` descriptors are (another task's requests may
+        hold them: they finish first); EIO on a failed device or a timeout."""
+        start = monotonic_ns()
+        spins = u64(0)
+        sleep = self.irq and start != 0 and upcalls().current_caller() is not None
+        while True:
+            if self.broken:
+                raise SysError(EIO)
+            self.reap()
+            slot = self.free_slot()
+            if slot != IN_FLIGHT and u64(self.queue.free_count) >= need:
+                return slot
+            if sleep:
+                r = sleep_until(self.chan, start + TIMEOUT_NS)
+                if r == TIMED_OUT:
+                    self.fail_all()
+                if r != WOKEN:
+                    sleep = False
+                continue
+            spins += 1
+            now = monotonic_ns()
+            if (now != 0 and now - start > TIMEOUT_NS) or spins > TIMEOUT_SPINS:
+                self.fail_all()
+            arch_cpu_relax()
 
     def reap(self) -> None:
         """Take every completed request off the used ring and mark its slot done."""

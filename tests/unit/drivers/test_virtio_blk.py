@@ -433,3 +433,37 @@ def test_requests_fit_a_small_queue_and_seg_max() -> None:
     big.config = lambda: struct.pack("<QII", 64, 0, 4) + bytes(16)   # seg_max 4
     b = make(big)
     assert int(b.in_flight) == 4 and int(b.req_sectors) == 3 * 8
+
+
+def test_a_second_task_waits_for_a_slot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Task A has every slot in use; task B's read sleeps until A has read its statuses."""
+    dev = SimBlockDevice(256)
+    blk = make(dev)
+    dev.complete_late = True
+    buf_a = kbuf(4 * 512)
+    a_slots = [int(blk.submit(virtio_blk.T_IN, u64(i), u64(1), u64(buf_a + 512 * i))) for i in range(4)]
+    assert sorted(a_slots) == [0, 1, 2, 3]
+    sl = Sleeper(monkeypatch, dev, int(wait.WOKEN))
+    orig = sl.sleep_until
+
+    def a_runs(chan: u64, deadline: u64) -> u64:
+        r = orig(chan, deadline)                   # the device completes A's requests
+        blk.reap()
+        for s_ in a_slots:                          # A reads its statuses and lets go
+            blk.finish(u64(s_))
+            blk.release(u64(s_))
+        return r
+    monkeypatch.setattr(virtio_blk, "sleep_until", a_runs)
+    buf_b = kbuf(512)
+
+    def complete_now(q: u16) -> None:
+        SimBlockDevice.notify(dev, q)
+        for p in dev.pending:
+            dev.complete(*p)
+        dev.pending = []
+    dev.complete_late = True
+    monkeypatch.setattr(dev, "notify", complete_now)
+    blk.read_sectors(u64(9), u64(1), u64(buf_b))
+    assert rd(buf_b, 512) == bytes(dev.disk[9 * 512:10 * 512])
+    assert rd(buf_a, 4 * 512) == bytes(dev.disk[:4 * 512])
+    assert sl.sleeps == 1
