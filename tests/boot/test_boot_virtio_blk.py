@@ -64,6 +64,8 @@ def test_guest_reads_and_writes_virtio_disks(tmp_path: Path, shared_kernels: Sha
     script = "; ".join(
         [f"echo R{s}_{c} $(dd if=/dev/vda bs=512 skip={s} count={c} 2>/dev/null | md5sum)" for s, c in reads]
         + ["echo ALL $(md5sum < /dev/vda)",
+           # Two readers at once: their requests interleave on the one queue.
+           "md5sum < /dev/vda > /tmp/p1 & md5sum < /dev/vda > /tmp/p2; wait; echo PAR $(cat /tmp/p1 /tmp/p2)",
            f"echo TAIL $(dd if=/dev/vda bs=1 skip={VDA_SECTORS * 512 - 5} count=100 2>/dev/null | wc -c)",
            f"echo END $(dd if=/dev/vda bs=512 skip={VDA_SECTORS} count=4 2>/dev/null | wc -c)",
            "ls -l /dev/vda /dev/vdb",
@@ -86,6 +88,7 @@ def test_guest_reads_and_writes_virtio_disks(tmp_path: Path, shared_kernels: Sha
     for s, c in reads:
         assert f"R{s}_{c} {md5(vda_data[s * 512:(s + c) * 512])}" in out, out
     assert f"ALL {md5(vda_data)}" in out, out
+    assert f"PAR {md5(vda_data)} - {md5(vda_data)} -" in out, out
     assert "TAIL 5" in out and "END 0" in out, out
     assert re.search(r"^brw-rw----\s+1 root\s+root\s+254,\s+0 .* /dev/vda$", out, re.M), out
     assert re.search(r"^brw-rw----\s+1 root\s+root\s+254,\s+16 .* /dev/vdb$", out, re.M), out
