@@ -432,6 +432,12 @@ class Virtqueue:
             raise SysError(ENODEV)
         if size > MAX_QUEUE:
             size = MAX_QUEUE
+        # A power of two, so that ring positions (free-running 16-bit index mod size) stay in
+        # step when the index wraps at 65536 (split rings are powers of two anyway).
+        p = u16(1)
+        while p <= size >> 1:
+            p = p << 1
+        size = p
         self.size = size
         n = u64(size)
         # The heap is 16-byte aligned and physically contiguous (one run of frames in the

@@ -467,3 +467,19 @@ def test_a_second_task_waits_for_a_slot(monkeypatch: pytest.MonkeyPatch) -> None
     assert rd(buf_b, 512) == bytes(dev.disk[9 * 512:10 * 512])
     assert rd(buf_a, 4 * 512) == bytes(dev.disk[:4 * 512])
     assert sl.sleeps == 1
+
+
+def test_queue_size_is_a_power_of_two_and_indexes_wrap() -> None:
+    dev = SimBlockDevice(64, queue_max=100)
+    blk = make(dev)
+    assert int(blk.queue.size) == 64
+    # Run the 16-bit ring indexes past 65535: positions must stay in step with the device's.
+    blk.queue.avail_idx = u16(65530)
+    blk.queue.last_used = u16(65530)
+    dev.last_avail = dev.used_idx = 65530
+    memory.sim.write(blk.queue.used + 2, struct.pack("<H", 65530))
+    buf = kbuf(512)
+    for i in range(12):
+        blk.read_sectors(u64(i), u64(1), u64(buf))
+        assert rd(buf, 512) == bytes(dev.disk[i * 512:(i + 1) * 512])
+    assert int(blk.queue.avail_idx) == 6
