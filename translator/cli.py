@@ -168,12 +168,15 @@ def _gdb_command(elf: Path, arch: str = "x86_64") -> str:
                    "with init=/PATH on the command line the kernel runs that program. "
                    "Default: the default image (busybox, /etc, /tests) when the command line has init=.")
 @click.option("--no-initrd", is_flag=True, help="Boot without an initramfs (and without the default init=).")
+@click.option("--disk", "disks", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A raw disk image attached as a virtio-blk device: /dev/vda, then /dev/vdb for a second "
+                   "--disk... (x86_64: PCI, the machine becomes pc; riscv64: virtio-mmio).")
 @click.option("-c", "command", default=None, metavar="CMD",
               help="Run CMD with busybox sh -c from the default image, quietly; print its output and exit "
                    "with its status (kernel command line: init=/bin/sh asterpy.exit=1 quiet -- -c \"CMD\").")
 def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool, iso: bool, memory_mb: int,
         machine: Optional[str], no_build: bool, initrd: Optional[Path], no_initrd: bool,
-        command: Optional[str]) -> None:
+        disks: tuple[Path, ...], command: Optional[str]) -> None:
     """Boot the kernel in QEMU on the serial console (captured when stdin is not a terminal).
 
     Without --cmdline and -c it boots the default image into an interactive busybox shell
@@ -209,8 +212,10 @@ def run(arch: str, cmdline: str, gdb: bool, timeout: Optional[float], pvh: bool,
         _fail(f"asterpy: {elf} does not exist: run `asterpy build --arch {arch}` first")
     if initrd is None and not no_initrd and _runs_init(cmdline):
         initrd = _default_image(arch, quiet=command is not None)
+    if disks and arch == "loongarch64":
+        _fail("asterpy: --disk is virtio-blk on x86_64 (PCI) and riscv64 (MMIO) only so far")
     cfg = QemuConfig(arch=arch, memory_mb=memory_mb, gdb=gdb, machine=machine, initrd=initrd,
-                     timeout=timeout if not gdb else 24 * 3600.0)
+                     timeout=timeout if not gdb else 24 * 3600.0, disks=tuple(disks))
     if iso:
         from images import make_grub_iso
         iso_path = _guard(lambda: make_grub_iso(elf, out_dir(arch) / "asterpy.iso", cmdline=cmdline,

@@ -20,6 +20,10 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
         kwarn("init: user mode is not available on loongarch64 yet")
 
 
+def probe_devices() -> None:
+    """kernel_main's device probe: virtio-mmio is not written yet, so no disks on loongarch64 (docs/drivers.md)."""
+
+
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
     """kernel_main's hand-over of frames to the page cache: no files on loongarch64 yet (user mode is not ported)."""
 

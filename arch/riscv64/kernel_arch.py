@@ -6,8 +6,8 @@ and signatures as arch/x86_64/kernel_arch.py.
 
 from typing import Final
 
-from asterpy.lang import List, i64, kinfo, kwarn, mmio_read32, u64, u8
-from asterpy.lang.intrinsics import asm
+from asterpy.lang import List, i64, kinfo, kwarn, mmio_read32, u32, u64, u8
+from asterpy.lang.intrinsics import asm, cpu_relax, memory_barrier
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -236,3 +236,44 @@ def arch_console_getc() -> i64:
 def arch_console_putc_raw(c: u8) -> None:
     """Send one byte to the console UART exactly as given (no LF to CR LF: the tty's OPOST does it)."""
     uart_putc(c)
+
+
+# ---- device access for drivers (asterpy.drivers) ---------------------------------------------------
+
+def arch_pci_present() -> bool:
+    """No PCI configuration access on this board yet (ECAM is not written): virtio-mmio is the way."""
+    return False
+
+
+def arch_pci_read32(bus: u64, dev: u64, fn: u64, off: u64) -> u32:
+    """No PCI: every dword reads as all ones (no device)."""
+    return u32(0xFFFFFFFF)
+
+
+def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
+    """No PCI: writes go nowhere."""
+    return None
+
+
+# No MSI on this board yet: disks (when virtio-mmio comes) are polled.
+ARCH_DISK_VECTOR: Final = u64(0)
+
+
+def arch_msi_address() -> u64:
+    """No MSI: 0."""
+    return u64(0)
+
+
+def arch_msi_data(vector: u64) -> u32:
+    """No MSI: 0."""
+    return u32(0)
+
+
+def arch_dma_barrier() -> None:
+    """Order memory accesses a device sees (a full fence)."""
+    memory_barrier()
+
+
+def arch_cpu_relax() -> None:
+    """The spin-loop hint while polling a device."""
+    cpu_relax()

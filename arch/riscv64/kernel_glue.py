@@ -4,10 +4,18 @@ The build resolves `kernel_glue` like `kernel_arch`. riscv64 has no user mode ye
 files or syscalls: there are no upcalls to register and init= only gets a note.
 """
 
-from asterpy.lang import Ptr, kwarn, u64, u8
+from typing import Final
+
+from asterpy.lang import List, Ptr, kwarn, u64, u8
+import asterpy.drivers.virtio_blk as virtio_blk
 from asterpy.kernel.bootinfo import boot_info
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
+
+
+VIRTIO_MMIO_BASE: Final = u64(0x10001000)
+VIRTIO_MMIO_STRIDE: Final = u64(0x1000)
+VIRTIO_SLOTS: Final = u64(8)
 
 
 def register_upcalls() -> None:
@@ -18,6 +26,16 @@ def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None
     """kernel_main's last step: user mode is not ported to riscv64 yet, so init= only gets a note."""
     if cmdline_names_init():
         kwarn("init: user mode is not available on riscv64 yet")
+
+
+def probe_devices() -> None:
+    """kernel_main's device probe: the virtio-mmio block devices in QEMU virt's eight slots (polled)."""
+    slots: List[u64] = []
+    # QEMU's virt board: 0x10001000 + 0x1000 * i, i < 8 (a fixed layout; the FDT lists the same).
+    # QEMU fills them from the top down: the highest slot holds the first -device, which is vda.
+    for i in range(u64(0), VIRTIO_SLOTS):
+        slots.append(VIRTIO_MMIO_BASE + (VIRTIO_SLOTS - 1 - i) * VIRTIO_MMIO_STRIDE)
+    virtio_blk.probe_mmio(slots)
 
 
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:

@@ -137,6 +137,13 @@ def timer_interrupt() -> None:
     ticks.fetch_add(1)
 
 
+def lapic_id() -> u32:
+    """This CPU's local APIC id (bits 24..31 of the ID register); 0 before lapic_init."""
+    if _lapic == 0:
+        return u32(0)
+    return lapic_read(LAPIC_ID) >> 24
+
+
 def lapic_eoi() -> None:
     """Signal the end of the interrupt being serviced to the local APIC."""
     if _lapic != 0:

@@ -7,8 +7,8 @@ same signatures. Each function here only forwards to the x86_64 modules that imp
 
 from typing import Final
 
-from asterpy.lang import List, i64, kinfo, kwarn, u64, u8
-from asterpy.lang.intrinsics import asm, asm_u64
+from asterpy.lang import List, i64, kinfo, kwarn, u32, u64, u8
+from asterpy.lang.intrinsics import asm, asm_u64, cpu_relax, memory_barrier
 from asterpy.lang.linkage import export
 # The page-table format and TLB maintenance (docs/arch.md, "Page tables"): kernel_pte's names,
 # which asterpy.mm.paging imports from there.
@@ -28,7 +28,7 @@ from asterpy.exec.elf import EM_X86_64
 from asterpy.kernel.caller import Caller
 from asterpy.kernel.siginfo import SigInfo
 from arch.x86_64.apic import (
-    TIMER_HZ, idt_loaded, interrupts_enable, lapic_init, lapic_phys_base, lapic_timer_calibrate,
+    TIMER_HZ, idt_loaded, interrupts_enable, lapic_id, lapic_init, lapic_phys_base, lapic_timer_calibrate,
     lapic_timer_start, pic_disable, tick_count,
 )
 from arch.x86_64.console import fatal_halt, qemu_exit
@@ -201,6 +201,52 @@ def arch_exit(status: u8) -> None:
 def arch_panic_end() -> None:
     """The end of a kernel panic after its message: `asterpy.exit=1` reports FAIL, else `panic=N` decides."""
     fatal_halt()
+
+
+# Device access for drivers (asterpy.drivers): PCI configuration space, DMA ordering, spin hints.
+from arch.x86_64.pci_cfg import pci_cfg_present, pci_cfg_read32, pci_cfg_write32  # noqa: E402
+
+
+def arch_pci_present() -> bool:
+    """Whether PCI configuration space can be reached (mechanism #1 answers)."""
+    return pci_cfg_present()
+
+
+def arch_pci_read32(bus: u64, dev: u64, fn: u64, off: u64) -> u32:
+    """The configuration dword at off of bus:dev.fn."""
+    return pci_cfg_read32(bus, dev, fn, off)
+
+
+def arch_pci_write32(bus: u64, dev: u64, fn: u64, off: u64, v: u32) -> None:
+    """Write the configuration dword at off of bus:dev.fn."""
+    pci_cfg_write32(bus, dev, fn, off, v)
+
+
+# The interrupt vector of the virtio disks' MSI-X messages: the first above the legacy IRQ range
+# (32..47), dispatched by traps.py to asterpy.drivers.virtio_blk.
+ARCH_DISK_VECTOR: Final = u64(48)
+# MSI messages go to the local APIC's window (Intel SDM vol. 3, 11.11.1): physical destination.
+MSI_ADDRESS_BASE: Final = u64(0xFEE00000)
+
+
+def arch_msi_address() -> u64:
+    """The MSI message address that interrupts this CPU (0: the arch has no MSI)."""
+    return MSI_ADDRESS_BASE | (u64(lapic_id()) << 12)
+
+
+def arch_msi_data(vector: u64) -> u32:
+    """The MSI message data for vector: fixed delivery, edge triggered."""
+    return u32(vector & 0xFF)
+
+
+def arch_dma_barrier() -> None:
+    """Order memory accesses a device sees (ring entries before the index publishing them): a full fence."""
+    memory_barrier()
+
+
+def arch_cpu_relax() -> None:
+    """The spin-loop hint while polling a device."""
+    cpu_relax()
 
 
 # The console terminal's byte I/O (asterpy.drivers.tty). Imported here, apart from the rest, so

@@ -6,7 +6,9 @@ syscall entry stub (syscall.py) reaches the syscall table and the scheduler, the
 upcalls are registered for the layers below it, and file pages start coming from frames.
 """
 
-from asterpy.lang import Ptr, u64
+from asterpy.lang import Ptr, kinfo, u64
+from asterpy.drivers.pci import pci_scan
+import asterpy.drivers.virtio_blk as virtio_blk
 from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
@@ -34,6 +36,13 @@ def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
     then put the vDSO and vvar pages in frames of it (every exec maps them, asterpy.mm.vdso)."""
     filepages.fs_use_frames(fa, dm)
     vdso_install(fa, dm, vdso_image_start(), vdso_image_length())
+
+
+def probe_devices() -> None:
+    """Find the devices drivers exist for: PCI, then the virtio disks on it (registered as vda, vdb...)."""
+    devs = pci_scan()
+    kinfo(f"pci: {len(devs)} functions")
+    virtio_blk.probe_pci(devs)
 
 
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:

@@ -28,6 +28,7 @@ VEC_EXCEPTIONS_END: Final = u64(32)
 VEC_IRQ_BASE: Final = u64(32)      # 32..47: the legacy IRQ range (the LAPIC timer is 32)
 VEC_IRQ_END: Final = u64(48)
 VEC_TIMER: Final = u64(32)         # arch/x86_64/apic.py programs the LAPIC timer on it
+VEC_DISK: Final = u64(48)          # virtio disks' MSI-X (kernel_arch.ARCH_DISK_VECTOR)
 VEC_SPURIOUS_FIRST: Final = u64(0xF0)   # 0xF0..0xFE: the 8259 PICs' vectors, 0xFF: the LAPIC's spurious
 
 # Page-fault error code bits.
@@ -220,6 +221,13 @@ def x86_trap(frame: u64) -> None:
         # (apic.py moves them to 0xF0..0xFF): no EOI, nothing to do.
         spurious_count += 1
         return
+    if v == VEC_DISK:
+        # A disk request completed: wake whoever waits on it (the waiter reaps the used ring).
+        lapic_eoi()
+        virtio_blk.virtio_blk_interrupt()
+        if (f.cs & 3) == 3:
+            sched.sched_return_to_user(frame, False)
+        return
     if v < VEC_IRQ_END:
         irq(v)
         if (f.cs & 3) == 3:
@@ -323,5 +331,6 @@ def user_exception(vector: u64, error_code: u64, rip: u64) -> None:
 # under CPython the names above must exist by the time they do.
 import asterpy.task.sched as sched  # noqa: E402
 import asterpy.drivers.tty as tty  # noqa: E402
+import asterpy.drivers.virtio_blk as virtio_blk  # noqa: E402
 import asterpy.task.signal as signals  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402

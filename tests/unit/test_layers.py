@@ -34,6 +34,7 @@ LAYER_OF: List[Tuple[str, int]] = [
     ("asterpy.mm.pageflags", CORE),
     ("asterpy.mm.kstack", CORE),
     ("asterpy.mm.meminfo", CORE),
+    ("asterpy.mm.ioremap", CORE),
     ("asterpy.mm", SUBSYSTEMS),
     ("asterpy.drivers.uart16550", CORE),
     ("asterpy.drivers", SUBSYSTEMS),

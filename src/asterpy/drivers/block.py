@@ -96,8 +96,10 @@ def register_block_device(dev: BlockDevice) -> None:
     global block_devices
     devs = block_devices
     if devs is None:
-        devs = List[BlockDevice]()
-        block_devices = devs
+        fresh: List[BlockDevice] = []
+        fresh.append(dev)
+        block_devices = fresh
+        return
     devs.append(dev)
 
 
@@ -120,3 +122,37 @@ def find_block_device(name: bytes) -> BlockDevice | None:
         if same_bytes(dev.name, name):
             return dev
     return None
+
+
+def find_block_device_by_number(major: u64, minor: u64) -> BlockDevice | None:
+    """The registered device numbered major:minor (what a block special file names), or None."""
+    devs = block_devices
+    if devs is None:
+        return None
+    for dev in devs:
+        if dev.major == major and dev.minor == minor:
+            return dev
+    return None
+
+
+def all_block_devices() -> List[BlockDevice]:
+    """Every registered device, in registration order (a new list)."""
+    out: List[BlockDevice] = []
+    devs = block_devices
+    if devs is not None:
+        for dev in devs:
+            out.append(dev)
+    return out
+
+
+def flush_all_block_devices() -> None:
+    """sync(2)'s last step: flush every disk's write cache (a disk that fails is skipped: sync
+    reports nothing)."""
+    devs = block_devices
+    if devs is None:
+        return
+    for dev in devs:
+        try:
+            dev.flush()
+        except SysError:
+            pass

@@ -12,7 +12,9 @@ from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import EBADF, EINVAL, ENOSPC, ENXIO
 from asterpy.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SEEK_END, File, seek_to
 from asterpy.fs.inode import DevInode, DirInode, Inode, SymlinkInode, name_from
-from asterpy.fs.mode import S_IFCHR
+from asterpy.fs.mode import S_IFBLK, S_IFCHR
+from asterpy.fs.blockdev import BlockDevFile
+from asterpy.drivers.block import all_block_devices, find_block_device_by_number
 from asterpy.fs.ttyfile import TtyFile
 from asterpy.fs.context import FsCaller
 from asterpy.fs.devpts import PTMX_MINOR
@@ -152,6 +154,11 @@ class MemInfoFile(File):
 
 def open_device(ino: DevInode, flags: u64) -> File:
     """The File opening a device node gives: ENXIO for a device number with no driver."""
+    if (ino.mode & u32(0o170000)) == S_IFBLK:
+        disk = find_block_device_by_number(u64(ino.rdev_major), u64(ino.rdev_minor))
+        if disk is None:
+            raise SysError(ENXIO)
+        return BlockDevFile(ino, flags, disk)
     if (ino.mode & u32(0o170000)) != S_IFCHR:
         raise SysError(ENXIO)
     if ino.rdev_major == MEM_MAJOR:
@@ -172,11 +179,16 @@ def open_device(ino: DevInode, flags: u64) -> File:
 
 def add_node(d: DirInode, name: bytes, perm: u32, major: u32, minor: u32) -> DevInode:
     """Create character device name (major:minor, permissions perm) in d unless it exists."""
+    return add_typed_node(d, name, S_IFCHR | perm, major, minor)
+
+
+def add_typed_node(d: DirInode, name: bytes, mode: u32, major: u32, minor: u32) -> DevInode:
+    """Create device node name (S_IFCHR or S_IFBLK and permissions in mode, major:minor) in d unless it exists."""
     nm = name_from(name)
     old = d.lookup(nm)
     if isinstance(old, DevInode):
         return old
-    node = DevInode(S_IFCHR | perm, major, minor)
+    node = DevInode(mode, major, minor)
     if old is None:
         d.add(nm, node)
     return node
@@ -201,6 +213,9 @@ def make_dev_nodes(root: DirInode) -> DirInode:
     add_node(dev, b"console", u32(0o600), TTY_MAJOR, CONSOLE_MINOR)
     add_node(dev, b"kmeminfo", u32(0o444), KMEMINFO_MAJOR, KMEMINFO_MINOR)
     add_node(dev, b"ptmx", u32(0o666), TTY_MAJOR, PTMX_MINOR)
+    # The disks the drivers registered at boot (vda, vdb...), as block special files.
+    for disk in all_block_devices():
+        add_typed_node(dev, disk.name, S_IFBLK | u32(0o660), u32(disk.major), u32(disk.minor))
     pts = name_from(b"pts")
     if dev.lookup(pts) is None:
         dev.add(pts, DirInode(u32(0o755), dev))

@@ -5,6 +5,7 @@ from typing import Final
 from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.heap import heap_init
+from asterpy.mm.ioremap import ioremap_init
 from asterpy.mm.kstack import kstack_alloc, kstack_init, kstack_top
 from asterpy.mm.paging import (
     EXEC, GLOBAL, HUGE_MASK, HUGE_SIZE, READ, WRITE, AddressSpace, new_address_space,
@@ -30,7 +31,7 @@ from kernel_arch import (
 # The composition root's per-arch half (docs/architecture.md): each arch's kernel_glue registers the
 # task layer's upcalls, hands frames to the page cache and starts init (x86_64 only: the other
 # arches have no user mode, files or tasks yet).
-from kernel_glue import fs_use_frames, register_upcalls, run_init_if_requested
+from kernel_glue import fs_use_frames, probe_devices, register_upcalls, run_init_if_requested
 
 VERSION: Final = "0.1.0"
 
@@ -381,6 +382,8 @@ def kernel_main() -> bool:
     try:
         if ARCH_HAS_PAGING:
             kernel_space = init_paging(fa)
+            # Drivers map device registers into these tables (asterpy.mm.ioremap).
+            ioremap_init(kernel_space, boot_info.direct_map)
             kstack_init(kernel_space, fa, boot_info.direct_map, managed_top(), arch_stack_guard_pages())
         high = add_high_memory(fa)
         if high != 0:
@@ -396,5 +399,7 @@ def kernel_main() -> bool:
     hz = init_time()
     if hz != 0:
         init_timer(hz)
+    # Disks before init: its /dev lists them (asterpy.fs.devfs).
+    probe_devices()
     run_init_if_requested(frames, kernel_space)
     return cmdline_exit_requested()

@@ -9,6 +9,7 @@ from typing import Final
 
 from asterpy.lang import SysError, i32, u64
 from asterpy.lang.errno import EOPNOTSUPP
+from asterpy.drivers.block import flush_all_block_devices
 from asterpy.syscall.fs_common import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from asterpy.syscall.fs_fd import (
     sys_close, sys_close_range, sys_creat, sys_dup, sys_dup2, sys_dup3, sys_fcntl, sys_ioctl, sys_open, sys_openat,
@@ -390,7 +391,8 @@ def syscall_syncfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
 
 
 def syscall_sync(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of sync(2)."""
+    """The table entry of sync(2): files have no cache yet, so what is left is the disks' write caches."""
+    flush_all_block_devices()
     return u64(0)
 
 

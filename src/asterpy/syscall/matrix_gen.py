@@ -44,7 +44,7 @@ KNOWN_PARTIAL: Dict[str, str] = {
              "answer F_UNLCK; F_SETOWN and F_GETOWN do nothing (no SIGIO); F_SETPIPE_SZ keeps 64 KiB; "
              "no F_SETLEASE, F_NOTIFY, F_ADD_SEALS/F_GET_SEALS",
     "ioctl": "FIOASYNC accepted and ignored (no SIGIO)",
-    "sync": "a no-op (no disk cache to write back yet)",
+    "sync": "flushes the disks' write caches (no file cache to write back yet)",
     "syncfs": "the same as fsync: nothing to write back",
     "setpriority": "the nice value is stored but the scheduler does not use it",
     "sched_setscheduler": "policy and priority are stored but the scheduler does not use them",

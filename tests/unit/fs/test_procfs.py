@@ -370,3 +370,16 @@ def test_pseudo_terminal(proc: Sys) -> None:
     assert proc.write(s, b"x") == -5                             # EIO
     assert proc.call("close", s) == 0
     assert proc.listdir(b"/dev/pts") == [b".", b".."]
+
+
+def test_partitions_lists_registered_disks(proc: Sys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc/partitions: the header, then one line per registered disk in 1 KiB blocks (Linux's columns)."""
+    from asterpy.drivers import block
+    from asterpy.lang import u64
+    monkeypatch.setattr(block, "block_devices", None)
+    assert read_file(proc, b"/proc/partitions") == b"major minor  #blocks  name\n\n"
+    block.register_block_device(block.RamDisk(b"ram0", u64(0), u64(8)))
+    block.register_block_device(block.RamDisk(b"ram1", u64(1), u64(2048)))
+    assert read_file(proc, b"/proc/partitions") == (b"major minor  #blocks  name\n\n"
+                                                    b"   1        0          4 ram0\n"
+                                                    b"   1        1       1024 ram1\n")

@@ -18,11 +18,12 @@ from asterpy.fs.procfs.nodes import inode_path
 from asterpy.fs.procfs.nodes import (
     F_CMDLINE, F_COMM, F_ENVIRON, F_FDINFO, F_LIMITS, F_MAPS, F_MOUNTINFO, F_MOUNTS, F_STAT, F_STATM, F_STATUS,
     G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
-    G_OSRELEASE, G_OSTYPE, G_OVERCOMMIT, G_PID_MAX, G_PIPE_MAX, G_STAT, G_TAINTED, G_UPTIME, G_UUID,
+    G_OSRELEASE, G_OSTYPE, G_OVERCOMMIT, G_PARTITIONS, G_PID_MAX, G_PIPE_MAX, G_STAT, G_TAINTED, G_UPTIME, G_UUID,
     G_VERSION, ProcNode,
 )
 from asterpy.fs.procfs.provider import ProcInfo, the_provider
 from asterpy.fs.procfs.text import TextBuf
+from asterpy.drivers.block import all_block_devices
 from asterpy.fs.superblock import ramfs_super
 import asterpy.mm.filepages as filepages
 from asterpy.kernel.cmdline import cmdline_text_addr, cmdline_text_len
@@ -682,6 +683,20 @@ def fill_uptime(t: TextBuf) -> None:
     t.byte(NL)
 
 
+def fill_partitions(t: TextBuf) -> None:
+    """/proc/partitions: every registered disk (no partition tables are read), sizes in 1 KiB blocks."""
+    t.put(b"major minor  #blocks  name\n\n")
+    for d in all_block_devices():
+        t.dec_width(d.major, u64(4), SP)
+        t.put(b"  ")
+        t.dec_width(d.minor, u64(7), SP)
+        t.byte(SP)
+        t.dec_width(d.sector_count() >> 1, u64(10), SP)
+        t.byte(SP)
+        t.put(d.name)
+        t.byte(NL)
+
+
 def fill_loadavg(t: TextBuf) -> None:
     """/proc/loadavg: the 1, 5, 15 minute averages, runnable/all tasks, the last pid."""
     c: List[u64] = []
@@ -777,6 +792,8 @@ def fill_system(k: u32, t: TextBuf) -> None:
         fill_uptime(t)
     elif k == G_LOADAVG:
         fill_loadavg(t)
+    elif k == G_PARTITIONS:
+        fill_partitions(t)
     elif k == G_VERSION:
         t.put(OSTYPE)
         t.put(b" version ")

@@ -72,6 +72,7 @@ G_UUID: Final = u32(74)
 G_OVERCOMMIT: Final = u32(75)
 G_PIPE_MAX: Final = u32(76)
 G_KVERSION: Final = u32(77)    # sys/kernel/version
+G_PARTITIONS: Final = u32(78)
 
 ROOT_INO: Final = u64(1)
 # Inode numbers: a pid's entries are pid * PID_INO_STRIDE + kind, a thread's add TID_INO_FLAG,
@@ -213,6 +214,7 @@ def children_of(d: "ProcDir") -> Children:
         c.add(b"loadavg", G_LOADAVG)
         c.add(b"meminfo", G_MEMINFO)
         c.add(b"mounts", L_MOUNTS)
+        c.add(b"partitions", G_PARTITIONS)
         c.add(b"self", L_SELF)
         c.add(b"stat", G_STAT)
         c.add(b"sys", D_SYS)
