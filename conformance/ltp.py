@@ -81,22 +81,10 @@ class KernelRun:
     seconds: float = 0.0
 
 
-def meminfo_text(memory_mb: int) -> str:
-    """The fixed /proc/meminfo the runner writes when the kernel has no procfs (see runner.sh)."""
-    total = memory_mb * 1024
-    free = total * 7 // 8
-    fields = [("MemTotal", total), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0),
-              ("Cached", 0), ("SwapCached", 0), ("Active", 0), ("Inactive", 0), ("SwapTotal", 0),
-              ("SwapFree", 0), ("Dirty", 0), ("Writeback", 0), ("AnonPages", 0), ("Mapped", 0),
-              ("Shmem", 0), ("CommitLimit", total // 2), ("Committed_AS", 0)]
-    return "\n".join(f"{k + ':':<16}{v:>8} kB" for k, v in fields)
-
-
-def runner_script(case_timeout: int = CASE_TIMEOUT, timeout_mul: int = TIMEOUT_MUL,
-                  memory_mb: int = MEMORY_MB) -> str:
+def runner_script(case_timeout: int = CASE_TIMEOUT, timeout_mul: int = TIMEOUT_MUL) -> str:
     """conformance/runner.sh with its settings filled in."""
     return (RUNNER.read_text().replace("@TIMEOUT_MUL@", str(timeout_mul))
-            .replace("@CASE_TIMEOUT@", str(case_timeout)).replace("@MEMINFO@", meminfo_text(memory_mb)))
+            .replace("@CASE_TIMEOUT@", str(case_timeout)))
 
 
 # LTP formats its test devices with mkfs.<fs>; busybox has mke2fs under that name only.

@@ -99,14 +99,7 @@ def render(data: dict) -> str:
               "or killed by a signal; timeout = the runner's timeout or LTP's own; lost = the kernel hung "
               "or ended during the case (the runner goes on in a new boot).", ""]
     notes = sorted(set(kernels["asterpy"]["notes"]))
-    lines += ["## What the runner does to asterpy (temporary measures)", ""]
-    static = [n for n in notes if n.startswith("static-proc")]
-    if static:
-        lines += ["asterpy has no procfs yet. LTP's library reads `/proc/meminfo` before a test starts, so the "
-                  "runner writes a **fixed** `/proc/meminfo` (1 GiB, 7/8 free, no swap) into the plain `/proc` "
-                  "directory of the image when `mount -t proc` fails. This is a stand-in, not a kernel feature: "
-                  "it goes when procfs lands (the runner only writes it when the file does not exist). "
-                  "Nothing else is faked; every other `/proc` or `/sys` read fails as it would.", ""]
+    lines += ["## What the runner does", ""]
     lines += ["Both kernels boot the same images, which also hold, for Linux's sake, Debian's `loop.ko` "
               "(the runner loads it with insmod where that works) and the kernel's `/boot/config-<release>` "
               "(asterpy reports another release, so LTP never reads it there), and `mkfs.ext2` "

@@ -1,8 +1,9 @@
 """Credentials: the uid/gid family (real, effective, saved), supplementary groups.
 
 `Process.uid`/`gid` are the *effective* ids (what permission checks use; the file system reads
-them); `ruid`/`suid` and `rgid`/`sgid` are the real and saved ones. The file-system ids follow the
-effective ones (setfsuid/setfsgid only report). Privilege is an effective uid of 0, as for a
+them); `ruid`/`suid` and `rgid`/`sgid` are the real and saved ones. The file-system ids `fsuid`/
+`fsgid` (what file permission checks use) follow the effective ones whenever a set*id call succeeds,
+and setfsuid/setfsgid set them alone. Privilege is an effective uid of 0, as for a
 process holding CAP_SETUID and CAP_SETGID. Table entries: `syscall_<name>`.
 """
 
@@ -156,6 +157,29 @@ def set_groups(p: Process, size: u64, addr: u64) -> u64:
     return u64(0)
 
 
+def follow_effective(p: Process) -> None:
+    """The file-system ids become the effective ones (after every set*id call that succeeded)."""
+    p.fsuid = p.uid
+    p.fsgid = p.gid
+
+
+def set_fsuid(p: Process, u: u64) -> u64:
+    """setfsuid(2): the old fs uid; the new one is taken if privileged or one of the real, effective,
+    saved or fs uids (-1, or any other, leaves it: the caller learns by reading it back)."""
+    old = p.fsuid
+    if u != KEEP and (p.uid == 0 or u == p.ruid or u == p.uid or u == p.suid or u == p.fsuid):
+        p.fsuid = u
+    return old
+
+
+def set_fsgid(p: Process, g: u64) -> u64:
+    """setfsgid(2): as setfsuid, with the gids (privilege: effective uid 0)."""
+    old = p.fsgid
+    if g != KEEP and (p.uid == 0 or g == p.rgid or g == p.gid or g == p.sgid or g == p.fsgid):
+        p.fsgid = g
+    return old
+
+
 def put_three(p: Process, a: u64, b: u64, c: u64, x: u64, y: u64, z: u64) -> None:
     """Store three ids at user addresses a, b, c (getresuid/getresgid; EFAULT)."""
     p.put_u32(a, u32(x))
@@ -185,32 +209,50 @@ def syscall_getegid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64
 
 def syscall_setuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setuid(2)."""
-    return set_uid(me(), id_arg(a0))
+    p = me()
+    r = set_uid(p, id_arg(a0))
+    follow_effective(p)
+    return r
 
 
 def syscall_setgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setgid(2)."""
-    return set_gid(me(), id_arg(a0))
+    p = me()
+    r = set_gid(p, id_arg(a0))
+    follow_effective(p)
+    return r
 
 
 def syscall_setreuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setreuid(2)."""
-    return set_reuid(me(), id_arg(a0), id_arg(a1))
+    p = me()
+    r = set_reuid(p, id_arg(a0), id_arg(a1))
+    follow_effective(p)
+    return r
 
 
 def syscall_setregid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setregid(2)."""
-    return set_regid(me(), id_arg(a0), id_arg(a1))
+    p = me()
+    r = set_regid(p, id_arg(a0), id_arg(a1))
+    follow_effective(p)
+    return r
 
 
 def syscall_setresuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setresuid(2)."""
-    return set_resuid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
+    p = me()
+    r = set_resuid(p, id_arg(a0), id_arg(a1), id_arg(a2))
+    follow_effective(p)
+    return r
 
 
 def syscall_setresgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setresgid(2)."""
-    return set_resgid(me(), id_arg(a0), id_arg(a1), id_arg(a2))
+    p = me()
+    r = set_resgid(p, id_arg(a0), id_arg(a1), id_arg(a2))
+    follow_effective(p)
+    return r
 
 
 def syscall_getresuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
@@ -229,12 +271,12 @@ def syscall_getresgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u
 
 def syscall_setfsuid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setfsuid(2)."""
-    return me().uid
+    return set_fsuid(me(), id_arg(a0))
 
 
 def syscall_setfsgid(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setfsgid(2)."""
-    return me().gid
+    return set_fsgid(me(), id_arg(a0))
 
 
 def syscall_getgroups(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

@@ -17,6 +17,7 @@ SCHED_FIFO: Final = u64(1)
 SCHED_RR: Final = u64(2)
 SCHED_BATCH: Final = u64(3)
 SCHED_IDLE: Final = u64(5)
+SCHED_DEADLINE: Final = u64(6)     # known to the priority range calls (0..0); not settable here
 SCHED_RESET_ON_FORK: Final = u64(0x40000000)
 ROBUST_LIST_HEAD_BYTES: Final = u64(24)
 CPU_MASK_BYTES: Final = u64(8)           # the kernel's cpumask: 64 CPUs
@@ -205,6 +206,8 @@ def syscall_sched_getparam(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64)
 
 def syscall_sched_get_priority_max(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sched_get_priority_max(2)."""
+    if a0 == SCHED_DEADLINE:
+        return u64(0)
     if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
         raise SysError(EINVAL)
     if a0 == SCHED_FIFO or a0 == SCHED_RR:
@@ -214,6 +217,8 @@ def syscall_sched_get_priority_max(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
 
 def syscall_sched_get_priority_min(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sched_get_priority_min(2)."""
+    if a0 == SCHED_DEADLINE:
+        return u64(0)
     if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
         raise SysError(EINVAL)
     if a0 == SCHED_FIFO or a0 == SCHED_RR:

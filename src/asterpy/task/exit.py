@@ -74,7 +74,7 @@ def exit_current(t: Task, status: u64) -> None:
     if t.clear_child_tid != 0:
         try:
             p.put_u32(t.clear_child_tid, u32(0))
-            futex.futex_wake_addr(p, t.clear_child_tid, u64(1))
+            futex.futex_wake_addr(p, t.clear_child_tid, u64(1), False)
         except SysError:
             pass
         t.clear_child_tid = u64(0)

@@ -71,6 +71,8 @@ def new_process_like(parent: Process, flags: u64) -> Process:
     cp.sid = parent.sid
     cp.uid = parent.uid
     cp.gid = parent.gid
+    cp.fsuid = parent.fsuid
+    cp.fsgid = parent.fsgid
     cp.ruid = parent.ruid
     cp.suid = parent.suid
     cp.rgid = parent.rgid

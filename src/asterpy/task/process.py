@@ -170,6 +170,8 @@ class Process(FsCaller):
         self.sid = u64(1)
         self.uid = u64(0)
         self.gid = u64(0)
+        self.fsuid = u64(0)
+        self.fsgid = u64(0)
         self.ruid = u64(0)
         self.suid = u64(0)
         self.rgid = u64(0)

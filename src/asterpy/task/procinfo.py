@@ -73,6 +73,8 @@ def fill_ids(p: Process, i: ProcInfo) -> None:
     i.rgid = p.rgid
     i.egid = p.gid
     i.sgid = p.sgid
+    i.fsuid = p.fsuid
+    i.fsgid = p.fsgid
 
 
 def fill_memory(p: Process, i: ProcInfo) -> None:

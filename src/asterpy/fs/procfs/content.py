@@ -287,8 +287,8 @@ def key_hex16(t: TextBuf, k: bytes, v: u64) -> None:
     t.byte(NL)
 
 
-def four_ids(t: TextBuf, k: bytes, r: u64, e: u64, s: u64) -> None:
-    """"Uid:\\treal\\teffective\\tsaved\\tfs" (the fs id follows the effective one)."""
+def four_ids(t: TextBuf, k: bytes, r: u64, e: u64, s: u64, f: u64) -> None:
+    """"Uid:\\treal\\teffective\\tsaved\\tfs"."""
     key(t, k)
     t.dec(r)
     t.byte(TAB)
@@ -296,7 +296,7 @@ def four_ids(t: TextBuf, k: bytes, r: u64, e: u64, s: u64) -> None:
     t.byte(TAB)
     t.dec(s)
     t.byte(TAB)
-    t.dec(e)
+    t.dec(f)
     t.byte(NL)
 
 
@@ -319,8 +319,8 @@ def fill_status(i: ProcInfo, t: TextBuf) -> None:
     key_dec(t, b"Pid", i.pid)
     key_dec(t, b"PPid", i.ppid)
     key_dec(t, b"TracerPid", u64(0))
-    four_ids(t, b"Uid", i.ruid, i.euid, i.suid)
-    four_ids(t, b"Gid", i.rgid, i.egid, i.sgid)
+    four_ids(t, b"Uid", i.ruid, i.euid, i.suid, i.fsuid)
+    four_ids(t, b"Gid", i.rgid, i.egid, i.sgid, i.fsgid)
     key_dec(t, b"FDSize", i.fd_size)
     key(t, b"Groups")
     for g in i.groups:
