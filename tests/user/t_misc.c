@@ -1,6 +1,7 @@
 /* t_misc: uname, getrandom, getrlimit/setrlimit/prlimit64 (RLIMIT_NOFILE -> EMFILE,
  * RLIMIT_AS -> ENOMEM), getrusage, sysinfo, sched_yield, getuid/geteuid/getgid/getegid/
- * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME. */
+ * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME,
+ * setfsuid/setfsgid, sched_get_priority_max/min. */
 #include "kt.h"
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -9,6 +10,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sched.h>
+#include <sys/fsuid.h>
 
 #ifndef GRND_NONBLOCK
 #define GRND_NONBLOCK 0x1
@@ -202,6 +204,54 @@ static void test_ids(void)
     CHECK_EQ("umask returns previous", umask(old), 027);
 }
 
+/* setfsuid/setfsgid: they answer the old fs id, change it only to an id the caller may take, and
+ * file access follows the fs ids (not the effective ones). Every set*id call resets them. */
+static void test_fsids(void)
+{
+    CHECK_EQ("setfsuid(-1) answers the fs uid (the euid)", setfsuid(-1), geteuid());
+    CHECK_EQ("setfsgid(-1) answers the fs gid (the egid)", setfsgid(-1), getegid());
+    if (geteuid() != 0) {
+        SKIP("setfsuid to another uid", "not root");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = 0;
+        int fd = open("fsid-file", O_WRONLY | O_CREAT | O_TRUNC, 0600);   /* root's, 0600 */
+        close(fd);
+        if (setfsuid(65534) != 0) rc |= 1;                 /* answers the old one: 0 */
+        if (setfsuid(-1) != 65534) rc |= 2;
+        if (geteuid() != 0) rc |= 4;                       /* the euid stays */
+        if (open("fsid-file", O_RDONLY) != -1 || errno != EACCES) rc |= 8;
+        if (setfsuid(0) != 65534) rc |= 16;                /* the euid is 0: allowed back */
+        int fd2 = open("fsid-file", O_RDONLY);
+        if (fd2 < 0) rc |= 32;
+        close(fd2);
+        if (setfsgid(65534) != 0) rc |= 64;
+        if (setfsgid(-1) != 65534) rc |= 128;
+        setfsuid(65534);
+        if (setresuid(0, 0, 0) != 0 || setfsuid(-1) != 0) rc |= 256;   /* set*id resets it */
+        if (setresuid(65534, 65534, 65534) != 0) rc |= 512;
+        if (setfsuid(0) != 65534 || setfsuid(-1) != 65534) rc |= 1024; /* not allowed: unchanged */
+        _exit(rc);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("setfsuid/setfsgid change the ids file access uses", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    unlink("fsid-file");
+}
+
+static void test_sched_prio(void)
+{
+    CHECK_EQ("sched_get_priority_max SCHED_FIFO", sched_get_priority_max(SCHED_FIFO), 99);
+    CHECK_EQ("sched_get_priority_min SCHED_RR", sched_get_priority_min(SCHED_RR), 1);
+    CHECK_EQ("sched_get_priority_max SCHED_OTHER", sched_get_priority_max(SCHED_OTHER), 0);
+    CHECK_EQ("sched_get_priority_max SCHED_DEADLINE (6)", sched_get_priority_max(6), 0);
+    CHECK_EQ("sched_get_priority_min SCHED_DEADLINE (6)", sched_get_priority_min(6), 0);
+    CHECK_ERR("sched_get_priority_max 4 -> EINVAL", sched_get_priority_max(4), EINVAL);
+    CHECK_ERR("sched_get_priority_min -1 -> EINVAL", sched_get_priority_min(-1), EINVAL);
+}
+
 static void test_prctl(void)
 {
     char name[32] = {0};
@@ -223,5 +273,7 @@ int main(int argc, char **argv)
     test_rusage_sysinfo();
     test_ids();
     test_prctl();
+    test_fsids();
+    test_sched_prio();
     kt_finish();
 }

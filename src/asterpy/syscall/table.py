@@ -21,6 +21,7 @@ import asterpy.syscall.fs_event as fs_event
 import asterpy.syscall.fs_socket as fs_socket
 import asterpy.syscall.mm as mm
 import asterpy.syscall.system as system
+import asterpy.syscall.ipc as ipc
 
 
 def no_handler(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
@@ -93,9 +94,9 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     proc_calls.syscall_wait4,  # 61 wait4
     proc_calls.syscall_kill,  # 62 kill
     system.syscall_uname,  # 63 uname
-    no_handler,  # 64 semget
-    no_handler,  # 65 semop
-    no_handler,  # 66 semctl
+    ipc.syscall_semget,  # 64 semget
+    ipc.syscall_semop,  # 65 semop
+    ipc.syscall_semctl,  # 66 semctl
     no_handler,  # 67 shmdt
     no_handler,  # 68 msgget
     no_handler,  # 69 msgsnd
@@ -249,7 +250,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     files.syscall_getdents64,  # 217 getdents64
     proc_calls.syscall_set_tid_address,  # 218 set_tid_address
     no_handler,  # 219 restart_syscall
-    no_handler,  # 220 semtimedop
+    ipc.syscall_semtimedop,  # 220 semtimedop
     files.syscall_fadvise64,  # 221 fadvise64
     no_handler,  # 222 timer_create
     no_handler,  # 223 timer_settime
@@ -422,7 +423,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     3, 4, 4, 3, 3, 2, 1, 5, 0, 5, 3, 3, 3, 0, 0, 0,
     1, 2, 0, 2, 2, 1, 3, 0, 4, 0, 0, 0, 6, 6, 0, 0,
     2, 0, 0, 0, 0, 4, 0, 0, 5, 0, 0, 3, 1, 4, 2, 1,
-    0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 1, 1, 2, 2, 0, 2,
+    3, 3, 4, 0, 0, 0, 0, 0, 3, 2, 1, 1, 2, 2, 0, 2,
     1, 1, 2, 2, 1, 2, 2, 1, 2, 3, 2, 2, 3, 3, 3, 1,
     2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 2, 0, 0,
     0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 0, 0, 2,
@@ -431,7 +432,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
-    0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 0, 4, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 4, 4, 0, 0,
     0, 0, 0, 0, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 4, 3, 4, 5, 3, 4, 3, 4, 5, 3, 4, 3, 3, 6, 5,
@@ -449,7 +450,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, False,
     True, True, True, True, True, True, True, True, True, False, False, False, True, True, False, False,
     True, False, False, False, False, True, False, False, True, True, True, True, True, True, True, True,
-    False, False, False, False, False, False, False, False, True, True, True, True, True, True, False, True,
+    True, True, True, False, False, False, False, False, True, True, True, True, True, True, False, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, False, True, False, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, True,
@@ -458,7 +459,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, False, False, True, True, False, False, True, False, False, False, False, False, False,
     False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
     False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
-    False, False, False, False, False, True, False, False, False, True, True, False, False, True, False, False,
+    False, False, False, False, False, True, False, False, False, True, True, False, True, True, False, False,
     False, False, False, False, True, True, True, True, True, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, True, False, False, False, False, False, False, False, False,
     False, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
