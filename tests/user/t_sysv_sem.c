@@ -1,11 +1,12 @@
 /* t_sysv_sem: System V semaphores. semget (IPC_PRIVATE, keys, IPC_CREAT/IPC_EXCL, EEXIST, ENOENT,
  * EINVAL), semctl (IPC_STAT, IPC_SET, GETVAL/SETVAL/GETPID/GETALL/SETALL, GETNCNT/GETZCNT, IPC_RMID,
  * ERANGE, EINVAL), semop (all-or-nothing, IPC_NOWAIT, EFBIG, E2BIG, EINVAL, blocking until another
- * process changes the set, EIDRM when it is removed, SEM_UNDO at exit), semtimedop (EAGAIN after
- * the timeout). */
+ * process changes the set, EINTR even with SA_RESTART, EIDRM when it is removed, SEM_UNDO at exit),
+ * semtimedop (EAGAIN after the timeout). */
 #include "kt.h"
 #include <sys/ipc.h>
 #include <sys/sem.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 union kt_semun {
@@ -119,6 +120,11 @@ static void test_keys(void)
     CHECK_ERR("the key is gone -> ENOENT", semget(key, 1, 0600), ENOENT);
 }
 
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
 static void test_blocking(void)
 {
     int id = semget(IPC_PRIVATE, 2, IPC_CREAT | 0600);
@@ -142,6 +148,28 @@ static void test_blocking(void)
     CHECK_EQ("the child's decrement went through", child_status(pid), 0);
     CHECK_EQ("counter back to 0", semctl(id, 0, GETVAL), 0);
     CHECK_EQ("GETNCNT 0 again", semctl(id, 0, GETNCNT), 0);
+
+    /* A signal ends the wait with EINTR, even with SA_RESTART (semop is never restarted). */
+    pid = fork();
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGUSR1, &sa, NULL);
+        if (write(go[1], "r", 1) != 1)
+            _exit(2);
+        _exit(semop1(id, 0, -1, 0) == -1 && errno == EINTR ? 0 : 3);
+    }
+    CHECK_EQ("child about to wait again", read(go[0], &r, 1), 1);
+    n = 0;
+    for (int i = 0; i < 100 && n != 1; i++) {
+        usleep(20000);
+        n = semctl(id, 0, GETNCNT);
+    }
+    CHECK_EQ("GETNCNT counts it", n, 1);
+    kill(pid, SIGUSR1);
+    CHECK_EQ("a SA_RESTART handler still ends semop with EINTR", child_status(pid), 0);
 
     /* SEM_UNDO: the child's +3 is taken back when it exits. */
     pid = fork();

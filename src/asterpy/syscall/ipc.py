@@ -11,9 +11,9 @@ from asterpy.lang import List, SysError, i16, i32, i64, u8, u16, u32, u64
 from asterpy.lang.errno import E2BIG, EACCES, EINVAL, EPERM
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
+from asterpy.syscall.fs_common import proc
 from asterpy.syscall.proc_calls import timespec_ns
 from asterpy.task.process import Process
-from asterpy.task.sched import current_task
 from asterpy.task.sysv_sem import (
     SEMAEM, SEMMNI, SEMMNS, SEMMSL, SEMOPM, SEMVMX, SemOp, SemSet, is_owner, lookup, permitted,
     sem_get, sem_op, sem_remove, sem_setall, sem_setval, set_id, sems,
@@ -41,7 +41,7 @@ NSEC_PER_SEC: Final = u64(1000000000)
 
 def me() -> Process:
     """The running process."""
-    return current_task().proc
+    return proc()
 
 
 def now_s() -> u64:

@@ -429,7 +429,8 @@ FAMILY_MODULES = ("files", "fs_mount", "proc_calls", "clock", "cred", "sched_cal
 # hands back the interrupted code's own rax, which may well be -EINTR: it is never a result of its
 # own to act on. execve replaces the frame altogether.
 NEVER_RESTARTED = ("rt_sigreturn", "execve", "nanosleep", "clock_nanosleep", "pause", "rt_sigsuspend",
-                   "rt_sigtimedwait", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait")
+                   "rt_sigtimedwait", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "semop",
+                   "semtimedop")
 
 ENTRY_PREFIX = "syscall_"
 ENTRY_PARAMS = ("a0", "a1", "a2", "a3", "a4", "a5")
