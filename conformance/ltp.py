@@ -281,7 +281,7 @@ def parse_case_option(value: Optional[str]) -> tuple[list[str], str]:
 
 def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optional[str] = None, build: bool = True,
             linux: Optional[Path] = None, batch: int = DEFAULT_BATCH, case_timeout: int = CASE_TIMEOUT,
-            report: Reporter = print) -> dict[str, object]:
+            report: Reporter = print, asterpy_elf: Optional[Path] = None) -> dict[str, object]:
     """Build the cases, run them on each kernel; the raw results (as written to the JSON)."""
     from benchmarks.bench import MACHINE, asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
     built = build_cases(names, report)
@@ -296,7 +296,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     extras: dict[str, bytes] = {}
     linux_info = ""
     if "asterpy" in kernels:
-        elves["asterpy"] = asterpy_kernel(build, report)
+        elves["asterpy"] = asterpy_elf if asterpy_elf is not None else asterpy_kernel(build, report)
     if "linux" in kernels:
         if linux is not None:
             elves["linux"] = linux
@@ -316,6 +316,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
                             text=True, check=False).stdout.strip()
     data: dict[str, object] = {
         "commit": commit,
+        "asterpy_elf": str(elves.get("asterpy", "")),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "qemu": f"{qemu_version()}, x86_64 {MACHINE}, {used_accel}, 1 vCPU, {MEMORY_MB} MiB",
         "linux": linux_info,
@@ -361,7 +362,7 @@ def redo_outputs(raw: Path) -> list[Path]:
 
 def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build: bool, linux: Optional[Path],
              batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
-             from_results: Optional[Path] = None) -> int:
+             from_results: Optional[Path] = None, asterpy_elf: Optional[Path] = None) -> int:
     """The `asterpy conformance ltp` command; its exit status."""
     from conformance.ltp_doc import write_outputs
     if from_results is not None:
@@ -375,7 +376,7 @@ def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build:
             print(f"asterpy conformance ltp: unknown kernel {k!r} (asterpy, linux)", file=sys.stderr)
             return 2
     try:
-        data = run_ltp(names, chosen, accel, not no_build, linux, batch, case_timeout)
+        data = run_ltp(names, chosen, accel, not no_build, linux, batch, case_timeout, asterpy_elf=asterpy_elf)
     except LtpBuildError as exc:
         print(f"asterpy conformance ltp: {exc}", file=sys.stderr)
         return 1
