@@ -1,7 +1,7 @@
 /* t_misc: uname, getrandom, getrlimit/setrlimit/prlimit64 (RLIMIT_NOFILE -> EMFILE,
  * RLIMIT_AS -> ENOMEM), getrusage, sysinfo, sched_yield, getuid/geteuid/getgid/getegid/
  * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME,
- * setfsuid/setfsgid, sched_get_priority_max/min. */
+ * setfsuid/setfsgid, sched_get_priority_max/min, sethostname/setdomainname, ioprio_get/ioprio_set. */
 #include "kt.h"
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -252,6 +252,83 @@ static void test_sched_prio(void)
     CHECK_ERR("sched_get_priority_min -1 -> EINVAL", sched_get_priority_min(-1), EINVAL);
 }
 
+/* sethostname/setdomainname: the checks (EINVAL, EFAULT, EPERM) change nothing; setting a name is
+ * done in a child that has its own UTS namespace (host Linux) or where there is none to leave
+ * (asterpy: unshare answers ENOSYS and the machine is a test VM), never on a shared host name. */
+static void test_names(void)
+{
+    char longname[80];
+    memset(longname, 'x', sizeof longname);
+    CHECK_ERR("sethostname 65 bytes -> EINVAL", sethostname(longname, 65), EINVAL);
+    CHECK_ERR("setdomainname negative length -> EINVAL", syscall(SYS_setdomainname, longname, -1), EINVAL);
+    if (geteuid() == 0)
+        CHECK_ERR("sethostname bad pointer -> EFAULT", syscall(SYS_sethostname, KT_BADPTR, 5), EFAULT);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setresuid(65534, 65534, 65534) != 0 && geteuid() == 0)
+            _exit(1);
+        _exit(sethostname("x", 1) == -1 && errno == EPERM && setdomainname("x", 1) == -1 && errno == EPERM
+              ? 0 : 2);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("unprivileged sethostname/setdomainname -> EPERM", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    if (geteuid() != 0) {
+        SKIP("sethostname/setdomainname set the names", "not root");
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWUTS) != 0 && errno != ENOSYS)
+            _exit(100);                     /* no namespace of our own: leave the host's names alone */
+        struct utsname u;
+        int rc = 0;
+        if (sethostname("kt-host", 7) != 0) rc |= 1;
+        if (setdomainname("kt.domain", 9) != 0) rc |= 2;
+        if (uname(&u) != 0 || strcmp(u.nodename, "kt-host") != 0) rc |= 4;
+        if (strcmp(u.domainname, "kt.domain") != 0) rc |= 8;
+        char buf[128] = {0};
+        if (gethostname(buf, sizeof buf) != 0 || strcmp(buf, "kt-host") != 0) rc |= 16;
+        int fd = open("/proc/sys/kernel/hostname", O_RDONLY);
+        if (fd >= 0) {
+            memset(buf, 0, sizeof buf);
+            if (read(fd, buf, sizeof buf - 1) <= 0 || strcmp(buf, "kt-host\n") != 0) rc |= 32;
+            close(fd);
+        }
+        if (sethostname("", 0) != 0 || uname(&u) != 0 || u.nodename[0] != 0) rc |= 64;
+        _exit(rc);
+    }
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 100)
+        SKIP("sethostname/setdomainname set the names", "no UTS namespace of our own");
+    else
+        CHECK_EQ("sethostname/setdomainname set what uname and /proc report",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+}
+
+/* ioprio_get/ioprio_set: class and level stored and read back, the checks Linux makes. */
+static void test_ioprio(void)
+{
+#define KT_IOPRIO(cls, lvl) (((cls) << 13) | (lvl))
+    long def = syscall(SYS_ioprio_get, 1, 0);
+    CHECK("ioprio_get of the caller", def >= 0);
+    CHECK_OK("ioprio_set BE level 3", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(2, 3)));
+    CHECK_EQ("read back", syscall(SYS_ioprio_get, 1, getpid()), KT_IOPRIO(2, 3));
+    CHECK_OK("ioprio_set IDLE", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(3, 0)));
+    CHECK_EQ("read back IDLE", syscall(SYS_ioprio_get, 1, 0), KT_IOPRIO(3, 0));
+    CHECK_ERR("class 4 -> EINVAL", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(4, 0)), EINVAL);
+    CHECK_ERR("NONE with a level -> EINVAL", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(0, 1)), EINVAL);
+    CHECK_ERR("unknown which -> EINVAL", syscall(SYS_ioprio_get, 9, 0), EINVAL);
+    CHECK_ERR("no such process -> ESRCH", syscall(SYS_ioprio_get, 1, 999999), ESRCH);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(syscall(SYS_ioprio_get, 1, 0) == KT_IOPRIO(3, 0) ? 0 : 1);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("a child inherits it", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    CHECK_OK("ioprio_set NONE", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(0, 0)));
+}
+
 static void test_prctl(void)
 {
     char name[32] = {0};
@@ -275,5 +352,7 @@ int main(int argc, char **argv)
     test_prctl();
     test_fsids();
     test_sched_prio();
+    test_names();
+    test_ioprio();
     kt_finish();
 }

@@ -51,6 +51,7 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "prctl": "PR_SET_DUMPABLE and PR_SET_CHILD_SUBREAPER accepted and not acted on, PR_GET_DUMPABLE "
              "always 1; PR_SET_PDEATHSIG stored but no signal is sent when the parent dies; other options "
              "EINVAL",
+    "ioprio_set": "class and level stored per process (Linux: per thread); no I/O scheduler reads them",
     "set_robust_list": "the list head is stored but never walked when a thread exits",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
     "statfs": "every path reports the ramfs",

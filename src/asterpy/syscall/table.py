@@ -200,8 +200,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 167 swapon
     no_handler,  # 168 swapoff
     proc_calls.syscall_reboot,  # 169 reboot
-    no_handler,  # 170 sethostname
-    no_handler,  # 171 setdomainname
+    system.syscall_sethostname,  # 170 sethostname
+    system.syscall_setdomainname,  # 171 setdomainname
     no_handler,  # 172 iopl
     no_handler,  # 173 ioperm
     no_handler,  # 174 create_module
@@ -281,8 +281,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 248 add_key
     no_handler,  # 249 request_key
     no_handler,  # 250 keyctl
-    no_handler,  # 251 ioprio_set
-    no_handler,  # 252 ioprio_get
+    sched_calls.syscall_ioprio_set,  # 251 ioprio_set
+    sched_calls.syscall_ioprio_get,  # 252 ioprio_get
     no_handler,  # 253 inotify_init
     no_handler,  # 254 inotify_add_watch
     no_handler,  # 255 inotify_rm_watch
@@ -429,12 +429,12 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 0, 0, 2,
     4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
-    2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
+    2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 2, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
     0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 4, 4, 0, 0,
     0, 0, 0, 0, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 2, 0, 0, 0,
     0, 4, 3, 4, 5, 3, 4, 3, 4, 5, 3, 4, 3, 3, 6, 5,
     0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 0, 0, 1, 4, 0, 0,
     0, 0, 2, 1, 3, 2, 0, 4, 4, 0, 0, 0, 0, 0, 4, 0,
@@ -456,12 +456,12 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, True,
     True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
-    True, True, True, False, False, True, True, False, False, True, False, False, False, False, False, False,
+    True, True, True, False, False, True, True, False, False, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
     False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
     False, False, False, False, False, True, False, False, False, True, True, False, True, True, False, False,
     False, False, False, False, True, True, True, True, True, True, True, True, False, False, False, False,
-    False, False, False, False, False, False, False, True, False, False, False, False, False, False, False, False,
+    False, False, False, False, False, False, False, True, False, False, False, True, True, False, False, False,
     False, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     False, True, True, False, False, False, False, False, True, True, False, False, True, True, False, False,
     False, False, True, True, True, True, False, True, True, False, False, False, False, False, True, False,

@@ -25,6 +25,7 @@ from asterpy.fs.procfs.text import TextBuf
 from asterpy.fs.superblock import ramfs_super
 import asterpy.mm.filepages as filepages
 from asterpy.kernel.cmdline import cmdline_text_addr, cmdline_text_len
+from asterpy.kernel.uts import uts_names
 
 O_CLOEXEC: Final = u64(0o2000000)
 # Clock ticks per second of every *time field (USER_HZ, also AT_CLKTCK).
@@ -35,7 +36,6 @@ PAGE_KB: Final = u64(4)
 OSTYPE: Final = b"Linux"
 OSRELEASE: Final = b"6.1.0-asterpy"
 KVERSION: Final = b"#1 asterpy 0.1.0"
-HOSTNAME: Final = b"asterpy"
 PID_MAX: Final = u64(4194304)
 PIPE_MAX_SIZE: Final = u64(1048576)
 TAB: Final = u8(0x09)
@@ -783,7 +783,7 @@ def fill_system(k: u32, t: TextBuf) -> None:
     elif k == G_CMDLINE:
         fill_cmdline(t)
     elif k == G_HOSTNAME:
-        t.put(HOSTNAME)
+        t.put_name(uts_names().hostname)
         t.byte(NL)
     elif k == G_OSTYPE:
         t.put(OSTYPE)
