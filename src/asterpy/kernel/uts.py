@@ -15,8 +15,16 @@ class UtsNames:
 
     def __init__(self) -> None:
         """The names at boot: "asterpy" and "(none)", as Linux without a configured domain."""
-        self.hostname = bytearray(b"asterpy")
-        self.domainname = bytearray(b"(none)")
+        self.hostname = name_of(b"asterpy")
+        self.domainname = name_of(b"(none)")
+
+
+def name_of(s: bytes) -> bytearray:
+    """A name holding the bytes of s."""
+    out = bytearray(0)
+    for c in s:
+        out.append(c)
+    return out
 
 
 uts: UtsNames | None = None

@@ -40,20 +40,18 @@ def put_name(p: Process, va: u64, s: bytearray) -> None:
         p.put_byte(va + u64(i), u8(s[i]))
 
 
-def set_name(p: Process, name: u64, n: u64, dst: bytearray) -> None:
-    """sethostname/setdomainname: EPERM unless privileged, EINVAL for a length outside 0..64
-    (an int), EFAULT; then dst holds the n bytes."""
+def read_name(p: Process, name: u64, n: u64) -> bytearray:
+    """sethostname/setdomainname's argument: EPERM unless privileged, EINVAL for a length outside
+    0..64 (an int), EFAULT; the n bytes."""
     if p.uid != 0:
         raise SysError(EPERM)
     ln = i64(i32(u32(n & 0xFFFFFFFF)))
     if ln < 0 or u64(ln) > NAME_MAX:
         raise SysError(EINVAL)
-    tmp = bytearray(0)
+    out = bytearray(0)
     for i in range(u64(0), u64(ln)):
-        tmp.append(p.get_u8(name + i))
-    dst.clear()
-    for b in tmp:
-        dst.append(b)
+        out.append(p.get_u8(name + i))
+    return out
 
 
 def sys_uname(buf: u64) -> u64:
@@ -164,13 +162,13 @@ def sys_setrlimit(resource: u64, addr: u64) -> u64:
 
 def syscall_sethostname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sethostname(2)."""
-    set_name(proc(), a0, a1, uts_names().hostname)
+    uts_names().hostname = read_name(proc(), a0, a1)
     return u64(0)
 
 
 def syscall_setdomainname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of setdomainname(2)."""
-    set_name(proc(), a0, a1, uts_names().domainname)
+    uts_names().domainname = read_name(proc(), a0, a1)
     return u64(0)
 
 
