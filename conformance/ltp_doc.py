@@ -11,6 +11,9 @@ from conformance.ltp_build import read_case_names
 
 # Cases seen to pass in one run and not in another (in asterpy or on Linux): never in the CI subset.
 FLAKY_LIST = REPO_ROOT / "conformance" / "ltp-flaky.txt"
+# A case that passes for the first time joins the CI subset when it took at most this long in
+# asterpy (seconds, TCG): the subset keeps every gain without outgrowing CI's time budget.
+CI_NEW_CASE_MAX_S = 3
 
 # Causes, tried in order on a case's first error line: (label, regex).  The label groups the cases
 # of docs/conformance.md; the first error line of every case is shown under it.
@@ -169,9 +172,11 @@ def _matrix_gen() -> ModuleType:
     return mod
 
 
-def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
-    """The CI subset: for every syscall the passing cases test, its fastest passing case in asterpy
-    (every syscall the passing list covers stays covered; libc-only cases are left to the command)."""
+def choose_ci_cases(data: dict, passing: list[str], before: set[str]) -> list[str]:
+    """The CI subset: every case already on it that still passes; for every syscall the passing
+    cases test, its fastest passing case in asterpy (every syscall the passing list covers stays
+    covered; libc-only cases are left to the command); and every case that passes now but was not
+    on the passing list `before` and ran within CI_NEW_CASE_MAX_S (what a fix won stays won)."""
     mg = _matrix_gen()
     names = {r.name for r in mg.table()}
     ast = data["kernels"]["asterpy"]["results"]
@@ -179,13 +184,14 @@ def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
     flaky = set(read_case_names(FLAKY_LIST)) if FLAKY_LIST.is_file() else set()
     # A case already on the list keeps its place while it passes (no churn from timing noise).
     kept = set(read_case_names(CI_LIST)) if CI_LIST.is_file() else set()
-    for n in passing:
-        if n in flaky:
-            continue
-        if n in kept:
-            sc = mg.ltp_syscall(n, data["dirs"].get(n, ""), names)
-            if sc:
-                best[sc] = n
+    chosen = {n for n in passing if n in kept and n not in flaky}
+    for n in sorted(chosen):
+        sc = mg.ltp_syscall(n, data["dirs"].get(n, ""), names)
+        if sc:
+            best[sc] = n
+    if before:
+        chosen |= {n for n in passing if n not in before and n not in flaky
+                   and ast[n]["seconds"] <= CI_NEW_CASE_MAX_S}
     for n in passing:
         if n in flaky or n in kept:
             continue
@@ -195,7 +201,7 @@ def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
         key = (ast[n]["seconds"], n)
         if sc not in best or (best[sc] not in kept and key < (ast[best[sc]]["seconds"], best[sc])):
             best[sc] = n
-    return sorted(set(best.values()))
+    return sorted(set(best.values()) | chosen)
 
 
 def write_outputs(data: dict) -> list[Path]:
@@ -207,13 +213,15 @@ def write_outputs(data: dict) -> list[Path]:
     dirs = data["dirs"]
     passing = [n for n in data["cases"] if ast.get(n, {}).get("status") == "pass"
                and lin.get(n, {}).get("status") == "pass"]
+    before = set(read_case_names(PASSING_LIST)) if PASSING_LIST.is_file() else set()
     header = ("# LTP cases that pass in asterpy and on Linux: case, runtest directory (written by\n"
               "# `asterpy conformance ltp`). CI runs the subset in conformance/ltp-ci-cases.txt.\n")
     PASSING_LIST.write_text(header + "".join(f"{n} {dirs.get(n, '?')}\n" for n in passing))
-    ci = choose_ci_cases(data, passing)
+    ci = choose_ci_cases(data, passing, before)
     ci_header = ("# The LTP cases CI runs in asterpy (tests/conformance/test_ltp.py): for each syscall the\n"
-                 "# passing cases test, the fastest one (written by `asterpy conformance ltp`). A case here\n"
-                 "# that stops passing fails CI. Case, runtest directory.\n")
+                 "# passing cases test, the fastest one, and every case that started to pass and is quick\n"
+                 "# (written by `asterpy conformance ltp`, conformance/ltp_doc.py choose_ci_cases). A case\n"
+                 "# here that stops passing fails CI. Case, runtest directory.\n")
     CI_LIST.write_text(ci_header + "".join(f"{n} {dirs.get(n, '?')}\n" for n in ci))
     # The syscall matrix credits the CI cases: it is written again with them.
     mg = _matrix_gen()

@@ -52,6 +52,8 @@ KNOWN_PARTIAL: Dict[str, str] = {
              "always 1; PR_SET_PDEATHSIG stored but no signal is sent when the parent dies; other options "
              "EINVAL",
     "ioprio_set": "class and level stored per process (Linux: per thread); no I/O scheduler reads them",
+    "capset": "the sets are kept and follow set*id and execve, but privilege checks look at the euid: "
+              "dropping a capability does not take its privilege away; no bounding or ambient set",
     "set_robust_list": "the list head is stored but never walked when a thread exits",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
     "statfs": "every path reports the ramfs",

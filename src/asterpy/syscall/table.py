@@ -155,8 +155,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     cred.syscall_setfsuid,  # 122 setfsuid
     cred.syscall_setfsgid,  # 123 setfsgid
     proc_calls.syscall_getsid,  # 124 getsid
-    no_handler,  # 125 capget
-    no_handler,  # 126 capset
+    cred.syscall_capget,  # 125 capget
+    cred.syscall_capset,  # 126 capset
     proc_calls.syscall_rt_sigpending,  # 127 rt_sigpending
     proc_calls.syscall_rt_sigtimedwait,  # 128 rt_sigtimedwait
     no_handler,  # 129 rt_sigqueueinfo
@@ -426,7 +426,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     3, 3, 4, 0, 0, 0, 0, 0, 3, 2, 1, 1, 2, 2, 0, 2,
     1, 1, 2, 2, 1, 2, 2, 1, 2, 3, 2, 2, 3, 3, 3, 1,
     2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 2, 0, 0,
-    0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 0, 0, 2,
+    0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2,
     4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
     2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 2, 2, 0, 0, 0, 0,
@@ -453,7 +453,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, False, False, False, False, False, True, True, True, True, True, True, False, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, False, True, False, True, True, True, True, True, True, True, True,
-    True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
     True, True, True, False, False, True, True, False, False, True, True, True, False, False, False, False,

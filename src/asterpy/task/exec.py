@@ -13,7 +13,7 @@ from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
-from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
+from asterpy.task.process import ARG_MAX, CAP_FULL, MAX_ARGS, PAGE, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
 from asterpy.kernel.siginfo import SIGKILL, sig_bit
 from asterpy.task.task import Task
@@ -191,6 +191,17 @@ def set_comm(t: Task, path: u64, n: u64) -> None:
         k += 1
 
 
+def exec_capabilities(p: Process) -> None:
+    """The capability sets a new program starts with (no file capabilities, no ambient set): a real
+    or effective uid 0 gets every capability permitted, effective when the effective uid is 0;
+    anyone else none. The inheritable set is kept."""
+    if p.uid == 0 or p.ruid == 0:
+        p.cap_prm = CAP_FULL
+    else:
+        p.cap_prm = u64(0)
+    p.cap_eff = p.cap_prm if p.uid == 0 else u64(0)
+
+
 def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
     """Load the program `name` (following #! scripts) and switch t's process over to it."""
     p = t.proc
@@ -282,6 +293,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
     set_user_gs_base(u64(0))
     t.clear_child_tid = u64(0)
     p.files.close_on_exec()
+    exec_capabilities(p)
     if not p.vfork_done:
         p.vfork_done = True
         wake_up(p.vfork_chan)

@@ -81,6 +81,9 @@ def new_process_like(parent: Process, flags: u64) -> Process:
         cp.groups.append(g)
     cp.nice = parent.nice
     cp.ioprio = parent.ioprio
+    cp.cap_eff = parent.cap_eff
+    cp.cap_prm = parent.cap_prm
+    cp.cap_inh = parent.cap_inh
     for r in range(u64(0), u64(len(parent.rlim_cur))):
         cp.rlim_cur[r] = parent.rlim_cur[r]
         cp.rlim_max[r] = parent.rlim_max[r]

@@ -32,6 +32,8 @@ from asterpy.fs.context import FsCaller
 # The kernel half's top-level entries (256..511 on x86_64) are copied from the kernel's tables, so
 # kernel code, data and the direct map stay reachable while a process's tables are loaded.
 KERNEL_HALF_FIRST: Final = u64(256)
+# Every capability Linux 6.1 knows (CAP_CHKPOINT_RESTORE, 40, is the last): what root holds.
+CAP_FULL: Final = (u64(1) << 41) - 1
 TOP_ENTRIES: Final = u64(512)
 
 # How much of the stack's RLIMIT_STACK reservation is backed at exec.
@@ -125,6 +127,9 @@ class Process(FsCaller):
     groups: List[u64]    # supplementary groups
     nice: i64            # setpriority's nice value (stored, not acted on)
     ioprio: u64          # ioprio_set's class and level (stored: no block I/O scheduler uses it)
+    cap_eff: u64         # capability sets (capget/capset, asterpy.syscall.cred): effective,
+    cap_prm: u64         # permitted
+    cap_inh: u64         # and inheritable; privilege checks still look at the euid
     rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
@@ -180,6 +185,9 @@ class Process(FsCaller):
         self.groups = []
         self.nice = i64(0)
         self.ioprio = u64(0)     # IOPRIO_CLASS_NONE, level 0: "from the nice value", Linux's default
+        self.cap_eff = CAP_FULL
+        self.cap_prm = CAP_FULL
+        self.cap_inh = u64(0)
         self.rlim_cur = []
         self.rlim_max = []
         default_rlimits(self.rlim_cur, self.rlim_max)

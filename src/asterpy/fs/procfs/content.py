@@ -16,7 +16,7 @@ from asterpy.fs.mount import dir_path, mount_table
 from asterpy.fs.procfs.nodes import inode_path
 from asterpy.fs.procfs.nodes import (
     F_CMDLINE, F_COMM, F_ENVIRON, F_FDINFO, F_LIMITS, F_MAPS, F_MOUNTINFO, F_MOUNTS, F_STAT, F_STATM, F_STATUS,
-    G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
+    G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_DOMAINNAME, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
     G_OSRELEASE, G_OSTYPE, G_OVERCOMMIT, G_PID_MAX, G_PIPE_MAX, G_STAT, G_TAINTED, G_UPTIME, G_UUID,
     G_VERSION, ProcNode,
 )
@@ -784,6 +784,9 @@ def fill_system(k: u32, t: TextBuf) -> None:
         fill_cmdline(t)
     elif k == G_HOSTNAME:
         t.put_name(uts_names().hostname)
+        t.byte(NL)
+    elif k == G_DOMAINNAME:
+        t.put_name(uts_names().domainname)
         t.byte(NL)
     elif k == G_OSTYPE:
         t.put(OSTYPE)
