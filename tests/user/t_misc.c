@@ -1,7 +1,8 @@
 /* t_misc: uname, getrandom, getrlimit/setrlimit/prlimit64 (RLIMIT_NOFILE -> EMFILE,
  * RLIMIT_AS -> ENOMEM), getrusage, sysinfo, sched_yield, getuid/geteuid/getgid/getegid/
  * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME,
- * setfsuid/setfsgid, sched_get_priority_max/min, sethostname/setdomainname, ioprio_get/ioprio_set. */
+ * setfsuid/setfsgid, sched_get_priority_max/min, sethostname/setdomainname, ioprio_get/ioprio_set,
+ * capget/capset. */
 #include "kt.h"
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -329,6 +330,76 @@ static void test_ioprio(void)
     CHECK_OK("ioprio_set NONE", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(0, 0)));
 }
 
+/* capget/capset through the raw syscalls (struct __user_cap_header/data, version 3). */
+struct kt_cap_hdr { uint32_t version; int pid; };
+struct kt_cap_data { uint32_t effective, permitted, inheritable; };
+
+static void test_caps(void)
+{
+    struct kt_cap_hdr h = {0x20080522, 0};
+    struct kt_cap_data d[2];
+    memset(d, 0, sizeof d);
+    CHECK_OK("capget v3", syscall(SYS_capget, &h, d));
+    if (geteuid() == 0)
+        CHECK("root holds CAP_KILL and CAP_SETPCAP", (d[0].effective & (1u << 5)) && (d[0].permitted & (1u << 8)));
+    h.version = 0;
+    CHECK_OK("capget bad version, NULL data: asks for the version", syscall(SYS_capget, &h, NULL));
+    CHECK_EQ("the preferred version is written back", h.version, 0x20080522);
+    h.version = 0;
+    CHECK_ERR("capget bad version -> EINVAL", syscall(SYS_capget, &h, d), EINVAL);
+    h.version = 0x20080522;
+    h.pid = -1;
+    CHECK_ERR("capget pid -1 -> EINVAL", syscall(SYS_capget, &h, d), EINVAL);
+    h.pid = 0;
+    CHECK_ERR("capget bad header -> EFAULT", syscall(SYS_capget, KT_BADPTR, d), EFAULT);
+    CHECK_ERR("capget bad data -> EFAULT", syscall(SYS_capget, &h, KT_BADPTR), EFAULT);
+    h.pid = 999999;
+    CHECK_ERR("capget unknown pid -> ESRCH", syscall(SYS_capget, &h, d), ESRCH);
+    h.pid = getppid();
+    CHECK_ERR("capset another process -> EPERM", syscall(SYS_capset, &h, d), EPERM);
+    if (geteuid() != 0) {
+        SKIP("capset narrows the sets", "not root");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct kt_cap_hdr hh = {0x20080522, 0};
+        struct kt_cap_data dd[2];
+        memset(dd, 0, sizeof dd);
+        int rc = 0;
+        dd[0].effective = dd[0].permitted = dd[0].inheritable = 1u << 5;       /* CAP_KILL only */
+        if (syscall(SYS_capset, &hh, dd) != 0) rc |= 1;
+        memset(dd, 0, sizeof dd);
+        if (syscall(SYS_capget, &hh, dd) != 0 || dd[0].effective != (1u << 5) || dd[0].permitted != (1u << 5) ||
+            dd[0].inheritable != (1u << 5) || dd[1].permitted != 0) rc |= 2;
+        dd[0].inheritable = (1u << 5) | (1u << 13);    /* not held, no CAP_SETPCAP */
+        if (syscall(SYS_capset, &hh, dd) != -1 || errno != EPERM) rc |= 4;
+        dd[0].inheritable = 1u << 5;
+        dd[0].permitted = (1u << 5) | (1u << 6);       /* more than was permitted */
+        if (syscall(SYS_capset, &hh, dd) != -1 || errno != EPERM) rc |= 8;
+        dd[0].permitted = 1u << 5;
+        dd[0].effective = (1u << 5) | (1u << 6);       /* effective outside permitted */
+        if (syscall(SYS_capset, &hh, dd) != -1 || errno != EPERM) rc |= 16;
+        dd[0].effective = 0;
+        if (syscall(SYS_capset, &hh, dd) != 0) rc |= 32;   /* dropping is fine */
+        _exit(rc);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("capset narrows the sets, never widens them", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    pid = fork();
+    if (pid == 0) {
+        struct kt_cap_hdr hh = {0x20080522, 0};
+        struct kt_cap_data dd[2];
+        if (setresuid(65534, 65534, 65534) != 0) _exit(1);
+        memset(dd, 0xff, sizeof dd);
+        if (syscall(SYS_capget, &hh, dd) != 0) _exit(2);
+        _exit(dd[0].effective == 0 && dd[0].permitted == 0 && dd[1].permitted == 0 ? 0 : 3);
+    }
+    waitpid(pid, &status, 0);
+    CHECK_EQ("leaving uid 0 clears the sets", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+}
+
 static void test_prctl(void)
 {
     char name[32] = {0};
@@ -354,5 +425,6 @@ int main(int argc, char **argv)
     test_sched_prio();
     test_names();
     test_ioprio();
+    test_caps();
     kt_finish();
 }
