@@ -77,12 +77,19 @@ def sys_close(fd: u64) -> u64:
 
 
 def sys_close_range(first: u64, last: u64, flags: u64) -> u64:
-    """close_range(2): EINVAL for first > last or unknown flags; CLOSE_RANGE_CLOEXEC marks instead."""
+    """close_range(2): EINVAL for first > last or unknown flags; CLOSE_RANGE_CLOEXEC marks instead;
+    CLOSE_RANGE_UNSHARE first gives the process its own copy of a table it shares (CLONE_FILES)."""
     first = u64(u32(first))
     last = u64(u32(last))
     if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 or first > last:
         raise SysError(EINVAL)
     p = proc()
+    if (flags & CLOSE_RANGE_UNSHARE) != 0:
+        # The copy keeps the POSIX-lock owner number: locks taken through the shared table stay
+        # held (and are dropped by a close in either copy).
+        own = p.files.clone()
+        own.lock_id = p.files.lock_id
+        p.files = own
     if last >= NOFILE_HARD_MAX:
         last = NOFILE_HARD_MAX - 1
     fd = first

@@ -22,6 +22,7 @@ import asterpy.syscall.fs_socket as fs_socket
 import asterpy.syscall.mm as mm
 import asterpy.syscall.system as system
 import asterpy.syscall.ipc as ipc
+import asterpy.syscall.fs_xattr as fs_xattr
 
 
 def no_handler(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
@@ -218,18 +219,18 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 185 security
     proc_calls.syscall_gettid,  # 186 gettid
     no_handler,  # 187 readahead
-    no_handler,  # 188 setxattr
-    no_handler,  # 189 lsetxattr
-    no_handler,  # 190 fsetxattr
-    no_handler,  # 191 getxattr
-    no_handler,  # 192 lgetxattr
-    no_handler,  # 193 fgetxattr
-    no_handler,  # 194 listxattr
-    no_handler,  # 195 llistxattr
-    no_handler,  # 196 flistxattr
-    no_handler,  # 197 removexattr
-    no_handler,  # 198 lremovexattr
-    no_handler,  # 199 fremovexattr
+    fs_xattr.syscall_setxattr,  # 188 setxattr
+    fs_xattr.syscall_lsetxattr,  # 189 lsetxattr
+    fs_xattr.syscall_fsetxattr,  # 190 fsetxattr
+    fs_xattr.syscall_getxattr,  # 191 getxattr
+    fs_xattr.syscall_lgetxattr,  # 192 lgetxattr
+    fs_xattr.syscall_fgetxattr,  # 193 fgetxattr
+    fs_xattr.syscall_listxattr,  # 194 listxattr
+    fs_xattr.syscall_llistxattr,  # 195 llistxattr
+    fs_xattr.syscall_flistxattr,  # 196 flistxattr
+    fs_xattr.syscall_removexattr,  # 197 removexattr
+    fs_xattr.syscall_lremovexattr,  # 198 lremovexattr
+    fs_xattr.syscall_fremovexattr,  # 199 fremovexattr
     proc_calls.syscall_tkill,  # 200 tkill
     clock.syscall_time,  # 201 time
     proc_calls.syscall_futex,  # 202 futex
@@ -430,8 +431,8 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
     2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 2, 2, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 4,
+    4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 6, 3, 3, 0, 0, 0,
     0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 4, 4, 0, 0,
     0, 0, 0, 0, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 2, 0, 0, 0,
@@ -457,8 +458,8 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
     True, True, True, False, False, True, True, False, False, True, True, True, False, False, False, False,
-    False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
-    False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
+    False, False, False, False, False, False, False, False, False, False, True, False, True, True, True, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, False,
     False, False, False, False, False, True, False, False, False, True, True, False, True, True, False, False,
     False, False, False, False, True, True, True, True, True, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, True, False, False, False, True, True, False, False, False,

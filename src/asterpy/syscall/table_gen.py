@@ -422,7 +422,7 @@ SYSCALLS: Sequence[Tuple[object, ...]] = (
 
 # The modules that hold syscall table entries: `def syscall_<name>(a0, ..., a5) -> u64`, one per
 # syscall, named after its row in SYSCALLS. The generated table.py lists them by id.
-FAMILY_MODULES = ("files", "fs_mount", "proc_calls", "clock", "cred", "sched_calls", "fs_event", "fs_socket", "mm", "system", "ipc")
+FAMILY_MODULES = ("files", "fs_mount", "proc_calls", "clock", "cred", "sched_calls", "fs_event", "fs_socket", "mm", "system", "ipc", "fs_xattr")
 
 # The calls that answer EINTR after a signal handler even with SA_RESTART (Linux: sleeps, waits for
 # signals, and the poll family; everything else that was interrupted is restarted). rt_sigreturn
