@@ -14,7 +14,7 @@
 #define F_OFD_SETLKW 38
 #endif
 
-static const char *FILE_NAME = "lockfile";
+static const char *lock_path = "lockfile";
 
 static int set_lock(int fd, int cmd, short type, off_t start, off_t len)
 {
@@ -38,8 +38,8 @@ static int child_status(pid_t pid)
 
 static void test_flock(void)
 {
-    int a = open(FILE_NAME, O_RDWR | O_CREAT, 0644);
-    int b = open(FILE_NAME, O_RDWR);
+    int a = open(lock_path, O_RDWR | O_CREAT, 0644);
+    int b = open(lock_path, O_RDWR);
     CHECK("open the file twice", a >= 0 && b >= 0);
     CHECK_OK("flock LOCK_EX on a", flock(a, LOCK_EX));
     CHECK_ERR("LOCK_EX|LOCK_NB on another description -> EWOULDBLOCK", flock(b, LOCK_EX | LOCK_NB), EWOULDBLOCK);
@@ -64,7 +64,7 @@ static void test_flock(void)
     CHECK_OK("pipe", pipe(go));
     pid_t pid = fork();
     if (pid == 0) {
-        int c = open(FILE_NAME, O_RDWR);
+        int c = open(lock_path, O_RDWR);
         char x;
         if (flock(c, LOCK_EX | LOCK_NB) != -1 || errno != EWOULDBLOCK)
             _exit(2);
@@ -89,7 +89,7 @@ static void test_flock(void)
 
 static void test_posix(void)
 {
-    int fd = open(FILE_NAME, O_RDWR | O_CREAT, 0644);
+    int fd = open(lock_path, O_RDWR | O_CREAT, 0644);
     CHECK("open", fd >= 0);
     CHECK_OK("F_SETLK write [0,100)", set_lock(fd, F_SETLK, F_WRLCK, 0, 100));
     CHECK_OK("F_SETLK unlock [40,60) splits it", set_lock(fd, F_SETLK, F_UNLCK, 40, 20));
@@ -98,7 +98,7 @@ static void test_posix(void)
     pid_t pid = fork();
     if (pid == 0) {
         int bad = 0;
-        int c = open(FILE_NAME, O_RDWR);
+        int c = open(lock_path, O_RDWR);
         struct flock fl;
         memset(&fl, 0, sizeof fl);
         fl.l_type = F_RDLCK;
@@ -126,11 +126,11 @@ static void test_posix(void)
     }
     CHECK_EQ("child: F_GETLK reports, conflicts, the hole is free", child_status(pid), 0);
 
-    int other = open(FILE_NAME, O_RDONLY);
+    int other = open(lock_path, O_RDONLY);
     close(other);
     pid = fork();
     if (pid == 0) {
-        int c = open(FILE_NAME, O_RDWR);
+        int c = open(lock_path, O_RDWR);
         _exit(set_lock(c, F_SETLK, F_WRLCK, 0, 0) == 0 ? 0 : 1);
     }
     CHECK_EQ("closing any descriptor of the file dropped the parent's locks", child_status(pid), 0);
@@ -146,7 +146,7 @@ static void test_posix(void)
     fl.l_whence = 9;
     CHECK_ERR("F_SETLK bad whence -> EINVAL", fcntl(fd, F_SETLK, &fl), EINVAL);
     CHECK_ERR("F_SETLK bad pointer -> EFAULT", fcntl(fd, F_SETLK, KT_BADPTR), EFAULT);
-    int ro = open(FILE_NAME, O_RDONLY);
+    int ro = open(lock_path, O_RDONLY);
     CHECK_ERR("F_WRLCK on a read-only descriptor -> EBADF", set_lock(ro, F_SETLK, F_WRLCK, 0, 1), EBADF);
     CHECK_OK("F_RDLCK on it is fine", set_lock(ro, F_SETLK, F_RDLCK, 0, 1));
     close(ro);
@@ -160,13 +160,13 @@ static void on_alarm(int sig)
 
 static void test_posix_wait(void)
 {
-    int fd = open(FILE_NAME, O_RDWR | O_CREAT, 0644);
+    int fd = open(lock_path, O_RDWR | O_CREAT, 0644);
     int go[2];
     CHECK_OK("pipe", pipe(go));
     CHECK_OK("parent locks byte 0", set_lock(fd, F_SETLK, F_WRLCK, 0, 1));
     pid_t pid = fork();
     if (pid == 0) {
-        int c = open(FILE_NAME, O_RDWR);
+        int c = open(lock_path, O_RDWR);
         if (set_lock(c, F_SETLK, F_WRLCK, 1, 1) != 0)
             _exit(2);
         if (write(go[1], "r", 1) != 1)
@@ -185,7 +185,7 @@ static void test_posix_wait(void)
     /* A signal ends F_SETLKW with EINTR. */
     pid = fork();
     if (pid == 0) {
-        int c = open(FILE_NAME, O_RDWR);
+        int c = open(lock_path, O_RDWR);
         if (set_lock(c, F_SETLK, F_WRLCK, 0, 0) != 0)
             _exit(2);
         if (write(go[1], "r", 1) != 1)
@@ -210,8 +210,8 @@ static void test_posix_wait(void)
 
 static void test_ofd(void)
 {
-    int a = open(FILE_NAME, O_RDWR | O_CREAT, 0644);
-    int b = open(FILE_NAME, O_RDWR);
+    int a = open(lock_path, O_RDWR | O_CREAT, 0644);
+    int b = open(lock_path, O_RDWR);
     CHECK_OK("F_OFD_SETLK write [0,10) on a", set_lock(a, F_OFD_SETLK, F_WRLCK, 0, 10));
     CHECK_ERR("another description of the same process conflicts", set_lock(b, F_OFD_SETLK, F_WRLCK, 5, 1), EAGAIN);
     CHECK_ERR("so does the process's own POSIX lock", set_lock(b, F_SETLK, F_RDLCK, 5, 1), EAGAIN);
