@@ -88,7 +88,7 @@ def render(data: dict) -> str:
         f"{len(data['missing'])} not in this LTP). Each case runs under `timeout {data['case_timeout']}` "
         f"with `LTP_TIMEOUT_MUL={data['timeout_mul']}`, `TMPDIR=/tmp`, as its runtest line says, from "
         "a busybox sh runner (conformance/runner.sh) that is /init of an initramfs; both kernels boot "
-        "the same images. Raw results: docs/conformance/ltp-results.json (logs of every case that does "
+        "the same programs and runner. Raw results: docs/conformance/ltp-results.json (logs of every case that does "
         "not pass).",
         "",
         "| kernel | " + " | ".join(STATUSES) + " | boots | time |",
@@ -98,12 +98,18 @@ def render(data: dict) -> str:
         c = kernels[k]["counts"]
         lines.append(f"| {k} | " + " | ".join(str(c[s]) for s in STATUSES)
                      + f" | {kernels[k]['boots']} | {kernels[k]['seconds'] / 60:.1f} min |")
+    other = data.get("linux_run")
+    if other:
+        lines += ["", f"The Linux column comes from an earlier run of the same cases and LTP build (commit "
+                  f"{other['commit']}, {other['date']}; `--kernels asterpy` spares the CPU of booting Linux "
+                  "again when only asterpy changed). That run's images carried the Linux extras below; "
+                  "this asterpy run's did not (asterpy uses none of them)."]
     lines += ["", "Statuses: pass = exit 0; unsupported = TCONF only (exit 32); fail = TFAIL; broken = TBROK "
               "or killed by a signal; timeout = the runner's timeout or LTP's own; lost = the kernel hung "
               "or ended during the case (the runner goes on in a new boot).", ""]
     notes = sorted(set(kernels["asterpy"]["notes"]))
     lines += ["## What the runner does", ""]
-    lines += ["Both kernels boot the same images, which also hold, for Linux's sake, Debian's `loop.ko` "
+    lines += ["The images also hold, for Linux's sake, Debian's `loop.ko` "
               "(the runner loads it with insmod where that works) and the kernel's `/boot/config-<release>` "
               "(asterpy reports another release, so LTP never reads it there), and `mkfs.ext2` "
               "(a script running busybox `mke2fs`) for the cases that format a loop device.", ""]
