@@ -58,10 +58,3 @@ class XattrSet:
         self.names.pop(i)
         self.values.pop(i)
         return True
-
-    def list_size(self) -> u64:
-        """The bytes listxattr needs: every name with its NUL."""
-        n = u64(0)
-        for name in self.names:
-            n += u64(len(name)) + 1
-        return n
