@@ -241,12 +241,13 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
     pidfd_nonblock = False
     if idtype == P_PIDFD:
         f = me.files.get(ident & 0xFFFFFFFF)
-        if not isinstance(f, PidFile):
+        if isinstance(f, PidFile):
+            ident = f.pid
+            pidfd_nonblock = f.nonblocking()
+        else:
             raise SysError(EBADF)
         idtype = P_PID
-        ident = f.pid
-        if f.nonblocking():
-            pidfd_nonblock = True
+        if pidfd_nonblock:
             options |= WNOHANG
     if idtype != P_ALL and idtype != P_PID and idtype != P_PGID:
         raise SysError(EINVAL)
