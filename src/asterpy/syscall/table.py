@@ -382,7 +382,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     proc_calls.syscall_clone3,  # 348 clone3
     files.syscall_close_range,  # 349 close_range
     no_handler,  # 350 openat2
-    no_handler,  # 351 pidfd_getfd
+    proc_calls.syscall_pidfd_getfd,  # 351 pidfd_getfd
     files.syscall_faccessat2,  # 352 faccessat2
     no_handler,  # 353 process_madvise
     fs_event.syscall_epoll_pwait2,  # 354 epoll_pwait2
@@ -441,7 +441,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     0, 0, 2, 1, 3, 2, 0, 4, 4, 0, 0, 0, 0, 0, 4, 0,
     0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 3, 2,
     0, 0, 0, 0, 0, 0, 6, 6, 6, 0, 0, 0, 5, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0, 3,
     4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0,
@@ -468,7 +468,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     False, False, True, True, True, True, False, True, True, False, False, False, False, False, True, False,
     False, False, True, False, False, True, False, False, False, False, False, False, True, False, True, True,
     False, False, False, False, False, False, True, True, True, False, False, False, True, False, True, False,
-    False, False, False, False, False, False, False, False, False, False, False, True, True, True, False, False,
+    False, False, False, False, False, False, False, False, False, False, False, True, True, True, False, True,
     True, False, True, False, False, False, False, False, False, False, False, False, False, True, False, False,
     False, False, False, False, False, False, False, False, False, False, False, False, False, False, False, False,
     False, False, False,
