@@ -2,7 +2,7 @@
  * WUNTRACED, WCONTINUED), getpid/getppid/gettid/set_tid_address, setpgid/getpgid/getpgrp,
  * setsid/getsid, execve of itself with arguments (and its error cases), and 50 children that
  * exec, write to a shared pipe, signal themselves or exit, and are all reaped; pidfd_open (poll
- * readable at exit, waitid(P_PIDFD), EAGAIN when O_NONBLOCK, the argument checks). */
+ * readable at exit, waitid(P_PIDFD), EAGAIN when O_NONBLOCK, the argument checks) and pidfd_getfd. */
 #include "kt.h"
 #include <signal.h>
 #include <sys/resource.h>
@@ -13,6 +13,9 @@
 #endif
 #ifndef P_PIDFD
 #define P_PIDFD 3
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
 #endif
 
 #define NCHILD 50
@@ -361,6 +364,15 @@ static void test_pidfd(void)
     CHECK_EQ("it is close-on-exec", fcntl(self, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
     struct pollfd pf = {.fd = self, .events = POLLIN};
     CHECK_EQ("a live process's pidfd is not readable", poll(&pf, 1, 0), 0);
+    int dupd = (int)syscall(SYS_pidfd_getfd, self, 1, 0);
+    CHECK("pidfd_getfd copies a descriptor", dupd >= 0 && dupd != 1);
+    if (dupd >= 0) {
+        CHECK_EQ("the copy is close-on-exec", fcntl(dupd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        close(dupd);
+    }
+    CHECK_ERR("pidfd_getfd flags -> EINVAL", syscall(SYS_pidfd_getfd, self, 1, 1), EINVAL);
+    CHECK_ERR("pidfd_getfd closed target fd -> EBADF", syscall(SYS_pidfd_getfd, self, 900, 0), EBADF);
+    CHECK_ERR("pidfd_getfd on a non-pidfd -> EBADF", syscall(SYS_pidfd_getfd, 1, 1, 0), EBADF);
     close(self);
     CHECK_ERR("pidfd_open unknown flags -> EINVAL", syscall(SYS_pidfd_open, getpid(), 1), EINVAL);
     CHECK_ERR("pidfd_open pid -1 -> EINVAL", syscall(SYS_pidfd_open, -1, 0), EINVAL);
