@@ -36,12 +36,15 @@ def conformance() -> None:
                    "(default: only for the default list on both kernels).")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the raw results JSON.")
+@click.option("--linux-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With --kernels asterpy (or --from-results): the Linux column from an earlier run's results JSON (same "
+                   "cases and LTP build), so the doc is written without booting Linux again.")
 @click.option("--from-results", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Run nothing: write the doc and the case lists again from a run's raw results JSON.")
 def ltp(cases: Optional[str], kernels: str, linux_only: bool, accel: Optional[str], no_build: bool,
-        asterpy_elf: Optional[Path], vmlinux: Optional[Path], batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
-        from_results: Optional[Path]) -> None:
+        asterpy_elf: Optional[Path], vmlinux: Optional[Path], batch: int, case_timeout: int, doc: Optional[bool],
+        results: Optional[Path], linux_from: Optional[Path], from_results: Optional[Path]) -> None:
     """Linux Test Project cases in asterpy and in Debian's Linux, in the same QEMU."""
     from conformance.ltp import ltp_main
     sys.exit(ltp_main(cases, "linux" if linux_only else kernels, accel, no_build, vmlinux, batch, case_timeout,
-                      doc, results, from_results, asterpy_elf))
+                      doc, results, from_results, asterpy_elf, linux_from))

@@ -344,10 +344,13 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     return data
 
 
-def redo_outputs(raw: Path) -> list[Path]:
-    """Write the doc, the lists and docs/conformance/ltp-results.json again from a run's raw results."""
+def redo_outputs(raw: Path, linux_from: Optional[Path] = None) -> list[Path]:
+    """Write the doc, the lists and docs/conformance/ltp-results.json again from a run's raw results
+    (its Linux column from linux_from's, when given)."""
     from conformance.ltp_doc import write_outputs
     data = json.loads(raw.read_text())
+    if linux_from is not None:
+        take_linux_column(data, json.loads(linux_from.read_text()))
     if "dirs" not in data:
         tree = prepare_tree()
         source_dirs = tree.source_dirs()
@@ -360,13 +363,25 @@ def redo_outputs(raw: Path) -> list[Path]:
     return [RESULTS_JSON] + write_outputs(data)
 
 
+def take_linux_column(data: dict, other: dict) -> None:
+    """Put the Linux results of an earlier run (the same cases from the same LTP build) into data, and
+    say so (docs/conformance.md names that run)."""
+    if other.get("cases") != data["cases"] or other.get("build_key") != data["build_key"]:
+        raise SystemExit("asterpy conformance ltp: --linux-from: another case list or LTP build")
+    data["kernels"]["linux"] = other["kernels"]["linux"]
+    data["linux"] = other["linux"]
+    data["image_extras"] = other.get("image_extras", [])
+    data["linux_run"] = {"commit": other["commit"], "date": other["date"]}
+
+
 def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build: bool, linux: Optional[Path],
              batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
-             from_results: Optional[Path] = None, asterpy_elf: Optional[Path] = None) -> int:
+             from_results: Optional[Path] = None, asterpy_elf: Optional[Path] = None,
+             linux_from: Optional[Path] = None) -> int:
     """The `asterpy conformance ltp` command; its exit status."""
     from conformance.ltp_doc import write_outputs
     if from_results is not None:
-        for p in redo_outputs(from_results):
+        for p in redo_outputs(from_results, linux_from):
             print(f"wrote {p}")
         return 0
     names, label = parse_case_option(cases)
@@ -375,15 +390,20 @@ def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build:
         if k not in KERNELS:
             print(f"asterpy conformance ltp: unknown kernel {k!r} (asterpy, linux)", file=sys.stderr)
             return 2
+    if linux_from is not None and "linux" in chosen:
+        print("asterpy conformance ltp: --linux-from goes with --kernels asterpy", file=sys.stderr)
+        return 2
     try:
         data = run_ltp(names, chosen, accel, not no_build, linux, batch, case_timeout, asterpy_elf=asterpy_elf)
     except LtpBuildError as exc:
         print(f"asterpy conformance ltp: {exc}", file=sys.stderr)
         return 1
     data["case_list"] = label
+    if linux_from is not None:
+        take_linux_column(data, json.loads(linux_from.read_text()))
     for k, kd in data["kernels"].items():  # type: ignore[union-attr]
         print(f"{k}: " + ", ".join(f"{s} {n}" for s, n in kd["counts"].items()) + f" ({kd['seconds']:.0f} s)")
-    write_doc = doc if doc is not None else (cases is None and set(chosen) == set(KERNELS))
+    write_doc = doc if doc is not None else (cases is None and set(data["kernels"]) == set(KERNELS))
     out_json = results or (RESULTS_JSON if write_doc else Path(str(data["logs"])) / "results.json")
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")

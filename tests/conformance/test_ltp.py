@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conformance.ltp import (CASE_TIMEOUT, CI_LIST, KernelRun, classify, first_error, parse_boot,
-                             run_kernel, runner_script)
+                             run_kernel, runner_script, take_linux_column)
 from conformance.ltp_build import Case, build_cases, parse_runtest, read_case_names
 
 pytestmark = pytest.mark.boot
@@ -51,6 +51,18 @@ def test_runner_script_is_filled_in() -> None:
     text = runner_script(77, 3)
     assert "@" + "CASE_TIMEOUT@" not in text and "case_timeout=77" in text and "LTP_TIMEOUT_MUL=3" in text
     assert "@" not in text.replace("@@LTP", "") and "meminfo" not in text
+
+
+def test_linux_column_from_another_run() -> None:
+    """--linux-from takes the Linux half of a run of the same cases and build, and records which run;
+    another case list is refused."""
+    data = {"cases": ["a01"], "build_key": "k", "kernels": {"asterpy": {"counts": {}}}}
+    other = {"cases": ["a01"], "build_key": "k", "commit": "abc", "date": "d", "linux": "6.1",
+             "image_extras": ["x"], "kernels": {"linux": {"counts": {"pass": 1}}}}
+    take_linux_column(data, other)
+    assert data["kernels"]["linux"] == {"counts": {"pass": 1}} and data["linux_run"] == {"commit": "abc", "date": "d"}
+    with pytest.raises(SystemExit):
+        take_linux_column(data, {**other, "cases": ["b01"]})
 
 
 def test_parse_runtest() -> None:
