@@ -101,7 +101,7 @@ def render(data: dict) -> str:
     other = data.get("linux_run")
     if other:
         lines += ["", f"The Linux column comes from an earlier run of the same cases and LTP build (commit "
-                  f"{other['commit']}, {other['date']}; `--kernels asterpy` spares the CPU of booting Linux "
+                  f"{other['commit']}, {other['date']}; `--linux-from` spares the CPU of booting Linux "
                   "again when only asterpy changed). That run's images carried the Linux extras below; "
                   "this asterpy run's did not (asterpy uses none of them)."]
     lines += ["", "Statuses: pass = exit 0; unsupported = TCONF only (exit 32); fail = TFAIL; broken = TBROK "
