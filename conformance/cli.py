@@ -23,6 +23,8 @@ def conformance() -> None:
 @click.option("--linux", "linux_only", is_flag=True, help="Only Debian's Linux (same as --kernels linux).")
 @click.option("--accel", type=click.Choice(("tcg", "kvm")), default=None, help="QEMU accelerator.")
 @click.option("--no-build", is_flag=True, help="Use the asterpy kernel already built.")
+@click.option("--asterpy-elf", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="An asterpy kernel ELF (PVH) to boot instead of building one (e.g. another commit's).")
 @click.option("--vmlinux", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A Linux vmlinux (PVH ELF) instead of Debian's current one.")
 @click.option("--batch", type=click.IntRange(1), default=DEFAULT_BATCH, show_default=True,
@@ -34,12 +36,15 @@ def conformance() -> None:
                    "(default: only for the default list on both kernels).")
 @click.option("--results", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the raw results JSON.")
+@click.option("--linux-from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="With --kernels asterpy (or --from-results): the Linux column from an earlier run's results JSON (same "
+                   "cases and LTP build), so the doc is written without booting Linux again.")
 @click.option("--from-results", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Run nothing: write the doc and the case lists again from a run's raw results JSON.")
 def ltp(cases: Optional[str], kernels: str, linux_only: bool, accel: Optional[str], no_build: bool,
-        vmlinux: Optional[Path], batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
-        from_results: Optional[Path]) -> None:
+        asterpy_elf: Optional[Path], vmlinux: Optional[Path], batch: int, case_timeout: int, doc: Optional[bool],
+        results: Optional[Path], linux_from: Optional[Path], from_results: Optional[Path]) -> None:
     """Linux Test Project cases in asterpy and in Debian's Linux, in the same QEMU."""
     from conformance.ltp import ltp_main
     sys.exit(ltp_main(cases, "linux" if linux_only else kernels, accel, no_build, vmlinux, batch, case_timeout,
-                      doc, results, from_results))
+                      doc, results, from_results, asterpy_elf, linux_from))

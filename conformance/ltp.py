@@ -81,22 +81,10 @@ class KernelRun:
     seconds: float = 0.0
 
 
-def meminfo_text(memory_mb: int) -> str:
-    """The fixed /proc/meminfo the runner writes when the kernel has no procfs (see runner.sh)."""
-    total = memory_mb * 1024
-    free = total * 7 // 8
-    fields = [("MemTotal", total), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0),
-              ("Cached", 0), ("SwapCached", 0), ("Active", 0), ("Inactive", 0), ("SwapTotal", 0),
-              ("SwapFree", 0), ("Dirty", 0), ("Writeback", 0), ("AnonPages", 0), ("Mapped", 0),
-              ("Shmem", 0), ("CommitLimit", total // 2), ("Committed_AS", 0)]
-    return "\n".join(f"{k + ':':<16}{v:>8} kB" for k, v in fields)
-
-
-def runner_script(case_timeout: int = CASE_TIMEOUT, timeout_mul: int = TIMEOUT_MUL,
-                  memory_mb: int = MEMORY_MB) -> str:
+def runner_script(case_timeout: int = CASE_TIMEOUT, timeout_mul: int = TIMEOUT_MUL) -> str:
     """conformance/runner.sh with its settings filled in."""
     return (RUNNER.read_text().replace("@TIMEOUT_MUL@", str(timeout_mul))
-            .replace("@CASE_TIMEOUT@", str(case_timeout)).replace("@MEMINFO@", meminfo_text(memory_mb)))
+            .replace("@CASE_TIMEOUT@", str(case_timeout)))
 
 
 # LTP formats its test devices with mkfs.<fs>; busybox has mke2fs under that name only.
@@ -293,7 +281,7 @@ def parse_case_option(value: Optional[str]) -> tuple[list[str], str]:
 
 def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optional[str] = None, build: bool = True,
             linux: Optional[Path] = None, batch: int = DEFAULT_BATCH, case_timeout: int = CASE_TIMEOUT,
-            report: Reporter = print) -> dict[str, object]:
+            report: Reporter = print, asterpy_elf: Optional[Path] = None) -> dict[str, object]:
     """Build the cases, run them on each kernel; the raw results (as written to the JSON)."""
     from benchmarks.bench import MACHINE, asterpy_kernel, choose_bench_accel, fetch_linux, qemu_version
     built = build_cases(names, report)
@@ -308,7 +296,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     extras: dict[str, bytes] = {}
     linux_info = ""
     if "asterpy" in kernels:
-        elves["asterpy"] = asterpy_kernel(build, report)
+        elves["asterpy"] = asterpy_elf if asterpy_elf is not None else asterpy_kernel(build, report)
     if "linux" in kernels:
         if linux is not None:
             elves["linux"] = linux
@@ -328,6 +316,7 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
                             text=True, check=False).stdout.strip()
     data: dict[str, object] = {
         "commit": commit,
+        "asterpy_elf": str(elves.get("asterpy", "")),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "qemu": f"{qemu_version()}, x86_64 {MACHINE}, {used_accel}, 1 vCPU, {MEMORY_MB} MiB",
         "linux": linux_info,
@@ -355,10 +344,13 @@ def run_ltp(names: list[str], kernels: tuple[str, ...] = KERNELS, accel: Optiona
     return data
 
 
-def redo_outputs(raw: Path) -> list[Path]:
-    """Write the doc, the lists and docs/conformance/ltp-results.json again from a run's raw results."""
+def redo_outputs(raw: Path, linux_from: Optional[Path] = None) -> list[Path]:
+    """Write the doc, the lists and docs/conformance/ltp-results.json again from a run's raw results
+    (its Linux column from linux_from's, when given)."""
     from conformance.ltp_doc import write_outputs
     data = json.loads(raw.read_text())
+    if linux_from is not None:
+        take_linux_column(data, json.loads(linux_from.read_text()))
     if "dirs" not in data:
         tree = prepare_tree()
         source_dirs = tree.source_dirs()
@@ -371,13 +363,25 @@ def redo_outputs(raw: Path) -> list[Path]:
     return [RESULTS_JSON] + write_outputs(data)
 
 
+def take_linux_column(data: dict, other: dict) -> None:
+    """Put the Linux results of an earlier run (the same cases from the same LTP build) into data, and
+    say so (docs/conformance.md names that run)."""
+    if other.get("cases") != data["cases"] or other.get("build_key") != data["build_key"]:
+        raise SystemExit("asterpy conformance ltp: --linux-from: another case list or LTP build")
+    data["kernels"]["linux"] = other["kernels"]["linux"]
+    data["linux"] = other["linux"]
+    data["image_extras"] = other.get("image_extras", [])
+    data["linux_run"] = {"commit": other["commit"], "date": other["date"]}
+
+
 def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build: bool, linux: Optional[Path],
              batch: int, case_timeout: int, doc: Optional[bool], results: Optional[Path],
-             from_results: Optional[Path] = None) -> int:
+             from_results: Optional[Path] = None, asterpy_elf: Optional[Path] = None,
+             linux_from: Optional[Path] = None) -> int:
     """The `asterpy conformance ltp` command; its exit status."""
     from conformance.ltp_doc import write_outputs
     if from_results is not None:
-        for p in redo_outputs(from_results):
+        for p in redo_outputs(from_results, linux_from):
             print(f"wrote {p}")
         return 0
     names, label = parse_case_option(cases)
@@ -386,15 +390,20 @@ def ltp_main(cases: Optional[str], kernels: str, accel: Optional[str], no_build:
         if k not in KERNELS:
             print(f"asterpy conformance ltp: unknown kernel {k!r} (asterpy, linux)", file=sys.stderr)
             return 2
+    if linux_from is not None and "linux" in chosen:
+        print("asterpy conformance ltp: --linux-from goes with --kernels asterpy", file=sys.stderr)
+        return 2
     try:
-        data = run_ltp(names, chosen, accel, not no_build, linux, batch, case_timeout)
+        data = run_ltp(names, chosen, accel, not no_build, linux, batch, case_timeout, asterpy_elf=asterpy_elf)
     except LtpBuildError as exc:
         print(f"asterpy conformance ltp: {exc}", file=sys.stderr)
         return 1
     data["case_list"] = label
+    if linux_from is not None:
+        take_linux_column(data, json.loads(linux_from.read_text()))
     for k, kd in data["kernels"].items():  # type: ignore[union-attr]
         print(f"{k}: " + ", ".join(f"{s} {n}" for s, n in kd["counts"].items()) + f" ({kd['seconds']:.0f} s)")
-    write_doc = doc if doc is not None else (cases is None and set(chosen) == set(KERNELS))
+    write_doc = doc if doc is not None else (cases is None and set(data["kernels"]) == set(KERNELS))
     out_json = results or (RESULTS_JSON if write_doc else Path(str(data["logs"])) / "results.json")
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(data, indent=1, sort_keys=False) + "\n")

@@ -11,6 +11,9 @@ from conformance.ltp_build import read_case_names
 
 # Cases seen to pass in one run and not in another (in asterpy or on Linux): never in the CI subset.
 FLAKY_LIST = REPO_ROOT / "conformance" / "ltp-flaky.txt"
+# A case that passes for the first time joins the CI subset when it took at most this long in
+# asterpy (seconds, TCG): the subset keeps every gain without outgrowing CI's time budget.
+CI_NEW_CASE_MAX_S = 3
 
 # Causes, tried in order on a case's first error line: (label, regex).  The label groups the cases
 # of docs/conformance.md; the first error line of every case is shown under it.
@@ -85,7 +88,7 @@ def render(data: dict) -> str:
         f"{len(data['missing'])} not in this LTP). Each case runs under `timeout {data['case_timeout']}` "
         f"with `LTP_TIMEOUT_MUL={data['timeout_mul']}`, `TMPDIR=/tmp`, as its runtest line says, from "
         "a busybox sh runner (conformance/runner.sh) that is /init of an initramfs; both kernels boot "
-        "the same images. Raw results: docs/conformance/ltp-results.json (logs of every case that does "
+        "the same programs and runner. Raw results: docs/conformance/ltp-results.json (logs of every case that does "
         "not pass).",
         "",
         "| kernel | " + " | ".join(STATUSES) + " | boots | time |",
@@ -95,19 +98,18 @@ def render(data: dict) -> str:
         c = kernels[k]["counts"]
         lines.append(f"| {k} | " + " | ".join(str(c[s]) for s in STATUSES)
                      + f" | {kernels[k]['boots']} | {kernels[k]['seconds'] / 60:.1f} min |")
+    other = data.get("linux_run")
+    if other:
+        lines += ["", f"The Linux column comes from an earlier run of the same cases and LTP build (commit "
+                  f"{other['commit']}, {other['date']}; `--linux-from` spares the CPU of booting Linux "
+                  "again when only asterpy changed). That run's images carried the Linux extras below; "
+                  "this asterpy run's did not (asterpy uses none of them)."]
     lines += ["", "Statuses: pass = exit 0; unsupported = TCONF only (exit 32); fail = TFAIL; broken = TBROK "
               "or killed by a signal; timeout = the runner's timeout or LTP's own; lost = the kernel hung "
               "or ended during the case (the runner goes on in a new boot).", ""]
     notes = sorted(set(kernels["asterpy"]["notes"]))
-    lines += ["## What the runner does to asterpy (temporary measures)", ""]
-    static = [n for n in notes if n.startswith("static-proc")]
-    if static:
-        lines += ["asterpy has no procfs yet. LTP's library reads `/proc/meminfo` before a test starts, so the "
-                  "runner writes a **fixed** `/proc/meminfo` (1 GiB, 7/8 free, no swap) into the plain `/proc` "
-                  "directory of the image when `mount -t proc` fails. This is a stand-in, not a kernel feature: "
-                  "it goes when procfs lands (the runner only writes it when the file does not exist). "
-                  "Nothing else is faked; every other `/proc` or `/sys` read fails as it would.", ""]
-    lines += ["Both kernels boot the same images, which also hold, for Linux's sake, Debian's `loop.ko` "
+    lines += ["## What the runner does", ""]
+    lines += ["The images also hold, for Linux's sake, Debian's `loop.ko` "
               "(the runner loads it with insmod where that works) and the kernel's `/boot/config-<release>` "
               "(asterpy reports another release, so LTP never reads it there), and `mkfs.ext2` "
               "(a script running busybox `mke2fs`) for the cases that format a loop device.", ""]
@@ -176,9 +178,11 @@ def _matrix_gen() -> ModuleType:
     return mod
 
 
-def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
-    """The CI subset: for every syscall the passing cases test, its fastest passing case in asterpy
-    (every syscall the passing list covers stays covered; libc-only cases are left to the command)."""
+def choose_ci_cases(data: dict, passing: list[str], before: set[str]) -> list[str]:
+    """The CI subset: every case already on it that still passes; for every syscall the passing
+    cases test, its fastest passing case in asterpy (every syscall the passing list covers stays
+    covered; libc-only cases are left to the command); and every case that passes now but was not
+    on the passing list `before` and ran within CI_NEW_CASE_MAX_S (what a fix won stays won)."""
     mg = _matrix_gen()
     names = {r.name for r in mg.table()}
     ast = data["kernels"]["asterpy"]["results"]
@@ -186,13 +190,14 @@ def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
     flaky = set(read_case_names(FLAKY_LIST)) if FLAKY_LIST.is_file() else set()
     # A case already on the list keeps its place while it passes (no churn from timing noise).
     kept = set(read_case_names(CI_LIST)) if CI_LIST.is_file() else set()
-    for n in passing:
-        if n in flaky:
-            continue
-        if n in kept:
-            sc = mg.ltp_syscall(n, data["dirs"].get(n, ""), names)
-            if sc:
-                best[sc] = n
+    chosen = {n for n in passing if n in kept and n not in flaky}
+    for n in sorted(chosen):
+        sc = mg.ltp_syscall(n, data["dirs"].get(n, ""), names)
+        if sc:
+            best[sc] = n
+    if before:
+        chosen |= {n for n in passing if n not in before and n not in flaky
+                   and ast[n]["seconds"] <= CI_NEW_CASE_MAX_S}
     for n in passing:
         if n in flaky or n in kept:
             continue
@@ -202,7 +207,7 @@ def choose_ci_cases(data: dict, passing: list[str]) -> list[str]:
         key = (ast[n]["seconds"], n)
         if sc not in best or (best[sc] not in kept and key < (ast[best[sc]]["seconds"], best[sc])):
             best[sc] = n
-    return sorted(set(best.values()))
+    return sorted(set(best.values()) | chosen)
 
 
 def write_outputs(data: dict) -> list[Path]:
@@ -214,13 +219,15 @@ def write_outputs(data: dict) -> list[Path]:
     dirs = data["dirs"]
     passing = [n for n in data["cases"] if ast.get(n, {}).get("status") == "pass"
                and lin.get(n, {}).get("status") == "pass"]
+    before = set(read_case_names(PASSING_LIST)) if PASSING_LIST.is_file() else set()
     header = ("# LTP cases that pass in asterpy and on Linux: case, runtest directory (written by\n"
               "# `asterpy conformance ltp`). CI runs the subset in conformance/ltp-ci-cases.txt.\n")
     PASSING_LIST.write_text(header + "".join(f"{n} {dirs.get(n, '?')}\n" for n in passing))
-    ci = choose_ci_cases(data, passing)
+    ci = choose_ci_cases(data, passing, before)
     ci_header = ("# The LTP cases CI runs in asterpy (tests/conformance/test_ltp.py): for each syscall the\n"
-                 "# passing cases test, the fastest one (written by `asterpy conformance ltp`). A case here\n"
-                 "# that stops passing fails CI. Case, runtest directory.\n")
+                 "# passing cases test, the fastest one, and every case that started to pass and is quick\n"
+                 "# (written by `asterpy conformance ltp`, conformance/ltp_doc.py choose_ci_cases). A case\n"
+                 "# here that stops passing fails CI. Case, runtest directory.\n")
     CI_LIST.write_text(ci_header + "".join(f"{n} {dirs.get(n, '?')}\n" for n in ci))
     # The syscall matrix credits the CI cases: it is written again with them.
     mg = _matrix_gen()

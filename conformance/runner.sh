@@ -12,7 +12,7 @@ case_timeout=@CASE_TIMEOUT@
 start=${1:-0}
 stop=${2:-1000000}
 
-# Linux: the usual pseudo filesystems.  asterpy: whatever it has (mount fails quietly otherwise).
+# The usual pseudo filesystems (a kernel without one says so in a note).
 mount -t proc proc /proc 2>/dev/null || echo "@@LTP-NOTE no procfs: mount -t proc failed"
 mount -t sysfs sysfs /sys 2>/dev/null || echo "@@LTP-NOTE no sysfs: mount -t sysfs failed"
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -26,16 +26,6 @@ if [ -f /lib/modules/loop.ko ]; then
     else
         echo "@@LTP-NOTE loop.ko not loaded (insmod failed)"
     fi
-fi
-
-# TEMPORARY, until asterpy has a procfs: LTP's library reads /proc/meminfo before a test starts
-# (tst_available_mem); without a procfs the runner writes a fixed file into the plain /proc
-# directory.  It is a stand-in, reported on the console and in docs/conformance.md.
-if [ ! -e /proc/meminfo ]; then
-    cat > /proc/meminfo <<'EOF'
-@MEMINFO@
-EOF
-    echo "@@LTP-NOTE static-proc /proc/meminfo (fixed file written by the runner: no procfs)"
 fi
 
 i=0

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conformance.ltp import (CASE_TIMEOUT, CI_LIST, KernelRun, classify, first_error, meminfo_text,
-                             parse_boot, run_kernel, runner_script)
+from conformance.ltp import (CASE_TIMEOUT, CI_LIST, KernelRun, classify, first_error, parse_boot,
+                             run_kernel, runner_script, take_linux_column)
 from conformance.ltp_build import Case, build_cases, parse_runtest, read_case_names
 
 pytestmark = pytest.mark.boot
@@ -36,21 +36,33 @@ def test_parse_boot_and_lost_case() -> None:
     """A boot's framed output gives one result per case; a case the kernel died in is lost, and the
     run resumes after it."""
     cases = [Case("a01", ("a01",)), Case("b01", ("b01",)), Case("c01", ("c01",))]
-    out = ("@@LTP-NOTE static-proc /proc/meminfo\n@@LTP-BEGIN 0 a01\nx.c:1: TPASS: ok\n\n@@LTP-END 0 a01 0 1\n"
+    out = ("@@LTP-NOTE no sysfs\n@@LTP-BEGIN 0 a01\nx.c:1: TPASS: ok\n\n@@LTP-END 0 a01 0 1\n"
            "@@LTP-BEGIN 1 b01\nb.c:9: TFAIL: wrong\n")
     run = KernelRun("asterpy")
     assert parse_boot(out, run, cases, 0, True, 90) == 2
     assert run.results["a01"].status == "pass"
     assert run.results["b01"].status == "lost"
-    assert run.notes == ["static-proc /proc/meminfo"]
+    assert run.notes == ["no sysfs"]
     assert first_error("a\nb.c:9: TFAIL: wrong\nc.c:1: TBROK: x\n") == "b.c:9: TFAIL: wrong"
 
 
 def test_runner_script_is_filled_in() -> None:
-    """The runner gets its timeout, LTP_TIMEOUT_MUL and the stand-in /proc/meminfo; no placeholder stays."""
-    text = runner_script(77, 3, 1024)
+    """The runner gets its timeout and LTP_TIMEOUT_MUL; no placeholder stays, and nothing stands in for /proc."""
+    text = runner_script(77, 3)
     assert "@" + "CASE_TIMEOUT@" not in text and "case_timeout=77" in text and "LTP_TIMEOUT_MUL=3" in text
-    assert "MemTotal:" in text and meminfo_text(1024).splitlines()[0].split()[1] == "1048576"
+    assert "@" not in text.replace("@@LTP", "") and "meminfo" not in text
+
+
+def test_linux_column_from_another_run() -> None:
+    """--linux-from takes the Linux half of a run of the same cases and build, and records which run;
+    another case list is refused."""
+    data = {"cases": ["a01"], "build_key": "k", "kernels": {"asterpy": {"counts": {}}}}
+    other = {"cases": ["a01"], "build_key": "k", "commit": "abc", "date": "d", "linux": "6.1",
+             "image_extras": ["x"], "kernels": {"linux": {"counts": {"pass": 1}}}}
+    take_linux_column(data, other)
+    assert data["kernels"]["linux"] == {"counts": {"pass": 1}} and data["linux_run"] == {"commit": "abc", "date": "d"}
+    with pytest.raises(SystemExit):
+        take_linux_column(data, {**other, "cases": ["b01"]})
 
 
 def test_parse_runtest() -> None:

@@ -80,6 +80,8 @@ static void fds_and_rw(void)
     BAD("dup3 newfd huge -> EBADF", S(SYS_dup3, fd_rw, INT_MAX, 0), EBADF);
     BAD("dup3 unknown flag -> EINVAL", S(SYS_dup3, fd_rw, 200, 0x1), EINVAL);
     BAD("dup3 old == new -> EINVAL", S(SYS_dup3, fd_rw, fd_rw, 0), EINVAL);
+    BAD("dup3 old == new, not open -> EINVAL (checked before the fd)", S(SYS_dup3, 900, 900, O_CLOEXEC), EINVAL);
+    BAD("dup3 old not open -> EBADF", S(SYS_dup3, 900, 901, 0), EBADF);
     BAD("fcntl fd -1 -> EBADF", S(SYS_fcntl, -1, F_GETFL), EBADF);
     BAD("fcntl unknown cmd -> EINVAL", S(SYS_fcntl, fd_rw, 9999, 0), EINVAL);
     BAD("fcntl F_DUPFD negative -> EINVAL", S(SYS_fcntl, fd_rw, F_DUPFD, -1), EINVAL);

@@ -1,6 +1,8 @@
 /* t_misc: uname, getrandom, getrlimit/setrlimit/prlimit64 (RLIMIT_NOFILE -> EMFILE,
  * RLIMIT_AS -> ENOMEM), getrusage, sysinfo, sched_yield, getuid/geteuid/getgid/getegid/
- * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME. */
+ * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME,
+ * setfsuid/setfsgid, sched_get_priority_max/min, sethostname/setdomainname, ioprio_get/ioprio_set,
+ * capget/capset. */
 #include "kt.h"
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -9,6 +11,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sched.h>
+#include <sys/fsuid.h>
 
 #ifndef GRND_NONBLOCK
 #define GRND_NONBLOCK 0x1
@@ -202,6 +205,201 @@ static void test_ids(void)
     CHECK_EQ("umask returns previous", umask(old), 027);
 }
 
+/* setfsuid/setfsgid: they answer the old fs id, change it only to an id the caller may take, and
+ * file access follows the fs ids (not the effective ones). Every set*id call resets them. */
+static void test_fsids(void)
+{
+    CHECK_EQ("setfsuid(-1) answers the fs uid (the euid)", setfsuid(-1), geteuid());
+    CHECK_EQ("setfsgid(-1) answers the fs gid (the egid)", setfsgid(-1), getegid());
+    if (geteuid() != 0) {
+        SKIP("setfsuid to another uid", "not root");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int rc = 0;
+        int fd = open("fsid-file", O_WRONLY | O_CREAT | O_TRUNC, 0600);   /* root's, 0600 */
+        close(fd);
+        if (setfsuid(65534) != 0) rc |= 1;                 /* answers the old one: 0 */
+        if (setfsuid(-1) != 65534) rc |= 2;
+        if (geteuid() != 0) rc |= 4;                       /* the euid stays */
+        if (open("fsid-file", O_RDONLY) != -1 || errno != EACCES) rc |= 8;
+        if (setfsuid(0) != 65534) rc |= 16;                /* the euid is 0: allowed back */
+        int fd2 = open("fsid-file", O_RDONLY);
+        if (fd2 < 0) rc |= 32;
+        close(fd2);
+        if (setfsgid(65534) != 0) rc |= 64;
+        if (setfsgid(-1) != 65534) rc |= 128;
+        setfsuid(65534);
+        if (setresuid(0, 0, 0) != 0 || setfsuid(-1) != 0) rc |= 256;   /* set*id resets it */
+        if (setresuid(65534, 65534, 65534) != 0) rc |= 512;
+        if (setfsuid(0) != 65534 || setfsuid(-1) != 65534) rc |= 1024; /* not allowed: unchanged */
+        _exit(rc);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("setfsuid/setfsgid change the ids file access uses", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    unlink("fsid-file");
+}
+
+static void test_sched_prio(void)
+{
+    CHECK_EQ("sched_get_priority_max SCHED_FIFO", sched_get_priority_max(SCHED_FIFO), 99);
+    CHECK_EQ("sched_get_priority_min SCHED_RR", sched_get_priority_min(SCHED_RR), 1);
+    CHECK_EQ("sched_get_priority_max SCHED_OTHER", sched_get_priority_max(SCHED_OTHER), 0);
+    CHECK_EQ("sched_get_priority_max SCHED_DEADLINE (6)", sched_get_priority_max(6), 0);
+    CHECK_EQ("sched_get_priority_min SCHED_DEADLINE (6)", sched_get_priority_min(6), 0);
+    CHECK_ERR("sched_get_priority_max 4 -> EINVAL", sched_get_priority_max(4), EINVAL);
+    CHECK_ERR("sched_get_priority_min -1 -> EINVAL", sched_get_priority_min(-1), EINVAL);
+}
+
+/* sethostname/setdomainname: the checks (EINVAL, EFAULT, EPERM) change nothing; setting a name is
+ * done in a child that has its own UTS namespace (host Linux) or where there is none to leave
+ * (asterpy: unshare answers ENOSYS and the machine is a test VM), never on a shared host name. */
+static void test_names(void)
+{
+    char longname[80];
+    memset(longname, 'x', sizeof longname);
+    CHECK_ERR("sethostname 65 bytes -> EINVAL", sethostname(longname, 65), EINVAL);
+    CHECK_ERR("setdomainname negative length -> EINVAL", syscall(SYS_setdomainname, longname, -1), EINVAL);
+    if (geteuid() == 0)
+        CHECK_ERR("sethostname bad pointer -> EFAULT", syscall(SYS_sethostname, KT_BADPTR, 5), EFAULT);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (setresuid(65534, 65534, 65534) != 0 && geteuid() == 0)
+            _exit(1);
+        _exit(sethostname("x", 1) == -1 && errno == EPERM && setdomainname("x", 1) == -1 && errno == EPERM
+              ? 0 : 2);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("unprivileged sethostname/setdomainname -> EPERM", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    if (geteuid() != 0) {
+        SKIP("sethostname/setdomainname set the names", "not root");
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        if (unshare(CLONE_NEWUTS) != 0 && errno != ENOSYS)
+            _exit(100);                     /* no namespace of our own: leave the host's names alone */
+        struct utsname u;
+        int rc = 0;
+        if (sethostname("kt-host", 7) != 0) rc |= 1;
+        if (setdomainname("kt.domain", 9) != 0) rc |= 2;
+        if (uname(&u) != 0 || strcmp(u.nodename, "kt-host") != 0) rc |= 4;
+        if (strcmp(u.domainname, "kt.domain") != 0) rc |= 8;
+        char buf[128] = {0};
+        if (gethostname(buf, sizeof buf) != 0 || strcmp(buf, "kt-host") != 0) rc |= 16;
+        int fd = open("/proc/sys/kernel/hostname", O_RDONLY);
+        if (fd >= 0) {
+            memset(buf, 0, sizeof buf);
+            if (read(fd, buf, sizeof buf - 1) <= 0 || strcmp(buf, "kt-host\n") != 0) rc |= 32;
+            close(fd);
+        }
+        if (sethostname("", 0) != 0 || uname(&u) != 0 || u.nodename[0] != 0) rc |= 64;
+        _exit(rc);
+    }
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 100)
+        SKIP("sethostname/setdomainname set the names", "no UTS namespace of our own");
+    else
+        CHECK_EQ("sethostname/setdomainname set what uname and /proc report",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+}
+
+/* ioprio_get/ioprio_set: class and level stored and read back, the checks Linux makes. */
+static void test_ioprio(void)
+{
+#define KT_IOPRIO(cls, lvl) (((cls) << 13) | (lvl))
+    long def = syscall(SYS_ioprio_get, 1, 0);
+    CHECK("ioprio_get of the caller", def >= 0);
+    CHECK_OK("ioprio_set BE level 3", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(2, 3)));
+    CHECK_EQ("read back", syscall(SYS_ioprio_get, 1, getpid()), KT_IOPRIO(2, 3));
+    CHECK_OK("ioprio_set IDLE", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(3, 0)));
+    CHECK_EQ("read back IDLE", syscall(SYS_ioprio_get, 1, 0), KT_IOPRIO(3, 0));
+    CHECK_ERR("class 4 -> EINVAL", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(4, 0)), EINVAL);
+    CHECK_ERR("NONE with a level -> EINVAL", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(0, 1)), EINVAL);
+    CHECK_ERR("unknown which -> EINVAL", syscall(SYS_ioprio_get, 9, 0), EINVAL);
+    CHECK_ERR("no such process -> ESRCH", syscall(SYS_ioprio_get, 1, 999999), ESRCH);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(syscall(SYS_ioprio_get, 1, 0) == KT_IOPRIO(3, 0) ? 0 : 1);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("a child inherits it", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    CHECK_OK("ioprio_set NONE", syscall(SYS_ioprio_set, 1, 0, KT_IOPRIO(0, 0)));
+}
+
+/* capget/capset through the raw syscalls (struct __user_cap_header/data, version 3). */
+struct kt_cap_hdr { uint32_t version; int pid; };
+struct kt_cap_data { uint32_t effective, permitted, inheritable; };
+
+static void test_caps(void)
+{
+    struct kt_cap_hdr h = {0x20080522, 0};
+    struct kt_cap_data d[2];
+    memset(d, 0, sizeof d);
+    CHECK_OK("capget v3", syscall(SYS_capget, &h, d));
+    if (geteuid() == 0)
+        CHECK("root holds CAP_KILL and CAP_SETPCAP", (d[0].effective & (1u << 5)) && (d[0].permitted & (1u << 8)));
+    h.version = 0;
+    CHECK_OK("capget bad version, NULL data: asks for the version", syscall(SYS_capget, &h, NULL));
+    CHECK_EQ("the preferred version is written back", h.version, 0x20080522);
+    h.version = 0;
+    CHECK_ERR("capget bad version -> EINVAL", syscall(SYS_capget, &h, d), EINVAL);
+    h.version = 0x20080522;
+    h.pid = -1;
+    CHECK_ERR("capget pid -1 -> EINVAL", syscall(SYS_capget, &h, d), EINVAL);
+    h.pid = 0;
+    CHECK_ERR("capget bad header -> EFAULT", syscall(SYS_capget, KT_BADPTR, d), EFAULT);
+    CHECK_ERR("capget bad data -> EFAULT", syscall(SYS_capget, &h, KT_BADPTR), EFAULT);
+    h.pid = 999999;
+    CHECK_ERR("capget unknown pid -> ESRCH", syscall(SYS_capget, &h, d), ESRCH);
+    h.pid = 999999;                 /* any pid but 0 and the caller's, alive or not */
+    CHECK_ERR("capset another process -> EPERM", syscall(SYS_capset, &h, d), EPERM);
+    if (geteuid() != 0) {
+        SKIP("capset narrows the sets", "not root");
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct kt_cap_hdr hh = {0x20080522, 0};
+        struct kt_cap_data dd[2];
+        memset(dd, 0, sizeof dd);
+        int rc = 0;
+        dd[0].effective = dd[0].permitted = dd[0].inheritable = 1u << 5;       /* CAP_KILL only */
+        if (syscall(SYS_capset, &hh, dd) != 0) rc |= 1;
+        memset(dd, 0, sizeof dd);
+        if (syscall(SYS_capget, &hh, dd) != 0 || dd[0].effective != (1u << 5) || dd[0].permitted != (1u << 5) ||
+            dd[0].inheritable != (1u << 5) || dd[1].permitted != 0) rc |= 2;
+        dd[0].inheritable = (1u << 5) | (1u << 13);    /* not held, no CAP_SETPCAP */
+        if (syscall(SYS_capset, &hh, dd) != -1 || errno != EPERM) rc |= 4;
+        dd[0].inheritable = 1u << 5;
+        dd[0].permitted = (1u << 5) | (1u << 6);       /* more than was permitted */
+        if (syscall(SYS_capset, &hh, dd) != -1 || errno != EPERM) rc |= 8;
+        dd[0].permitted = 1u << 5;
+        dd[0].effective = (1u << 5) | (1u << 6);       /* effective outside permitted */
+        if (syscall(SYS_capset, &hh, dd) != -1 || errno != EPERM) rc |= 16;
+        dd[0].effective = 0;
+        if (syscall(SYS_capset, &hh, dd) != 0) rc |= 32;   /* dropping is fine */
+        _exit(rc);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK_EQ("capset narrows the sets, never widens them", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+    pid = fork();
+    if (pid == 0) {
+        struct kt_cap_hdr hh = {0x20080522, 0};
+        struct kt_cap_data dd[2];
+        if (setresuid(65534, 65534, 65534) != 0) _exit(1);
+        memset(dd, 0xff, sizeof dd);
+        if (syscall(SYS_capget, &hh, dd) != 0) _exit(2);
+        _exit(dd[0].effective == 0 && dd[0].permitted == 0 && dd[1].permitted == 0 ? 0 : 3);
+    }
+    waitpid(pid, &status, 0);
+    CHECK_EQ("leaving uid 0 clears the sets", WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+}
+
 static void test_prctl(void)
 {
     char name[32] = {0};
@@ -223,5 +421,10 @@ int main(int argc, char **argv)
     test_rusage_sysinfo();
     test_ids();
     test_prctl();
+    test_fsids();
+    test_sched_prio();
+    test_names();
+    test_ioprio();
+    test_caps();
     kt_finish();
 }

@@ -1,11 +1,22 @@
 /* t_proc: fork/vfork/clone-by-libc, exit/exit_group codes, wait4/waitid (WNOHANG, WNOWAIT,
  * WUNTRACED, WCONTINUED), getpid/getppid/gettid/set_tid_address, setpgid/getpgid/getpgrp,
  * setsid/getsid, execve of itself with arguments (and its error cases), and 50 children that
- * exec, write to a shared pipe, signal themselves or exit, and are all reaped. */
+ * exec, write to a shared pipe, signal themselves or exit, and are all reaped; pidfd_open (poll
+ * readable at exit, waitid(P_PIDFD), EAGAIN when O_NONBLOCK, the argument checks) and pidfd_getfd. */
 #include "kt.h"
 #include <signal.h>
 #include <sys/resource.h>
+#include <poll.h>
 #include <sys/wait.h>
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
 
 #define NCHILD 50
 
@@ -346,6 +357,56 @@ static void test_stress(void)
     CHECK_EQ("no children left -> ECHILD", errno, ECHILD);
 }
 
+static void test_pidfd(void)
+{
+    int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    CHECK("pidfd_open of the caller", self >= 0);
+    CHECK_EQ("it is close-on-exec", fcntl(self, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    struct pollfd pf = {.fd = self, .events = POLLIN};
+    CHECK_EQ("a live process's pidfd is not readable", poll(&pf, 1, 0), 0);
+    int dupd = (int)syscall(SYS_pidfd_getfd, self, 1, 0);
+    CHECK("pidfd_getfd copies a descriptor", dupd >= 0 && dupd != 1);
+    if (dupd >= 0) {
+        CHECK_EQ("the copy is close-on-exec", fcntl(dupd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+        close(dupd);
+    }
+    CHECK_ERR("pidfd_getfd flags -> EINVAL", syscall(SYS_pidfd_getfd, self, 1, 1), EINVAL);
+    CHECK_ERR("pidfd_getfd closed target fd -> EBADF", syscall(SYS_pidfd_getfd, self, 900, 0), EBADF);
+    CHECK_ERR("pidfd_getfd on a non-pidfd -> EBADF", syscall(SYS_pidfd_getfd, 1, 1, 0), EBADF);
+    close(self);
+    CHECK_ERR("pidfd_open unknown flags -> EINVAL", syscall(SYS_pidfd_open, getpid(), 1), EINVAL);
+    CHECK_ERR("pidfd_open pid -1 -> EINVAL", syscall(SYS_pidfd_open, -1, 0), EINVAL);
+    CHECK_ERR("pidfd_open no such pid -> ESRCH", syscall(SYS_pidfd_open, 999999, 0), ESRCH);
+
+    int go[2];
+    CHECK_OK("pipe", pipe(go));
+    pid_t pid = fork();
+    if (pid == 0) {
+        char c;
+        if (read(go[0], &c, 1) != 1)
+            _exit(1);
+        _exit(7);
+    }
+    int fd = (int)syscall(SYS_pidfd_open, pid, O_NONBLOCK);
+    CHECK("pidfd_open of a child, O_NONBLOCK", fd >= 0);
+    CHECK("F_GETFL shows O_NONBLOCK", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    CHECK_ERR("waitid(P_PIDFD) of a running child, O_NONBLOCK -> EAGAIN", waitid(P_PIDFD, fd, &si, WEXITED), EAGAIN);
+    CHECK_EQ("let it exit", write(go[1], "x", 1), 1);
+    pf.fd = fd;
+    pf.revents = 0;
+    CHECK_EQ("the pidfd polls readable once it exits", poll(&pf, 1, 5000), 1);
+    CHECK("POLLIN", (pf.revents & POLLIN) != 0);
+    memset(&si, 0, sizeof si);
+    CHECK_OK("waitid(P_PIDFD) reaps it", waitid(P_PIDFD, fd, &si, WEXITED));
+    CHECK("siginfo: that child, exit status 7", si.si_pid == pid && si.si_code == CLD_EXITED && si.si_status == 7);
+    close(fd);
+    CHECK_ERR("waitid(P_PIDFD) on a pipe -> EBADF", waitid(P_PIDFD, go[0], &si, WEXITED), EBADF);
+    close(go[0]);
+    close(go[1]);
+}
+
 int main(int argc, char **argv)
 {
     exec_mode(argc, argv);
@@ -356,5 +417,6 @@ int main(int argc, char **argv)
     test_ids();
     test_execve();
     test_stress();
+    test_pidfd();
     kt_finish();
 }

@@ -5,6 +5,7 @@ from typing import Final
 from asterpy.lang import List, SysError, u64
 from asterpy.lang.errno import EBADF, EMFILE
 from asterpy.fs.file import File
+from asterpy.fs.locks import new_owner_id, posix_close, posix_exit
 
 # The default RLIMIT_NOFILE soft limit (descriptors 0 .. limit - 1), and the most setrlimit allows.
 NOFILE_MAX: Final = u64(1024)
@@ -17,12 +18,26 @@ class FdTable:
     fds: List[File | None]
     cloexec: List[bool]
     limit: u64           # the process's RLIMIT_NOFILE soft limit
+    lock_id: u64         # the owner number of the table's POSIX record locks (0: none taken yet)
 
     def __init__(self) -> None:
         """An empty table."""
         self.fds = []
         self.cloexec = []
         self.limit = NOFILE_MAX
+        self.lock_id = u64(0)
+
+    def posix_owner(self) -> u64:
+        """The owner number of this table's POSIX record locks (asterpy.fs.locks)."""
+        if self.lock_id == 0:
+            self.lock_id = new_owner_id()
+        return self.lock_id
+
+    def dropped(self, f: File | None) -> None:
+        """A descriptor of f was closed: the table's POSIX locks on its inode go (as on Linux, whatever
+        descriptor took them)."""
+        if f is not None and self.lock_id != 0:
+            posix_close(self.lock_id, f.inode)
 
     def get(self, fd: u64) -> File:
         """The File of fd (EBADF if it is not open)."""
@@ -53,14 +68,18 @@ class FdTable:
         while u64(len(self.fds)) <= fd:
             self.fds.append(None)
             self.cloexec.append(False)
+        old = self.fds[fd]
         self.fds[fd] = f
         self.cloexec[fd] = cloexec
+        if old is not f:
+            self.dropped(old)
 
     def close(self, fd: u64) -> None:
         """Close fd (EBADF if it is not open). The File goes with its last descriptor."""
-        self.get(fd)
+        f = self.get(fd)
         self.fds[fd] = None
         self.cloexec[fd] = False
+        self.dropped(f)
         # Keep the list short so lowest-free scans and clone stay cheap.
         while len(self.fds) > 0 and self.fds[len(self.fds) - 1] is None:
             self.fds.pop()
@@ -97,13 +116,17 @@ class FdTable:
         """execve: close every descriptor marked FD_CLOEXEC."""
         for i in range(0, len(self.fds)):
             if self.cloexec[i]:
+                f = self.fds[i]
                 self.fds[i] = None
                 self.cloexec[i] = False
+                self.dropped(f)
         while len(self.fds) > 0 and self.fds[len(self.fds) - 1] is None:
             self.fds.pop()
             self.cloexec.pop()
 
     def close_all(self) -> None:
-        """exit: close every descriptor."""
+        """exit: close every descriptor (and the table's POSIX locks go)."""
         self.fds.clear()
         self.cloexec.clear()
+        if self.lock_id != 0:
+            posix_exit(self.lock_id)

@@ -12,6 +12,7 @@ from asterpy.lang import Ptr, SysError, i64, memset, u8, u16, u32, u64
 from asterpy.lang.errno import EBADF, EINVAL, EISDIR, ENOTDIR, ENOTTY, ENXIO, ESPIPE
 from asterpy.fs.abi import DIRENT_HEADER, kscratch, put_u32
 from asterpy.fs.inode import DirInode, Inode, RegInode
+from asterpy.fs.locks import LockOwner
 from asterpy.fs.mode import O_ACCMODE, O_APPEND, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY, DT_DIR, dtype_of
 from asterpy.mm.heap import kfree
 from asterpy.fs.context import FsCaller
@@ -45,12 +46,22 @@ class File:
     inode: Inode
     flags: u64
     pos: u64
+    lock_owner: LockOwner | None   # made by the first flock/OFD lock; its locks go with this File
 
     def __init__(self, inode: Inode, flags: u64) -> None:
         """An open file on inode with the open(2) flags kept (O_CREAT and the like are dropped)."""
         self.inode = inode
         self.flags = flags
         self.pos = u64(0)
+        self.lock_owner = None
+
+    def lock_owner_id(self) -> u64:
+        """The owner number of this open file description's flock and OFD locks (asterpy.fs.locks)."""
+        o = self.lock_owner
+        if o is None:
+            o = LockOwner()
+            self.lock_owner = o
+        return o.id
 
     def can_read(self) -> bool:
         """Opened for reading (O_RDONLY or O_RDWR, not O_PATH)."""

@@ -15,6 +15,7 @@ from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.filepages import FilePages, page_alloc, page_free
 from asterpy.fs.mode import S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG
 from asterpy.fs.superblock import SuperBlock, ramfs_super
+from asterpy.fs.xattr import XattrSet
 
 PAGE: Final = u64(4096)
 PAGE_SHIFT: Final = u64(12)
@@ -56,6 +57,7 @@ class Inode(FilePages):
     rdev_major: u32
     rdev_minor: u32
     sb: SuperBlock      # the file system it belongs to (the ramfs unless its maker says otherwise)
+    xattrs: XattrSet | None   # extended attributes (made by the first setxattr)
 
     def __init__(self, mode: u32) -> None:
         """A new inode of mode (type and permission bits), owned by root, times now."""
@@ -72,6 +74,7 @@ class Inode(FilePages):
         self.rdev_major = u32(0)
         self.rdev_minor = u32(0)
         self.sb = ramfs_super()
+        self.xattrs = None
 
     def file_size(self) -> u64:
         """The size in bytes (FilePages: a mapping faults past it)."""

@@ -62,8 +62,8 @@ class Cred:
 
 
 def cred_of(p: FsCaller) -> Cred:
-    """The credentials of process p for one lookup."""
-    return Cred(u32(p.uid), u32(p.gid))
+    """The credentials of process p for one lookup: its file-system ids."""
+    return Cred(u32(p.fsuid), u32(p.fsgid))
 
 
 def may_access(c: Cred, ino: Inode, mask: u32) -> bool:

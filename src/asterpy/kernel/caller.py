@@ -30,6 +30,8 @@ class Caller:
     uid: u64             # effective user id (permission checks); asterpy.syscall.cred
     ruid: u64            # real user id (what pipe buffers are charged to)
     gid: u64             # effective group id
+    fsuid: u64           # file-system user id (file permission checks; follows uid, setfsuid)
+    fsgid: u64           # file-system group id (follows gid, setfsgid)
 
     def user_page(self, va: u64, write: bool) -> u64:
         """The kernel address of user address va, faulting the page in (EFAULT if not mapped for user

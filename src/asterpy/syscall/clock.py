@@ -7,10 +7,12 @@ only ITIMER_REAL fires (ITIMER_VIRTUAL and ITIMER_PROF are kept and read back bu
 
 from typing import Final
 
-from asterpy.lang import SysError, i32, i64, u32, u64
+from asterpy.lang import List, SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EINVAL, ESRCH
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
+from asterpy.fs.procfs.content import FSHIFT, update_load
+from asterpy.fs.procfs.provider import the_provider
 from asterpy.task.process import Process, current_process
 from asterpy.task.sched import current_task, the_tables
 
@@ -34,6 +36,7 @@ CLOCK_MONOTONIC_COARSE: Final = u64(6)
 CLOCK_BOOTTIME: Final = u64(7)
 CLOCK_TICK_NS: Final = u64(10000000)       # the timer's 100 Hz, as the coarse clocks' resolution
 HZ_CLK_TCK: Final = u64(100)
+SI_LOAD_SHIFT: Final = u64(16)         # sysinfo's loads are fixed point with 16 fraction bits
 
 
 def me() -> Process:
@@ -104,10 +107,16 @@ def sys_getrusage(who: u64, usage: u64) -> u64:
 
 
 def sys_sysinfo(info: u64) -> u64:
-    """sysinfo(2): uptime, memory (from the frame allocator), and the process count."""
+    """sysinfo(2): uptime, the load averages (/proc/loadavg's, in 1/65536), memory (from the frame
+    allocator), and the process count."""
     p = me()
     p.zero_user(info, SYSINFO_BYTES)
     p.put_u64(info, monotonic_ns() // NSEC_PER_SEC)
+    counts: List[u64] = []
+    the_provider().sched_counts(counts)
+    la = update_load(counts[0])
+    for i in range(0, 3):
+        p.put_u64(info + 8 + u64(i) * 8, la.avg[i] << (SI_LOAD_SHIFT - FSHIFT))
     total = p.frames.frame_count * u64(4096)
     free = p.frames.free_count() * u64(4096)
     p.put_u64(info + 32, total)

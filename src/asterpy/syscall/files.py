@@ -13,8 +13,9 @@ from asterpy.drivers.block import flush_all_block_devices
 from asterpy.syscall.fs_common import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from asterpy.syscall.fs_fd import (
     sys_close, sys_close_range, sys_creat, sys_dup, sys_dup2, sys_dup3, sys_fcntl, sys_ioctl, sys_open, sys_openat,
-    sys_flock, sys_memfd_create, sys_pipe2,
+    sys_memfd_create, sys_pipe2,
 )
+from asterpy.syscall.fs_lock import sys_flock
 from asterpy.syscall.fs_path import (
     sys_chdir, sys_chroot, sys_faccessat, sys_fchdir, sys_fchmod, sys_fchmodat, sys_fchown, sys_fchownat,
     sys_fstat, sys_fstatfs, sys_ftruncate, sys_getcwd, sys_linkat, sys_mkdirat, sys_mknodat, sys_newfstatat,

@@ -1,8 +1,9 @@
-"""Descriptor syscalls: open/openat/creat, close, close_range, dup/dup2/dup3, pipe/pipe2, fcntl, ioctl."""
+"""Descriptor syscalls: open/openat/creat, close, close_range, dup/dup2/dup3, pipe/pipe2, fcntl, ioctl,
+memfd_create."""
 
 from typing import Final
 
-from asterpy.lang import SysError, i32, u8, u32, u64
+from asterpy.lang import SysError, i32, u32, u64
 from asterpy.lang.errno import EBADF, EINVAL, EOPNOTSUPP
 from asterpy.fs.abi import get_u32, put_u32
 from asterpy.fs.fdtable import NOFILE_HARD_MAX
@@ -16,25 +17,19 @@ from asterpy.fs.path import copy_path_in
 from asterpy.fs.pipe import Pipe, PipeReadFile, PipeRWFile, PipeWriteFile, new_pipe_for, new_pipe_inode
 from asterpy.fs.vfs import open_path
 from asterpy.syscall.fs_common import AT_FDCWD, base_for, fd_num, get_file, proc
+from asterpy.syscall.fs_lock import fcntl_lock, is_lock_cmd
 
 F_DUPFD: Final = u64(0)
 F_GETFD: Final = u64(1)
 F_SETFD: Final = u64(2)
 F_GETFL: Final = u64(3)
 F_SETFL: Final = u64(4)
-F_GETLK: Final = u64(5)
-F_SETLK: Final = u64(6)
-F_SETLKW: Final = u64(7)
 F_SETOWN: Final = u64(8)
 F_GETOWN: Final = u64(9)
-F_OFD_GETLK: Final = u64(36)
-F_OFD_SETLK: Final = u64(37)
-F_OFD_SETLKW: Final = u64(38)
 F_DUPFD_CLOEXEC: Final = u64(1030)
 F_SETPIPE_SZ: Final = u64(1031)
 F_GETPIPE_SZ: Final = u64(1032)
 FD_CLOEXEC: Final = u64(1)
-F_UNLCK: Final = u64(2)
 
 FIONREAD: Final = u64(0x541B)
 FIONBIO: Final = u64(0x5421)
@@ -82,12 +77,19 @@ def sys_close(fd: u64) -> u64:
 
 
 def sys_close_range(first: u64, last: u64, flags: u64) -> u64:
-    """close_range(2): EINVAL for first > last or unknown flags; CLOSE_RANGE_CLOEXEC marks instead."""
+    """close_range(2): EINVAL for first > last or unknown flags; CLOSE_RANGE_CLOEXEC marks instead;
+    CLOSE_RANGE_UNSHARE first gives the process its own copy of a table it shares (CLONE_FILES)."""
     first = u64(u32(first))
     last = u64(u32(last))
     if (flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 or first > last:
         raise SysError(EINVAL)
     p = proc()
+    if (flags & CLOSE_RANGE_UNSHARE) != 0:
+        # The copy keeps the POSIX-lock owner number: locks taken through the shared table stay
+        # held (and are dropped by a close in either copy).
+        own = p.files.clone()
+        own.lock_id = p.files.lock_id
+        p.files = own
     if last >= NOFILE_HARD_MAX:
         last = NOFILE_HARD_MAX - 1
     fd = first
@@ -112,13 +114,14 @@ def sys_dup3(old: u64, new: u64, flags: u64) -> u64:
     """dup3(2): EINVAL for unknown flags or old == new; new is closed first if open."""
     if (flags & ~O_CLOEXEC) != 0:
         raise SysError(EINVAL)
+    # Linux's order: the flags, old == new (EINVAL even when old is not open), new's range, old.
     p = proc()
-    f = get_file(p, old)
     n = fd_num(new)
-    if n >= p.files.limit:
-        raise SysError(EBADF)
     if n == fd_num(old):
         raise SysError(EINVAL)
+    if n >= p.files.limit:
+        raise SysError(EBADF)
+    f = get_file(p, old)
     p.files.place(n, f, (flags & O_CLOEXEC) != 0)
     return n
 
@@ -156,8 +159,8 @@ def sys_pipe2(fds: u64, flags: u64) -> u64:
 
 
 def sys_fcntl(fd: u64, cmd: u64, arg: u64) -> u64:
-    """fcntl(2): DUPFD(_CLOEXEC), GETFD/SETFD, GETFL/SETFL, advisory locks (always granted),
-    pipe sizes; EINVAL for anything else."""
+    """fcntl(2): DUPFD(_CLOEXEC), GETFD/SETFD, GETFL/SETFL, record locks (syscall.fs_lock), pipe
+    sizes; EINVAL for anything else."""
     p = proc()
     n = fd_num(fd)
     f = p.files.get(n)
@@ -177,15 +180,8 @@ def sys_fcntl(fd: u64, cmd: u64, arg: u64) -> u64:
     if cmd == F_SETFL:
         f.flags = (f.flags & ~O_SETFL_MASK) | (arg & O_SETFL_MASK)
         return u64(0)
-    if cmd == F_GETLK or cmd == F_OFD_GETLK:
-        # No locks are ever held: report the range unlocked (struct flock's l_type, a short).
-        p.check_user(arg, u64(32), True)
-        p.put_byte(arg, u8(F_UNLCK))
-        p.put_byte(arg + 1, u8(0))
-        return u64(0)
-    if cmd == F_SETLK or cmd == F_SETLKW or cmd == F_OFD_SETLK or cmd == F_OFD_SETLKW:
-        p.check_user(arg, u64(32), False)
-        return u64(0)
+    if is_lock_cmd(cmd):
+        return fcntl_lock(p, f, cmd, arg)
     if cmd == F_GETOWN:
         return u64(0)
     if cmd == F_SETOWN:
@@ -234,24 +230,9 @@ def sys_ioctl(fd: u64, cmd: u64, arg: u64) -> u64:
 
 
 
-LOCK_SH: Final = u64(1)
-LOCK_EX: Final = u64(2)
-LOCK_NB: Final = u64(4)
-LOCK_UN: Final = u64(8)
 MFD_KNOWN: Final = u64(0x1F)       # CLOEXEC, ALLOW_SEALING, HUGETLB, NOEXEC_SEAL, EXEC
 MFD_CLOEXEC: Final = u64(1)
 MFD_NAME_MAX: Final = u64(249)
-
-
-def sys_flock(fd: u64, op: u64) -> u64:
-    """flock(2): EBADF, EINVAL for an unknown operation; locks are always granted (one user of
-    each file for now)."""
-    p = proc()
-    get_file(p, fd)
-    kind = op & ~LOCK_NB
-    if kind != LOCK_SH and kind != LOCK_EX and kind != LOCK_UN:
-        raise SysError(EINVAL)
-    return u64(0)
 
 
 def sys_memfd_create(uname: u64, flags: u64) -> u64:

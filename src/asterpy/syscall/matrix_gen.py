@@ -39,9 +39,7 @@ LTP_PASSING = REPO / "conformance" / "ltp-asterpy-passing.txt"
 # Handlers that accept a call but do not do all of it: name -> what is missing. Kept by reading the
 # handlers (issue 11's list of silent stubs and what LTP found); a row here is "partial" in the matrix.
 KNOWN_PARTIAL: Dict[str, str] = {
-    "flock": "no locks: every LOCK_SH/LOCK_EX is granted at once, LOCK_NB never sees EWOULDBLOCK",
-    "fcntl": "F_SETLK/F_SETLKW/F_OFD_SETLK/F_OFD_SETLKW record nothing, F_GETLK/F_OFD_GETLK always "
-             "answer F_UNLCK; F_SETOWN and F_GETOWN do nothing (no SIGIO); F_SETPIPE_SZ keeps 64 KiB; "
+    "fcntl": "F_SETOWN and F_GETOWN do nothing (no SIGIO); F_SETPIPE_SZ keeps 64 KiB; "
              "no F_SETLEASE, F_NOTIFY, F_ADD_SEALS/F_GET_SEALS",
     "ioctl": "FIOASYNC accepted and ignored (no SIGIO)",
     "sync": "flushes the disks' write caches (no file cache to write back yet)",
@@ -53,23 +51,18 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "prctl": "PR_SET_DUMPABLE and PR_SET_CHILD_SUBREAPER accepted and not acted on, PR_GET_DUMPABLE "
              "always 1; PR_SET_PDEATHSIG stored but no signal is sent when the parent dies; other options "
              "EINVAL",
+    "ioprio_set": "class and level stored per process (Linux: per thread); no I/O scheduler reads them",
+    "capset": "the sets are kept and follow set*id and execve, but privilege checks look at the euid: "
+              "dropping a capability does not take its privilege away; no bounding or ambient set",
     "set_robust_list": "the list head is stored but never walked when a thread exits",
-    "setfsuid": "sets nothing: returns the current uid (file access uses the effective ids)",
-    "setfsgid": "sets nothing: returns the current gid",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
     "statfs": "every path reports the ramfs",
     "fstatfs": "every file reports the ramfs",
     "uname": "machine is x86_64 on every arch",
     # Found by LTP (docs/conformance.md):
-    "dup3": "dup3(fd, fd, flags) on a closed fd answers EBADF; Linux checks old == new first: EINVAL "
-            "(LTP dup3_02)",
-    "sched_get_priority_max": "SCHED_DEADLINE is EINVAL (LTP sched_get_priority_max01)",
-    "sched_get_priority_min": "SCHED_DEADLINE is EINVAL (LTP sched_get_priority_min01)",
     "socketpair": "AF_UNIX SOCK_STREAM only: SOCK_DGRAM and SOCK_SEQPACKET answer ESOCKTNOSUPPORT (LTP sendfile07)",
     "ppoll": "a caught signal does not end the wait with EINTR (LTP ppoll01)",
     "linkat": "a link across mounts answers ENOENT, not EXDEV (LTP linkat01)",
-    "futex": "FUTEX_WAKE does not reach a waiter in another process on a MAP_SHARED page (LTP checkpoints: "
-             "pipe02, waitpid06...)",
 }
 
 # LTP runtest directories (or case-name stems) whose syscall has another name on x86_64.

@@ -10,6 +10,7 @@ from asterpy.kernel.time import monotonic_ns
 from asterpy.task.exec import do_execve
 from asterpy.task.exit import exit_current, exit_group_now, pid_arg, sys_wait4, sys_waitid
 from asterpy.task.fork import CLONE_VFORK, CLONE_VM, do_clone
+from asterpy.task.pidfd import sys_pidfd_getfd, sys_pidfd_open
 from asterpy.task.futex import FUTEX_CLOCK_REALTIME, FUTEX_CMP_REQUEUE, FUTEX_REQUEUE, FUTEX_WAIT, sys_futex
 from asterpy.task.process import USER_TOP, Process
 from asterpy.task.sched import (
@@ -680,6 +681,16 @@ def syscall_nanosleep(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u
 def syscall_clock_nanosleep(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of clock_nanosleep(2)."""
     return sys_clock_nanosleep(a0, a1, a2, a3)
+
+
+def syscall_pidfd_open(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of pidfd_open(2)."""
+    return sys_pidfd_open(me(), a0, a1 & 0xFFFFFFFF)
+
+
+def syscall_pidfd_getfd(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of pidfd_getfd(2)."""
+    return sys_pidfd_getfd(me(), a0, a1, a2 & 0xFFFFFFFF)
 
 
 def syscall_futex(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

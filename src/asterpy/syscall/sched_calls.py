@@ -1,5 +1,5 @@
-"""Scheduling syscalls: nice values, policies and priorities, CPU affinity, getcpu, robust futex
-lists. One CPU and one round-robin policy: priorities and policies are stored and reported but
+"""Scheduling syscalls: nice values, policies and priorities, I/O priorities, CPU affinity, getcpu,
+robust futex lists. One CPU and one round-robin policy: priorities and policies are stored and reported but
 do not change the order tasks run in. Table entries: `syscall_<name>`."""
 
 from typing import Final
@@ -17,7 +17,17 @@ SCHED_FIFO: Final = u64(1)
 SCHED_RR: Final = u64(2)
 SCHED_BATCH: Final = u64(3)
 SCHED_IDLE: Final = u64(5)
+SCHED_DEADLINE: Final = u64(6)     # known to the priority range calls (0..0); not settable here
 SCHED_RESET_ON_FORK: Final = u64(0x40000000)
+IOPRIO_WHO_PROCESS: Final = u64(1)
+IOPRIO_WHO_PGRP: Final = u64(2)
+IOPRIO_WHO_USER: Final = u64(3)
+IOPRIO_CLASS_NONE: Final = u64(0)
+IOPRIO_CLASS_RT: Final = u64(1)
+IOPRIO_CLASS_BE: Final = u64(2)
+IOPRIO_CLASS_IDLE: Final = u64(3)
+IOPRIO_CLASS_SHIFT: Final = u64(13)
+IOPRIO_NR_LEVELS: Final = u64(8)
 ROBUST_LIST_HEAD_BYTES: Final = u64(24)
 CPU_MASK_BYTES: Final = u64(8)           # the kernel's cpumask: 64 CPUs
 RR_INTERVAL_NS: Final = u64(10000000)    # one timer tick
@@ -72,6 +82,73 @@ def prio_targets_nice(which: u64, who: u64, set_to: i64, setting: bool) -> i64:
     if not found:
         raise SysError(ESRCH)
     return best
+
+
+def ioprio_targets(which: u64, who: u64, value: u64, setting: bool) -> u64:
+    """ioprio_get/ioprio_set over IOPRIO_WHO_PROCESS, _PGRP or _USER: the best (lowest) value found,
+    or set every match (EPERM for another user's process unless privileged); ESRCH if none matched,
+    EINVAL for an unknown which."""
+    me = current_task().proc
+    w = u64(int_arg(who)) & 0xFFFFFFFF
+    if which != IOPRIO_WHO_PROCESS and which != IOPRIO_WHO_PGRP and which != IOPRIO_WHO_USER:
+        raise SysError(EINVAL)
+    best = u64(0xFFFFFFFF)
+    found = False
+    for p in the_tables().procs:
+        if p.zombie:
+            continue
+        match = False
+        if which == IOPRIO_WHO_PROCESS:
+            match = (w == 0 and p is me) or p.pid == w
+        elif which == IOPRIO_WHO_PGRP:
+            match = (w == 0 and p.pgid == me.pgid) or (w != 0 and p.pgid == w)
+        else:
+            match = (w == 0 and p.uid == me.uid) or (w != 0 and p.uid == w)
+        if not match:
+            continue
+        found = True
+        if setting:
+            if me.uid != 0 and p.uid != me.uid and p.ruid != me.uid:
+                raise SysError(EPERM)
+            p.ioprio = value
+        elif p.ioprio < best:
+            best = p.ioprio
+    if not found:
+        raise SysError(ESRCH)
+    return best
+
+
+def sys_ioprio_set(which: u64, who: u64, ioprio: u64) -> u64:
+    """ioprio_set(2): the class and level are checked as Linux does (RT needs privilege, BE levels
+    0..7, NONE level 0) and stored; no I/O scheduler reads them."""
+    v = ioprio & 0xFFFF
+    cls = v >> IOPRIO_CLASS_SHIFT
+    level = v & ((u64(1) << IOPRIO_CLASS_SHIFT) - 1)
+    if cls == IOPRIO_CLASS_RT:
+        if current_task().proc.uid != 0:
+            raise SysError(EPERM)
+        if level >= IOPRIO_NR_LEVELS:
+            raise SysError(EINVAL)
+    elif cls == IOPRIO_CLASS_BE:
+        if level >= IOPRIO_NR_LEVELS:
+            raise SysError(EINVAL)
+    elif cls == IOPRIO_CLASS_NONE:
+        if level != 0:
+            raise SysError(EINVAL)
+    elif cls != IOPRIO_CLASS_IDLE:
+        raise SysError(EINVAL)
+    ioprio_targets(which, who, v, True)
+    return u64(0)
+
+
+def syscall_ioprio_get(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of ioprio_get(2)."""
+    return ioprio_targets(a0 & 0xFFFFFFFF, a1, u64(0), False)
+
+
+def syscall_ioprio_set(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of ioprio_set(2)."""
+    return sys_ioprio_set(a0 & 0xFFFFFFFF, a1, a2)
 
 
 def sys_getpriority(which: u64, who: u64) -> u64:
@@ -205,6 +282,8 @@ def syscall_sched_getparam(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64)
 
 def syscall_sched_get_priority_max(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sched_get_priority_max(2)."""
+    if a0 == SCHED_DEADLINE:
+        return u64(0)
     if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
         raise SysError(EINVAL)
     if a0 == SCHED_FIFO or a0 == SCHED_RR:
@@ -214,6 +293,8 @@ def syscall_sched_get_priority_max(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, 
 
 def syscall_sched_get_priority_min(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sched_get_priority_min(2)."""
+    if a0 == SCHED_DEADLINE:
+        return u64(0)
     if not valid_policy(a0) or (a0 & SCHED_RESET_ON_FORK) != 0:
         raise SysError(EINVAL)
     if a0 == SCHED_FIFO or a0 == SCHED_RR:

@@ -1,11 +1,12 @@
-"""System-information syscalls: uname, getrandom, the resource limits (prlimit64, getrlimit,
-setrlimit), and rseq, which answers ENOSYS (both libcs cope). Table entries: `syscall_<name>`."""
+"""System-information syscalls: uname, sethostname, setdomainname, getrandom, the resource limits (prlimit64,
+getrlimit, setrlimit), and rseq, which answers ENOSYS (both libcs cope). Table entries: `syscall_<name>`."""
 
 from typing import Final
 
-from asterpy.lang import SysError, u8, u64
+from asterpy.lang import SysError, i32, i64, u8, u32, u64
 from asterpy.lang.errno import EINVAL, ENOSYS, EPERM, ESRCH
 from asterpy.kernel.entropy import random_u64
+from asterpy.kernel.uts import NAME_MAX, uts_names
 from asterpy.fs.fdtable import NOFILE_HARD_MAX
 from asterpy.task.process import Process, current_process
 import asterpy.task.sched as sched
@@ -33,6 +34,26 @@ def put_str(p: Process, va: u64, s: bytes) -> None:
     p.put_bytes(va, s)
 
 
+def put_name(p: Process, va: u64, s: bytearray) -> None:
+    """Store the bytes of s at user address va (the NUL comes from the zeroed buffer)."""
+    for i in range(0, len(s)):
+        p.put_byte(va + u64(i), u8(s[i]))
+
+
+def read_name(p: Process, name: u64, n: u64) -> bytearray:
+    """sethostname/setdomainname's argument: EPERM unless privileged, EINVAL for a length outside
+    0..64 (an int), EFAULT; the n bytes."""
+    if p.uid != 0:
+        raise SysError(EPERM)
+    ln = i64(i32(u32(n & 0xFFFFFFFF)))
+    if ln < 0 or u64(ln) > NAME_MAX:
+        raise SysError(EINVAL)
+    out = bytearray(0)
+    for i in range(u64(0), u64(ln)):
+        out.append(p.get_u8(name + i))
+    return out
+
+
 def sys_uname(buf: u64) -> u64:
     """uname(2): six 65-byte fields; EFAULT if the buffer is not writable."""
     p = proc()
@@ -42,11 +63,12 @@ def sys_uname(buf: u64) -> u64:
     for i in range((UTS_SIZE // 8) * 8, UTS_SIZE):
         p.put_byte(buf + i, u8(0))
     put_str(p, buf, b"Linux")
-    put_str(p, buf + UTS_FIELD, b"asterpy")
+    names = uts_names()
+    put_name(p, buf + UTS_FIELD, names.hostname)
     put_str(p, buf + 2 * UTS_FIELD, b"6.1.0-asterpy")
     put_str(p, buf + 3 * UTS_FIELD, b"#1 asterpy 0.1.0")
     put_str(p, buf + 4 * UTS_FIELD, b"x86_64")
-    put_str(p, buf + 5 * UTS_FIELD, b"(none)")
+    put_name(p, buf + 5 * UTS_FIELD, names.domainname)
     return u64(0)
 
 
@@ -135,6 +157,18 @@ def sys_setrlimit(resource: u64, addr: u64) -> u64:
     soft = p.get_u64(addr)
     hard = p.get_u64(addr + 8)
     set_rlimit(p, resource, soft, hard)
+    return u64(0)
+
+
+def syscall_sethostname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of sethostname(2)."""
+    uts_names().hostname = read_name(proc(), a0, a1)
+    return u64(0)
+
+
+def syscall_setdomainname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setdomainname(2)."""
+    uts_names().domainname = read_name(proc(), a0, a1)
     return u64(0)
 
 

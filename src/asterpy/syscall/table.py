@@ -21,6 +21,8 @@ import asterpy.syscall.fs_event as fs_event
 import asterpy.syscall.fs_socket as fs_socket
 import asterpy.syscall.mm as mm
 import asterpy.syscall.system as system
+import asterpy.syscall.ipc as ipc
+import asterpy.syscall.fs_xattr as fs_xattr
 
 
 def no_handler(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
@@ -93,9 +95,9 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     proc_calls.syscall_wait4,  # 61 wait4
     proc_calls.syscall_kill,  # 62 kill
     system.syscall_uname,  # 63 uname
-    no_handler,  # 64 semget
-    no_handler,  # 65 semop
-    no_handler,  # 66 semctl
+    ipc.syscall_semget,  # 64 semget
+    ipc.syscall_semop,  # 65 semop
+    ipc.syscall_semctl,  # 66 semctl
     no_handler,  # 67 shmdt
     no_handler,  # 68 msgget
     no_handler,  # 69 msgsnd
@@ -154,8 +156,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     cred.syscall_setfsuid,  # 122 setfsuid
     cred.syscall_setfsgid,  # 123 setfsgid
     proc_calls.syscall_getsid,  # 124 getsid
-    no_handler,  # 125 capget
-    no_handler,  # 126 capset
+    cred.syscall_capget,  # 125 capget
+    cred.syscall_capset,  # 126 capset
     proc_calls.syscall_rt_sigpending,  # 127 rt_sigpending
     proc_calls.syscall_rt_sigtimedwait,  # 128 rt_sigtimedwait
     no_handler,  # 129 rt_sigqueueinfo
@@ -199,8 +201,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 167 swapon
     no_handler,  # 168 swapoff
     proc_calls.syscall_reboot,  # 169 reboot
-    no_handler,  # 170 sethostname
-    no_handler,  # 171 setdomainname
+    system.syscall_sethostname,  # 170 sethostname
+    system.syscall_setdomainname,  # 171 setdomainname
     no_handler,  # 172 iopl
     no_handler,  # 173 ioperm
     no_handler,  # 174 create_module
@@ -217,18 +219,18 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 185 security
     proc_calls.syscall_gettid,  # 186 gettid
     no_handler,  # 187 readahead
-    no_handler,  # 188 setxattr
-    no_handler,  # 189 lsetxattr
-    no_handler,  # 190 fsetxattr
-    no_handler,  # 191 getxattr
-    no_handler,  # 192 lgetxattr
-    no_handler,  # 193 fgetxattr
-    no_handler,  # 194 listxattr
-    no_handler,  # 195 llistxattr
-    no_handler,  # 196 flistxattr
-    no_handler,  # 197 removexattr
-    no_handler,  # 198 lremovexattr
-    no_handler,  # 199 fremovexattr
+    fs_xattr.syscall_setxattr,  # 188 setxattr
+    fs_xattr.syscall_lsetxattr,  # 189 lsetxattr
+    fs_xattr.syscall_fsetxattr,  # 190 fsetxattr
+    fs_xattr.syscall_getxattr,  # 191 getxattr
+    fs_xattr.syscall_lgetxattr,  # 192 lgetxattr
+    fs_xattr.syscall_fgetxattr,  # 193 fgetxattr
+    fs_xattr.syscall_listxattr,  # 194 listxattr
+    fs_xattr.syscall_llistxattr,  # 195 llistxattr
+    fs_xattr.syscall_flistxattr,  # 196 flistxattr
+    fs_xattr.syscall_removexattr,  # 197 removexattr
+    fs_xattr.syscall_lremovexattr,  # 198 lremovexattr
+    fs_xattr.syscall_fremovexattr,  # 199 fremovexattr
     proc_calls.syscall_tkill,  # 200 tkill
     clock.syscall_time,  # 201 time
     proc_calls.syscall_futex,  # 202 futex
@@ -249,7 +251,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     files.syscall_getdents64,  # 217 getdents64
     proc_calls.syscall_set_tid_address,  # 218 set_tid_address
     no_handler,  # 219 restart_syscall
-    no_handler,  # 220 semtimedop
+    ipc.syscall_semtimedop,  # 220 semtimedop
     files.syscall_fadvise64,  # 221 fadvise64
     no_handler,  # 222 timer_create
     no_handler,  # 223 timer_settime
@@ -280,8 +282,8 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 248 add_key
     no_handler,  # 249 request_key
     no_handler,  # 250 keyctl
-    no_handler,  # 251 ioprio_set
-    no_handler,  # 252 ioprio_get
+    sched_calls.syscall_ioprio_set,  # 251 ioprio_set
+    sched_calls.syscall_ioprio_get,  # 252 ioprio_get
     no_handler,  # 253 inotify_init
     no_handler,  # 254 inotify_add_watch
     no_handler,  # 255 inotify_rm_watch
@@ -376,11 +378,11 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 344 fsconfig
     no_handler,  # 345 fsmount
     no_handler,  # 346 fspick
-    no_handler,  # 347 pidfd_open
+    proc_calls.syscall_pidfd_open,  # 347 pidfd_open
     proc_calls.syscall_clone3,  # 348 clone3
     files.syscall_close_range,  # 349 close_range
     no_handler,  # 350 openat2
-    no_handler,  # 351 pidfd_getfd
+    proc_calls.syscall_pidfd_getfd,  # 351 pidfd_getfd
     files.syscall_faccessat2,  # 352 faccessat2
     no_handler,  # 353 process_madvise
     fs_event.syscall_epoll_pwait2,  # 354 epoll_pwait2
@@ -422,24 +424,24 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     3, 4, 4, 3, 3, 2, 1, 5, 0, 5, 3, 3, 3, 0, 0, 0,
     1, 2, 0, 2, 2, 1, 3, 0, 4, 0, 0, 0, 6, 6, 0, 0,
     2, 0, 0, 0, 0, 4, 0, 0, 5, 0, 0, 3, 1, 4, 2, 1,
-    0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 1, 1, 2, 2, 0, 2,
+    3, 3, 4, 0, 0, 0, 0, 0, 3, 2, 1, 1, 2, 2, 0, 2,
     1, 1, 2, 2, 1, 2, 2, 1, 2, 3, 2, 2, 3, 3, 3, 1,
     2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 2, 0, 0,
-    0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 0, 0, 1, 0, 0, 2,
+    0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2,
     4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
-    2, 1, 0, 0, 2, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
-    0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 0, 4, 0, 0,
+    2, 1, 0, 0, 2, 5, 2, 0, 0, 3, 2, 2, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 4,
+    4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 6, 3, 3, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 4, 4, 0, 0,
     0, 0, 0, 2, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 2, 0, 0, 0,
     0, 4, 3, 4, 5, 3, 4, 3, 4, 5, 3, 4, 3, 3, 6, 5,
     0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 0, 0, 1, 4, 0, 0,
     0, 0, 2, 1, 3, 2, 0, 4, 4, 0, 0, 0, 0, 0, 4, 0,
     0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 3, 2,
     0, 0, 0, 0, 0, 0, 6, 6, 6, 0, 0, 0, 5, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0, 3,
     4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0,
@@ -449,24 +451,24 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, False,
     True, True, True, True, True, True, True, True, True, False, False, False, True, True, False, False,
     True, False, False, False, False, True, False, False, True, True, True, True, True, True, True, True,
-    False, False, False, False, False, False, False, False, True, True, True, True, True, True, False, True,
+    True, True, True, False, False, False, False, False, True, True, True, True, True, True, False, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, False, True, False, True, True, True, True, True, True, True, True,
-    True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
-    True, True, True, False, True, True, True, False, False, True, False, False, False, False, False, False,
-    False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
-    False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
-    False, False, False, False, False, True, False, False, False, True, True, False, False, True, False, False,
+    True, True, True, False, True, True, True, False, False, True, True, True, False, False, False, False,
+    False, False, False, False, False, False, False, False, False, False, True, False, True, True, True, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, False,
+    False, False, False, False, False, True, False, False, False, True, True, False, True, True, False, False,
     False, False, False, True, True, True, True, True, True, True, True, True, False, False, False, False,
-    False, False, False, False, False, False, False, True, False, False, False, False, False, False, False, False,
+    False, False, False, False, False, False, False, True, False, False, False, True, True, False, False, False,
     False, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     False, True, True, False, False, False, False, False, True, True, False, False, True, True, False, False,
     False, False, True, True, True, True, False, True, True, False, False, False, False, False, True, False,
     False, False, True, False, False, True, False, False, False, False, False, False, True, False, True, True,
     False, False, False, False, False, False, True, True, True, False, False, False, True, False, True, False,
-    False, False, False, False, False, False, False, False, False, False, False, False, True, True, False, False,
+    False, False, False, False, False, False, False, False, False, False, False, True, True, True, False, True,
     True, False, True, False, False, False, False, False, False, False, False, False, False, True, False, False,
     False, False, False, False, False, False, False, False, False, False, False, False, False, False, False, False,
     False, False, False,
@@ -476,7 +478,7 @@ SYSCALL_RESTARTS: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, False, True, True, True, True, True, True, True, True,
     True, True, False, False, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, False, True, True, True, True,
-    True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
+    True, False, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
@@ -485,7 +487,7 @@ SYSCALL_RESTARTS: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
-    True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, False, True, True, True,
     True, True, True, True, True, True, False, True, False, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, False, False,

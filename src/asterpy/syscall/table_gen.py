@@ -422,14 +422,15 @@ SYSCALLS: Sequence[Tuple[object, ...]] = (
 
 # The modules that hold syscall table entries: `def syscall_<name>(a0, ..., a5) -> u64`, one per
 # syscall, named after its row in SYSCALLS. The generated table.py lists them by id.
-FAMILY_MODULES = ("files", "fs_mount", "proc_calls", "clock", "cred", "sched_calls", "fs_event", "fs_socket", "mm", "system")
+FAMILY_MODULES = ("files", "fs_mount", "proc_calls", "clock", "cred", "sched_calls", "fs_event", "fs_socket", "mm", "system", "ipc", "fs_xattr")
 
 # The calls that answer EINTR after a signal handler even with SA_RESTART (Linux: sleeps, waits for
 # signals, and the poll family; everything else that was interrupted is restarted). rt_sigreturn
 # hands back the interrupted code's own rax, which may well be -EINTR: it is never a result of its
 # own to act on. execve replaces the frame altogether.
 NEVER_RESTARTED = ("rt_sigreturn", "execve", "nanosleep", "clock_nanosleep", "pause", "rt_sigsuspend",
-                   "rt_sigtimedwait", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait")
+                   "rt_sigtimedwait", "poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "semop",
+                   "semtimedop")
 
 ENTRY_PREFIX = "syscall_"
 ENTRY_PARAMS = ("a0", "a1", "a2", "a3", "a4", "a5")

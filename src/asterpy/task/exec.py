@@ -14,6 +14,7 @@ from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.mm.vdso import map_vdso
+from asterpy.task.creds import CAP_FULL
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
 from asterpy.kernel.siginfo import SIGKILL, sig_bit
@@ -181,6 +182,17 @@ def set_comm(t: Task, path: u64, n: u64) -> None:
         k += 1
 
 
+def exec_capabilities(p: Process) -> None:
+    """The capability sets a new program starts with (no file capabilities, no ambient set): a real
+    or effective uid 0 gets every capability permitted, effective when the effective uid is 0;
+    anyone else none. The inheritable set is kept."""
+    if p.uid == 0 or p.ruid == 0:
+        p.cap_prm = CAP_FULL
+    else:
+        p.cap_prm = u64(0)
+    p.cap_eff = p.cap_prm if p.uid == 0 else u64(0)
+
+
 def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
     """Load the program `name` (following #! scripts) and switch t's process over to it."""
     p = t.proc
@@ -273,6 +285,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
     set_user_gs_base(u64(0))
     t.clear_child_tid = u64(0)
     p.files.close_on_exec()
+    exec_capabilities(p)
     if not p.vfork_done:
         p.vfork_done = True
         wake_up(p.vfork_chan)

@@ -11,7 +11,8 @@ what its frames hold, and the scheduler's return-to-user path leaves it (sched.l
 from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
-from asterpy.lang.errno import ECHILD, EINTR, EINVAL
+from asterpy.lang.errno import EAGAIN, EBADF, ECHILD, EINTR, EINVAL
+from asterpy.task.pidfd import PidFile
 from asterpy.task.process import Process
 from asterpy.task.sched import (
     find_process, remove_process, schedule, task_die, the_tables,
@@ -36,6 +37,7 @@ WAITID_OPTIONS: Final = WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | W
 P_ALL: Final = u64(0)
 P_PID: Final = u64(1)
 P_PGID: Final = u64(2)
+P_PIDFD: Final = u64(3)
 SA_NOCLDSTOP: Final = u64(1)
 SA_NOCLDWAIT: Final = u64(2)
 SIG_IGN: Final = u64(1)
@@ -74,7 +76,7 @@ def exit_current(t: Task, status: u64) -> None:
     if t.clear_child_tid != 0:
         try:
             p.put_u32(t.clear_child_tid, u32(0))
-            futex.futex_wake_addr(p, t.clear_child_tid, u64(1))
+            futex.futex_wake_addr(p, t.clear_child_tid, u64(1), False)
         except SysError:
             pass
         t.clear_child_tid = u64(0)
@@ -104,6 +106,7 @@ def process_exit(p: Process) -> None:
     """The last thread of p ended: release its memory and files, make it a zombie, tell the parent."""
     global init_ended, init_status
     p.files.close_all()
+    sysv_sem.sem_exit(p.pid)
     # Leave the process's page tables before freeing them.
     arch_load_root(p.kroot)
     p.free_user_memory()
@@ -230,9 +233,22 @@ def sys_wait4(me: Process, pid: u64, status_addr: u64, options: u64, rusage: u64
 
 
 def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, rusage: u64) -> u64:
-    """waitid(2): P_ALL, P_PID, P_PGID (0: the caller's group); fills the siginfo at infop."""
+    """waitid(2): P_ALL, P_PID, P_PGID (0: the caller's group), P_PIDFD (the process a pidfd names:
+    EBADF if the descriptor is not one; EAGAIN instead of waiting when it is O_NONBLOCK); fills the
+    siginfo at infop."""
     if (options & ~WAITID_OPTIONS) != 0 or (options & (WEXITED | WUNTRACED | WCONTINUED)) == 0:
         raise SysError(EINVAL)
+    pidfd_nonblock = False
+    if idtype == P_PIDFD:
+        f = me.files.get(ident & 0xFFFFFFFF)
+        if isinstance(f, PidFile):
+            ident = f.pid
+            pidfd_nonblock = f.nonblocking()
+        else:
+            raise SysError(EBADF)
+        idtype = P_PID
+        if pidfd_nonblock:
+            options |= WNOHANG
     if idtype != P_ALL and idtype != P_PID and idtype != P_PGID:
         raise SysError(EINVAL)
     if idtype == P_PGID and ident == 0:
@@ -240,6 +256,8 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
     if idtype == P_PID and pid_arg(ident) <= 0:
         raise SysError(EINVAL)
     got = do_wait(me, idtype, ident, options)
+    if got == 0 and pidfd_nonblock:
+        raise SysError(EAGAIN)
     if infop != 0:
         me.zero_user(infop, u64(128))
         if got != 0:
@@ -266,4 +284,5 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
 # under CPython the names above must exist by the time they do.
 import asterpy.task.signal as signals  # noqa: E402
 import asterpy.task.futex as futex  # noqa: E402
+import asterpy.task.sysv_sem as sysv_sem  # noqa: E402
 import asterpy.drivers.tty as tty  # noqa: E402

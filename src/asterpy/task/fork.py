@@ -71,6 +71,7 @@ def new_process_like(parent: Process, flags: u64) -> Process:
     cp.sid = parent.sid
     cp.copy_credentials(parent)
     cp.nice = parent.nice
+    cp.ioprio = parent.ioprio
     for r in range(u64(0), u64(len(parent.rlim_cur))):
         cp.rlim_cur[r] = parent.rlim_cur[r]
         cp.rlim_max[r] = parent.rlim_max[r]

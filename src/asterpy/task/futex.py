@@ -1,9 +1,14 @@
 """futex(2): sleeping on a user-space word (what pthread mutexes, condition variables and joins use).
 
-A waiter sleeps on a wait channel derived from its address space and the word's address, so
-threads of one process meet on the same channel. Wakes count exact matches only (the channel
-number could in principle be shared by two words of different processes; such a waiter wakes
-spuriously, which futex users must tolerate anyway, but is not counted).
+A futex word is named by a pair (space, word). A FUTEX_PRIVATE_FLAG operation, or one on a private
+mapping, names it by the address space (its root table) and the user address: threads of one process
+meet there. An operation without the flag on a MAP_SHARED area names it by the page it lives in
+(space 0, word = the direct-map address of the word): the area's pages are its file's page-cache
+pages (shared anonymous memory is an unnamed file), the same frames in every process that maps them,
+so processes meet on it whatever address each mapped it at (LTP's checkpoints, process-shared
+mutexes). A waiter sleeps on a wait channel derived from the pair; wakes count exact pair matches
+only (two pairs may share a channel number: such a waiter wakes spuriously, which futex users must
+tolerate anyway, but is not counted).
 """
 
 from typing import Final
@@ -28,21 +33,45 @@ FUTEX_BITSET_MATCH_ANY: Final = u64(0xFFFFFFFF)
 KEY_BIT: Final = u64(1) << 63
 
 
-def futex_key(p: Process, addr: u64) -> u64:
-    """The wait channel of the futex word at user address addr of process p."""
-    return KEY_BIT | ((p.space.root >> 12) << 47) ^ (addr & ((u64(1) << 47) - 1))
+def futex_space(p: Process, addr: u64, private: bool) -> u64:
+    """The space half of the futex pair of the word at addr: p's root table, or 0 for a word of a
+    MAP_SHARED area named by its page (a non-private operation)."""
+    if not private:
+        v = p.vmas.find(addr)
+        if v is not None and v.shared():
+            return u64(0)
+    return p.space.root
 
 
-def futex_wait(p: Process, addr: u64, val: u32, deadline_ns: u64, bitset: u64) -> u64:
+def futex_word(p: Process, addr: u64, space: u64) -> u64:
+    """The word half of the pair: addr, or for a shared one the word's direct-map address (the page
+    is faulted in; EFAULT if unmapped)."""
+    if space != 0:
+        return addr
+    # An aligned word never straddles pages: one piece, whose kernel address names the word.
+    piece = p.user_chunks(addr, u64(4), False)
+    piece.next()
+    return piece.kaddr
+
+
+def futex_key(space: u64, word: u64) -> u64:
+    """The wait channel of the futex pair (space, word)."""
+    return KEY_BIT | (((space >> 12) << 47) ^ (word & ((u64(1) << 47) - 1)))
+
+
+def futex_wait(p: Process, addr: u64, val: u32, deadline_ns: u64, bitset: u64, private: bool) -> u64:
     """FUTEX_WAIT: sleep while *addr == val until woken (0), the deadline (ETIMEDOUT) or a signal (EINTR)."""
     if (addr & 3) != 0 or bitset == 0:
         raise SysError(EINVAL)
     if p.get_u32(addr) != val:
         raise SysError(EAGAIN)
+    space = futex_space(p, addr, private)
+    word = futex_word(p, addr, space)
     t = current_task()
-    t.futex_addr = addr
+    t.futex_space = space
+    t.futex_addr = word
     t.futex_bitset = bitset
-    r = sched_sleep_until(futex_key(p, addr), deadline_ns)
+    r = sched_sleep_until(futex_key(space, word), deadline_ns)
     t.futex_addr = u64(0)
     if r == INTERRUPTED:
         raise SysError(EINTR)
@@ -51,41 +80,48 @@ def futex_wait(p: Process, addr: u64, val: u32, deadline_ns: u64, bitset: u64) -
     return u64(0)
 
 
-def futex_wake_addr(p: Process, addr: u64, n: u64) -> u64:
+def futex_wake_addr(p: Process, addr: u64, n: u64, private: bool) -> u64:
     """Wake up to n waiters on the word at addr (any bitset); how many woke."""
-    return futex_wake_bits(p, addr, n, FUTEX_BITSET_MATCH_ANY)
+    return futex_wake_bits(p, addr, n, FUTEX_BITSET_MATCH_ANY, private)
 
 
-def futex_wake_bits(p: Process, addr: u64, n: u64, bitset: u64) -> u64:
+def futex_wake_bits(p: Process, addr: u64, n: u64, bitset: u64, private: bool) -> u64:
     """Wake up to n waiters on addr whose bitset shares a bit with bitset; how many woke."""
     if (addr & 3) != 0 or bitset == 0:
         raise SysError(EINVAL)
-    key = futex_key(p, addr)
+    space = futex_space(p, addr, private)
+    word = futex_word(p, addr, space)
+    key = futex_key(space, word)
     woken = u64(0)
     for t in the_tables().tasks:
         if woken >= n:
             break
-        if (t.state == SLEEPING and t.chan == key and t.futex_addr == addr and t.proc.space.root == p.space.root
+        if (t.state == SLEEPING and t.chan == key and t.futex_addr == word and t.futex_space == space
                 and (t.futex_bitset & bitset) != 0):
             t.state = RUNNABLE
             woken += 1
     return woken
 
 
-def futex_requeue(p: Process, addr: u64, n_wake: u64, addr2: u64, n_move: u64) -> u64:
+def futex_requeue(p: Process, addr: u64, n_wake: u64, addr2: u64, n_move: u64, private: bool) -> u64:
     """Wake n_wake waiters of addr and move up to n_move others to wait on addr2; woken + moved."""
     if (addr2 & 3) != 0:
         raise SysError(EINVAL)
-    woken = futex_wake_addr(p, addr, n_wake)
-    key = futex_key(p, addr)
-    key2 = futex_key(p, addr2)
+    woken = futex_wake_addr(p, addr, n_wake, private)
+    space = futex_space(p, addr, private)
+    word = futex_word(p, addr, space)
+    space2 = futex_space(p, addr2, private)
+    word2 = futex_word(p, addr2, space2)
+    key = futex_key(space, word)
+    key2 = futex_key(space2, word2)
     moved = u64(0)
     for t in the_tables().tasks:
         if moved >= n_move:
             break
-        if t.state == SLEEPING and t.chan == key and t.futex_addr == addr and t.proc.space.root == p.space.root:
+        if t.state == SLEEPING and t.chan == key and t.futex_addr == word and t.futex_space == space:
             t.chan = key2
-            t.futex_addr = addr2
+            t.futex_space = space2
+            t.futex_addr = word2
             moved += 1
     return woken + moved
 
@@ -93,14 +129,15 @@ def futex_requeue(p: Process, addr: u64, n_wake: u64, addr2: u64, n_move: u64) -
 def sys_futex(p: Process, addr: u64, op: u64, val: u64, timeout_deadline_ns: u64, addr2: u64, val3: u64) -> u64:
     """futex(2) without the timeout decoding (the syscall layer turns the timespec into a deadline)."""
     cmd = op & ~(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME)
+    private = (op & FUTEX_PRIVATE_FLAG) != 0
     if cmd == FUTEX_WAIT:
-        return futex_wait(p, addr, u32(val), timeout_deadline_ns, FUTEX_BITSET_MATCH_ANY)
+        return futex_wait(p, addr, u32(val), timeout_deadline_ns, FUTEX_BITSET_MATCH_ANY, private)
     if cmd == FUTEX_WAIT_BITSET:
-        return futex_wait(p, addr, u32(val), timeout_deadline_ns, val3 & 0xFFFFFFFF)
+        return futex_wait(p, addr, u32(val), timeout_deadline_ns, val3 & 0xFFFFFFFF, private)
     if cmd == FUTEX_WAKE:
-        return futex_wake_addr(p, addr, val)
+        return futex_wake_addr(p, addr, val, private)
     if cmd == FUTEX_WAKE_BITSET:
-        return futex_wake_bits(p, addr, val, val3 & 0xFFFFFFFF)
+        return futex_wake_bits(p, addr, val, val3 & 0xFFFFFFFF, private)
     if cmd == FUTEX_REQUEUE or cmd == FUTEX_CMP_REQUEUE:
         # The counts are C ints: negative ones are refused.
         if (val & 0x80000000) != 0 or (timeout_deadline_ns & 0x80000000) != 0:
@@ -110,5 +147,5 @@ def sys_futex(p: Process, addr: u64, op: u64, val: u64, timeout_deadline_ns: u64
         if cmd == FUTEX_CMP_REQUEUE and p.get_u32(addr) != u32(val3):
             raise SysError(EAGAIN)
         # For the requeue ops the "timeout" argument is the count to move.
-        return futex_requeue(p, addr, val, addr2, timeout_deadline_ns)
+        return futex_requeue(p, addr, val, addr2, timeout_deadline_ns, private)
     raise SysError(ENOSYS)

@@ -125,6 +125,7 @@ class Process(SignalState):
 
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
     nice: i64            # setpriority's nice value (stored, not acted on)
+    ioprio: u64          # ioprio_set's class and level (stored: no block I/O scheduler uses it)
     rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
@@ -161,6 +162,7 @@ class Process(SignalState):
         self.sid = u64(1)
         self.init_credentials()
         self.nice = i64(0)
+        self.ioprio = u64(0)     # IOPRIO_CLASS_NONE, level 0: "from the nice value", Linux's default
         self.rlim_cur = []
         self.rlim_max = []
         default_rlimits(self.rlim_cur, self.rlim_max)

@@ -73,6 +73,8 @@ def fill_ids(p: Process, i: ProcInfo) -> None:
     i.rgid = p.rgid
     i.egid = p.gid
     i.sgid = p.sgid
+    i.fsuid = p.fsuid
+    i.fsgid = p.fsgid
 
 
 def fill_memory(p: Process, i: ProcInfo) -> None:
@@ -187,12 +189,9 @@ class TaskProcProvider(ProcProvider):
         if p.zombie:
             i.state = STATE_Z
         elif t is not None:
+            # As on Linux, /proc/PID shows its main thread's state (LTP waits for a process to
+            # sleep while one of its other threads runs: TST_PROCESS_STATE_WAIT).
             i.state = task_state(t)
-            if tid == 0 and i.state != STATE_R and i.state != STATE_T:
-                # The process runs if any of its threads does.
-                for other in the_tables().tasks:
-                    if other.proc is p and other.state == RUNNABLE:
-                        i.state = STATE_R
         else:
             i.state = STATE_Z
         if t is not None:

@@ -54,7 +54,8 @@ class Task:
     comm: bytearray        # the thread's name (prctl PR_SET_NAME), NUL-padded, 16 bytes
     pdeath_signal: u64
     no_new_privs: bool
-    futex_addr: u64        # the futex word waited on (0: not in futex_wait)
+    futex_space: u64       # the futex pair waited on (asterpy.task.futex): address space root or 0 (shared)
+    futex_addr: u64        # and word (0: not in futex_wait)
     futex_bitset: u64
 
     def __init__(self, tid: u64, proc: Process) -> None:
@@ -94,5 +95,6 @@ class Task:
         self.comm = bytearray(16)
         self.pdeath_signal = u64(0)
         self.no_new_privs = False
+        self.futex_space = u64(0)
         self.futex_addr = u64(0)
         self.futex_bitset = u64(0)

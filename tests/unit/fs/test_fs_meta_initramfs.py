@@ -62,16 +62,16 @@ def test_permissions_for_a_user(sysc: Sys) -> None:
     """A non-root process: EACCES without permission, EPERM changing others' files."""
     sysc.call("close", sysc.open(b"/root_only", O_CREAT | O_WRONLY, 0o600))
     sysc.s("mkdir", b"/locked", 0o700)
-    sysc.p.uid = u64(1000)
-    sysc.p.gid = u64(1000)
+    sysc.p.uid = sysc.p.fsuid = u64(1000)
+    sysc.p.gid = sysc.p.fsgid = u64(1000)
     assert sysc.open(b"/root_only", O_RDONLY) == -EACCES
     assert sysc.open(b"/locked/x", O_CREAT | O_WRONLY) == -EACCES
     assert sysc.s("chmod", b"/root_only", 0o777) == -EPERM
     assert sysc.s("chown", b"/root_only", 1000, 1000) == -EPERM
     assert sysc.s("mkdir", b"/mine", 0o755) == -EACCES     # / is 0755 root
-    sysc.p.uid = u64(0)
+    sysc.p.uid = sysc.p.fsuid = u64(0)
     assert sysc.s("chown", b"/root_only", 1000, 1000) == 0
-    sysc.p.uid = u64(1000)
+    sysc.p.uid = sysc.p.fsuid = u64(1000)
     assert sysc.open(b"/root_only", O_RDONLY) >= 0
     assert sysc.stat(b"/root_only")["uid"] == 1000
 

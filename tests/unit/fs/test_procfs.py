@@ -243,8 +243,8 @@ def test_another_users_process(proc: Sys) -> None:
     other = Process(me.frames, me.dm, me.kroot)
     other.pid = u64(2)
     other.ppid = u64(1)
-    other.uid = other.ruid = other.suid = u64(1000)
-    other.gid = other.rgid = other.sgid = u64(1000)
+    other.uid = other.ruid = other.fsuid = other.suid = u64(1000)
+    other.gid = other.rgid = other.fsgid = other.sgid = u64(1000)
     t2 = Task(u64(2), other)
     for i, c in enumerate(b"other"):
         t2.comm[i] = c
@@ -255,16 +255,16 @@ def test_another_users_process(proc: Sys) -> None:
     assert read_file(proc, b"/proc/2/environ") == b""          # root may
     st = proc.stat(b"/proc/2/environ")
     assert (st["uid"], st["gid"], st["mode"] & 0o777) == (1000, 1000, 0o400)
-    me.uid = me.ruid = u64(2000)
+    me.uid = me.ruid = me.fsuid = u64(2000)
     assert proc.open(b"/proc/2/environ") == -EACCES
     assert proc.open(b"/proc/2/fd", O_DIRECTORY) == -EACCES
     assert proc.s("readlink", b"/proc/2/cwd", proc.alloc(8), 8) == -EACCES
     status = read_file(proc, b"/proc/2/status")
     assert b"Name:\tother\n" in status and b"PPid:\t1\n" in status and b"Uid:\t1000\t1000\t1000\t1000\n" in status
-    me.uid = me.ruid = u64(1000)
+    me.uid = me.ruid = me.fsuid = u64(1000)
     assert read_file(proc, b"/proc/2/environ") == b""
     assert readlink(proc, b"/proc/2/cwd") == b"/"
-    me.uid = me.ruid = u64(0)
+    me.uid = me.ruid = me.fsuid = u64(0)
     sched.remove_task(t2)
     sched.remove_process(other)
     assert proc.open(b"/proc/2/status") == -ENOENT
@@ -329,10 +329,10 @@ def test_mount_and_umount(proc: Sys) -> None:
     assert proc.s("umount2", b"/", 0) == -22
     assert proc.s("umount2", b"/mnt2", 0) == 0
     assert proc.listdir(b"/mnt2") == [b".", b".."]
-    proc.p.uid = u64(1000)
+    proc.p.uid = proc.p.fsuid = u64(1000)
     assert proc.s("umount2", b"/mnt", 0) == -EPERM
     assert proc.s("mount", b"none", b"/mnt2", b"tmpfs", 0, 0) == -EPERM
-    proc.p.uid = u64(0)
+    proc.p.uid = proc.p.fsuid = u64(0)
     assert proc.s("umount2", b"/mnt", 0) == 0
     assert proc.s("stat", b"/mnt/b", proc.alloc(144)) == -ENOENT
     assert proc.stat(b"/mnt")["dev"] == proc.stat(b"/")["dev"]

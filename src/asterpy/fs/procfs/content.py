@@ -17,7 +17,7 @@ from asterpy.fs.mount import dir_path, mount_table
 from asterpy.fs.procfs.nodes import inode_path
 from asterpy.fs.procfs.nodes import (
     F_CMDLINE, F_COMM, F_ENVIRON, F_FDINFO, F_LIMITS, F_MAPS, F_MOUNTINFO, F_MOUNTS, F_STAT, F_STATM, F_STATUS,
-    G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
+    G_BOOT_ID, G_CMDLINE, G_CPUINFO, G_DOMAINNAME, G_FILESYSTEMS, G_HOSTNAME, G_KVERSION, G_LOADAVG, G_MEMINFO,
     G_OSRELEASE, G_OSTYPE, G_OVERCOMMIT, G_PARTITIONS, G_PID_MAX, G_PIPE_MAX, G_STAT, G_TAINTED, G_UPTIME, G_UUID,
     G_VERSION, ProcNode,
 )
@@ -27,6 +27,7 @@ from asterpy.drivers.block import all_block_devices
 from asterpy.fs.superblock import ramfs_super
 import asterpy.mm.filepages as filepages
 from asterpy.kernel.cmdline import cmdline_text_addr, cmdline_text_len
+from asterpy.kernel.uts import uts_names
 
 O_CLOEXEC: Final = u64(0o2000000)
 # Clock ticks per second of every *time field (USER_HZ, also AT_CLKTCK).
@@ -37,7 +38,6 @@ PAGE_KB: Final = u64(4)
 OSTYPE: Final = b"Linux"
 OSRELEASE: Final = b"6.1.0-asterpy"
 KVERSION: Final = b"#1 asterpy 0.1.0"
-HOSTNAME: Final = b"asterpy"
 PID_MAX: Final = u64(4194304)
 PIPE_MAX_SIZE: Final = u64(1048576)
 TAB: Final = u8(0x09)
@@ -289,8 +289,8 @@ def key_hex16(t: TextBuf, k: bytes, v: u64) -> None:
     t.byte(NL)
 
 
-def four_ids(t: TextBuf, k: bytes, r: u64, e: u64, s: u64) -> None:
-    """"Uid:\\treal\\teffective\\tsaved\\tfs" (the fs id follows the effective one)."""
+def four_ids(t: TextBuf, k: bytes, r: u64, e: u64, s: u64, f: u64) -> None:
+    """"Uid:\\treal\\teffective\\tsaved\\tfs"."""
     key(t, k)
     t.dec(r)
     t.byte(TAB)
@@ -298,7 +298,7 @@ def four_ids(t: TextBuf, k: bytes, r: u64, e: u64, s: u64) -> None:
     t.byte(TAB)
     t.dec(s)
     t.byte(TAB)
-    t.dec(e)
+    t.dec(f)
     t.byte(NL)
 
 
@@ -321,8 +321,8 @@ def fill_status(i: ProcInfo, t: TextBuf) -> None:
     key_dec(t, b"Pid", i.pid)
     key_dec(t, b"PPid", i.ppid)
     key_dec(t, b"TracerPid", u64(0))
-    four_ids(t, b"Uid", i.ruid, i.euid, i.suid)
-    four_ids(t, b"Gid", i.rgid, i.egid, i.sgid)
+    four_ids(t, b"Uid", i.ruid, i.euid, i.suid, i.fsuid)
+    four_ids(t, b"Gid", i.rgid, i.egid, i.sgid, i.fsgid)
     key_dec(t, b"FDSize", i.fd_size)
     key(t, b"Groups")
     for g in i.groups:
@@ -806,7 +806,10 @@ def fill_system(k: u32, t: TextBuf) -> None:
     elif k == G_CMDLINE:
         fill_cmdline(t)
     elif k == G_HOSTNAME:
-        t.put(HOSTNAME)
+        t.put_name(uts_names().hostname)
+        t.byte(NL)
+    elif k == G_DOMAINNAME:
+        t.put_name(uts_names().domainname)
         t.byte(NL)
     elif k == G_OSTYPE:
         t.put(OSTYPE)

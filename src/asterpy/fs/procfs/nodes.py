@@ -73,6 +73,7 @@ G_OVERCOMMIT: Final = u32(75)
 G_PIPE_MAX: Final = u32(76)
 G_KVERSION: Final = u32(77)    # sys/kernel/version
 G_PARTITIONS: Final = u32(78)
+G_DOMAINNAME: Final = u32(79)  # sys/kernel/domainname
 
 ROOT_INO: Final = u64(1)
 # Inode numbers: a pid's entries are pid * PID_INO_STRIDE + kind, a thread's add TID_INO_FLAG,
@@ -245,6 +246,7 @@ def children_of(d: "ProcDir") -> Children:
         c.add(b"kernel", D_SYS_KERNEL)
         c.add(b"vm", D_SYS_VM)
     elif k == D_SYS_KERNEL:
+        c.add(b"domainname", G_DOMAINNAME)
         c.add(b"hostname", G_HOSTNAME)
         c.add(b"osrelease", G_OSRELEASE)
         c.add(b"ostype", G_OSTYPE)

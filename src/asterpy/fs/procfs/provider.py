@@ -35,6 +35,8 @@ class ProcInfo:
     rgid: u64
     egid: u64
     sgid: u64
+    fsuid: u64
+    fsgid: u64
     groups: List[u64]
     umask: u64
     threads: u64
@@ -88,6 +90,8 @@ class ProcInfo:
         self.rgid = u64(0)
         self.egid = u64(0)
         self.sgid = u64(0)
+        self.fsuid = u64(0)
+        self.fsgid = u64(0)
         self.groups = []
         self.umask = u64(0o022)
         self.threads = u64(1)
