@@ -1,5 +1,6 @@
 """System-information syscalls: uname, getrandom, the resource limits (prlimit64, getrlimit,
-setrlimit), and rseq, which answers ENOSYS (both libcs cope). Table entries: `syscall_<name>`."""
+setrlimit), personality, and rseq, which answers ENOSYS (both libcs cope). Table entries:
+`syscall_<name>`."""
 
 from typing import Final
 
@@ -136,6 +137,22 @@ def sys_setrlimit(resource: u64, addr: u64) -> u64:
     hard = p.get_u64(addr + 8)
     set_rlimit(p, resource, soft, hard)
     return u64(0)
+
+
+def sys_personality(persona: u64) -> u64:
+    """personality(2): the previous value; 0xffffffff only asks. The value is kept across fork and
+    exec; of its flags exec acts on ADDR_NO_RANDOMIZE (no PIE load-address randomisation)."""
+    p = proc()
+    old = p.persona
+    persona = persona & 0xFFFFFFFF
+    if persona != 0xFFFFFFFF:
+        p.persona = persona
+    return old
+
+
+def syscall_personality(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of personality(2)."""
+    return sys_personality(a0)
 
 
 def syscall_uname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

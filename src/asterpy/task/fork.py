@@ -78,6 +78,7 @@ def new_process_like(parent: Process, flags: u64) -> Process:
     for g in parent.groups:
         cp.groups.append(g)
     cp.nice = parent.nice
+    cp.persona = parent.persona
     for r in range(u64(0), u64(len(parent.rlim_cur))):
         cp.rlim_cur[r] = parent.rlim_cur[r]
         cp.rlim_max[r] = parent.rlim_max[r]
