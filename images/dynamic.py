@@ -151,7 +151,7 @@ def musl_loader() -> Optional[Path]:
     under ~/.cache/asterpy/musl; None if neither works."""
     if os.path.exists(MUSL_LOADER):
         return Path(os.path.realpath(MUSL_LOADER))
-    cached = MUSL_CACHE / "usr/lib/x86_64-linux-musl/libc.so"
+    cached = MUSL_CACHE / "lib/x86_64-linux-musl/libc.so"
     if cached.is_file():
         return cached
     if shutil.which("apt-get") is None or shutil.which("dpkg-deb") is None:
@@ -195,6 +195,20 @@ def build_dynamic_tests(libc: str, out_dir: Path, report: Reporter) -> dict[str,
     return built
 
 
+GLIBC_INTERP = b"/lib64/ld-linux-x86-64.so.2\0"
+# Interpreter paths patched into copies of /bin/true for exec's error cases (no longer than
+# GLIBC_INTERP; NUL padded): one that does not exist (ENOENT) and one that is not an ELF (ELIBBAD).
+BAD_INTERPS = {"missing": b"/lib64/ld-missing.so.2", "notelf": b"/etc/hostname"}
+
+
+def with_interp(data: bytes, interp: bytes) -> bytes:
+    """data (a glibc program) with its PT_INTERP path replaced by interp, NUL padded."""
+    at = data.index(GLIBC_INTERP)
+    if len(interp) >= len(GLIBC_INTERP):
+        raise ValueError("the new interpreter path is too long")
+    return data[:at] + interp.ljust(len(GLIBC_INTERP), b"\0") + data[at + len(GLIBC_INTERP):]
+
+
 def dynamic_members(report: Optional[Reporter] = None) -> list[Member]:
     """Every member of the dynamic image."""
     say: Reporter = report or (lambda _msg: None)
@@ -206,6 +220,9 @@ def dynamic_members(report: Optional[Reporter] = None) -> list[Member]:
     for prog in programs:
         tree.add_host(prog)
         libs.update(needed_libraries(prog))
+    true_data = Path(os.path.realpath("/bin/true")).read_bytes()
+    for name, interp in BAD_INTERPS.items():
+        tree.add_file(f"tests/badinterp/{name}", with_interp(true_data, interp))
     glibc_tests = build_dynamic_tests("glibc", REPO_ROOT / ".cache" / "user-dyn" / "glibc", say)
     for prog, path in glibc_tests.items():
         tree.add_file(f"tests/glibc-dyn/{prog}", path.read_bytes())
@@ -233,7 +250,7 @@ def dynamic_image_path(arch: str = "x86_64") -> Path:
     return Path(out_dir(arch)) / IMAGE_NAME
 
 
-def build_dynamic_image(out: Optional[Path] = None, force: bool = False,
+def build_dynamic_image(out: Optional[Path] = None, compress: bool = True, force: bool = False,
                         report: Optional[Reporter] = None) -> Path:
     """Build (or keep, when its inputs are unchanged) the dynamic image; its path (x86_64 only)."""
     say: Reporter = report or (lambda _msg: None)
@@ -249,10 +266,10 @@ def build_dynamic_image(out: Optional[Path] = None, force: bool = False,
                     return out
             except ValueError:
                 pass
-        write_image(members, out)
+        write_image(members, out, compress)
         size = sum(len(m.data) for m in members)
         stamp.write_text(json.dumps({"fingerprint": digest, "members": len(members), "bytes": size}, indent=1))
-        say(f"  dynamic      {len(members)} members, {size >> 20} MiB, {out.stat().st_size >> 20} MiB gzipped -> {out}")
+        say(f"  dynamic      {len(members)} members, {size >> 20} MiB, {out.stat().st_size >> 20} MiB archive -> {out}")
     return out
 
 

@@ -4,7 +4,7 @@ chmod/chown, umask, truncate, utimensat, mknod, statfs."""
 from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u8, u16, u32, u64
-from asterpy.lang.errno import EACCES, EFAULT, EINVAL, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE
+from asterpy.lang.errno import EACCES, EFAULT, EINVAL, ENODATA, ENOENT, ENOTDIR, EOPNOTSUPP, EPERM, ERANGE
 from asterpy.fs.abi import StatX86, Statx, put_stat, put_statfs, put_statx
 from asterpy.fs.file import RegFile
 from asterpy.fs.inode import DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
@@ -458,3 +458,122 @@ def set_path_times(p: Process, dirfd: u64, upath: u64, at: u64, mt: u64) -> u64:
     ino.mtime_ns = mt
     ino.ctime_ns = now
     return u64(0)
+
+
+# Extended attributes: no file system here stores any, so a name is never found (ENODATA, what
+# Linux answers for an absent attribute), every list is empty, and setting one is EOPNOTSUPP (as
+# on a Linux file system without xattr support). The path and the name are still checked.
+XATTR_NAME_MAX: Final = u64(255)
+XATTR_CREATE: Final = u64(1)
+XATTR_REPLACE: Final = u64(2)
+
+
+def xattr_name_check(p: Process, uname: u64) -> None:
+    """EFAULT for an unreadable name, ERANGE for an empty one or one longer than XATTR_NAME_MAX."""
+    n = u64(0)
+    while p.get_u8(uname + n) != 0:
+        n += 1
+        if n > XATTR_NAME_MAX:
+            raise SysError(ERANGE)
+    if n == 0:
+        raise SysError(ERANGE)
+
+
+def xattr_inode(p: Process, upath: u64, follow: bool) -> Inode:
+    """The file a path-based xattr call names (ENOENT, ENOTDIR, ELOOP, EFAULT...)."""
+    return inode_at(p, u64(i32(AT_FDCWD)), upath, u64(0), follow)
+
+
+def xattr_get(p: Process, uname: u64) -> u64:
+    """getxattr's answer once the file is found: ENODATA (no attribute is stored anywhere)."""
+    xattr_name_check(p, uname)
+    raise SysError(ENODATA)
+
+
+def xattr_set(p: Process, uname: u64, flags: u64) -> u64:
+    """setxattr's answer once the file is found: EINVAL for unknown flags, else EOPNOTSUPP."""
+    if (flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0:
+        raise SysError(EINVAL)
+    xattr_name_check(p, uname)
+    raise SysError(EOPNOTSUPP)
+
+
+def syscall_getxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getxattr(2): ENODATA for an existing file."""
+    p = proc()
+    xattr_inode(p, a0, True)
+    return xattr_get(p, a1)
+
+
+def syscall_lgetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of lgetxattr(2): ENODATA for an existing file."""
+    p = proc()
+    xattr_inode(p, a0, False)
+    return xattr_get(p, a1)
+
+
+def syscall_fgetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fgetxattr(2): ENODATA for an open file (EBADF)."""
+    p = proc()
+    get_file(p, a0)
+    return xattr_get(p, a1)
+
+
+def syscall_listxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of listxattr(2): an empty list (0 bytes)."""
+    xattr_inode(proc(), a0, True)
+    return u64(0)
+
+
+def syscall_llistxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of llistxattr(2): an empty list (0 bytes)."""
+    xattr_inode(proc(), a0, False)
+    return u64(0)
+
+
+def syscall_flistxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of flistxattr(2): an empty list (0 bytes; EBADF)."""
+    get_file(proc(), a0)
+    return u64(0)
+
+
+def syscall_setxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setxattr(2): EOPNOTSUPP for an existing file."""
+    p = proc()
+    xattr_inode(p, a0, True)
+    return xattr_set(p, a1, a4)
+
+
+def syscall_lsetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of lsetxattr(2): EOPNOTSUPP for an existing file."""
+    p = proc()
+    xattr_inode(p, a0, False)
+    return xattr_set(p, a1, a4)
+
+
+def syscall_fsetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fsetxattr(2): EOPNOTSUPP for an open file (EBADF)."""
+    p = proc()
+    get_file(p, a0)
+    return xattr_set(p, a1, a4)
+
+
+def syscall_removexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of removexattr(2): ENODATA for an existing file."""
+    p = proc()
+    xattr_inode(p, a0, True)
+    return xattr_get(p, a1)
+
+
+def syscall_lremovexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of lremovexattr(2): ENODATA for an existing file."""
+    p = proc()
+    xattr_inode(p, a0, False)
+    return xattr_get(p, a1)
+
+
+def syscall_fremovexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fremovexattr(2): ENODATA for an open file (EBADF)."""
+    p = proc()
+    get_file(p, a0)
+    return xattr_get(p, a1)
