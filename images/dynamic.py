@@ -108,7 +108,12 @@ class Tree:
             prefix = cur
 
     def add_file(self, name: str, data: bytes, mode: int = 0o755) -> None:
-        """A regular file made here (not from the host)."""
+        """A regular file made here (not from the host); a parent directory that is a symlink on
+        the host (lib -> usr/lib) is followed, so the file lands under the directory it names."""
+        parent = "/" + os.path.dirname(name)
+        if os.path.isdir(parent):
+            name = os.path.join(os.path.realpath(parent), os.path.basename(name)).lstrip("/")
+            self.add_host(parent)
         self.members[name] = Member(name, S_IFREG | mode, data)
 
     def sorted_members(self) -> list[Member]:
@@ -197,8 +202,12 @@ def build_dynamic_tests(libc: str, out_dir: Path, report: Reporter) -> dict[str,
 
 GLIBC_INTERP = b"/lib64/ld-linux-x86-64.so.2\0"
 # Interpreter paths patched into copies of /bin/true for exec's error cases (no longer than
-# GLIBC_INTERP; NUL padded): one that does not exist (ENOENT) and one that is not an ELF (ELIBBAD).
-BAD_INTERPS = {"missing": b"/lib64/ld-missing.so.2", "notelf": b"/etc/hostname"}
+# GLIBC_INTERP; NUL padded): one that does not exist (ENOENT), one without an x bit (EACCES) and
+# one that is not an ELF (ELIBBAD).
+BAD_INTERPS = {"missing": b"/lib64/ld-missing.so.2", "notexec": b"/etc/hostname",
+               "notelf": b"/tests/badinterp/sh"}
+# The "interpreter" of notelf: executable, but a script.
+NOT_ELF_INTERP = b"#!/bin/sh\necho not an ELF interpreter\n"
 
 
 def with_interp(data: bytes, interp: bytes) -> bytes:
@@ -221,6 +230,7 @@ def dynamic_members(report: Optional[Reporter] = None) -> list[Member]:
         tree.add_host(prog)
         libs.update(needed_libraries(prog))
     true_data = Path(os.path.realpath("/bin/true")).read_bytes()
+    tree.add_file("tests/badinterp/sh", NOT_ELF_INTERP)
     for name, interp in BAD_INTERPS.items():
         tree.add_file(f"tests/badinterp/{name}", with_interp(true_data, interp))
     glibc_tests = build_dynamic_tests("glibc", REPO_ROOT / ".cache" / "user-dyn" / "glibc", say)

@@ -41,8 +41,11 @@ class Case:
 
 
 # The user test programs that run as ordinary processes (not only as init) in the dynamic image.
-USER_PROGRAMS = ("t_dirs", "t_event", "t_fileio", "t_misc", "t_mm", "t_pipe", "t_signal", "t_socketpair",
-                 "t_spawn", "t_thread", "t_time")
+# (t_socketpair fails one check on the host's Linux as an ordinary process; t_fileio one with
+# Debian's older musl 1.2.3 loader: both are left out here.)
+USER_PROGRAMS = ("t_dirs", "t_event", "t_fileio", "t_misc", "t_mm", "t_pipe", "t_signal", "t_spawn", "t_thread",
+                 "t_time")
+MUSL_PROGRAMS = tuple(p for p in USER_PROGRAMS if p != "t_fileio")
 
 CASES = [
     Case("bash-loop", "for i in 1 2 3; do echo $i; done | wc -l"),
@@ -56,15 +59,16 @@ CASES = [
          "cp f g && sha256sum g | cut -c1-16 && rm -r d f g && ls"),
     # glibc's ld.so prints the auxiliary vector: every entry asterpy gives, by name (values differ).
     Case("auxv", "LD_SHOW_AUXV=1 /bin/true | cut -d: -f1 | grep -v -e SYSINFO_EHDR -e '???' | sort", "keys"),
-    # execve of a program whose PT_INTERP is missing: ENOENT ("required file not found", 127).
-    Case("missing-interp", "/tests/badinterp/missing; echo status $?"),
-    # ... whose PT_INTERP is not an ELF file: ELIBBAD.
-    Case("bad-interp", "/tests/badinterp/notelf 2>&1 | sed 's/^.*: //'; echo status ${PIPESTATUS[0]}"),
+    # execve of a program whose PT_INTERP is missing: ENOENT ("required file not found", 127);
+    # not executable: EACCES; not an ELF file: ELIBBAD.
+    Case("missing-interp", "/tests/badinterp/missing 2>&1; echo status $?"),
+    Case("noexec-interp", "/tests/badinterp/notexec 2>&1; echo status $?"),
+    Case("notelf-interp", "/tests/badinterp/notelf 2>&1; echo status $?"),
     # PIE programs move: two runs of cat map it at different addresses.
     Case("pie-random", "a=$(head -c 12 /proc/self/maps); b=$(head -c 12 /proc/self/maps); "
          "test \"$a\" != \"$b\" && echo moved"),
 ] + [Case(f"glibc-{p}", f"/tests/glibc-dyn/{p} 2>&1 | tail -n 1") for p in USER_PROGRAMS] \
-  + [Case(f"musl-{p}", f"/tests/musl-dyn/{p} 2>&1 | tail -n 1") for p in USER_PROGRAMS]
+  + [Case(f"musl-{p}", f"/tests/musl-dyn/{p} 2>&1 | tail -n 1") for p in MUSL_PROGRAMS]
 
 
 def normalize(kind: str, text: str) -> str:
