@@ -202,12 +202,14 @@ def build_dynamic_tests(libc: str, out_dir: Path, report: Reporter) -> dict[str,
 
 GLIBC_INTERP = b"/lib64/ld-linux-x86-64.so.2\0"
 # Interpreter paths patched into copies of /bin/true for exec's error cases (no longer than
-# GLIBC_INTERP; NUL padded): one that does not exist (ENOENT), one without an x bit (EACCES) and
-# one that is not an ELF (ELIBBAD).
+# GLIBC_INTERP; NUL padded): one that does not exist (ENOENT), one without an x bit (EACCES), one
+# that is not an ELF (ELIBBAD) and one too short for an ELF header (EIO).
 BAD_INTERPS = {"missing": b"/lib64/ld-missing.so.2", "notexec": b"/etc/hostname",
-               "notelf": b"/tests/badinterp/sh"}
-# The "interpreter" of notelf: executable, but a script.
-NOT_ELF_INTERP = b"#!/bin/sh\necho not an ELF interpreter\n"
+               "notelf": b"/tests/badinterp/sh", "short": b"/tests/badinterp/s"}
+# The "interpreters" of notelf and short: executable scripts, one longer than an ELF header
+# (ELIBBAD), one shorter (EIO: Linux cannot read the header).
+NOT_ELF_INTERP = b"#!/bin/sh\n" + b"# not an ELF interpreter\n" * 4
+SHORT_INTERP = b"#!/bin/sh\n"
 
 
 def with_interp(data: bytes, interp: bytes) -> bytes:
@@ -231,6 +233,7 @@ def dynamic_members(report: Optional[Reporter] = None) -> list[Member]:
         libs.update(needed_libraries(prog))
     true_data = Path(os.path.realpath("/bin/true")).read_bytes()
     tree.add_file("tests/badinterp/sh", NOT_ELF_INTERP)
+    tree.add_file("tests/badinterp/s", SHORT_INTERP)
     for name, interp in BAD_INTERPS.items():
         tree.add_file(f"tests/badinterp/{name}", with_interp(true_data, interp))
     glibc_tests = build_dynamic_tests("glibc", REPO_ROOT / ".cache" / "user-dyn" / "glibc", say)

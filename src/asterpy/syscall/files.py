@@ -15,6 +15,7 @@ from asterpy.syscall.fs_fd import (
     sys_flock, sys_memfd_create, sys_pipe2,
 )
 from asterpy.syscall.fs_path import (
+    sys_fgetxattr, sys_flistxattr, sys_fsetxattr, sys_getxattr, sys_listxattr, sys_setxattr,
     sys_chdir, sys_chroot, sys_faccessat, sys_fchdir, sys_fchmod, sys_fchmodat, sys_fchown, sys_fchownat,
     sys_fstat, sys_fstatfs, sys_ftruncate, sys_getcwd, sys_linkat, sys_mkdirat, sys_mknodat, sys_newfstatat,
     sys_readlinkat, sys_renameat2, sys_statfs, sys_statx, sys_symlinkat, sys_truncate, sys_umask, sys_unlinkat,
@@ -452,3 +453,63 @@ def syscall_statfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
 def syscall_fstatfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of fstatfs(2)."""
     return sys_fstatfs(a0, a1)
+
+
+def syscall_getxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of getxattr(2) (no file here has extended attributes)."""
+    return sys_getxattr(a0, a1, True)
+
+
+def syscall_lgetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of lgetxattr(2) (no file here has extended attributes)."""
+    return sys_getxattr(a0, a1, False)
+
+
+def syscall_fgetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fgetxattr(2) (no file here has extended attributes)."""
+    return sys_fgetxattr(a0, a1)
+
+
+def syscall_listxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of listxattr(2) (no file here has extended attributes)."""
+    return sys_listxattr(a0, True)
+
+
+def syscall_llistxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of llistxattr(2) (no file here has extended attributes)."""
+    return sys_listxattr(a0, False)
+
+
+def syscall_flistxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of flistxattr(2) (no file here has extended attributes)."""
+    return sys_flistxattr(a0)
+
+
+def syscall_setxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of setxattr(2) (no file here has extended attributes)."""
+    return sys_setxattr(a0, a1, a4, True)
+
+
+def syscall_lsetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of lsetxattr(2) (no file here has extended attributes)."""
+    return sys_setxattr(a0, a1, a4, False)
+
+
+def syscall_fsetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fsetxattr(2) (no file here has extended attributes)."""
+    return sys_fsetxattr(a0, a1, a4)
+
+
+def syscall_removexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of removexattr(2) (no file here has extended attributes)."""
+    return sys_getxattr(a0, a1, True)
+
+
+def syscall_lremovexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of lremovexattr(2) (no file here has extended attributes)."""
+    return sys_getxattr(a0, a1, False)
+
+
+def syscall_fremovexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of fremovexattr(2) (no file here has extended attributes)."""
+    return sys_fgetxattr(a0, a1)

@@ -498,82 +498,41 @@ def xattr_set(p: Process, uname: u64, flags: u64) -> u64:
     raise SysError(EOPNOTSUPP)
 
 
-def syscall_getxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of getxattr(2): ENODATA for an existing file."""
+def sys_getxattr(path: u64, name: u64, follow: bool) -> u64:
+    """getxattr(2) / lgetxattr(2): ENODATA for an existing file."""
     p = proc()
-    xattr_inode(p, a0, True)
-    return xattr_get(p, a1)
+    xattr_inode(p, path, follow)
+    return xattr_get(p, name)
 
 
-def syscall_lgetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of lgetxattr(2): ENODATA for an existing file."""
+def sys_fgetxattr(fd: u64, name: u64) -> u64:
+    """fgetxattr(2) and fremovexattr(2): ENODATA for an open file (EBADF)."""
     p = proc()
-    xattr_inode(p, a0, False)
-    return xattr_get(p, a1)
+    get_file(p, fd)
+    return xattr_get(p, name)
 
 
-def syscall_fgetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of fgetxattr(2): ENODATA for an open file (EBADF)."""
-    p = proc()
-    get_file(p, a0)
-    return xattr_get(p, a1)
-
-
-def syscall_listxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of listxattr(2): an empty list (0 bytes)."""
-    xattr_inode(proc(), a0, True)
+def sys_listxattr(path: u64, follow: bool) -> u64:
+    """listxattr(2) / llistxattr(2): an empty list (0 bytes)."""
+    xattr_inode(proc(), path, follow)
     return u64(0)
 
 
-def syscall_llistxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of llistxattr(2): an empty list (0 bytes)."""
-    xattr_inode(proc(), a0, False)
+def sys_flistxattr(fd: u64) -> u64:
+    """flistxattr(2): an empty list (0 bytes; EBADF)."""
+    get_file(proc(), fd)
     return u64(0)
 
 
-def syscall_flistxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of flistxattr(2): an empty list (0 bytes; EBADF)."""
-    get_file(proc(), a0)
-    return u64(0)
-
-
-def syscall_setxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of setxattr(2): EOPNOTSUPP for an existing file."""
+def sys_setxattr(path: u64, name: u64, flags: u64, follow: bool) -> u64:
+    """setxattr(2) / lsetxattr(2): EOPNOTSUPP for an existing file."""
     p = proc()
-    xattr_inode(p, a0, True)
-    return xattr_set(p, a1, a4)
+    xattr_inode(p, path, follow)
+    return xattr_set(p, name, flags)
 
 
-def syscall_lsetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of lsetxattr(2): EOPNOTSUPP for an existing file."""
+def sys_fsetxattr(fd: u64, name: u64, flags: u64) -> u64:
+    """fsetxattr(2): EOPNOTSUPP for an open file (EBADF)."""
     p = proc()
-    xattr_inode(p, a0, False)
-    return xattr_set(p, a1, a4)
-
-
-def syscall_fsetxattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of fsetxattr(2): EOPNOTSUPP for an open file (EBADF)."""
-    p = proc()
-    get_file(p, a0)
-    return xattr_set(p, a1, a4)
-
-
-def syscall_removexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of removexattr(2): ENODATA for an existing file."""
-    p = proc()
-    xattr_inode(p, a0, True)
-    return xattr_get(p, a1)
-
-
-def syscall_lremovexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of lremovexattr(2): ENODATA for an existing file."""
-    p = proc()
-    xattr_inode(p, a0, False)
-    return xattr_get(p, a1)
-
-
-def syscall_fremovexattr(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of fremovexattr(2): ENODATA for an open file (EBADF)."""
-    p = proc()
-    get_file(p, a0)
-    return xattr_get(p, a1)
+    get_file(p, fd)
+    return xattr_set(p, name, flags)

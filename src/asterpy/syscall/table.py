@@ -217,18 +217,18 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 185 security
     proc_calls.syscall_gettid,  # 186 gettid
     no_handler,  # 187 readahead
-    no_handler,  # 188 setxattr
-    no_handler,  # 189 lsetxattr
-    no_handler,  # 190 fsetxattr
-    no_handler,  # 191 getxattr
-    no_handler,  # 192 lgetxattr
-    no_handler,  # 193 fgetxattr
-    no_handler,  # 194 listxattr
-    no_handler,  # 195 llistxattr
-    no_handler,  # 196 flistxattr
-    no_handler,  # 197 removexattr
-    no_handler,  # 198 lremovexattr
-    no_handler,  # 199 fremovexattr
+    files.syscall_setxattr,  # 188 setxattr
+    files.syscall_lsetxattr,  # 189 lsetxattr
+    files.syscall_fsetxattr,  # 190 fsetxattr
+    files.syscall_getxattr,  # 191 getxattr
+    files.syscall_lgetxattr,  # 192 lgetxattr
+    files.syscall_fgetxattr,  # 193 fgetxattr
+    files.syscall_listxattr,  # 194 listxattr
+    files.syscall_llistxattr,  # 195 llistxattr
+    files.syscall_flistxattr,  # 196 flistxattr
+    files.syscall_removexattr,  # 197 removexattr
+    files.syscall_lremovexattr,  # 198 lremovexattr
+    files.syscall_fremovexattr,  # 199 fremovexattr
     proc_calls.syscall_tkill,  # 200 tkill
     clock.syscall_time,  # 201 time
     proc_calls.syscall_futex,  # 202 futex
@@ -429,8 +429,8 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     4, 0, 2, 2, 2, 3, 0, 1, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
     2, 1, 0, 0, 0, 5, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 2, 1, 6, 3, 3, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 2,
+    2, 2, 1, 1, 1, 2, 2, 2, 2, 1, 6, 3, 3, 0, 0, 0,
     0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 0, 4, 0, 0,
     0, 0, 0, 0, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -456,8 +456,8 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, False, True, True, True, True, False, True, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
     True, True, True, False, False, True, True, False, False, True, False, False, False, False, False, False,
-    False, False, False, False, False, False, False, False, False, False, True, False, False, False, False, False,
-    False, False, False, False, False, False, False, False, True, True, True, True, True, False, False, False,
+    False, False, False, False, False, False, False, False, False, False, True, False, True, True, True, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, False,
     False, False, False, False, False, True, False, False, False, True, True, False, False, True, False, False,
     False, False, False, False, True, True, True, True, True, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, True, False, False, False, False, False, False, False, False,

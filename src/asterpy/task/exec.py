@@ -11,8 +11,8 @@ from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
-from asterpy.lang.errno import E2BIG, ELIBBAD, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
-from asterpy.exec.elf import elf_interp_addr
+from asterpy.lang.errno import E2BIG, EIO, ELIBBAD, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
+from asterpy.exec.elf import EHDR_SIZE, elf_interp_addr
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
@@ -285,9 +285,13 @@ def exec_random(p: Process) -> u64:
 
 def load_interp_file(p: Process, image: Process, path: u64, n: u64) -> u64:
     """Open the program interpreter named by the n-byte kernel string path and map it into image;
-    its entry point. ENOENT (and the other lookup errors) as for the program itself; ELIBBAD
-    when it is not an ELF interpreter for this machine, as on Linux."""
+    its entry point. ENOENT (and the other lookup errors) as for the program itself; as on
+    Linux, EIO when it is shorter than an ELF header, ELIBBAD when it is not an ELF interpreter
+    for this machine."""
     ino = exec_open(p, path, n)
+    # Linux reads the interpreter's ELF header first: a shorter file is an I/O error.
+    if ino.size < EHDR_SIZE:
+        raise SysError(EIO)
     buf = FileBuf()
     try:
         buf.read(p, ino)
