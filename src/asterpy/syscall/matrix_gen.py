@@ -53,7 +53,6 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "prctl": "PR_SET_DUMPABLE and PR_SET_CHILD_SUBREAPER accepted and not acted on, PR_GET_DUMPABLE "
              "always 1; PR_SET_PDEATHSIG stored but no signal is sent when the parent dies; other options "
              "EINVAL",
-    "set_robust_list": "the list head is stored but never walked when a thread exits",
     "setfsuid": "sets nothing: returns the current uid (file access uses the effective ids)",
     "setfsgid": "sets nothing: returns the current gid",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
