@@ -261,12 +261,11 @@ def elf_parse(base: u64, size: u64, machine: u16) -> ElfImage:
                 refuse("PT_INTERP's path is not NUL-terminated")
             img.has_interp = True
             img.interp_offset = ph.p_offset
-            # The path is a C string: it ends at its first NUL (padding may follow).
+            # The path is a C string: it ends at its first NUL (padding may follow). An empty
+            # one is looked up as such: ENOENT, as on Linux.
             n = u64(0)
             while Ptr[u8](base + ph.p_offset + n).load() != 0:
                 n += 1
-            if n == 0:
-                refuse("PT_INTERP's path is empty")
             img.interp_len = n
         elif ph.p_type == PT_TLS:
             if img.has_tls or ph.p_filesz > ph.p_memsz:
