@@ -56,6 +56,16 @@ CASES = [
     Case("python-os-sys-json", "export PATH=/usr/bin:/bin; python3 -I -c 'import os, sys, json; "
          "print(json.dumps({\"cwd\": os.getcwd(), \"argv\": sys.argv, \"exe\": sys.executable, "
          "\"prefix\": sys.prefix, \"utf8\": \"\\u00e9\".encode()[0]}, sort_keys=True))'"),
+    # The modules the issue names, each doing one real thing.
+    Case("python-stdlib", "python3 -I -c 'import subprocess, threading, hashlib, tempfile, select, signal, socket, "
+         "json, os\na, b = socket.socketpair(); a.send(b\"x\"); print(b.recv(1))\n"
+         "print(subprocess.run([\"/bin/echo\", \"hi\"], capture_output=True).stdout)\n"
+         "print(hashlib.sha256(b\"\").hexdigest()[:8])\n"
+         "t = threading.Thread(target=print, args=(\"thread\",)); t.start(); t.join()\n"
+         "d = tempfile.mkdtemp(); print(os.path.isdir(d))\n"
+         "r, w = os.pipe(); os.write(w, b\"y\"); print(select.select([r], [], [], 1)[0] == [r])\n"
+         "signal.signal(signal.SIGUSR1, lambda *a: print(\"sig\")); os.kill(os.getpid(), signal.SIGUSR1)\n"
+         "print(json.dumps({\"ok\": 1}))'"),
     Case("coreutils", "cd /tmp && printf 'b\\na\\nc\\n' > f && sort f | head -n 2 && wc -l < f && "
          "mkdir -p d/e && stat -c %A d && stat -c '%A %s' f && uname -s && id -u && env -i A=1 env && "
          "cp f g && sha256sum g | cut -c1-16 && rm -r d f g && ls"),
