@@ -62,11 +62,12 @@ CASES = [
          "print(subprocess.run([\"/bin/echo\", \"hi\"], capture_output=True).stdout)\n"
          "print(hashlib.sha256(b\"\").hexdigest()[:8])\n"
          "t = threading.Thread(target=print, args=(\"thread\",)); t.start(); t.join()\n"
-         "d = tempfile.mkdtemp(); print(os.path.isdir(d))\n"
+         "d = tempfile.mkdtemp(); print(os.path.isdir(d)); os.rmdir(d)\n"
          "r, w = os.pipe(); os.write(w, b\"y\"); print(select.select([r], [], [], 1)[0] == [r])\n"
          "signal.signal(signal.SIGUSR1, lambda *a: print(\"sig\")); os.kill(os.getpid(), signal.SIGUSR1)\n"
          "print(json.dumps({\"ok\": 1}))'"),
-    Case("coreutils", "cd /tmp && printf 'b\\na\\nc\\n' > f && sort f | head -n 2 && wc -l < f && "
+    Case("coreutils", "rm -rf /tmp/cu; mkdir /tmp/cu && cd /tmp/cu && "
+         "printf 'b\\na\\nc\\n' > f && sort f | head -n 2 && wc -l < f && "
          "mkdir -p d/e && stat -c %A d && stat -c '%A %s' f && uname -s && id -u && env -i A=1 env && "
          "cp f g && sha256sum g | cut -c1-16 && rm -r d f g && ls"),
     # glibc's ld.so prints the auxiliary vector: every entry asterpy gives, by name (values differ).
