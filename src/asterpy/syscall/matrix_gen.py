@@ -53,6 +53,18 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "prctl": "PR_SET_DUMPABLE and PR_SET_CHILD_SUBREAPER accepted and not acted on, PR_GET_DUMPABLE "
              "always 1; PR_SET_PDEATHSIG stored but no signal is sent when the parent dies; other options "
              "EINVAL",
+    "getxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "lgetxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "fgetxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "listxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "llistxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "flistxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "setxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "lsetxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "fsetxattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "removexattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "lremovexattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
+    "fremovexattr": "no file system stores extended attributes: get/remove ENODATA, lists empty, set EOPNOTSUPP",
     "setfsuid": "sets nothing: returns the current uid (file access uses the effective ids)",
     "setfsgid": "sets nothing: returns the current gid",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
