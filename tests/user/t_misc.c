@@ -2,8 +2,11 @@
  * RLIMIT_AS -> ENOMEM), getrusage, sysinfo, sched_yield, getuid/geteuid/getgid/getegid/
  * getresuid/getresgid/getgroups/setuid/setgid/setresuid, umask, prctl PR_SET_NAME/GET_NAME,
  * setfsuid/setfsgid, sched_get_priority_max/min, sethostname/setdomainname, ioprio_get/ioprio_set,
- * capget/capset. */
+ * capget/capset, personality (ADDR_NO_RANDOMIZE kept across fork), the xattr calls on an attribute
+ * no file has. */
 #include "kt.h"
+#include <sys/personality.h>
+#include <sys/xattr.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -412,9 +415,46 @@ static void test_prctl(void)
     CHECK_ERR("prctl unknown option -> EINVAL", prctl(0x7fff1234, 0, 0, 0, 0), EINVAL);
 }
 
+static void test_personality(void)
+{
+    int cur = personality(0xffffffff);
+    CHECK("personality(0xffffffff) reads", cur != -1);
+    CHECK_EQ("personality sets, returns the old value", personality(cur | ADDR_NO_RANDOMIZE), cur);
+    CHECK_EQ("personality reads the new value", personality(0xffffffff), cur | ADDR_NO_RANDOMIZE);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(personality(0xffffffff) == (cur | ADDR_NO_RANDOMIZE) ? 0 : 1);
+    int st = -1;
+    waitpid(pid, &st, 0);
+    CHECK("fork keeps the personality", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    CHECK_EQ("personality restores", personality(cur), cur | ADDR_NO_RANDOMIZE);
+}
+
+static void test_xattr(void)
+{
+    char buf[64];
+    /* An attribute nobody set: ENODATA, or EOPNOTSUPP where the file system has no xattrs. */
+    long r = lgetxattr("/", "user.kt_none", buf, sizeof buf);
+    int e = errno;
+    CHECK("lgetxattr absent -> ENODATA/EOPNOTSUPP", r == -1 && (e == ENODATA || e == EOPNOTSUPP));
+    r = getxattr("/", "user.kt_none", buf, sizeof buf);
+    e = errno;
+    CHECK("getxattr absent -> ENODATA/EOPNOTSUPP", r == -1 && (e == ENODATA || e == EOPNOTSUPP));
+    CHECK_ERR("lgetxattr missing file -> ENOENT", lgetxattr("/kt-no-such-file", "user.a", buf, sizeof buf),
+              ENOENT);
+    CHECK_ERR("getxattr empty name -> ERANGE", getxattr("/", "", buf, sizeof buf), ERANGE);
+    CHECK_ERR("fgetxattr bad fd -> EBADF", fgetxattr(-1, "user.a", buf, sizeof buf), EBADF);
+    CHECK_ERR("llistxattr missing file -> ENOENT", llistxattr("/kt-no-such-file", buf, sizeof buf), ENOENT);
+    r = llistxattr("/proc", buf, sizeof buf);
+    CHECK("llistxattr /proc lists nothing or only security names", r >= 0);
+    CHECK_ERR("setxattr bad flags -> EINVAL", setxattr("/", "user.a", "x", 1, 0x100), EINVAL);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(argc, argv, "t_misc");
+    test_personality();
+    test_xattr();
     test_uname();
     test_getrandom();
     test_rlimit();

@@ -1,10 +1,11 @@
 /* t_thread: clone with CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|
  * CHILD_CLEARTID (through pthreads and through a raw libc clone()), thread-local storage,
- * tgkill to a thread, exit_group from a thread, set_robust_list, futex WAIT/WAKE/timeouts/
- * WAIT_BITSET/REQUEUE/CMP_REQUEUE and their errors, a futex mutex + condvar of our own
+ * tgkill to a thread, exit_group from a thread, set_robust_list (its list walked at thread
+ * exit), futex WAIT/WAKE/timeouts/WAIT_BITSET/REQUEUE/CMP_REQUEUE and their errors, a futex mutex + condvar of our own
  * under contention, and arch_prctl ARCH_SET_FS/ARCH_GET_FS on x86_64. */
 #include "kt.h"
 #include <linux/futex.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -460,9 +461,44 @@ static void test_arch_prctl(void)
 }
 #endif
 
+/* A robust list of our own (the kernel ABI's layout): the kernel walks it when the thread exits. */
+struct kt_robust_entry { void *next; int lock; };
+static struct { void *list; long futex_offset; void *pending; } kt_rhead;
+static struct kt_robust_entry kt_rent[3];
+static int kt_robust_tid;
+
+static void *robust_thread(void *arg)
+{
+    (void)arg;
+    int tid = (int)syscall(SYS_gettid);
+    kt_robust_tid = tid;
+    kt_rhead.list = &kt_rent[0];
+    kt_rhead.futex_offset = (long)offsetof(struct kt_robust_entry, lock);
+    kt_rent[0].next = &kt_rent[1];
+    kt_rent[1].next = &kt_rhead;
+    kt_rent[0].lock = tid | FUTEX_WAITERS;      /* held, with waiters */
+    kt_rent[1].lock = tid + 1;                  /* held by someone else: left alone */
+    kt_rhead.pending = &kt_rent[2];             /* being locked when the thread died */
+    kt_rent[2].lock = tid;
+    syscall(SYS_set_robust_list, &kt_rhead, sizeof kt_rhead);
+    return NULL;    /* exits holding all three */
+}
+
+static void test_robust_list(void)
+{
+    pthread_t th;
+    CHECK_RC("pthread_create (robust list holder)", pthread_create(&th, NULL, robust_thread, NULL), 0);
+    CHECK_RC("pthread_join (robust list holder)", pthread_join(th, NULL), 0);
+    CHECK_EQ("robust lock with waiters -> OWNER_DIED|WAITERS", (unsigned)kt_rent[0].lock,
+             (unsigned)(FUTEX_OWNER_DIED | FUTEX_WAITERS));
+    CHECK_EQ("robust lock of another owner untouched", kt_rent[1].lock, kt_robust_tid + 1);
+    CHECK_EQ("list_op_pending lock -> OWNER_DIED", (unsigned)kt_rent[2].lock, (unsigned)FUTEX_OWNER_DIED);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(argc, argv, "t_thread");
+    test_robust_list();
     test_sharing();
     test_raw_clone();
     test_futex_raw();

@@ -14,7 +14,7 @@ elf_load_bias picks.
 
 from typing import Final
 
-from asterpy.lang import Array, Ptr, SysError, struct, u8, u16, u32, u64
+from asterpy.lang import Array, Ptr, SysError, kwarn, struct, u8, u16, u32, u64
 from asterpy.lang.errno import EINVAL, ENOEXEC
 
 EM_X86_64: Final = u16(62)
@@ -150,41 +150,56 @@ def elf_phdr(img: ElfImage, index: u32) -> Elf64Phdr:
     return Ptr[Elf64Phdr](img.base + img.phoff + u64(index) * PHDR_SIZE).load()
 
 
+def refuse(why: str) -> None:
+    """ENOEXEC for a file that is an ELF but cannot run here, with one kernel log line saying why.
+
+    Files that are not ELF at all are refused silently (a shell runs them as scripts)."""
+    kwarn(f"exec: cannot run this ELF file: {why}")
+    raise SysError(ENOEXEC)
+
+
+def is_elf(base: u64, size: u64) -> bool:
+    """Whether the file at (base, size) starts with the ELF magic (base 4-byte aligned)."""
+    return size >= 4 and Ptr[u32](base).load() == ELF_MAGIC
+
+
 def check_header(base: u64, size: u64, machine: u16) -> Elf64Ehdr:
     """The file header, after checking identification, machine, type and table bounds."""
+    if not is_elf(base, size):
+        raise SysError(ENOEXEC)
     if size < EHDR_SIZE:
-        raise SysError(ENOEXEC)
-    if Ptr[u32](base).load() != ELF_MAGIC:
-        raise SysError(ENOEXEC)
+        refuse("shorter than its header")
     h = Ptr[Elf64Ehdr](base).load()
-    if h.e_ident[4] != ELFCLASS64 or h.e_ident[5] != ELFDATA2LSB or h.e_ident[6] != EV_CURRENT:
-        raise SysError(ENOEXEC)
-    if h.e_version != 1 or h.e_machine != machine:
-        raise SysError(ENOEXEC)
+    if h.e_ident[4] != ELFCLASS64:
+        refuse("not a 64-bit ELF (EI_CLASS)")
+    if h.e_ident[5] != ELFDATA2LSB or h.e_ident[6] != EV_CURRENT or h.e_version != 1:
+        refuse("not little-endian ELF version 1")
+    if h.e_machine != machine:
+        refuse("built for another machine (e_machine)")
     if h.e_type != ET_EXEC and h.e_type != ET_DYN:
-        raise SysError(ENOEXEC)
+        refuse("e_type is neither ET_EXEC nor ET_DYN")
     if u64(h.e_phentsize) != PHDR_SIZE or h.e_phnum == 0 or u64(h.e_phnum) > MAX_PHNUM:
-        raise SysError(ENOEXEC)
+        refuse("bad program header size or count")
     # Program headers are read as aligned structs; every linker puts them at an offset of 64.
     if (h.e_phoff & 7) != 0 or not in_file(size, h.e_phoff, u64(h.e_phnum) * PHDR_SIZE):
-        raise SysError(ENOEXEC)
+        refuse("program headers misaligned or outside the file")
     return h
 
 
 def check_load(size: u64, ph: Elf64Phdr, prev_end: u64, first: bool) -> None:
     """Check one PT_LOAD against a file of size bytes and the end of the previous PT_LOAD."""
     if ph.p_filesz > ph.p_memsz or not in_file(size, ph.p_offset, ph.p_filesz):
-        raise SysError(ENOEXEC)
+        refuse("a PT_LOAD's file bytes lie outside the file or exceed its memory size")
     if ph.p_vaddr >= USER_END_MAX or ph.p_memsz > USER_END_MAX - ph.p_vaddr:
-        raise SysError(ENOEXEC)
+        refuse("a PT_LOAD lies outside user space")
     # The gABI wants PT_LOADs sorted by address; overlapping ones would map over each other.
     if not first and ph.p_vaddr < prev_end:
-        raise SysError(ENOEXEC)
+        refuse("PT_LOAD segments overlap or are not sorted by address")
     # mmap can only place file pages at addresses with the same offset within a page.
     if (ph.p_vaddr & (PAGE_SIZE - 1)) != (ph.p_offset & (PAGE_SIZE - 1)):
-        raise SysError(ENOEXEC)
+        refuse("a PT_LOAD's address and file offset differ within a page")
     if ph.p_align > 1 and (not is_pow2(ph.p_align) or ph.p_align >= USER_END_MAX):
-        raise SysError(ENOEXEC)
+        refuse("a PT_LOAD's alignment is not a power of two")
 
 
 def find_phdr_vaddr(img: ElfImage) -> u64:
@@ -239,21 +254,26 @@ def elf_parse(base: u64, size: u64, machine: u16) -> ElfImage:
         elif ph.p_type == PT_INTERP:
             # One NUL-terminated path of sane length, inside the file.
             if img.has_interp or ph.p_filesz < 2 or ph.p_filesz > PATH_MAX:
-                raise SysError(ENOEXEC)
+                refuse("PT_INTERP repeated, empty or longer than PATH_MAX")
             if not in_file(size, ph.p_offset, ph.p_filesz):
-                raise SysError(ENOEXEC)
+                refuse("PT_INTERP outside the file")
             if Ptr[u8](base + ph.p_offset + ph.p_filesz - 1).load() != 0:
-                raise SysError(ENOEXEC)
+                refuse("PT_INTERP's path is not NUL-terminated")
             img.has_interp = True
             img.interp_offset = ph.p_offset
-            img.interp_len = ph.p_filesz - 1
+            # The path is a C string: it ends at its first NUL (padding may follow). An empty
+            # one is looked up as such: ENOENT, as on Linux.
+            n = u64(0)
+            while Ptr[u8](base + ph.p_offset + n).load() != 0:
+                n += 1
+            img.interp_len = n
         elif ph.p_type == PT_TLS:
             if img.has_tls or ph.p_filesz > ph.p_memsz:
-                raise SysError(ENOEXEC)
+                refuse("PT_TLS repeated or its file size exceeds its memory size")
             if not in_file(size, ph.p_offset, ph.p_filesz) or ph.p_memsz >= USER_END_MAX:
-                raise SysError(ENOEXEC)
+                refuse("PT_TLS outside the file")
             if ph.p_align > 1 and not is_pow2(ph.p_align):
-                raise SysError(ENOEXEC)
+                refuse("PT_TLS's alignment is not a power of two")
             img.has_tls = True
             img.tls = segment_of(ph)
         elif ph.p_type == PT_GNU_STACK:
@@ -261,9 +281,9 @@ def elf_parse(base: u64, size: u64, machine: u16) -> ElfImage:
             img.stack_flags = ph.p_flags
         i += 1
     if img.load_count == 0:
-        raise SysError(ENOEXEC)
+        refuse("no PT_LOAD segment")
     if img.entry < img.min_vaddr or img.entry >= img.max_vaddr:
-        raise SysError(ENOEXEC)
+        refuse("the entry point lies outside the PT_LOAD segments")
     img.phdr_vaddr = find_phdr_vaddr(img)
     return img
 
@@ -307,15 +327,15 @@ def elf_load_bias(img: ElfImage, hint: u64, limit: u64) -> u64:
     """
     if img.type == ET_EXEC:
         if img.max_vaddr > limit:
-            raise SysError(ENOEXEC)
+            refuse("its segments end above the user address range")
         return u64(0)
     span = elf_load_span(img)
     if hint >= USER_END_MAX or span > limit:
-        raise SysError(ENOEXEC)
+        refuse("its segments span more than the user address range")
     # hint and max_align are both below 2**63 (check_load), so the sum cannot wrap.
     start = (hint + img.max_align - 1) & ~(img.max_align - 1)
     if start > limit - span:
-        raise SysError(ENOEXEC)
+        refuse("no room for its segments at the load address")
     # Wrapping subtraction: a bias "below zero" is fine, the sum with each vaddr is exact.
     return start - img.min_vaddr
 

@@ -455,3 +455,14 @@ def syscall_statfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
 def syscall_fstatfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of fstatfs(2)."""
     return sys_fstatfs(a0, a1)
+
+
+
+
+
+
+
+
+
+
+

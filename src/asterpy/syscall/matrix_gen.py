@@ -54,7 +54,6 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "ioprio_set": "class and level stored per process (Linux: per thread); no I/O scheduler reads them",
     "capset": "the sets are kept and follow set*id and execve, but privilege checks look at the euid: "
               "dropping a capability does not take its privilege away; no bounding or ambient set",
-    "set_robust_list": "the list head is stored but never walked when a thread exits",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
     "statfs": "every path reports the ramfs",
     "fstatfs": "every file reports the ramfs",

@@ -1,5 +1,6 @@
 """System-information syscalls: uname, sethostname, setdomainname, getrandom, the resource limits (prlimit64,
-getrlimit, setrlimit), and rseq, which answers ENOSYS (both libcs cope). Table entries: `syscall_<name>`."""
+getrlimit, setrlimit), personality, and rseq, which answers ENOSYS (both libcs cope). Table entries:
+`syscall_<name>`."""
 
 from typing import Final
 
@@ -170,6 +171,22 @@ def syscall_setdomainname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) 
     """The table entry of setdomainname(2)."""
     uts_names().domainname = read_name(proc(), a0, a1)
     return u64(0)
+
+
+def sys_personality(persona: u64) -> u64:
+    """personality(2): the previous value; 0xffffffff only asks. The value is kept across fork and
+    exec; of its flags exec acts on ADDR_NO_RANDOMIZE (no PIE load-address randomisation)."""
+    p = proc()
+    old = p.persona
+    persona = persona & 0xFFFFFFFF
+    if persona != 0xFFFFFFFF:
+        p.persona = persona
+    return old
+
+
+def syscall_personality(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of personality(2)."""
+    return sys_personality(a0)
 
 
 def syscall_uname(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

@@ -166,7 +166,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     files.syscall_utime,  # 132 utime
     files.syscall_mknod,  # 133 mknod
     no_handler,  # 134 uselib
-    no_handler,  # 135 personality
+    system.syscall_personality,  # 135 personality
     no_handler,  # 136 ustat
     files.syscall_statfs,  # 137 statfs
     files.syscall_fstatfs,  # 138 fstatfs
@@ -428,7 +428,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     1, 1, 2, 2, 1, 2, 2, 1, 2, 3, 2, 2, 3, 3, 3, 1,
     2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 2, 0, 0,
     0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2,
-    4, 0, 2, 2, 2, 3, 0, 0, 0, 2, 2, 0, 2, 3, 2, 2,
+    4, 0, 2, 2, 2, 3, 0, 1, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
     2, 1, 0, 0, 2, 5, 2, 0, 0, 3, 2, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 4,
@@ -455,7 +455,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, False, True, False, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
-    True, False, True, True, True, True, False, False, False, True, True, False, True, True, True, True,
+    True, False, True, True, True, True, False, True, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
     True, True, True, False, True, True, True, False, False, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, False, False, False, True, False, True, True, True, True,

@@ -11,7 +11,8 @@ from typing import Final
 
 from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
-from asterpy.lang.errno import E2BIG, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
+from asterpy.lang.errno import E2BIG, EIO, ELIBBAD, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
+from asterpy.exec.elf import EHDR_SIZE, elf_interp_addr
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.mm.vdso import map_vdso
 from asterpy.task.creds import CAP_FULL
@@ -32,6 +33,8 @@ PATH_MAX: Final = u64(4096)
 MAX_INTERP_DEPTH: Final = u64(4)
 SHEBANG_MAX: Final = u64(256)
 SIG_IGN: Final = u64(1)
+# personality(2)'s flag that keeps exec from randomising the address space.
+ADDR_NO_RANDOMIZE: Final = u64(0x0040000)
 
 
 class ArgBuf:
@@ -214,7 +217,7 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
             got = read_inode_at(ino, head, u64(0), SHEBANG_MAX)
             interp.reset()
             if not parse_shebang(head, got, interp):
-                load_program(t, ino, args, envs)
+                load_program(t, ino, args, envs, path_addr, path_len)
                 p.exe = ino
                 set_comm(t, name.addrs[0], name.lens[0])
                 return
@@ -241,28 +244,92 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
         rebuilt.free()
 
 
-def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf) -> None:
-    """Read the ELF file ino, build the new address space, and commit to it."""
-    p = t.proc
-    size = ino.size
-    if size == 0:
-        raise SysError(ENOEXEC)
-    pages = (size + PAGE_MASK) >> 12
-    buf_pa = p.frames.alloc_contiguous(pages, u64(1))
-    buf = p.dm + buf_pa
-    image = Process(p.frames, p.dm, p.kroot)
-    try:
-        if read_inode_at(ino, buf, u64(0), size) != size:
+class FileBuf:
+    """A file's bytes read into contiguous kernel memory (frames), for the ELF loader."""
+
+    pa: u64
+    pages: u64
+    base: u64
+    size: u64
+
+    def __init__(self) -> None:
+        """Nothing read yet."""
+        self.pa = u64(0)
+        self.pages = u64(0)
+        self.base = u64(0)
+        self.size = u64(0)
+
+    def read(self, p: Process, ino: "Inode") -> None:
+        """Read all of ino (ENOEXEC if it is empty or shrinks while read, ENOMEM)."""
+        self.size = ino.size
+        if self.size == 0:
             raise SysError(ENOEXEC)
-        img = image.load_elf(buf, size, ARCH_ELF_MACHINE)
+        self.pages = (self.size + PAGE_MASK) >> 12
+        self.pa = p.frames.alloc_contiguous(self.pages, u64(1))
+        self.base = p.dm + self.pa
+        if read_inode_at(ino, self.base, u64(0), self.size) != self.size:
+            self.free(p)
+            raise SysError(ENOEXEC)
+
+    def free(self, p: Process) -> None:
+        """Give the frames back (once)."""
+        if self.pages != 0:
+            p.frames.free_contiguous(self.pa, self.pages)
+            self.pages = u64(0)
+
+
+def exec_random(p: Process) -> u64:
+    """The random bits that move a PIE program's load address (0 under ADDR_NO_RANDOMIZE)."""
+    if (p.persona & ADDR_NO_RANDOMIZE) != 0:
+        return u64(0)
+    return random_u64()
+
+
+def load_interp_file(p: Process, image: Process, path: u64, n: u64) -> u64:
+    """Open the program interpreter named by the n-byte kernel string path and map it into image;
+    its entry point. ENOENT (and the other lookup errors) as for the program itself; as on
+    Linux, EIO when it is shorter than an ELF header, ELIBBAD when it is not an ELF interpreter
+    for this machine."""
+    ino = exec_open(p, path, n)
+    # Linux reads the interpreter's ELF header first: a shorter file is an I/O error.
+    if ino.size < EHDR_SIZE:
+        raise SysError(EIO)
+    buf = FileBuf()
+    try:
+        buf.read(p, ino)
+        return image.load_interp(buf.base, buf.size, ARCH_ELF_MACHINE)
+    except SysError as e:
+        if e.errno == ENOEXEC:
+            raise SysError(ELIBBAD)
+        raise SysError(e.errno)
+    finally:
+        buf.free(p)
+
+
+def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf, fn_addr: u64, fn_len: u64) -> None:
+    """Read the ELF file ino (and its PT_INTERP), build the new address space, and commit to it.
+    (fn_addr, fn_len) is the file name execve was given (AT_EXECFN)."""
+    p = t.proc
+    buf = FileBuf()
+    image = Process(p.frames, p.dm, p.kroot)
+    # The auxiliary vector reports the ids (AT_UID..., AT_SECURE).
+    image.uid = p.uid
+    image.ruid = p.ruid
+    image.gid = p.gid
+    image.rgid = p.rgid
+    try:
+        buf.read(p, ino)
+        img = image.load_elf_at(buf.base, buf.size, ARCH_ELF_MACHINE, exec_random(p))
+        if img.has_interp:
+            image.entry = load_interp_file(p, image, elf_interp_addr(img), img.interp_len)
         image.vdso_base = map_vdso(image)
-        image.setup_stack_env(img, args.addrs, args.lens, envs.addrs, envs.lens, False,
+        image.setup_stack_env(img, args.addrs, args.lens, envs.addrs, envs.lens, False, fn_addr, fn_len,
                               random_u64(), random_u64(), cpu_hwcap())
     except SysError as e:
         image.free_user_memory()
-        p.frames.free_contiguous(buf_pa, pages)
+        buf.free(p)
         raise SysError(e.errno)
-    p.frames.free_contiguous(buf_pa, pages)
+    buf.free(p)
     # The point of no return: the old program is gone from here on.
     for other in the_tables().tasks:
         if other.proc is p and other is not t:

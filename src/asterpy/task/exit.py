@@ -68,11 +68,15 @@ def notify_parent(p: Process, code: u64, status: u64) -> None:
 
 
 def exit_current(t: Task, status: u64) -> None:
-    """End thread t (exit): clear its tid word and wake a joiner; the process ends with its last thread.
+    """End thread t (exit): release its robust futexes, clear its tid word and wake a joiner; the
+    process ends with its last thread.
     t stops being scheduled; it leaves the CPU when its syscall or fault path has unwound."""
     if t.state == DEAD:
         return
     p = t.proc
+    if t.robust_list != 0:
+        futex.robust_list_exit(p, t.robust_list, t.tid)
+        t.robust_list = u64(0)
     if t.clear_child_tid != 0:
         try:
             p.put_u32(t.clear_child_tid, u32(0))

@@ -72,6 +72,7 @@ def new_process_like(parent: Process, flags: u64) -> Process:
     cp.copy_credentials(parent)
     cp.nice = parent.nice
     cp.ioprio = parent.ioprio
+    cp.persona = parent.persona
     for r in range(u64(0), u64(len(parent.rlim_cur))):
         cp.rlim_cur[r] = parent.rlim_cur[r]
         cp.rlim_max[r] = parent.rlim_max[r]

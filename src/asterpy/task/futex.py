@@ -149,3 +149,48 @@ def sys_futex(p: Process, addr: u64, op: u64, val: u64, timeout_deadline_ns: u64
         # For the requeue ops the "timeout" argument is the count to move.
         return futex_requeue(p, addr, val, addr2, timeout_deadline_ns, private)
     raise SysError(ENOSYS)
+
+
+# The robust-futex list (set_robust_list): a thread's held locks, walked when it exits so that
+# waiters learn the owner died. The head is { list, futex_offset, list_op_pending }; each entry
+# points to the next (the last back to the head; bit 0 marks a PI lock), and the lock word of an
+# entry sits futex_offset bytes from it.
+FUTEX_WAITERS: Final = u32(0x80000000)
+FUTEX_OWNER_DIED: Final = u32(0x40000000)
+FUTEX_TID_MASK: Final = u32(0x3FFFFFFF)
+# Linux's ROBUST_LIST_LIMIT: a longer (or circular) list is not followed further.
+ROBUST_LIST_LIMIT: Final = u64(2048)
+
+
+def robust_release(p: Process, entry: u64, offset: u64, tid: u64) -> None:
+    """The lock word of entry, if it is held by tid: mark it OWNER_DIED (waiters bit kept) and
+    wake one waiter if there are any."""
+    addr = entry + offset
+    if (addr & 3) != 0:
+        return
+    word = p.get_u32(addr)
+    if u64(word & FUTEX_TID_MASK) != tid:
+        return
+    p.put_u32(addr, (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED)
+    if (word & FUTEX_WAITERS) != 0:
+        futex_wake_addr(p, addr, u64(1))
+
+
+def robust_list_exit(p: Process, head: u64, tid: u64) -> None:
+    """Walk the robust list at user address head of the exiting thread tid (faults end the walk)."""
+    try:
+        entry = p.get_u64(head) & ~u64(1)
+        offset = p.get_u64(head + 8)
+        pending = p.get_u64(head + 16) & ~u64(1)
+        n = u64(0)
+        while entry != head and entry != 0 and n < ROBUST_LIST_LIMIT:
+            nxt = p.get_u64(entry) & ~u64(1)
+            # The entry being added or removed is handled last (it may or may not be linked).
+            if entry != pending:
+                robust_release(p, entry, offset, tid)
+            entry = nxt
+            n += 1
+        if pending != 0:
+            robust_release(p, pending, offset, tid)
+    except SysError:
+        pass

@@ -26,7 +26,7 @@ from asterpy.mm.paging import (
 # The page-table entry format (arch/<arch>/kernel_pte.py, resolved by the build like kernel_arch).
 from kernel_pte import pte_phys, pte_present
 from asterpy.exec.elf import (
-    ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_parse,
+    ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_load_span, elf_parse,
 )
 
 # The user address-space layout (PAGE, USER_TOP, the stack and mmap ranges) is asterpy.mm.uspace's.
@@ -37,9 +37,14 @@ from asterpy.task.sigstate import SignalState
 
 # How much of the stack's RLIMIT_STACK reservation is backed at exec.
 STACK_EAGER: Final = u64(256 << 10)
-# Where an ET_DYN executable (static-pie) is loaded: Linux's ELF_ET_DYN_BASE for x86_64 is 2/3
-# of the user space; any fixed base does for now.
+# Where an ET_DYN executable (PIE, static-pie) is loaded: Linux's ELF_ET_DYN_BASE for x86_64,
+# 2/3 of the 47-bit user range rounded to a page, moved up by a random number of pages below
+# 2**ET_DYN_RND_BITS (Linux's default mmap_rnd_bits on x86_64: 28 bits, up to 1 TiB).
 ET_DYN_BASE: Final = u64(0x0000555555554000)
+ET_DYN_RND_BITS: Final = u64(28)
+# The smallest signal stack a program needs (AT_MINSIGSTKSZ): our x86_64 signal frame (siginfo,
+# ucontext, the 512-byte FXSAVE area, the red zone) fits in the classic MINSIGSTKSZ of 2048.
+SIGFRAME_MIN: Final = u64(2048)
 # brk may grow this far past its start.
 BRK_MAX: Final = u64(1) << 30
 
@@ -64,7 +69,8 @@ AT_RANDOM: Final = u64(25)
 AT_HWCAP2: Final = u64(26)
 AT_EXECFN: Final = u64(31)
 AT_SYSINFO_EHDR: Final = u64(33)
-AUXV_PAIRS: Final = u64(20)      # including AT_NULL (AT_SYSINFO_EHDR only with a vDSO)
+AT_MINSIGSTKSZ: Final = u64(51)
+AUXV_PAIRS: Final = u64(21)      # including AT_NULL (AT_SYSINFO_EHDR only with a vDSO)
 
 CLK_TCK: Final = u64(100)
 # Most argument (and environment) strings exec takes; their total size is limited by ARG_MAX.
@@ -126,6 +132,7 @@ class Process(SignalState):
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
     nice: i64            # setpriority's nice value (stored, not acted on)
     ioprio: u64          # ioprio_set's class and level (stored: no block I/O scheduler uses it)
+    persona: u64         # personality(2)'s value (ADDR_NO_RANDOMIZE is acted on by exec)
     rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
     threads: u64         # live tasks (threads) of the process
     zombie: bool         # exited, not yet reaped by its parent
@@ -149,6 +156,7 @@ class Process(SignalState):
     env_end: u64
     image_start: u64     # the program's lowest and highest-ending ELF segment (/proc/PID/maps names them)
     image_end: u64
+    interp_base: u64     # where exec loaded the program's interpreter (AT_BASE; 0: none)
     exe: "Inode | None"  # the program file (/proc/PID/exe)
     vdso_base: u64       # where exec mapped the vDSO (AT_SYSINFO_EHDR), 0 for none
     start_ns: u64        # monotonic time of its creation (/proc/PID/stat's starttime)
@@ -163,6 +171,7 @@ class Process(SignalState):
         self.init_credentials()
         self.nice = i64(0)
         self.ioprio = u64(0)     # IOPRIO_CLASS_NONE, level 0: "from the nice value", Linux's default
+        self.persona = u64(0)
         self.rlim_cur = []
         self.rlim_max = []
         default_rlimits(self.rlim_cur, self.rlim_max)
@@ -201,6 +210,7 @@ class Process(SignalState):
         self.env_end = u64(0)
         self.image_start = u64(0)
         self.image_end = u64(0)
+        self.interp_base = u64(0)
         self.exe = None
         self.vdso_base = u64(0)
         self.start_ns = monotonic_ns()
@@ -247,34 +257,23 @@ class Process(SignalState):
     # ---------------------------------------------------------------- exec
 
     def load_elf(self, base: u64, size: u64, machine: u16) -> ElfImage:
-        """Map the PT_LOAD segments of the ELF file at (base, size); set entry and the break."""
+        """load_elf_at without randomisation (an ET_DYN image goes to ET_DYN_BASE itself)."""
+        return self.load_elf_at(base, size, machine, u64(0))
+
+    def load_elf_at(self, base: u64, size: u64, machine: u16, rnd: u64) -> ElfImage:
+        """Map the PT_LOAD segments of the program file at (base, size); set entry and the break.
+
+        An ET_DYN program goes to ET_DYN_BASE plus the low ET_DYN_RND_BITS bits of rnd in pages
+        (0: no randomisation); an ET_EXEC one where it was linked. The returned image's entry and
+        phdr_vaddr are run-time addresses (AT_ENTRY, AT_PHDR)."""
         img = elf_parse(base, size, machine)
-        bias = elf_load_bias(img, ET_DYN_BASE, USER_TOP - STACK_LIMIT - (u64(1) << 32))
+        hint = ET_DYN_BASE + ((rnd & ((u64(1) << ET_DYN_RND_BITS) - 1)) << 12)
+        bias = elf_load_bias(img, hint, MMAP_BASE)
         if img.type != ET_DYN:
             bias = u64(0)
         self.image_start = u64(0xFFFFFFFFFFFFFFFF)
         self.image_end = u64(0)
-        for n in range(u32(0), img.load_count):
-            seg = elf_load_segment(img, n)
-            start = seg.vaddr + bias
-            if page_down(start) < self.image_start:
-                self.image_start = page_down(start)
-            if page_up(start + seg.memsz) > self.image_end:
-                self.image_end = page_up(start + seg.memsz)
-            if start + seg.memsz < start or start + seg.memsz > MMAP_BASE:
-                raise SysError(ENOEXEC)
-            flags = READ
-            if (seg.flags & PF_W) != 0:
-                flags |= WRITE
-            if (seg.flags & PF_X) != 0:
-                flags |= EXEC
-            # Map writable first so the file bytes can be copied; segments sharing a page get
-            # the union of their permissions (as on Linux, where the later mmap wins a page).
-            self.map_range_zeroed(page_down(start), page_up(start + seg.memsz), flags)
-            self.load_user(start, base + seg.offset, seg.filesz)
-            end = page_up(start + seg.memsz)
-            if end > self.brk_start:
-                self.brk_start = end
+        self.map_segments(img, base, bias, MMAP_BASE, True)
         self.brk = self.brk_start
         self.entry = img.entry + bias
         img.entry = self.entry
@@ -287,6 +286,54 @@ class Process(SignalState):
             if first.offset == 0:
                 img.phdr_vaddr = first.vaddr + bias + img.phoff
         return img
+
+    def load_interp(self, base: u64, size: u64, machine: u16) -> u64:
+        """Map the program interpreter (ld.so) at (base, size) at the top of the mmap range, where
+        Linux puts it too; its run-time entry point. interp_base becomes its bias (AT_BASE).
+        ENOEXEC if it is not a loadable ELF for machine, ENOMEM if it does not fit."""
+        img = elf_parse(base, size, machine)
+        bias = u64(0)
+        if img.type == ET_DYN:
+            span = elf_load_span(img)
+            want = span + img.max_align
+            if want < span:
+                raise SysError(ENOMEM)
+            at = self.vmas.find_free(want, MMAP_LOW, MMAP_END, True)
+            if at == NO_ADDR:
+                raise SysError(ENOMEM)
+            bias = elf_load_bias(img, at, MMAP_END)
+        else:
+            bias = elf_load_bias(img, u64(0), MMAP_END)
+        self.map_segments(img, base, bias, MMAP_END, False)
+        self.interp_base = bias
+        return img.entry + bias
+
+    def map_segments(self, img: ElfImage, base: u64, bias: u64, limit: u64, main: bool) -> None:
+        """Back every PT_LOAD of img (its file at kernel address base) at vaddr + bias, below limit,
+        with the file bytes copied and the rest zeroed. The main program's segments also set
+        image_start/image_end (/proc/PID/maps) and the start of the break after the highest one."""
+        for n in range(u32(0), img.load_count):
+            seg = elf_load_segment(img, n)
+            start = seg.vaddr + bias
+            if start + seg.memsz < start or start + seg.memsz > limit:
+                raise SysError(ENOEXEC)
+            if main:
+                if page_down(start) < self.image_start:
+                    self.image_start = page_down(start)
+                if page_up(start + seg.memsz) > self.image_end:
+                    self.image_end = page_up(start + seg.memsz)
+            flags = READ
+            if (seg.flags & PF_W) != 0:
+                flags |= WRITE
+            if (seg.flags & PF_X) != 0:
+                flags |= EXEC
+            # Map writable first so the file bytes can be copied; segments sharing a page get
+            # the union of their permissions (as on Linux, where the later mmap wins a page).
+            self.map_range_zeroed(page_down(start), page_up(start + seg.memsz), flags)
+            self.load_user(start, base + seg.offset, seg.filesz)
+            end = page_up(start + seg.memsz)
+            if main and end > self.brk_start:
+                self.brk_start = end
 
     def push_bytes(self, sp: u64, data: bytes, nul: bool) -> u64:
         """Push data (plus a NUL if asked) below sp; return the new sp, the data's address."""
@@ -309,19 +356,25 @@ class Process(SignalState):
 
     def setup_stack(self, img: ElfImage, arg_addrs: List[u64], arg_lens: List[u64], rnd0: u64, rnd1: u64,
                     hwcap: u64) -> None:
-        """setup_stack_env with the environment Linux gives init (TERM=linux, HOME=/)."""
+        """setup_stack_env with the environment Linux gives init (TERM=linux, HOME=/); argv[0] is
+        the file name (AT_EXECFN)."""
         env_addrs: List[u64] = []
         env_lens: List[u64] = []
-        self.setup_stack_env(img, arg_addrs, arg_lens, env_addrs, env_lens, True, rnd0, rnd1, hwcap)
+        if len(arg_addrs) == 0 or len(arg_lens) != len(arg_addrs):
+            raise SysError(E2BIG)
+        self.setup_stack_env(img, arg_addrs, arg_lens, env_addrs, env_lens, True, arg_addrs[0], arg_lens[0],
+                             rnd0, rnd1, hwcap)
 
     def setup_stack_env(self, img: ElfImage, arg_addrs: List[u64], arg_lens: List[u64], env_addrs: List[u64],
-                        env_lens: List[u64], default_env: bool, rnd0: u64, rnd1: u64, hwcap: u64) -> None:
+                        env_lens: List[u64], default_env: bool, fn_addr: u64, fn_len: u64, rnd0: u64, rnd1: u64,
+                        hwcap: u64) -> None:
         """Map the stack and lay out argc, argv, envp and auxv on it as Linux does on x86_64.
 
-        The arguments are strings in kernel memory (addresses and lengths; argv[0] first). From
-        the top: the AT_RANDOM bytes, "x86_64" (AT_PLATFORM), the environment and argument
-        strings (argv[0] doubles as AT_EXECFN); then, 16-byte aligned at the final sp: argc,
-        the argv pointers and NULL, the envp pointers and NULL, the auxv pairs ending in AT_NULL.
+        The arguments are strings in kernel memory (addresses and lengths; argv[0] first), and
+        (fn_addr, fn_len) the file name execve was given. From the top: the file name
+        (AT_EXECFN), the AT_RANDOM bytes, "x86_64" (AT_PLATFORM), the environment and argument
+        strings; then, 16-byte aligned at the final sp: argc, the argv pointers and NULL, the
+        envp pointers and NULL, the auxv pairs (aux_vector) ending in AT_NULL.
         """
         if (u64(len(arg_addrs)) > MAX_ARGS or len(arg_lens) != len(arg_addrs) or len(arg_addrs) == 0
                 or u64(len(env_addrs)) > MAX_ARGS or len(env_lens) != len(env_addrs)):
@@ -330,7 +383,9 @@ class Process(SignalState):
             self.vmas.insert(Vma(STACK_TOP - STACK_LIMIT, STACK_TOP, PROT_READ | PROT_WRITE, VM_STACK, None, u64(0)))
         self.map_range_zeroed(STACK_TOP - STACK_EAGER, STACK_TOP, WRITE)
         sp = STACK_TOP
-        sp -= 16
+        sp = self.push_mem(sp, fn_addr, fn_len)
+        execfn_at = sp
+        sp = (sp - 16) & ~u64(7)
         random_at = sp
         self.put_u64(sp, rnd0)
         self.put_u64(sp + 8, rnd1)
@@ -361,8 +416,9 @@ class Process(SignalState):
         self.arg_start = sp
         argc = u64(len(arg_addrs))
         envc = u64(len(envp))
+        aux = self.aux_vector(img, platform_at, random_at, execfn_at, hwcap)
         # argv and envp were collected last-first.
-        words = 1 + argc + 1 + envc + 1 + 2 * AUXV_PAIRS
+        words = 1 + argc + 1 + envc + 1 + u64(len(aux))
         sp = (sp - words * 8) & ~u64(15)
         p = sp
         self.put_u64(p, argc)
@@ -377,34 +433,42 @@ class Process(SignalState):
             p += 8
         self.put_u64(p, u64(0))
         p += 8
-        p = self.put_aux(p, AT_PHDR, img.phdr_vaddr)
-        p = self.put_aux(p, AT_PHENT, u64(56))
-        p = self.put_aux(p, AT_PHNUM, u64(img.phnum))
-        p = self.put_aux(p, AT_PAGESZ, PAGE)
-        p = self.put_aux(p, AT_BASE, u64(0))
-        p = self.put_aux(p, AT_FLAGS, u64(0))
-        p = self.put_aux(p, AT_ENTRY, img.entry)
-        p = self.put_aux(p, AT_UID, u64(0))
-        p = self.put_aux(p, AT_EUID, u64(0))
-        p = self.put_aux(p, AT_GID, u64(0))
-        p = self.put_aux(p, AT_EGID, u64(0))
-        p = self.put_aux(p, AT_PLATFORM, platform_at)
-        p = self.put_aux(p, AT_HWCAP, hwcap)
-        p = self.put_aux(p, AT_CLKTCK, CLK_TCK)
-        p = self.put_aux(p, AT_SECURE, u64(0))
-        p = self.put_aux(p, AT_RANDOM, random_at)
-        p = self.put_aux(p, AT_HWCAP2, u64(0))
-        p = self.put_aux(p, AT_EXECFN, argv[argc - 1])
-        if self.vdso_base != 0:
-            p = self.put_aux(p, AT_SYSINFO_EHDR, self.vdso_base)
-        p = self.put_aux(p, AT_NULL, u64(0))
+        for k in range(u64(0), u64(len(aux))):
+            self.put_u64(p, aux[k])
+            p += 8
         self.sp = sp
 
-    def put_aux(self, p: u64, key: u64, value: u64) -> u64:
-        """Store one auxv pair at user address p; the address after it."""
-        self.put_u64(p, key)
-        self.put_u64(p + 8, value)
-        return p + 16
+    def aux_vector(self, img: ElfImage, platform_at: u64, random_at: u64, execfn_at: u64, hwcap: u64) -> List[u64]:
+        """The auxiliary vector for the program img (run-time addresses), as key, value words ending
+        in AT_NULL, in Linux's order; the user addresses of the strings and random bytes given."""
+        aux: List[u64] = []
+        if self.vdso_base != 0:
+            aux_put(aux, AT_SYSINFO_EHDR, self.vdso_base)
+        aux_put(aux, AT_MINSIGSTKSZ, SIGFRAME_MIN)
+        aux_put(aux, AT_HWCAP, hwcap)
+        aux_put(aux, AT_PAGESZ, PAGE)
+        aux_put(aux, AT_CLKTCK, CLK_TCK)
+        aux_put(aux, AT_PHDR, img.phdr_vaddr)
+        aux_put(aux, AT_PHENT, u64(56))
+        aux_put(aux, AT_PHNUM, u64(img.phnum))
+        aux_put(aux, AT_BASE, self.interp_base)
+        aux_put(aux, AT_FLAGS, u64(0))
+        aux_put(aux, AT_ENTRY, img.entry)
+        aux_put(aux, AT_UID, self.ruid)
+        aux_put(aux, AT_EUID, self.uid)
+        aux_put(aux, AT_GID, self.rgid)
+        aux_put(aux, AT_EGID, self.gid)
+        # Secure mode (ld.so ignores LD_* variables) when the ids differ, as after a set-id exec.
+        secure = u64(0)
+        if self.ruid != self.uid or self.rgid != self.gid:
+            secure = u64(1)
+        aux_put(aux, AT_SECURE, secure)
+        aux_put(aux, AT_RANDOM, random_at)
+        aux_put(aux, AT_HWCAP2, u64(0))
+        aux_put(aux, AT_EXECFN, execfn_at)
+        aux_put(aux, AT_PLATFORM, platform_at)
+        aux_put(aux, AT_NULL, u64(0))
+        return aux
 
     # ---------------------------------------------------------------- brk and mmap
 
@@ -578,6 +642,12 @@ class Process(SignalState):
                 elif pte_is_table(e, level):
                     n += self.count_table(pte_phys(e, level), level - 1)
         return n
+
+
+def aux_put(aux: List[u64], key: u64, value: u64) -> None:
+    """Append one auxv pair."""
+    aux.append(key)
+    aux.append(value)
 
 
 def prot_of_flags(flags: u64) -> u64:

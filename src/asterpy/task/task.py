@@ -48,7 +48,7 @@ class Task:
     need_resched: bool
     policy: u64            # sched_setscheduler's policy and priority (stored, not acted on)
     rt_priority: u64
-    robust_list: u64       # set_robust_list's head (the list is not walked at exit yet)
+    robust_list: u64       # set_robust_list's head (walked at exit: asterpy.task.futex.robust_list_exit)
     in_syscall: bool       # returning to user mode from a syscall (not an interrupt)
     restartable: bool      # that syscall may be restarted after an SA_RESTART handler
     comm: bytearray        # the thread's name (prctl PR_SET_NAME), NUL-padded, 16 bytes
