@@ -173,7 +173,7 @@ def robust_release(p: Process, entry: u64, offset: u64, tid: u64) -> None:
         return
     p.put_u32(addr, (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED)
     if (word & FUTEX_WAITERS) != 0:
-        futex_wake_addr(p, addr, u64(1))
+        futex_wake_addr(p, addr, u64(1), False)  # a shared wake, as Linux does for robust lists
 
 
 def robust_list_exit(p: Process, head: u64, tid: u64) -> None:
