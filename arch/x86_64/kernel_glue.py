@@ -11,6 +11,7 @@ from asterpy.lang.linkage import export
 from asterpy.mm.frames import FrameAllocator
 from asterpy.mm.paging import AddressSpace
 import asterpy.mm.filepages as filepages
+from asterpy.fs.superblock import set_default_size
 from arch.x86_64.syscall import SyscallFrame
 from asterpy.syscall.numbers import x86_64_sys_id
 from asterpy.syscall.dispatch import syscall_dispatch
@@ -28,8 +29,10 @@ def register_upcalls() -> None:
 
 
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator."""
+    """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator,
+    and size the root file system and tmpfs mounts at half of memory (Linux's tmpfs default)."""
     filepages.fs_use_frames(fa, dm)
+    set_default_size(fa.frame_count // 2)
 
 
 def run_init_if_requested(fa: FrameAllocator | None, kspace: AddressSpace | None) -> None:
