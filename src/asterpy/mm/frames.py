@@ -90,8 +90,11 @@ class FrameAllocator:
     # page tables and kernel stacks have taken the rest (set by kernel_main; 0 = no reserve).
     reserve: u64
     # Fault injection (asterpy.failslab=N): every fail_every-th ordinary allocation fails with
-    # ENOMEM (0 = off); fail_tick counts them, injected counts the failures made.
+    # ENOMEM (0 = off); fail_tick counts them, injected counts the failures made. The task layer
+    # sets fail_paused while init runs (Linux's fault injection has a per-task filter too): init
+    # drives the run and must be able to report it.
     fail_every: u64
+    fail_paused: bool
     fail_tick: u64
     injected: u64
 
@@ -113,6 +116,7 @@ class FrameAllocator:
         self.refs = None
         self.reserve = u64(0)
         self.fail_every = u64(0)
+        self.fail_paused = False
         self.fail_tick = u64(0)
         self.injected = u64(0)
         # All bits 1, including the padding bits past frame_count in the last word: those are
@@ -196,7 +200,7 @@ class FrameAllocator:
 
     def _inject(self) -> bool:
         """Whether fault injection makes this ordinary allocation fail."""
-        if self.fail_every == 0:
+        if self.fail_every == 0 or self.fail_paused:
             return False
         self.fail_tick += 1
         if self.fail_tick < self.fail_every:

@@ -159,8 +159,10 @@ def _class_size(cls: u64) -> u64:
 
 
 def heap_init(base: u64, size: u64) -> None:
-    """Make [base, base + size) the kernel heap (call before any kmalloc; drops any old heap)."""
+    """Make [base, base + size) the kernel heap (call before any kmalloc; drops any old heap and
+    its source: heap_set_source again to let it grow)."""
     global _heads, _strides, _class_of, _lo, _hi, _free_head, _large_free, _used, _min, _max, _regions
+    global _source, _grown, _grows, _shrinks
     if base + size < base:
         panic("heap_init: arena wraps around the address space")
     start = (base + ALIGN - 1) & ALIGN_DOWN_MASK
@@ -183,6 +185,10 @@ def heap_init(base: u64, size: u64) -> None:
     _large_free = u64(0)
     _used = u64(0)
     _regions = u64(0)
+    _source = None
+    _grown = u64(0)
+    _grows = u64(0)
+    _shrinks = u64(0)
     _min = start + META_SIZE
     _max = end
     _add_region(start + META_SIZE, end, False)
