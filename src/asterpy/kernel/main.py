@@ -444,8 +444,10 @@ def kernel_main() -> bool:
     hz = init_time()
     if hz != 0:
         init_timer(hz)
-    # Fault injection starts with user space: boot itself must not fail.
+    # Fault injection starts with init's children (the task layer lifts the pause when a
+    # process other than init runs): boot and init's loading must not fail.
     fa.fail_every = cmdline_failslab()
+    fa.fail_paused = True
     if fa.fail_every != 0:
         kinfo(f"failslab: every {fa.fail_every}th frame allocation fails")
     run_init_if_requested(frames, kernel_space)
