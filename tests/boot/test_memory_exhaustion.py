@@ -2,6 +2,8 @@
 
 * 3000 background `sleep`s from busybox sh: the shell gets "Cannot allocate memory" (or EAGAIN)
   after some processes; the shell still answers, the memory comes back once they are killed.
+* 3000 forked subshells blocked on a FIFO: over a thousand run (the heap grows past its first
+  region), then ENOMEM/EAGAIN; the memory comes back once they are killed.
 * `dd` of 200 MB into /tmp: the root file system's limit (half of memory, as Linux's tmpfs)
   ends it with ENOSPC; statfs reports the limit and the usage; the next commands work.
 * `asterpy.failslab=N`: user test programs run while every Nth frame allocation of init's
@@ -89,6 +91,44 @@ def test_thousands_of_background_sleeps(kernel: BuildResult, image: Path) -> Non
     assert "still here" in out and r.exit_status == 0, out[-3000:]
     before, after = field(out, r"^MemFree before (\d+)$"), field(out, r"^MemFree after (\d+)$")
     assert before and after and abs(before[0] - after[0]) < 2 * 1024, (before, after)
+
+
+SUBSHELLS = r"""
+km() { while read -r l; do echo "$l"; done < /dev/kmeminfo; }
+km
+mkfifo /tmp/f
+(trap 'echo reached $i' EXIT; i=0; while [ $i -lt 3000 ]; do (read x < /tmp/f) & i=$((i+1)); done) 2>/tmp/err
+echo peak
+km
+trap '' TERM; kill 0
+n=0; while [ $n -lt 5000 ]; do n=$((n+1)); done
+echo after
+km
+echo "errors $(grep -c -E 'Cannot allocate memory|Resource temporarily unavailable' /tmp/err)"
+echo still here
+"""
+
+
+def kmeminfo(out: str, after: str) -> dict[str, int]:
+    """The first /dev/kmeminfo figures printed after the line `after` ("" for the very first)."""
+    text = out.split(f"\n{after}\n", 1)[1] if after else out
+    return {k: int(v) for k, v in re.findall(r"^(\w+):\s*(\d+)", text, re.M)[:8]}
+
+
+def test_thousands_of_forked_subshells(kernel: BuildResult, image: Path) -> None:
+    """Forked shells blocked on a FIFO (no exec: a few pages each, mostly kernel memory): over a
+    thousand run, then fork fails with ENOMEM or EAGAIN; the kernel heap grew past its first region
+    instead of running dry, and the memory is back once they are killed."""
+    r, out = run(kernel, image, SUBSHELLS)
+    reached = field(out, r"^reached (\d+)$")
+    assert len(reached) == 1 and 1000 <= reached[0] < 3000, out[-3000:]
+    start, peak, after = kmeminfo(out, ""), kmeminfo(out, "peak"), kmeminfo(out, "after")
+    if peak["KernelHeap"] > start["KernelHeap"] + start["KernelHeapFree"]:
+        assert peak["HeapGrowths"] >= 1 and peak["HeapGrownBytes"] > 0, peak
+    assert after["KernelHeap"] < start["KernelHeap"] + 256 * 1024, (start, after)
+    assert abs(after["MemFree"] - start["MemFree"]) < 4 * 1024, (start, after)
+    assert field(out, r"^errors (\d+)$")[0] >= 1, out[-3000:]
+    assert "still here" in out and r.exit_status == 0, out[-3000:]
 
 
 DD = r"""

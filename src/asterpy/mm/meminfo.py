@@ -4,7 +4,7 @@
     MemFree:        <free frames, kB>
     KernelHeap:     <kernel heap bytes in live allocations>
     KernelHeapFree: <kernel heap bytes free for allocation>
-    KernelHeapGrown:<bytes of heap regions taken from the frames beyond the first, now>
+    HeapGrownBytes: <bytes of heap regions taken from the frames beyond the first, now>
     HeapGrowths:    <regions taken from the frames since boot>
     HeapShrinks:    <regions given back to the frames since boot>
     FaultsInjected: <frame allocations failed on purpose (asterpy.failslab=N)>
@@ -65,7 +65,7 @@ def meminfo_text(frames: FrameAllocator) -> bytearray:
     append_line(out, b"MemFree:", free, True)
     append_line(out, b"KernelHeap:", heap, False)
     append_line(out, b"KernelHeapFree:", heap_free, False)
-    append_line(out, b"KernelHeapGrown:", heap_grown_bytes(), False)
+    append_line(out, b"HeapGrownBytes:", heap_grown_bytes(), False)
     append_line(out, b"HeapGrowths:", heap_grow_count(), False)
     append_line(out, b"HeapShrinks:", heap_shrink_count(), False)
     append_line(out, b"FaultsInjected:", frames.injected, False)

@@ -47,10 +47,18 @@ CLONE_IO: Final = u64(0x80000000)
 SUPPORTED: Final = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PTRACE | CLONE_VFORK
                     | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
                     | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_IO)
-# The most tasks alive at once (Linux's threads-max: a fork bomb gets EAGAIN, not an empty heap).
-MAX_TASKS: Final = u64(1024)
+# The most tasks alive at once is Linux's default threads-max: memory / (8 * THREAD_SIZE) with
+# x86_64 Linux's 16 KiB THREAD_SIZE (4 frames), at least MIN_TASKS: 2048 in a 256 MiB machine.
+MIN_TASKS: Final = u64(20)
+THREAD_FRAMES: Final = u64(4)
 RLIMIT_NPROC: Final = u64(6)
 PAGE: Final = u64(4096)
+
+
+def max_tasks(frame_count: u64) -> u64:
+    """Linux's default threads-max for frame_count frames of memory."""
+    n = frame_count // (8 * THREAD_FRAMES)
+    return n if n > MIN_TASKS else MIN_TASKS
 
 
 def alloc_kstack(t: Task) -> None:
@@ -118,7 +126,7 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     check_clone_flags(flags)
     parent = current_task()
     pp = parent.proc
-    if u64(len(the_tables().tasks)) >= MAX_TASKS:
+    if u64(len(the_tables().tasks)) >= max_tasks(pp.frames.frame_count):
         raise SysError(EAGAIN)
     # RLIMIT_NPROC counts the tasks of the caller's real user; root is exempt, as on Linux
     # (which exempts CAP_SYS_ADMIN and CAP_SYS_RESOURCE holders and the init user).
