@@ -9,7 +9,7 @@
 * `asterpy.failslab=N`: user test programs run while every Nth frame allocation of init's
   children fails; they may fail, the kernel must not panic or hang, and faults were injected.
 
-docs/reliability.md ("Memory exhaustion") records the figures these runs give.
+docs/mm.md ("Memory exhaustion") records the figures these runs give.
 """
 from __future__ import annotations
 
