@@ -2,7 +2,7 @@
  *
  * As Linux: a process whose real user is not root cannot fork once that user has RLIMIT_NPROC
  * tasks; root ignores the limit. /proc/sys/kernel/pid_max is readable and every pid is below it.
- * The unprivileged part needs root to setuid to an unused uid (NPROC_UID) first; run as
+ * The unprivileged part needs root to setuid to an unused uid (nproc_uid) first; run as
  * another user it is skipped.
  */
 #include "kt.h"
@@ -11,15 +11,15 @@
 #include <sys/wait.h>
 
 /* A uid with no process on the machine, so the limit counts only this test's tasks. */
-#define NPROC_UID 54321
+static const uid_t nproc_uid = 54321;
 #define LIMIT 4
 
-/* Child body: as NPROC_UID under RLIMIT_NPROC = LIMIT, fork blocked children until fork fails.
+/* Child body: as nproc_uid under RLIMIT_NPROC = LIMIT, fork blocked children until fork fails.
  * Exit status: forks that succeeded * 16 + (1 if the failure was EAGAIN). */
 static void limited_forker(void)
 {
     struct rlimit rl = {LIMIT, LIMIT};
-    if (setrlimit(RLIMIT_NPROC, &rl) != 0 || setgid(NPROC_UID) != 0 || setuid(NPROC_UID) != 0)
+    if (setrlimit(RLIMIT_NPROC, &rl) != 0 || setgid(nproc_uid) != 0 || setuid(nproc_uid) != 0)
         _exit(255);
     int hold[2];
     if (pipe(hold) != 0)
