@@ -164,7 +164,8 @@ def reg_read_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64
 
 
 def reg_write_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
-    """Copy n bytes from user buf to ino at off (EFAULT before anything changes, EFBIG); the count."""
+    """Copy n bytes from user buf to ino at off (EFAULT before anything changes, EFBIG); the count,
+    short when the file system fills up part way (ENOSPC, ENOMEM when nothing could be written)."""
     p.check_user(buf, n, False)
     done = u64(0)
     while done < n:
@@ -172,11 +173,18 @@ def reg_write_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u6
         chunk = PAGE - (va & PAGE_MASK)
         if chunk > n - done:
             chunk = n - done
-        ino.write_at(p.user_page(va, False), off + done, chunk)
-        done += chunk
-    if n != 0:
+        wrote = u64(0)
+        try:
+            wrote = ino.write_at(p.user_page(va, False), off + done, chunk)
+        except SysError as e:
+            if done == 0:
+                raise SysError(e.errno)
+        done += wrote
+        if wrote < chunk:
+            break
+    if done != 0:
         ino.touch_mtime()
-    return n
+    return done
 
 
 class RegFile(File):
