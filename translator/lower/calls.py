@@ -10,6 +10,9 @@ from translator.lower import irx
 from translator.lower.module import I1, I8, I32, I64, PTR
 from translator.lower.objects import alloc_object, call_ptr
 
+# SysError's errno for an exhausted heap (asterpy.lang.errno.ENOMEM).
+ENOMEM = 12
+
 ATOMIC_RMW = {"swap": "xchg", "fetch_add": "add", "fetch_sub": "sub", "fetch_and": "and", "fetch_or": "or"}
 
 
@@ -129,6 +132,19 @@ class CallLowering:
         self.release_temps(mark)
         return r
 
+    def alloc_failure(self):  # type: ignore[no-untyped-def]
+        """What an exhausted heap does to an instance allocation here: raise SysError(ENOMEM) as
+        a failing call would (temporaries released, to the innermost handler or out of a function
+        that may raise); None (a panic) where no error can leave, so no function's ABI changes."""
+        if self.err_slot is None and not any(u.kind == "handler" for u in self.unwinds):
+            return None
+
+        def fail() -> None:
+            for t in self.temps:
+                self.b.call(self.dec, [t])
+            self.raise_errno(ir.Constant(I64, ENOMEM))
+        return fail
+
     def c_struct_method(self, node: ast.Call, ck) -> ir.Value:  # type: ignore[no-untyped-def]
         mark = len(self.temps)
         recv = self.address_of(ck.recv)
@@ -146,10 +162,10 @@ class CallLowering:
         ct = ck.target
         node.owned = True  # type: ignore[attr-defined]
         if ck.extra is None:
-            return alloc_object(self.ml, self.b, ct)
+            return alloc_object(self.ml, self.b, ct, self.alloc_failure())
         mark = len(self.temps)
         args = self.lower_args(ck.extra, ck.args, node, skip_self=True)
-        obj = alloc_object(self.ml, self.b, ct)
+        obj = alloc_object(self.ml, self.b, ct, self.alloc_failure())
         self.temps.append(obj)  # released if __init__ raises
         self.emit_call(ck.extra, self.ml.function(ck.extra), [obj] + args, node)
         self.temps.pop()

@@ -1,7 +1,7 @@
 """Stage 4b, objects: reference counting, allocation and release of class instances."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from llvmlite import ir
 
@@ -81,19 +81,23 @@ def call_ptr(b: ir.IRBuilder, ptr: ir.Value, fnty: ir.FunctionType, args: list,
     return b.call(_FnPtr(ptr, fnty), args, arg_attrs=arg_attrs)
 
 
-def alloc_object(ml: "ModuleLowering", b: ir.IRBuilder, ct: T.ClassType) -> ir.Value:
-    """Allocate and zero a new instance of ct with reference count 1 and its vtable set."""
+def alloc_object(ml: "ModuleLowering", b: ir.IRBuilder, ct: T.ClassType,
+                 on_fail: Optional[Callable[[], None]] = None) -> ir.Value:
+    """Allocate and zero a new instance of ct with reference count 1 and its vtable set
+    (on_fail: as for alloc_bytes)."""
     ty = ml.class_ll(ct)
     size = ml.sizeof_ll(ty)
-    raw = alloc_bytes(ml, b, ir.Constant(I64, size))
+    raw = alloc_bytes(ml, b, ir.Constant(I64, size), on_fail)
     b.store(ir.Constant(I64, 1), raw)
     vt_slot = b.gep(raw, [ir.Constant(I64, 1)], source_etype=I64)
     b.store(ml.vtable(ct), vt_slot)
     return raw
 
 
-def alloc_bytes(ml: "ModuleLowering", b: ir.IRBuilder, size: ir.Value) -> ir.Value:
-    """kmalloc + zero fill, panicking when the heap is exhausted."""
+def alloc_bytes(ml: "ModuleLowering", b: ir.IRBuilder, size: ir.Value,
+                on_fail: Optional[Callable[[], None]] = None) -> ir.Value:
+    """kmalloc + zero fill. When the heap is exhausted: on_fail() emits the failure path at the
+    builder's position (raising SysError(ENOMEM) where the code can raise), else a panic."""
     kmalloc = ml.runtime_fn(RT_ALLOC, I64, [I64])
     addr = b.call(kmalloc, [size])
     ok = b.icmp_unsigned("!=", addr, ir.Constant(I64, 0))
@@ -101,7 +105,12 @@ def alloc_bytes(ml: "ModuleLowering", b: ir.IRBuilder, size: ir.Value) -> ir.Val
     oom, cont = fn.append_basic_block("oom"), fn.append_basic_block("alloc.ok")
     b.cbranch(ok, cont, oom)
     b.position_at_end(oom)
-    panic_str(ml, b, "out of kernel heap memory")
+    if on_fail is not None:
+        on_fail()
+        if not b.block.is_terminated:
+            b.unreachable()
+    else:
+        panic_str(ml, b, "out of kernel heap memory")
     b.position_at_end(cont)
     p = b.inttoptr(addr, PTR)
     memset = ml.runtime_fn("llvm.memset.p0.i64", VOID, [PTR, ir.IntType(8), I64, I1])

@@ -170,14 +170,27 @@ def reg_read_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64
 
 
 def reg_write_user(ino: RegInode, p: FsCaller, buf: u64, n: u64, off: u64) -> u64:
-    """Copy n bytes from user buf to ino at off (EFAULT before anything changes, EFBIG); the count."""
+    """Copy n bytes from user buf to ino at off (EFAULT before anything changes, EFBIG); the count,
+    short when the file system fills up part way (ENOSPC, ENOMEM when nothing could be written)."""
     p.check_user(buf, n, False)
+    done = u64(0)
     c = p.user_chunks(buf, n, False)
-    while c.next():
-        ino.write_at(c.kaddr, off + c.off, c.size)
-    if n != 0:
+    while True:
+        wrote = u64(0)
+        try:
+            if not c.next():
+                break
+            wrote = ino.write_at(c.kaddr, off + c.off, c.size)
+        except SysError as e:
+            if done == 0:
+                raise SysError(e.errno)
+            break
+        done += wrote
+        if wrote < c.size:
+            break
+    if done != 0:
         ino.touch_mtime()
-    return n
+    return done
 
 
 class RegFile(File):

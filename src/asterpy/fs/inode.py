@@ -99,25 +99,49 @@ class RegInode(Inode):
     """A regular file: its bytes in kernel pages, pages[i] holding [i*4096, (i+1)*4096); 0 is a hole."""
 
     pages: List[u64]
+    # The file system its pages are counted in (the first page's sb: an inode gets its
+    # directory's sb when added, which may be after it was made); None while it has none, and
+    # for shared anonymous memory, which no file system holds.
+    charged: SuperBlock | None
+    uncounted: bool
 
     def __init__(self, perm: u32) -> None:
         """An empty regular file with permission bits perm."""
         Inode.__init__(self, S_IFREG | perm)
         self.pages = []
+        self.charged = None
+        self.uncounted = False
 
     def __del__(self) -> None:
         """Free the data pages with the last reference."""
         for a in self.pages:
             if a != 0:
-                page_free(a)
+                self.free_page(a)
+
+    def free_page(self, a: u64) -> None:
+        """Free data page a and uncount it from its file system."""
+        page_free(a)
+        c = self.charged
+        if c is not None:
+            c.uncharge_page()
 
     def page_for_write(self, index: u64) -> u64:
-        """The page at index, allocated (and the list grown) if needed (ENOMEM)."""
+        """The page at index, allocated (and the list grown) if needed (ENOSPC, ENOMEM)."""
         while u64(len(self.pages)) <= index:
             self.pages.append(u64(0))
         a = self.pages[index]
         if a == 0:
-            a = page_alloc()
+            if not self.uncounted and self.charged is None:
+                self.charged = self.sb
+            c = self.charged
+            if c is not None:
+                c.charge_page()
+            try:
+                a = page_alloc()
+            except SysError as e:
+                if c is not None:
+                    c.uncharge_page()
+                raise SysError(e.errno)
             self.pages[index] = a
         return a
 
@@ -136,7 +160,7 @@ class RegInode(Inode):
             while u64(len(self.pages)) > keep:
                 a = self.pages.pop()
                 if a != 0:
-                    page_free(a)
+                    self.free_page(a)
             # The tail of the last kept page must read as zero if the file grows again.
             if (length & PAGE_MASK) != 0:
                 a = self.page_or_zero(length >> PAGE_SHIFT)
@@ -165,7 +189,8 @@ class RegInode(Inode):
         return n
 
     def write_at(self, kaddr: u64, off: u64, n: u64) -> u64:
-        """Copy n bytes from kernel address kaddr to offset off, growing the file (EFBIG, ENOMEM)."""
+        """Copy n bytes from kernel address kaddr to offset off, growing the file; a short count
+        when the file system fills up part way (EFBIG; ENOSPC, ENOMEM if nothing was written)."""
         if off > MAX_FILE_SIZE or n > MAX_FILE_SIZE - off:
             raise SysError(EFBIG)
         done = u64(0)
@@ -174,7 +199,13 @@ class RegInode(Inode):
             chunk = PAGE - (pos & PAGE_MASK)
             if chunk > n - done:
                 chunk = n - done
-            a = self.page_for_write(pos >> PAGE_SHIFT)
+            a = u64(0)
+            try:
+                a = self.page_for_write(pos >> PAGE_SHIFT)
+            except SysError as e:
+                if done == 0:
+                    raise SysError(e.errno)
+                return done
             memcpy(a + (pos & PAGE_MASK), kaddr + done, chunk)
             done += chunk
             if pos + chunk > self.size:

@@ -7,7 +7,8 @@ file systems). Nothing here knows about the tree: mount.py joins file systems in
 
 from typing import Final
 
-from asterpy.lang import u32, u64
+from asterpy.lang import SysError, u32, u64
+from asterpy.lang.errno import ENOSPC
 
 RAMFS_MAGIC: Final = u64(0x858458F6)
 PROC_SUPER_MAGIC: Final = u64(0x9FA0)
@@ -31,6 +32,10 @@ class SuperBlock:
     magic: u64
     dev_minor: u32
     flags: u64
+    # File data pages held by its files, and the most it may hold (0: no limit, as Linux's
+    # ramfs; tmpfs and the root have a limit, ENOSPC past it: statfs reports both).
+    pages_used: u64
+    pages_max: u64
 
     def __init__(self, fstype: bytes, magic: u64, dev_minor: u32, flags: u64) -> None:
         """A file system of type fstype with statfs magic, device 0:dev_minor and ST_* flags."""
@@ -38,10 +43,46 @@ class SuperBlock:
         self.magic = magic
         self.dev_minor = dev_minor
         self.flags = flags
+        self.pages_used = u64(0)
+        self.pages_max = default_size_pages if fstype_is_tmpfs(fstype) else u64(0)
+
+    def charge_page(self) -> None:
+        """Count one more data page; ENOSPC if the file system is full."""
+        if self.pages_max != 0 and self.pages_used >= self.pages_max:
+            raise SysError(ENOSPC)
+        self.pages_used += 1
+
+    def uncharge_page(self) -> None:
+        """Count one data page less."""
+        if self.pages_used != 0:
+            self.pages_used -= 1
 
     def st_dev(self) -> u64:
         """The st_dev of its inodes (major 0: an anonymous device, as Linux gives memory file systems)."""
         return u64(self.dev_minor)
+
+
+# The size limit of tmpfs mounts and of the root, in pages (set at boot by set_default_size:
+# half of memory, as Linux's tmpfs; 0 until then, i.e. no limit).
+default_size_pages: u64 = u64(0)
+
+
+def fstype_is_tmpfs(fstype: bytes) -> bool:
+    """Whether fstype is b"tmpfs"."""
+    t = b"tmpfs"
+    if len(fstype) != len(t):
+        return False
+    for i in range(0, len(t)):
+        if fstype[i] != t[i]:
+            return False
+    return True
+
+
+def set_default_size(pages: u64) -> None:
+    """Make pages the size of the root and of later tmpfs mounts (the composition root, at boot)."""
+    global default_size_pages
+    default_size_pages = pages
+    ramfs_super().pages_max = pages
 
 
 # The one ramfs holding the root (created on first use).

@@ -76,6 +76,7 @@ strace: bool = False
 fault: u64 = 0
 wx_probe: u64 = 0
 fpu_selftest: bool = False
+failslab: u64 = 0
 log_threshold: u64 = 6
 quiet: bool = False
 printk_time: bool = True
@@ -313,7 +314,7 @@ def wx_of(p: Ptr[u8], s: u64, e: u64) -> u64:
 
 def apply_asterpy_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64) -> None:
     """Apply one `asterpy.NAME=VALUE` word (name [ns, ne), value [v, ve))."""
-    global exit_requested, strace, fault, wx_probe, fpu_selftest
+    global exit_requested, strace, fault, wx_probe, fpu_selftest, failslab
     if span_is(p, ns, ne, b"asterpy.exit"):
         exit_requested = parse_bool(p, v, ve, True)
     elif span_is(p, ns, ne, b"asterpy.strace"):
@@ -324,6 +325,9 @@ def apply_asterpy_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64) -> None:
         wx_probe = wx_of(p, v, ve)
     elif span_is(p, ns, ne, b"asterpy.selftest"):
         fpu_selftest = span_is(p, v, ve, b"fpu")
+    elif span_is(p, ns, ne, b"asterpy.failslab"):
+        n = parse_int(p, v, ve)
+        failslab = u64(n) if int_ok and n > 0 else u64(0)
 
 
 def apply_kernel_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64, has_value: bool) -> None:
@@ -369,7 +373,7 @@ def apply_kernel_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64, has_value: 
 
 def reset_settings() -> None:
     """The settings of an empty command line."""
-    global exit_requested, strace, fault, wx_probe, fpu_selftest, log_threshold, quiet, printk_time
+    global exit_requested, strace, fault, wx_probe, fpu_selftest, failslab, log_threshold, quiet, printk_time
     global panic_timeout, oops_panic, root_given, root_mode, rootwait, console_count, console_serial
     global init_start, init_end, rdinit_start, rdinit_end, args_from, dashes_end
     exit_requested = False
@@ -377,6 +381,7 @@ def reset_settings() -> None:
     fault = FAULT_NONE
     wx_probe = WX_NONE
     fpu_selftest = False
+    failslab = u64(0)
     log_threshold = LOG_INFO
     quiet = False
     printk_time = True
@@ -470,6 +475,12 @@ def cmdline_fpu_selftest() -> bool:
     """`asterpy.selftest=fpu`: run the FPU context self-test after kernel_main."""
     cmdline_settings()
     return fpu_selftest
+
+
+def cmdline_failslab() -> u64:
+    """`asterpy.failslab=N`: once init runs, every Nth frame allocation outside the heap's reserve fails (0 = off)."""
+    cmdline_settings()
+    return failslab
 
 
 def cmdline_log_threshold() -> u64:

@@ -4,7 +4,7 @@ from typing import Final
 
 from asterpy.lang import Ptr, SysError, kinfo, kprint, kwarn, kwrite, u8, u32, u64
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.heap import heap_init
+from asterpy.mm.heap import HeapSource, heap_init, heap_set_source
 from asterpy.mm.ioremap import ioremap_init
 from asterpy.mm.kstack import kstack_alloc, kstack_init, kstack_top
 from asterpy.mm.paging import (
@@ -13,7 +13,7 @@ from asterpy.mm.paging import (
 
 from asterpy.kernel.cmdline import (
     FAULT_BS, FAULT_IS, FAULT_NONE, FAULT_SO, KIND_ASTERPY, KIND_DASHES, KIND_MODULE, WX_NONE, WX_NX, WX_RO,
-    WX_TEXT, cmdline_exit_requested, cmdline_fault, cmdline_save, cmdline_settings, cmdline_wx_probe, fault_of, name_end,
+    WX_TEXT, cmdline_exit_requested, cmdline_failslab, cmdline_fault, cmdline_save, cmdline_settings, cmdline_wx_probe, fault_of, name_end,
     name_start, skip_spaces, span_is, span_starts, value_end, value_start, word_end, word_kind, wx_of,
 )
 from asterpy.kernel.bootinfo import MEM_USABLE, arch_name, boot_info, usable_bytes
@@ -45,10 +45,11 @@ DIRECT_MAP_LIMIT: Final = u64(0x100000000)
 # The bootstrap heap arena, carved next to the frame bitmap: it holds the frame allocator
 # object itself (a class instance needs a heap); the real heap then comes from the frames.
 BOOT_HEAP_SIZE: Final = u64(128 << 10)
-# The kernel heap: usable memory / HEAP_FRACTION, at most HEAP_MAX, at least HEAP_MIN.
-HEAP_MAX: Final = u64(64 << 20)
+# The kernel heap's first region: usable memory / HEAP_FRACTION, at most HEAP_MAX, at least
+# HEAP_MIN. It grows from the frames beyond that (init_heap_growth), so this is only a start.
+HEAP_MAX: Final = u64(16 << 20)
 HEAP_MIN: Final = u64(1 << 20)
-HEAP_FRACTION: Final = u64(8)
+HEAP_FRACTION: Final = u64(16)
 # How long kernel_main watches the timer.
 TIMER_WATCH_NS: Final = u64(50000000)
 
@@ -59,6 +60,39 @@ PROBE_STACK_PAGES: Final = u64(8)
 # which the move to the real heap forgets: this global keeps it alive for good, so it is never
 # handed to kfree (which would refuse an address outside the current heap).
 frames: FrameAllocator | None = None
+# The frames only the heap may take: free frames / RESERVE_FRACTION, within [RESERVE_MIN, RESERVE_MAX].
+RESERVE_FRACTION: Final = u64(32)
+RESERVE_MIN: Final = u64(256)
+RESERVE_MAX: Final = u64(8192)
+
+
+class FrameHeapSource(HeapSource):
+    """The kernel heap's source of new regions: contiguous runs of frames, through the direct map."""
+
+    fa: FrameAllocator
+    dm: u64
+
+    def __init__(self, fa: FrameAllocator, dm: u64) -> None:
+        """Grow from fa's frames, seen at dm + physical address."""
+        self.fa = fa
+        self.dm = dm
+
+    def take(self, size: u64) -> u64:
+        """size bytes (a page multiple) of contiguous frames, the reserve included; 0 if none."""
+        try:
+            return self.dm + self.fa.alloc_run_reserved(size >> 12)
+        except SysError:
+            return u64(0)
+
+    def give(self, addr: u64, size: u64) -> None:
+        """Free the frames of a region the heap no longer needs."""
+        self.fa.free_contiguous(addr - self.dm, size >> 12)
+
+    def available(self) -> u64:
+        """Bytes of frames the rest of the kernel may still take (the reserve excluded)."""
+        return self.fa.available_frames() << 12
+
+
 # The kernel's address space (None until init_paging has loaded it).
 kernel_space: AddressSpace | None = None
 
@@ -198,6 +232,7 @@ def report_cmdline_word(p: Ptr[u8], s: u64, e: u64) -> None:
         known = ((span_is(p, ns, ne, b"asterpy.fault") and fault_of(p, v, ve) != FAULT_NONE)
                  or (span_is(p, ns, ne, b"asterpy.wx") and wx_of(p, v, ve) != WX_NONE)
                  or (span_is(p, ns, ne, b"asterpy.selftest") and span_is(p, v, ve, b"fpu"))
+                 or (span_is(p, ns, ne, b"asterpy.failslab") and cmdline_failslab() != 0)
                  or span_is(p, ns, ne, b"asterpy.exit") or span_is(p, ns, ne, b"asterpy.strace"))
         if not known:
             log_word("cmdline: ", p, s, e, ": not an asterpy switch (docs/cmdline.md): ignored", True)
@@ -227,7 +262,7 @@ def report_cmdline() -> None:
 
 
 def heap_size_for(usable: u64) -> u64:
-    """Kernel heap size for `usable` bytes of RAM: usable / 8 within [1 MiB, 64 MiB], page aligned."""
+    """First kernel heap region for `usable` bytes of RAM: usable / 16 within [1 MiB, 16 MiB], page aligned."""
     size = (usable // HEAP_FRACTION) & ~PAGE_MASK
     if size > HEAP_MAX:
         size = HEAP_MAX
@@ -247,6 +282,18 @@ def init_heap(fa: FrameAllocator) -> u64:
         except SysError:
             size = size >> 1
     return u64(0)
+
+
+def init_heap_growth(fa: FrameAllocator) -> None:
+    """Let the heap grow from the frames, keeping a reserve of frames only it may take."""
+    r = fa.free_count() // RESERVE_FRACTION
+    if r < RESERVE_MIN:
+        r = RESERVE_MIN
+    if r > RESERVE_MAX:
+        r = RESERVE_MAX
+    fa.reserve = r
+    heap_set_source(FrameHeapSource(fa, boot_info.direct_map))
+    kinfo(f"heap: grows from the frames ({r} frames reserved for it)")
 
 
 def map_direct(space: AddressSpace, base: u64, end: u64) -> u64:
@@ -392,6 +439,7 @@ def kernel_main() -> bool:
         run_stack_overflow_probe(fa)
     except SysError as e:
         kwarn(f"paging: cannot build the kernel tables (errno {e.errno}): keeping the boot tables")
+    init_heap_growth(fa)
     # Files, drivers and wait channels reach the scheduler through these (asterpy.kernel.upcalls).
     register_upcalls()
     # File pages come from frames from now on, so processes can map them (mm/fault.py).
@@ -401,5 +449,11 @@ def kernel_main() -> bool:
         init_timer(hz)
     # Disks before init: its /dev lists them (asterpy.fs.devfs).
     probe_devices()
+    # Fault injection starts with init's children (the task layer lifts the pause when a
+    # process other than init runs): boot and init's loading must not fail.
+    fa.fail_every = cmdline_failslab()
+    fa.fail_paused = True
+    if fa.fail_every != 0:
+        kinfo(f"failslab: every {fa.fail_every}th frame allocation fails")
     run_init_if_requested(frames, kernel_space)
     return cmdline_exit_requested()

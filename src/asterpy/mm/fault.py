@@ -18,6 +18,7 @@ other tasks run, so it fails (EFAULT) while the victim's memory is on its way ba
 from typing import Final
 
 from asterpy.lang import SysError, memcpy, memset, u64
+from asterpy.lang.errno import ENOMEM
 from asterpy.kernel.upcalls import OOM_RETRY, OOM_SELF_KILLED, upcalls
 from asterpy.mm.paging import EXEC, NO_PHYS, READ, USER, WRITE, AddressSpace, leaf_entry
 from asterpy.mm.vma import PROT_EXEC, PROT_WRITE, PROT_ALL, Vma
@@ -209,12 +210,19 @@ def resolve_fault(p: UserSpace, addr: u64, write: bool, exec: bool, may_wait: bo
     if (v.prot & PROT_ALL) == 0 or (write and (v.prot & PROT_WRITE) == 0) or (exec and (v.prot & PROT_EXEC) == 0):
         return FAULT_ACCERR
     victims = u64(0)
+    retried = False
     while True:
         try:
             return resolve(p, v, addr, write)
-        except SysError:
-            pass
-        # Out of memory: free some by ending the largest process, then try again.
+        except SysError as e:
+            if e.errno != ENOMEM:
+                # A shared file mapping on a full file system (ENOSPC): SIGBUS, as on Linux.
+                return FAULT_SIGBUS
+        # Out of memory: free some by ending the largest process, then try again. A failure
+        # injected on purpose (asterpy.failslab) is passing: one retry first spares a victim.
+        if not retried:
+            retried = True
+            continue
         if victims >= OOM_MAX_VICTIMS:
             return FAULT_SIGBUS
         victims += 1

@@ -85,6 +85,18 @@ class FrameAllocator:
     next_hint: u64
     # Extra owners of shared frames (absent: one owner); None until the first share.
     refs: Dict[u64, u64] | None
+    # Frames only the kernel heap may take (alloc_run_reserved): ordinary allocations fail with
+    # ENOMEM once free_frames is down to this, so the heap can still grow when user memory,
+    # page tables and kernel stacks have taken the rest (set by kernel_main; 0 = no reserve).
+    reserve: u64
+    # Fault injection (asterpy.failslab=N): every fail_every-th ordinary allocation fails with
+    # ENOMEM (0 = off); fail_tick counts them, injected counts the failures made. The task layer
+    # sets fail_paused while init runs (Linux's fault injection has a per-task filter too): init
+    # drives the run and must be able to report it.
+    fail_every: u64
+    fail_paused: bool
+    fail_tick: u64
+    injected: u64
 
     def __init__(self, bitmap_addr: u64, base: u64, frame_count: u64) -> None:
         """Manage frame_count frames from base with the bitmap at bitmap_addr; all start used."""
@@ -102,6 +114,11 @@ class FrameAllocator:
         self.free_frames = u64(0)
         self.next_hint = u64(0)
         self.refs = None
+        self.reserve = u64(0)
+        self.fail_every = u64(0)
+        self.fail_paused = False
+        self.fail_tick = u64(0)
+        self.injected = u64(0)
         # All bits 1, including the padding bits past frame_count in the last word: those are
         # never cleared, so the searches need no bounds check inside a word.
         for w in range(u64(0), self.words):
@@ -181,9 +198,21 @@ class FrameAllocator:
         last = (e - self.base + FRAME_SIZE - 1) >> FRAME_SHIFT
         self.free_frames -= self._mark(first, last, True)
 
+    def _inject(self) -> bool:
+        """Whether fault injection makes this ordinary allocation fail."""
+        if self.fail_every == 0 or self.fail_paused:
+            return False
+        self.fail_tick += 1
+        if self.fail_tick < self.fail_every:
+            return False
+        self.fail_tick = u64(0)
+        self.injected += 1
+        return True
+
     def alloc(self) -> u64:
-        """Allocate the lowest free frame and return its address; raise SysError(ENOMEM) if none."""
-        if self.free_frames == 0:
+        """Allocate the lowest free frame and return its address; raise SysError(ENOMEM) if none
+        is free beyond the heap's reserve."""
+        if self.free_frames <= self.reserve or self._inject():
             raise SysError(ENOMEM)
         w = self.next_hint
         while w < self.words:
@@ -200,7 +229,24 @@ class FrameAllocator:
         return u64(0)
 
     def alloc_contiguous(self, count: u64, align_frames: u64) -> u64:
-        """Allocate count contiguous frames whose first frame number is a multiple of align_frames."""
+        """Allocate count contiguous frames whose first frame number is a multiple of align_frames
+        (ENOMEM when they would dip into the heap's reserve)."""
+        if count + self.reserve > self.free_frames or self._inject():
+            raise SysError(ENOMEM)
+        return self._alloc_run(count, align_frames)
+
+    def alloc_run_reserved(self, count: u64) -> u64:
+        """Allocate count contiguous frames for the kernel heap, which may use the reserve (ENOMEM)."""
+        return self._alloc_run(count, u64(1))
+
+    def available_frames(self) -> u64:
+        """Free frames beyond the reserve (what ordinary allocations can still get)."""
+        if self.free_frames <= self.reserve:
+            return u64(0)
+        return self.free_frames - self.reserve
+
+    def _alloc_run(self, count: u64, align_frames: u64) -> u64:
+        """Allocate count contiguous frames aligned to align_frames, ignoring the reserve (ENOMEM)."""
         if count == 0 or align_frames == 0:
             panic("FrameAllocator.alloc_contiguous: count and align_frames must be at least 1")
         if count > self.free_frames:

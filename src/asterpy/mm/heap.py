@@ -18,6 +18,13 @@
 # Every pointer kmalloc returns is therefore block + 16 with a tag word 16 bytes below it, which
 # is how kfree tells small from large blocks and catches double and wild frees.
 #
+# The blocks live in regions: the arena given to heap_init and regions the heap later takes from
+# its HeapSource (the frame allocator) when nothing fits. A region starts with a fence block
+#   +0  TAG_FENCE, +8 FENCE_SIZE, +16 next region, +24 region bytes, +32 1 if it came from the
+#   source (and may go back), footer = FENCE_SIZE (used, so no block merges into it)
+# and ends with a 16-byte end mark (TAG_FENCE, 16), so merging never crosses a region's edge.
+# A grown region whose blocks are all free again is given back to the source.
+#
 # Each class keeps a doubly linked list of its chunks that have a free slot, so the list head
 # always has one: the fast path is a table lookup, a list-head load and a pop. Chunks that
 # become empty go back to the large pool (one empty chunk per class is kept as a cache).
@@ -61,6 +68,25 @@ TAG_SMALL_FREE: Final = u64(0x511AF4EE00000000)
 TAG_LARGE_USED: Final = u64(0x1A46E10C00000000)
 TAG_LARGE_FREE: Final = u64(0x1A46EF4E00000000)
 TAG_CHUNK: Final = u64(0xC4C4C4C4C4C4C400)
+TAG_FENCE: Final = u64(0xFE4CEFE4CEFE4C00)
+
+# Region fence block fields and sizes.
+FENCE_SIZE: Final = u64(64)
+END_MARK: Final = u64(16)
+RG_NEXT: Final = u64(16)
+RG_BYTES: Final = u64(24)
+RG_GROWN: Final = u64(32)
+PAGE: Final = u64(4096)
+# Smallest growth step: fewer, larger regions keep merging effective and growth rare.
+GROW_STEP: Final = u64(1 << 20)
+# A free grown region goes back only while this much stays free elsewhere, so an alloc/free
+# cycle at the edge does not take and give frames each time.
+KEEP_FREE: Final = u64(512 << 10)
+# No single request beyond this (it guards the size rounding against wrapping).
+LARGE_MAX: Final = u64(1 << 40)
+# Below this much room (free blocks, and what the source could still give) the heap is "in
+# reserve" (heap_in_reserve).
+RESERVE_BYTES: Final = u64(2 << 20)
 
 # Meta area at the start of the arena: NUM_CLASSES list heads, NUM_CLASSES strides, then one
 # class byte per 16-byte step of request size (0..SMALL_MAX).
@@ -77,6 +103,36 @@ _hi: u64 = u64(0)  # end of the last block
 _free_head: u64 = u64(0)  # large free list (LIFO)
 _large_free: u64 = u64(0)  # bytes in free large blocks
 _used: u64 = u64(0)  # bytes in live kmalloc blocks, counting headers and rounding
+_min: u64 = u64(0)  # lowest address of any region (pointer sanity checks)
+_max: u64 = u64(0)  # end of the highest region
+_regions: u64 = u64(0)  # first region's fence block
+_grown: u64 = u64(0)  # bytes of regions taken from the source and not given back
+_grows: u64 = u64(0)  # regions taken from the source so far
+_shrinks: u64 = u64(0)  # regions given back so far
+
+
+class HeapSource:
+    """Where the heap grows from: the base can give nothing (a heap fixed at heap_init)."""
+
+    def take(self, size: u64) -> u64:
+        """Return the (kernel virtual) address of size bytes, page aligned, or 0 if none."""
+        return u64(0)
+
+    def give(self, addr: u64, size: u64) -> None:
+        """Take back size bytes at addr, earlier returned by take."""
+
+    def available(self) -> u64:
+        """Bytes take could still hand out (an estimate; 0 for the base)."""
+        return u64(0)
+
+
+_source: HeapSource | None = None
+
+
+def heap_set_source(src: HeapSource) -> None:
+    """Let the heap grow from src when nothing fits, and give free regions back to it."""
+    global _source
+    _source = src
 
 
 def _ld(addr: u64) -> u64:
@@ -103,13 +159,15 @@ def _class_size(cls: u64) -> u64:
 
 
 def heap_init(base: u64, size: u64) -> None:
-    """Make [base, base + size) the kernel heap (call before any kmalloc; drops any old heap)."""
-    global _heads, _strides, _class_of, _lo, _hi, _free_head, _large_free, _used
+    """Make [base, base + size) the kernel heap (call before any kmalloc; drops any old heap and
+    its source: heap_set_source again to let it grow)."""
+    global _heads, _strides, _class_of, _lo, _hi, _free_head, _large_free, _used, _min, _max, _regions
+    global _source, _grown, _grows, _shrinks
     if base + size < base:
         panic("heap_init: arena wraps around the address space")
     start = (base + ALIGN - 1) & ALIGN_DOWN_MASK
     end = (base + size) & ALIGN_DOWN_MASK
-    if end <= start or end - start < META_SIZE + MIN_LARGE:
+    if end <= start or end - start < META_SIZE + FENCE_SIZE + MIN_LARGE + END_MARK:
         panic("heap_init: arena too small")
     _heads = start + META_HEADS
     _strides = start + META_STRIDES
@@ -123,17 +181,94 @@ def heap_init(base: u64, size: u64) -> None:
         while _class_size(cls) < (i << 4):
             cls += 1
         Ptr[u8](_class_of + i).store(u8(cls))
-    _lo = start + META_SIZE
-    _hi = end
-    whole = _hi - _lo
-    _st(_lo, TAG_LARGE_FREE)
-    _st(_lo + 8, whole)
-    _st(_lo + FB_NEXT, u64(0))
-    _st(_lo + FB_PREV, u64(0))
-    _st(_hi - FOOTER, whole | FREE_BIT)
-    _free_head = _lo
-    _large_free = whole
+    _free_head = u64(0)
+    _large_free = u64(0)
     _used = u64(0)
+    _regions = u64(0)
+    _source = None
+    _grown = u64(0)
+    _grows = u64(0)
+    _shrinks = u64(0)
+    _min = start + META_SIZE
+    _max = end
+    _add_region(start + META_SIZE, end, False)
+    # The first region's blocks: what the unit tests and heap_capacity call the arena.
+    _lo = start + META_SIZE + FENCE_SIZE
+    _hi = end - END_MARK
+
+
+def _add_region(r: u64, end: u64, grown: bool) -> None:
+    """Tile [r, end) (16-byte aligned) as a region: fence, one free block, end mark; list it."""
+    global _regions, _large_free, _min, _max
+    _st(r, TAG_FENCE)
+    _st(r + 8, FENCE_SIZE)
+    _st(r + RG_NEXT, _regions)
+    _st(r + RG_BYTES, end - r)
+    _st(r + RG_GROWN, u64(1) if grown else u64(0))
+    _st(r + FENCE_SIZE - FOOTER, FENCE_SIZE)
+    _st(end - END_MARK, TAG_FENCE)
+    _st(end - END_MARK + 8, END_MARK)
+    _regions = r
+    if r < _min:
+        _min = r
+    if end > _max:
+        _max = end
+    body = end - END_MARK - r - FENCE_SIZE
+    _push_free(r + FENCE_SIZE, body)
+    _large_free += body
+
+
+def _grow(total: u64) -> bool:
+    """Take a new region able to hold a block of total bytes from the source; whether one came."""
+    global _grown, _grows
+    src = _source
+    if src is None:
+        return False
+    need = (total + FENCE_SIZE + END_MARK + PAGE - 1) & ~(PAGE - 1)
+    want = need if need > GROW_STEP else GROW_STEP
+    while True:
+        r = src.take(want)
+        if r != 0:
+            _add_region(r, r + want, True)
+            _grown += want
+            _grows += 1
+            return True
+        if want == need:
+            return False
+        # Fragmented frames: settle for a smaller run.
+        want = want >> 1
+        if want < need:
+            want = need
+
+
+def _maybe_give_back(blk: u64, size: u64) -> None:
+    """If the free block blk fills a whole grown region, return that region to the source."""
+    global _large_free, _regions, _grown, _shrinks
+    if _ld(blk - FOOTER) != FENCE_SIZE:
+        return
+    r = blk - FENCE_SIZE
+    if _ld(r) != TAG_FENCE or _ld(r + RG_GROWN) == 0:
+        return
+    rbytes = _ld(r + RG_BYTES)
+    if blk + size != r + rbytes - END_MARK or _large_free - size < KEEP_FREE:
+        return
+    src = _source
+    if src is None:
+        return
+    _unlink_free(blk)
+    _large_free -= size
+    if _regions == r:
+        _regions = _ld(r + RG_NEXT)
+    else:
+        q = _regions
+        while q != 0 and _ld(q + RG_NEXT) != r:
+            q = _ld(q + RG_NEXT)
+        if q != 0:
+            _st(q + RG_NEXT, _ld(r + RG_NEXT))
+    _st(r, u64(0))
+    _grown -= rbytes
+    _shrinks += 1
+    src.give(r, rbytes)
 
 
 # ---- Large blocks ----
@@ -198,6 +333,8 @@ def _large_alloc(total: u64) -> u64:
     blk = _first_fit(total)
     if blk == 0 and _reclaim_empty_chunks():
         blk = _first_fit(total)
+    if blk == 0 and _grow(total):
+        blk = _first_fit(total)
     return blk
 
 
@@ -206,22 +343,24 @@ def _large_release(blk: u64) -> None:
     global _large_free
     size = _ld(blk + 8)
     _large_free += size
+    # A region ends with its end mark and starts with its fence, so both neighbours exist.
     nxt = blk + size
-    if nxt < _hi and _ld(nxt) == TAG_LARGE_FREE:
+    if _ld(nxt) == TAG_LARGE_FREE:
         _unlink_free(nxt)
         size += _ld(nxt + 8)
-    if blk > _lo:
-        foot = _ld(blk - FOOTER)
-        if (foot & FREE_BIT) != 0:
-            # The left neighbour is free and already listed: grow it over blk, no relinking.
-            prev = blk - (foot & ALIGN_DOWN_MASK)
-            merged = (foot & ALIGN_DOWN_MASK) + size
-            _st(prev + 8, merged)
-            _st(prev + merged - FOOTER, merged | FREE_BIT)
-            # blk's old tag now lies inside a free block: make a stale kfree say "double free".
-            _st(blk, TAG_LARGE_FREE)
-            return
+    foot = _ld(blk - FOOTER)
+    if (foot & FREE_BIT) != 0:
+        # The left neighbour is free and already listed: grow it over blk, no relinking.
+        prev = blk - (foot & ALIGN_DOWN_MASK)
+        merged = (foot & ALIGN_DOWN_MASK) + size
+        _st(prev + 8, merged)
+        _st(prev + merged - FOOTER, merged | FREE_BIT)
+        # blk's old tag now lies inside a free block: make a stale kfree say "double free".
+        _st(blk, TAG_LARGE_FREE)
+        _maybe_give_back(prev, merged)
+        return
     _push_free(blk, size)
+    _maybe_give_back(blk, size)
 
 
 # ---- Chunks of small slots ----
@@ -296,8 +435,8 @@ def _reclaim_empty_chunks() -> bool:
 def _large_kmalloc(size: u64) -> u64:
     """Allocate size bytes as a large block; return the payload address or 0."""
     global _used
-    # Requests larger than the arena can never fit, and would wrap the rounding below.
-    if size > _hi - _lo:
+    # Absurd requests would wrap the rounding below.
+    if size > LARGE_MAX:
         return u64(0)
     total = (size + HEADER + FOOTER + ALIGN - 1) & ALIGN_DOWN_MASK
     if total < MIN_LARGE:
@@ -343,21 +482,21 @@ def kmalloc(size: u64) -> u64:
 
 def _checked_tag(addr: u64) -> u64:
     """Tag of the live block whose payload is at addr; panic if addr is not one."""
-    if (addr & (ALIGN - 1)) != 0 or addr < _lo + HEADER or addr >= _hi:
+    if (addr & (ALIGN - 1)) != 0 or addr < _min + FENCE_SIZE + HEADER or addr >= _max:
         panic("heap: pointer outside the heap or misaligned")
     blk = addr - HEADER
     tag = _ld(blk)
     if (tag & TAG_KIND_MASK) == TAG_SMALL_USED:
         cls = tag & 0xFF
         chunk = _ld(blk + 8)
-        if cls >= NUM_CLASSES or chunk < _lo or chunk > _hi - CHUNK_HDR or (chunk & (ALIGN - 1)) != 0:
+        if cls >= NUM_CLASSES or chunk < _min or chunk > _max - CHUNK_HDR or (chunk & (ALIGN - 1)) != 0:
             panic("heap: corrupted small block header")
         if _ld(chunk + CH_CLASS) != cls:
             panic("heap: corrupted small block header")
         return tag
     if tag == TAG_LARGE_USED:
         size = _ld(blk + 8)
-        if size < MIN_LARGE or (size & (ALIGN - 1)) != 0 or size > _hi - blk:
+        if size < MIN_LARGE or (size & (ALIGN - 1)) != 0 or size > _max - blk:
             panic("heap: corrupted large block header")
         if _ld(blk + size - FOOTER) != size:
             panic("heap: corrupted large block footer (a write past the end of the block?)")
@@ -434,10 +573,33 @@ def heap_used() -> u64:
 
 
 def heap_in_reserve() -> bool:
-    """Whether less than a sixteenth of the heap is left in free large blocks: past that point,
-    objects a program can make without bound (pipes) are refused with ENOMEM, so that the small
-    objects every syscall needs still find room instead of the kernel running dry."""
-    return _large_free < ((_hi - _lo) >> 4)
+    """Whether the heap is nearly out of room, counting what it could still grow by (free_frames
+    frames of the source, below): past that point, objects a program can make without bound
+    (pipes) are refused with ENOMEM, so the small objects every syscall needs still find room."""
+    return _large_free < RESERVE_BYTES and _source_free_bytes() < RESERVE_BYTES
+
+
+def _source_free_bytes() -> u64:
+    """Bytes the source could still give (asked of it; 0 without a source)."""
+    src = _source
+    if src is None:
+        return u64(0)
+    return src.available()
+
+
+def heap_grown_bytes() -> u64:
+    """Bytes of regions taken from the source and not yet given back."""
+    return _grown
+
+
+def heap_grow_count() -> u64:
+    """Regions taken from the source since boot."""
+    return _grows
+
+
+def heap_shrink_count() -> u64:
+    """Regions given back to the source since boot."""
+    return _shrinks
 
 
 def heap_free_bytes() -> u64:
@@ -452,34 +614,42 @@ def heap_free_bytes() -> u64:
 
 
 def heap_check() -> u64:
-    """Walk and verify every block and the free list (panic on damage); return the free block count."""
+    """Walk and verify every region, block and the free list (panic on damage); return the free block count."""
     free_blocks = u64(0)
     free_bytes = u64(0)
-    prev_free = False
-    b = _lo
-    while b < _hi:
-        tag = _ld(b)
-        size = _ld(b + 8)
-        if size < MIN_LARGE or (size & (ALIGN - 1)) != 0 or size > _hi - b:
-            panic("heap_check: bad block size")
-        foot = _ld(b + size - FOOTER)
-        if tag == TAG_LARGE_FREE:
-            if foot != (size | FREE_BIT):
-                panic("heap_check: free block footer does not match its header")
-            if prev_free:
-                panic("heap_check: two adjacent free blocks were not merged")
-            free_blocks += 1
-            free_bytes += size
-            prev_free = True
-        elif tag == TAG_LARGE_USED or tag == TAG_CHUNK:
-            if foot != size:
-                panic("heap_check: used block footer does not match its header")
-            prev_free = False
-        else:
-            panic("heap_check: bad block tag")
-        b += size
-    if b != _hi:
-        panic("heap_check: blocks do not end at the arena end")
+    r = _regions
+    while r != 0:
+        if _ld(r) != TAG_FENCE or _ld(r + 8) != FENCE_SIZE or _ld(r + FENCE_SIZE - FOOTER) != FENCE_SIZE:
+            panic("heap_check: damaged region fence")
+        end = r + _ld(r + RG_BYTES) - END_MARK
+        if _ld(end) != TAG_FENCE or _ld(end + 8) != END_MARK:
+            panic("heap_check: damaged region end mark")
+        prev_free = False
+        b = r + FENCE_SIZE
+        while b < end:
+            tag = _ld(b)
+            size = _ld(b + 8)
+            if size < MIN_LARGE or (size & (ALIGN - 1)) != 0 or size > end - b:
+                panic("heap_check: bad block size")
+            foot = _ld(b + size - FOOTER)
+            if tag == TAG_LARGE_FREE:
+                if foot != (size | FREE_BIT):
+                    panic("heap_check: free block footer does not match its header")
+                if prev_free:
+                    panic("heap_check: two adjacent free blocks were not merged")
+                free_blocks += 1
+                free_bytes += size
+                prev_free = True
+            elif tag == TAG_LARGE_USED or tag == TAG_CHUNK:
+                if foot != size:
+                    panic("heap_check: used block footer does not match its header")
+                prev_free = False
+            else:
+                panic("heap_check: bad block tag")
+            b += size
+        if b != end:
+            panic("heap_check: blocks do not end at the region end")
+        r = _ld(r + RG_NEXT)
     if free_bytes != _large_free:
         panic("heap_check: free byte count out of sync")
     listed = u64(0)

@@ -4,8 +4,12 @@
     MemFree:        <free frames, kB>
     KernelHeap:     <kernel heap bytes in live allocations>
     KernelHeapFree: <kernel heap bytes free for allocation>
+    HeapGrownBytes: <bytes of heap regions taken from the frames beyond the first, now>
+    HeapGrowths:    <regions taken from the frames since boot>
+    HeapShrinks:    <regions given back to the frames since boot>
+    FaultsInjected: <frame allocations failed on purpose (asterpy.failslab=N)>
 
-MemTotal and MemFree are Linux's lines. The two heap lines are asterpy's: exact byte counts (Linux's
+MemTotal and MemFree are Linux's lines. The heap lines are asterpy's: exact byte counts (Linux's
 nearest figure, Slab, is in kB) so that a test can tell a kernel-heap leak from noise. Every line
 is `Name:` then the number; the kB lines end in ` kB`, as in /proc/meminfo.
 """
@@ -14,7 +18,7 @@ from typing import Final
 
 from asterpy.lang import u8, u64
 from asterpy.mm.frames import FrameAllocator
-from asterpy.mm.heap import heap_free_bytes, heap_used
+from asterpy.mm.heap import heap_free_bytes, heap_grow_count, heap_grown_bytes, heap_shrink_count, heap_used
 
 PAGE_KB: Final = u64(4)
 
@@ -61,4 +65,8 @@ def meminfo_text(frames: FrameAllocator) -> bytearray:
     append_line(out, b"MemFree:", free, True)
     append_line(out, b"KernelHeap:", heap, False)
     append_line(out, b"KernelHeapFree:", heap_free, False)
+    append_line(out, b"HeapGrownBytes:", heap_grown_bytes(), False)
+    append_line(out, b"HeapGrowths:", heap_grow_count(), False)
+    append_line(out, b"HeapShrinks:", heap_shrink_count(), False)
+    append_line(out, b"FaultsInjected:", frames.injected, False)
     return out

@@ -246,5 +246,6 @@ def sys_memfd_create(uname: u64, flags: u64) -> u64:
         raise SysError(EINVAL)
     ino = RegInode(u32(0o777))
     ino.nlink = u32(0)
+    ino.uncounted = True    # on Linux's internal shmem mount, not the root's: no size limit
     f = RegFile(ino, O_RDWR | O_LARGEFILE)
     return p.files.alloc(f, u64(0), (flags & MFD_CLOEXEC) != 0)

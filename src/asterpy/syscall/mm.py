@@ -131,6 +131,7 @@ def sys_mmap(addr: u64, length: u64, prot: u64, flags: u64, fd: u64, off: u64) -
         if (vmflags & VM_SHARED) != 0:
             # Shared anonymous memory is an unnamed file (0600), so fork and every mapper share its pages.
             shared_anon = RegInode(u32(0o600))
+            shared_anon.uncounted = True    # memory, not file data: outside the root's size limit
             shared_anon.set_size(size)
         at = mmap_area(p, addr, size, prot & PROT_MASK, vmflags, shared_anon, u64(0), how)
     else:

@@ -17,7 +17,7 @@ from asterpy.lang.errno import EAGAIN, EINVAL, ENOMEM
 from asterpy.mm.kstack import GUARD_PAGES, kstack_alloc
 from asterpy.task.process import Process
 from asterpy.task.sched import (
-    add_process, add_task, alloc_pid, current_task, release_task_memory, schedule, the_tables,
+    add_process, add_task, alloc_pid, current_task, tasks_of_user, release_task_memory, schedule, the_tables,
 )
 from asterpy.task.task import KSTACK_PAGES, Task
 from asterpy.kernel.wait import sleep_on
@@ -47,9 +47,18 @@ CLONE_IO: Final = u64(0x80000000)
 SUPPORTED: Final = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PTRACE | CLONE_VFORK
                     | CLONE_PARENT | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID
                     | CLONE_CHILD_CLEARTID | CLONE_DETACHED | CLONE_UNTRACED | CLONE_CHILD_SETTID | CLONE_IO)
-# The most tasks alive at once (RLIMIT_NPROC-like: a fork bomb gets EAGAIN, not an empty heap).
-MAX_TASKS: Final = u64(1024)
+# The most tasks alive at once is Linux's default threads-max: memory / (8 * THREAD_SIZE) with
+# x86_64 Linux's 16 KiB THREAD_SIZE (4 frames), at least MIN_TASKS: 2048 in a 256 MiB machine.
+MIN_TASKS: Final = u64(20)
+THREAD_FRAMES: Final = u64(4)
+RLIMIT_NPROC: Final = u64(6)
 PAGE: Final = u64(4096)
+
+
+def max_tasks(frame_count: u64) -> u64:
+    """Linux's default threads-max for frame_count frames of memory."""
+    n = frame_count // (8 * THREAD_FRAMES)
+    return n if n > MIN_TASKS else MIN_TASKS
 
 
 def alloc_kstack(t: Task) -> None:
@@ -111,8 +120,17 @@ def do_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) 
     check_clone_flags(flags)
     parent = current_task()
     pp = parent.proc
-    if u64(len(the_tables().tasks)) >= MAX_TASKS:
+    if u64(len(the_tables().tasks)) >= max_tasks(pp.frames.frame_count):
         raise SysError(EAGAIN)
+    # RLIMIT_NPROC counts the tasks of the caller's real user; root is exempt, as on Linux
+    # (which exempts CAP_SYS_ADMIN and CAP_SYS_RESOURCE holders and the init user).
+    if pp.ruid != 0 and pp.uid != 0 and tasks_of_user(pp.ruid) >= pp.rlim_cur[RLIMIT_NPROC]:
+        raise SysError(EAGAIN)
+    # Out of memory for new processes: keep what is left for the ones already running (their
+    # stack growth and copy-on-write faults), rather than start one more that the OOM killer
+    # would then have to end.
+    if pp.frames.available_frames() < pp.frames.reserve:
+        raise SysError(ENOMEM)
     thread = (flags & CLONE_THREAD) != 0
     cp = pp
     if not thread:

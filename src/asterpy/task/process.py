@@ -674,6 +674,9 @@ def set_current(p: Process | None) -> None:
     """Make p the running process."""
     global current
     current = p
+    if p is not None:
+        # Fault injection (asterpy.failslab) spares init, which drives the run and reports it.
+        p.frames.fail_paused = p.pid == 1
 
 
 # Imported last: the file system's modules import Process from here (an import cycle, which

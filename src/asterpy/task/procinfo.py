@@ -250,7 +250,7 @@ class TaskProcProvider(ProcProvider):
         return e
 
     def sched_counts(self, out: List[u64]) -> None:
-        """Runnable tasks, all tasks, the last pid, and pids handed out since boot (pids count up)."""
+        """Runnable tasks, all tasks, the last pid, pids handed out since boot (pids count up), pid_max."""
         runnable = u64(0)
         total = u64(0)
         for t in the_tables().tasks:
@@ -263,6 +263,7 @@ class TaskProcProvider(ProcProvider):
         out.append(total)
         out.append(sched.last_pid)
         out.append(sched.last_pid)
+        out.append(sched.pid_max)
 
     def set_comm(self, pid: u64, tid: u64, name: bytearray) -> None:
         """Write /proc/PID[/task/TID]/comm: the thread's name (ESRCH when gone)."""

@@ -12,7 +12,7 @@ on that channel runnable, and every task on POLL_CHANNEL as well.
 from typing import Final
 
 from asterpy.lang import List, SysError, kwarn, panic, u64
-from asterpy.lang.errno import ESRCH
+from asterpy.lang.errno import EAGAIN, ESRCH
 from asterpy.kernel.time import monotonic_ns, vvar_tick
 from asterpy.mm.kstack import kstack_free
 from asterpy.task.process import Process, set_current
@@ -51,6 +51,11 @@ scrap_ctx: Context | None = None
 # Where the last round-robin pick stopped (an index into tables.tasks).
 rr_index: u64 = 0
 last_pid: u64 = 0
+# Linux's default /proc/sys/kernel/pid_max: pids run from 1 to pid_max - 1, then wrap.
+PID_MAX_DEFAULT: Final = u64(32768)
+# After the first wrap pids restart here, as on Linux, past the daemons of early boot.
+PID_WRAP_TO: Final = u64(300)
+pid_max: u64 = PID_MAX_DEFAULT
 
 
 def sched_init() -> None:
@@ -80,15 +85,28 @@ def set_tables(t: Tables) -> None:
 
 
 def alloc_pid() -> u64:
-    """A pid not used by any live task or unreaped process (pids count up, wrapping at 2^22)."""
+    """A pid not used by any live task or unreaped process (pids count up, wrapping at pid_max);
+    EAGAIN when every pid is taken, as Linux's fork."""
     global last_pid
     t = the_tables()
-    while True:
+    tries = u64(0)
+    while tries < pid_max:
+        tries += 1
         last_pid += 1
-        if last_pid >= u64(1) << 22:
-            last_pid = u64(2)
+        if last_pid >= pid_max:
+            last_pid = PID_WRAP_TO if pid_max > PID_WRAP_TO * 2 else u64(2)
         if not pid_in_use(t, last_pid):
             return last_pid
+    raise SysError(EAGAIN)
+
+
+def tasks_of_user(ruid: u64) -> u64:
+    """How many live tasks (threads) have real uid ruid (what RLIMIT_NPROC counts)."""
+    n = u64(0)
+    for task in the_tables().tasks:
+        if task.proc.ruid == ruid and not task.proc.zombie:
+            n += 1
+    return n
 
 
 def pid_in_use(t: Tables, pid: u64) -> bool:

@@ -13,6 +13,7 @@ from typing import Final
 
 from asterpy.lang import SysError, kprint, u64
 from asterpy.lang.errno import EINTR
+from asterpy.mm.fault import FAULT_OOM_KILLED, user_mode_fault
 from asterpy.task.process import Process
 from asterpy.task.sched import (
     continue_process, current_task_or_none, make_runnable, the_tables,
@@ -28,6 +29,8 @@ from kernel_arch import F_RAX, F_RIP, F_RSP, F_VECTOR, arch_signal_frame_pop, ar
 
 SIG_DFL: Final = u64(0)
 SIG_IGN: Final = u64(1)
+# Pages below the stack pointer a signal frame (siginfo, ucontext, FPU state) can reach.
+SIGFRAME_PAGES: Final = u64(3)
 SA_NOCLDSTOP: Final = u64(0x00000001)
 SA_NOCLDWAIT: Final = u64(0x00000002)
 SA_SIGINFO: Final = u64(0x00000004)
@@ -341,10 +344,23 @@ def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
     alt_flags = t.altstack_flags
     if on_alt:
         alt_flags = SS_ONSTACK
+    pushed = False
     try:
         arch_signal_frame_push(p, frame, info, handler, restorer, top, old_mask, t.altstack_sp,
                                t.altstack_size, alt_flags)
+        pushed = True
     except SysError:
+        pass
+    if not pushed and fault_in_stack(p, top):
+        # The stack was good but had no frame for its page (out of memory: the kernel's own copy
+        # may not wait for the OOM killer); the pages are there now.
+        try:
+            arch_signal_frame_push(p, frame, info, handler, restorer, top, old_mask, t.altstack_sp,
+                                   t.altstack_size, alt_flags)
+            pushed = True
+        except SysError:
+            pass
+    if not pushed:
         # No room for the frame (a bad stack): the process dies of SIGSEGV, as on Linux.
         kprint(f"[pid {p.pid}] cannot deliver signal {sig}: bad user stack {top:#x}")
         texit.exit_group_now(t, SIGSEGV)
@@ -355,6 +371,17 @@ def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
     t.sigmask &= ~UNBLOCKABLE
     if (flags & SA_RESETHAND) != 0:
         p.sigactions[k] = SIG_DFL
+    return True
+
+
+def fault_in_stack(p: Process, top: u64) -> bool:
+    """Bring in the pages a signal frame below top needs, as the program's own faults would
+    (waiting for the OOM killer if memory is short); False if p was the OOM killer's pick."""
+    for k in range(u64(0), SIGFRAME_PAGES):
+        if top < (k << 12) + 1:
+            break
+        if user_mode_fault(p, top - 1 - (k << 12), True, False) == FAULT_OOM_KILLED:
+            return False
     return True
 
 

@@ -153,3 +153,20 @@ def test_objects_and_temporaries_through_finally(case: Case, name: str) -> None:
     the finally body runs once and every object is released once, in CPython's order."""
     for x in (-1, 3, 11, 13):
         case.check(name, i64(x))
+
+
+def test_exhausted_heap_raises_enomem(case: Case) -> None:
+    """Where memory suffices both worlds agree; natively a full heap makes an instance allocation
+    raise SysError(ENOMEM) where the code can raise (caught by an `except SysError`, or out of a
+    function that may raise), and everything made before is released (run_native checks the heap)."""
+    for n in (0, 1, 50):
+        case.check("allocate_until", i64(n))
+        case.check("chain_length", i64(n))
+    case.check("chain_length", i64(-1))
+    first = case.run_native("allocate_until", i64(100_000))
+    assert first.kind == "value" and -100_000 < first.value < -100, first
+    again = case.run_native("allocate_until", i64(100_000))
+    # The same room again (give or take what the heap's chunk caching leaves in place).
+    assert again.kind == "value" and abs(int(again.value) - int(first.value)) <= 2, (first, again)
+    out = case.run_native("chain_length", i64(100_000))
+    assert out.kind == "syserror" and out.value == 12, out

@@ -215,7 +215,7 @@ def test_system_files(proc: Sys) -> None:
     assert b"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n" in mounts
     assert read_file(proc, b"/proc/sys/kernel/tainted") == b"0\n"
     assert read_file(proc, b"/proc/sys/kernel/ostype") == b"Linux\n"
-    assert read_file(proc, b"/proc/sys/kernel/pid_max") == b"4194304\n"
+    assert read_file(proc, b"/proc/sys/kernel/pid_max") == b"32768\n"
     assert read_file(proc, b"/proc/sys/vm/overcommit_memory") == b"0\n"
     assert read_file(proc, b"/proc/sys/fs/pipe-max-size") == b"1048576\n"
     b1 = read_file(proc, b"/proc/sys/kernel/random/boot_id")

@@ -455,3 +455,98 @@ def check_fill_prefix(addr: int, n: int, seed: int) -> None:
 
 HeapMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
 test_heap_machine = HeapMachine.TestCase
+
+
+# ---- growth from a source, and giving regions back ----
+
+
+class SimSource(heap.HeapSource):
+    """A HeapSource over simulated memory, at most `budget` bytes out at once; records its calls."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.out: Dict[int, int] = {}
+        self.taken = 0
+        self.given = 0
+
+    def take(self, size: u64) -> u64:
+        assert int(size) % 4096 == 0
+        if sum(self.out.values()) + int(size) > self.budget:
+            return u64(0)
+        a = memory.sim.alloc(int(size), 4096)
+        self.out[a] = int(size)
+        self.taken += 1
+        return u64(a)
+
+    def give(self, addr: u64, size: u64) -> None:
+        assert self.out.pop(int(addr)) == int(size)
+        self.given += 1
+
+    def available(self) -> u64:
+        return u64(self.budget - sum(self.out.values()))
+
+
+def test_heap_grows_past_its_first_arena_and_gives_regions_back() -> None:
+    arena(256 * KIB)
+    src = SimSource(64 << 20)
+    heap.heap_set_source(src)
+    live = []
+    for i in range(3000):  # ~6 MiB of small and large blocks: far more than the arena
+        n = (i * 37) % 4000 + 1
+        a = int(kmalloc(u64(n)))
+        assert a != 0
+        fill(a, n, i)
+        live.append((a, n, i))
+    heap_check()
+    assert src.taken >= 2 and int(heap.heap_grown_bytes()) == sum(src.out.values())
+    assert int(heap.heap_grow_count()) == src.taken
+    assert_disjoint({a: n for a, n, _ in live})
+    for a, n, i in live:
+        check_fill(a, n, i)
+        kfree(u64(a))
+    heap._reclaim_empty_chunks()
+    heap_check()
+    assert heap_used() == 0
+    # Every grown region is free again: all but what KEEP_FREE keeps went back to the source.
+    assert src.given >= 1 and int(heap.heap_shrink_count()) == src.given
+    assert sum(src.out.values()) <= int(heap.KEEP_FREE) + int(heap.GROW_STEP)
+
+
+def test_heap_growth_serves_a_block_larger_than_any_region() -> None:
+    arena(128 * KIB)
+    src = SimSource(64 << 20)
+    heap.heap_set_source(src)
+    big = int(kmalloc(u64(5 << 20)))
+    assert big != 0 and int(ksize(u64(big))) >= 5 << 20
+    fill(big, 5 << 20, 7)
+    heap_check()
+    check_fill(big, 5 << 20, 7)
+    kfree(u64(big))
+    heap_check()
+
+
+def test_heap_fails_cleanly_when_the_source_runs_dry() -> None:
+    arena(128 * KIB)
+    src = SimSource(2 << 20)
+    heap.heap_set_source(src)
+    live = []
+    while True:
+        a = int(kmalloc(u64(1000)))
+        if a == 0:
+            break
+        live.append(a)
+        assert len(live) < 10_000
+    heap_check()
+    assert src.taken >= 1 and sum(src.out.values()) <= 2 << 20
+    assert heap.heap_in_reserve()
+    for a in live:
+        kfree(u64(a))
+    heap_check()
+    assert kmalloc(u64(1000)) != 0
+
+
+def test_heap_init_forgets_the_source() -> None:
+    arena(64 * KIB)
+    heap.heap_set_source(SimSource(64 << 20))
+    arena(64 * KIB)
+    assert kmalloc(u64(200 * KIB)) == 0

@@ -34,7 +34,8 @@ def test_meminfo_lines_and_figures() -> None:
     fa.alloc()
     text = bytes(meminfo_text(fa)).decode()
     lines = text.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["MemTotal", "MemFree", "KernelHeap", "KernelHeapFree"]
+    assert [line.split(":")[0] for line in lines] == ["MemTotal", "MemFree", "KernelHeap", "KernelHeapFree",
+                                                     "HeapGrownBytes", "HeapGrowths", "HeapShrinks", "FaultsInjected"]
     assert all(line[:16].rstrip().endswith(":") and line[16].isdigit() for line in lines)
     fields = {line.split(":")[0]: line.split(":")[1].split() for line in lines}
     assert fields["MemTotal"] == [str(int(fa.frame_count) * 4), "kB"]

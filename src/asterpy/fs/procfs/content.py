@@ -38,7 +38,7 @@ PAGE_KB: Final = u64(4)
 OSTYPE: Final = b"Linux"
 OSRELEASE: Final = b"6.1.0-asterpy"
 KVERSION: Final = b"#1 asterpy 0.1.0"
-PID_MAX: Final = u64(4194304)
+
 PIPE_MAX_SIZE: Final = u64(1048576)
 TAB: Final = u8(0x09)
 NL: Final = u8(0x0A)
@@ -821,7 +821,9 @@ def fill_system(k: u32, t: TextBuf) -> None:
         t.put(KVERSION)
         t.byte(NL)
     elif k == G_PID_MAX:
-        t.dec(PID_MAX)
+        counts: List[u64] = []
+        the_provider().sched_counts(counts)
+        t.dec(counts[4])
         t.byte(NL)
     elif k == G_TAINTED:
         t.put(b"0\n")

@@ -7,6 +7,8 @@ the fs objects a process holds (its fd table, fs context, VM areas); procfs form
 Until one is registered (unit tests of fs alone) /proc has no processes.
 """
 
+from typing import Final
+
 from asterpy.lang import List, SysError, i64, u8, u64
 from asterpy.lang.errno import ESRCH
 from asterpy.fs.context import FsContext
@@ -129,6 +131,10 @@ class ProcInfo:
         self.fd_size = u64(64)
 
 
+# /proc/sys/kernel/pid_max without a task layer (Linux's default).
+PID_MAX_DEFAULT: Final = u64(32768)
+
+
 class ProcProvider:
     """The task layer's answers for /proc. This base class knows no processes (ESRCH, empty lists);
     the task layer's subclass overrides every method."""
@@ -174,12 +180,13 @@ class ProcProvider:
         raise SysError(ESRCH)
 
     def sched_counts(self, out: List[u64]) -> None:
-        """Append, in this order: runnable tasks, all tasks, the last pid handed out, and the
-        processes created since boot (/proc/loadavg and /proc/stat)."""
+        """Append, in this order: runnable tasks, all tasks, the last pid handed out, the
+        processes created since boot (/proc/loadavg and /proc/stat), and pid_max."""
         out.append(u64(0))
         out.append(u64(0))
         out.append(u64(0))
         out.append(u64(0))
+        out.append(PID_MAX_DEFAULT)
 
     def set_comm(self, pid: u64, tid: u64, name: bytearray) -> None:
         """Rename thread tid of pid (tid 0: its main thread) to name, at most 15 bytes (ESRCH)."""

@@ -1,8 +1,8 @@
 """SysError raising, propagation, except/finally, bare re-raise, `with lock:`, and objects on the error path."""
 from typing import Optional, Tuple
 
-from asterpy.lang import i8, i64, u32, u64, kprint, SpinLock, SysError
-from asterpy.lang.errno import EINVAL, EIO, ENOENT, EPERM
+from asterpy.lang import Array, i8, i64, u32, u64, kprint, SpinLock, SysError
+from asterpy.lang.errno import EINVAL, EIO, ENOENT, ENOMEM, EPERM
 
 
 def leaf(x: i64) -> i64:
@@ -633,3 +633,52 @@ def temp_through_finally(x: i64) -> i64:
             kprint("inner finally")
     except SysError as e:
         return -i64(e.errno)
+
+
+class Big:
+    """About 4 KiB per instance: a few thousand fill the test JIT's 8 MiB heap."""
+
+    data: Array[u64, 500]
+    nxt: Optional["Big"]
+
+    def __init__(self, nxt: Optional["Big"]) -> None:
+        self.nxt = nxt
+
+
+def chain_big(n: i64) -> Optional[Big]:
+    """n Big instances chained together (EINVAL for n < 0, which makes it a function that may
+    raise: SysError(ENOMEM) from a full heap then goes to the caller too)."""
+    if n < 0:
+        raise SysError(EINVAL)
+    head: Optional[Big] = None
+    made: i64 = 0
+    while made < n:
+        head = Big(head)
+        made += 1
+    return head
+
+
+def allocate_until(n: i64) -> i64:
+    """How many of n chained Big instances could be made: n, or minus the count when a full
+    heap raised SysError(ENOMEM) (natively; CPython's memory is not that small)."""
+    head: Optional[Big] = None
+    made: i64 = 0
+    try:
+        while made < n:
+            head = Big(head)
+            made += 1
+    except SysError as e:
+        if e.errno != ENOMEM:
+            raise
+        return -made
+    return made
+
+
+def chain_length(n: i64) -> i64:
+    """The length of chain_big(n) (ENOMEM propagates through the call)."""
+    head = chain_big(n)
+    k: i64 = 0
+    while head is not None:
+        k += 1
+        head = head.nxt
+    return k
