@@ -806,6 +806,16 @@ static long arg(char kind)
 
 /* ---- the child ---- */
 
+/* Clear SIGALRM in a sigset argument that lies in our buffers: a sleep under a mask that blocks it
+ * (rt_sigsuspend, ppoll...) would otherwise last until the watchdog, legitimately but uselessly. */
+static void let_alarm_in(long *p)
+{
+    if (*p >= (long)ro_page() && *p < (long)ro_page() + (long)PAGE)
+        *p = (long)region; /* the read-only page's bytes block SIGALRM: use a buffer we can edit */
+    if (*p >= (long)region && *p + 8 <= (long)rw_end())
+        ((unsigned char *)*p)[(SIGALRM - 1) / 8] &= (unsigned char)~(1u << ((SIGALRM - 1) % 8));
+}
+
 static void on_signal(int sig)
 {
     (void)sig; /* only to interrupt a blocking call (SIGALRM) or survive a stray signal */
@@ -922,14 +932,17 @@ static void run_batch(long b)
     batch_seed(b);
     if (opt_trace)
         trace_fd = dup2(1, 250);
+    /* Off the console: a batch's writes to fds 0-2 must not reach the report (with no /dev/null, an
+     * earlier batch may have removed it, they are simply closed). */
     int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-        dup2(null, 0);
-        dup2(null, 1);
-        dup2(null, 2);
-        if (null > 2)
-            close(null);
+    for (int fd = 0; fd < 3; fd++) {
+        if (null >= 0)
+            dup2(null, fd);
+        else
+            close(fd);
     }
+    if (null > 2)
+        close(null);
     if (chdir(opt_dir) != 0)
         _exit(120);
     region = mmap(NULL, REGION_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -974,6 +987,14 @@ static void run_batch(long b)
         int nr = CALLS[c].nr;
         if (nr == SYS_clone && (a[0] & CLONE_VM) && below(2))
             a[1] = (long)(arena + PAGE * below(ARENA_PAGES)); /* a stack for the new task */
+        if (nr == SYS_rt_sigsuspend)
+            let_alarm_in(&a[0]);
+        else if (nr == SYS_ppoll)
+            let_alarm_in(&a[3]);
+        else if (nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2)
+            let_alarm_in(&a[4]);
+        else if (nr == SYS_pselect6 && a[5] >= (long)region && a[5] + 8 <= (long)rw_end())
+            let_alarm_in((long *)a[5]);
         sh->last = c;
         for (int k = 0; k < 6; k++)
             sh->args[k] = a[k];
@@ -1017,14 +1038,14 @@ static void nap_ms(long ms)
 }
 
 /* KernelHeap (bytes) and MemFree (kB) from /dev/kmeminfo; 0 if there is none (not asterpy). */
+static int kmeminfo_fd = -1; /* opened once: a batch may remove /dev/kmeminfo */
+
 static int kmeminfo(long long *heap, long long *free_kb)
 {
     char text[1024];
-    int fd = open("/dev/kmeminfo", O_RDONLY);
-    if (fd < 0)
+    if (kmeminfo_fd < 0)
         return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
+    ssize_t n = pread(kmeminfo_fd, text, sizeof text - 1, 0);
     if (n <= 0)
         return 0;
     text[n] = 0;
@@ -1039,6 +1060,7 @@ static int kmeminfo(long long *heap, long long *free_kb)
 /* A fresh tmpfs (or, without mount, a plain directory) as the batch's scratch directory. */
 static void fresh_scratch(void)
 {
+    mkdir("/tmp", 01777); /* a batch may have renamed it away */
     for (int i = 0; i < 16 && umount2(opt_dir, MNT_DETACH) == 0; i++)
         ;
     mkdir(opt_dir, 0777);
@@ -1093,10 +1115,11 @@ int main(int argc, char **argv)
     }
     mkdir("/tmp", 01777);
     signal(SIGPIPE, SIG_IGN);
+    kmeminfo_fd = open("/dev/kmeminfo", O_RDONLY | O_CLOEXEC);
 
     long long heap0 = 0, free0 = 0, heap1 = 0, free1 = 0;
     int have_mem = 0;
-    long calls = 0, batches = 0, signalled = 0, watchdog = 0, hangs = 0;
+    long calls = 0, batches = 0, signalled = 0, watchdog = 0, hangs = 0, empty = 0;
     long started = now_ms();
     for (long b = opt_first_batch; calls < opt_calls && (opt_batches < 0 || batches < opt_batches); b++) {
         fresh_scratch();
@@ -1133,6 +1156,9 @@ int main(int argc, char **argv)
         }
         if (WIFSIGNALED(st))
             signalled++;
+        if (sh->calls == 0 && empty++ < 10)
+            out(1, "# batch %ld: no call made: %s %d\n", b, WIFSIGNALED(st) ? "signal" : "exit status",
+                WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
         /* Whatever the batch left behind (children that escaped its session) goes too. */
         if (is_init) {
             kill(-1, SIGKILL);
