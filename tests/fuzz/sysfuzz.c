@@ -21,7 +21,8 @@
  * over after a batch) or as root; never on a machine you care about.
  *
  *   sysfuzz [--calls N] [--seed S] [--per-batch K] [--timeout-ms T] [--first-batch B]
- *           [--batches NB] [--dir PATH] [--trace]
+ *           [--batches NB] [--dir PATH] [--trace] [--only LO[:HI]]
+ * (--only: only the calls CALLS[LO..HI-1], to bisect what a finding needs.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -501,6 +502,7 @@ static long opt_first_batch = 0;
 static long opt_batches = -1;
 static const char *opt_dir = "/tmp/sysfuzz";
 static int opt_trace;
+static int opt_lo = 0, opt_hi = -1; /* --only LO:HI: CALLS[] indices LO..HI-1 only (bisecting) */
 
 /* ---- what the child shares with the parent (a MAP_SHARED page made before fork) ---- */
 
@@ -979,7 +981,7 @@ static void run_batch(long b)
         do {
             c = (int)below(NCALLS);
             /* exit and exit_group end the batch: rarely. */
-        } while (CALLS[c].skip || ((CALLS[c].nr == SYS_exit || CALLS[c].nr == SYS_exit_group) && below(32)));
+        } while (CALLS[c].skip || c < opt_lo || c >= opt_hi || ((CALLS[c].nr == SYS_exit || CALLS[c].nr == SYS_exit_group) && below(32)));
         long a[6] = {0, 0, 0, 0, 0, 0};
         const char *sig = CALLS[c].sig;
         for (int k = 0; k < 6 && sig[k]; k++)
@@ -1095,6 +1097,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--batches")) { opt_batches = atol(v); i++; }
         else if (!strcmp(a, "--dir")) { opt_dir = v; i++; }
         else if (!strcmp(a, "--trace")) { opt_trace = 1; }
+        else if (!strcmp(a, "--only")) { opt_lo = atoi(v); opt_hi = strchr(v, ':') ? atoi(strchr(v, ':') + 1) : opt_lo + 1; i++; }
         else {
             out(2, "sysfuzz: unknown option %s\n", a);
             return 64;
@@ -1102,6 +1105,10 @@ int main(int argc, char **argv)
     }
     if (opt_per_batch < 1)
         opt_per_batch = 1;
+    if (opt_hi < 0 || opt_hi > NCALLS)
+        opt_hi = NCALLS;
+    if (opt_lo < 0 || opt_lo >= opt_hi)
+        opt_lo = 0;
     is_init = getpid() == 1;
     int skipped = 0;
     for (int c = 0; c < NCALLS; c++)
@@ -1177,8 +1184,14 @@ int main(int argc, char **argv)
         batches++;
         if (batches == 1)
             have_mem = kmeminfo(&heap0, &free0); /* after one batch: tables at their working size */
-        if (batches % 100 == 0)
-            out(1, "# %ld batches, %ld calls, %ld s\n", batches, calls, (now_ms() - started) / 1000);
+        if (batches % 100 == 0) {
+            long long h = 0, f = 0;
+            if (have_mem && kmeminfo(&h, &f))
+                out(1, "# %ld batches, %ld calls, %ld s, heap %+lld bytes, free %+lld kB\n", batches, calls,
+                    (now_ms() - started) / 1000, h - heap0, f - free0);
+            else
+                out(1, "# %ld batches, %ld calls, %ld s\n", batches, calls, (now_ms() - started) / 1000);
+        }
     }
     for (int i = 0; i < 16 && umount2(opt_dir, MNT_DETACH) == 0; i++)
         ;
