@@ -1124,7 +1124,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     kmeminfo_fd = open("/dev/kmeminfo", O_RDONLY | O_CLOEXEC);
 
-    long long heap0 = 0, free0 = 0, heap1 = 0, free1 = 0;
+    long long heap0 = 0, free0 = 0, heap1 = 0, free1 = 0, heap_prev = 0, free_prev = 0;
     int have_mem = 0;
     long calls = 0, batches = 0, signalled = 0, watchdog = 0, hangs = 0, empty = 0;
     long started = now_ms();
@@ -1184,6 +1184,14 @@ int main(int argc, char **argv)
         batches++;
         if (batches == 1)
             have_mem = kmeminfo(&heap0, &free0); /* after one batch: tables at their working size */
+        else if (have_mem) {
+            /* A batch after which the kernel keeps much more heap: the one to replay (--trace). */
+            long long h, f;
+            if (kmeminfo(&h, &f) && h - heap_prev > (1LL << 20))
+                out(1, "# batch %ld: the kernel heap grew by %lld bytes\n", b, h - heap_prev);
+        }
+        if (have_mem)
+            kmeminfo(&heap_prev, &free_prev);
         if (batches % 100 == 0) {
             long long h = 0, f = 0;
             if (have_mem && kmeminfo(&h, &f))

@@ -388,6 +388,19 @@ static int mount_cycle(void)
     return ok && rmdir("leakmnt") == 0 ? 0 : -1;
 }
 
+/* A tmpfs with another mounted inside it, both with files, detached from the outside: the whole
+ * tree must go (a mount left inside kept the detached tree alive; t_umount has the semantics). */
+static int nested_mount_cycle(void)
+{
+    mkdir("leakmnt", 0755);
+    if (mount("kt-leak", "leakmnt", "tmpfs", 0, NULL) != 0)
+        return -1;
+    int ok = mkdir("leakmnt/in", 0755) == 0 && mount("kt-in", "leakmnt/in", "tmpfs", 0, NULL) == 0 &&
+             kt_write_file("leakmnt/in/f", "data", 4) == 0 && kt_write_file("leakmnt/g", "data", 4) == 0;
+    ok = umount2("leakmnt", MNT_DETACH) == 0 && ok;
+    return ok && rmdir("leakmnt") == 0 ? 0 : -1;
+}
+
 /* A pseudo-terminal pair opened, written through and closed. */
 static int pty_cycle(void)
 {
@@ -479,6 +492,7 @@ int main(int argc, char **argv)
     batch("socketpair + write + read + close with data queued", socket_cycle, MANY_CYCLES);
     batch("eventfd + setitimer on and off + close", eventfd_timer_cycle, MANY_CYCLES);
     batch("mount tmpfs + write in it + umount2 MNT_DETACH", mount_cycle, CYCLES);
+    batch("tmpfs in a tmpfs + files + umount2 MNT_DETACH of the outer", nested_mount_cycle, CYCLES);
     batch("posix_openpt + open slave + write + close", pty_cycle, CYCLES);
     batch("signalfd + inotify_init1 + memfd_create + pidfd_open + close", fd_kinds_cycle, CYCLES);
     kt_finish();

@@ -84,7 +84,7 @@ def sys_mount(usource: u64, utarget: u64, ufstype: u64, flags: u64, data: u64) -
 
 def sys_umount2(utarget: u64, flags: u64) -> u64:
     """umount2(2): EPERM unless root, EINVAL for unknown flags or a target that is not a mount's
-    root, EBUSY while something is mounted below it."""
+    root, EBUSY while something is mounted on or inside it (MNT_DETACH: those go too)."""
     p = proc()
     if p.uid != 0:
         raise SysError(EPERM)
@@ -94,8 +94,8 @@ def sys_umount2(utarget: u64, flags: u64) -> u64:
         raise SysError(EINVAL)
     target = inode_at(p, u64(i32(AT_FDCWD)), utarget, u64(0), (flags & UMOUNT_NOFOLLOW) == 0)
     if isinstance(target, DirInode):
-        # umount_root: EINVAL unless target is a mount's root.
-        umount_root(target)
+        # umount_root: EINVAL unless target is a mount's root; MNT_DETACH takes the mounts inside too.
+        umount_root(target, (flags & MNT_DETACH) != 0)
     else:
         raise SysError(EINVAL)
     return u64(0)
