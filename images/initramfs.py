@@ -7,6 +7,7 @@ Layout (images/out/<arch>/initramfs.cpio.gz, next to the kernel):
     /etc/...                the files under images/rootfs/ (passwd, group, hostname, profile, shells)
     /dev /proc /root /tmp   empty directories (devfs fills /dev; /tmp is mode 1777)
     /tests/<libc>/t_*       tests/user/t_*.c built for the arch (musl; glibc too on x86_64)
+    /tests/fuzz/sysfuzz     tests/fuzz/sysfuzz.c, the syscall fuzzer (x86_64, musl)
 
 The archive is reproducible (sorted members, inode numbers in that order, owner root, mtime 0,
 gzip without a timestamp) and cached: it is written again only when the fingerprint of its
@@ -43,6 +44,10 @@ USER_TARGETS: dict[str, tuple[tuple[str, str], ...]] = {
     "x86_64": (("musl", "x86_64-musl"), ("glibc", "x86_64-glibc")),
     "riscv64": (("musl", "riscv64-musl"),),
     "loongarch64": (("musl", "loongarch64-musl"),),
+}
+# Tools beside the tests, per arch: (directory under /tests, build target, program).
+EXTRA_PROGRAMS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "x86_64": (("fuzz", "x86_64-musl", "sysfuzz"),),
 }
 # ELF e_machine of each arch: busybox goes in only when the host's binary is for the arch.
 ELF_MACHINE = {"x86_64": 62, "riscv64": 243, "loongarch64": 258}
@@ -196,6 +201,15 @@ def user_test_members(arch: str, report: Optional[Reporter] = None) -> list[Memb
                 continue
             members.append(Member(f"tests/{directory}/{prog}", S_IFREG | 0o755, Path(res).read_bytes(),
                                   strip=True))
+    for directory, target, prog in EXTRA_PROGRAMS.get(arch, ()):
+        try:
+            binary = ub.build_one(ub.TARGETS[target], prog)
+        except ub.BuildError as exc:
+            if report:
+                report(f"  initramfs: skipped {target}/{prog}: {str(exc).splitlines()[0]}")
+            continue
+        members.append(Member(f"tests/{directory}", S_IFDIR | 0o755))
+        members.append(Member(f"tests/{directory}/{prog}", S_IFREG | 0o755, binary.read_bytes(), strip=True))
     return members
 
 

@@ -284,6 +284,42 @@ def image(iso: bool, arch: str, cmdline: str, output: Optional[Path]) -> None:
     click.echo(f"  {'iso':<12} {time.perf_counter() - t0:6.3f} s  -> {path}")
 
 
+@main.command()
+@click.option("--calls", type=click.IntRange(1), default=10_000_000, show_default=True,
+              help="Syscalls to make in all (the last batch may add a few).")
+@click.option("--seed", type=click.IntRange(0), default=1, show_default=True,
+              help="The run's seed: the same seed makes the same calls.")
+@click.option("--per-batch", type=click.IntRange(1), default=200, show_default=True,
+              help="Calls per forked child.")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds before the run counts as hung (default: 60 + calls/250).")
+@click.option("--memory", "memory_mb", type=int, default=256, show_default=True, help="Guest RAM in MiB.")
+@click.option("--no-build", is_flag=True, help="Use the existing kernel ELF without (re)building.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the verdict, not the guest's output.")
+def fuzz(calls: int, seed: int, per_batch: int, timeout: Optional[float], memory_mb: int, no_build: bool,
+         quiet: bool) -> None:
+    """Fuzz the kernel's syscalls: boot with tests/fuzz/sysfuzz as init, then report the calls made and
+    any panic, hang or leak (exit status 1 if there was one). docs/reliability.md has the figures."""
+    from translator.build import kernel_path
+    from images.fuzz import run_fuzz
+    if not no_build:
+        _build("x86_64", quiet=True)
+    elf = kernel_path("x86_64")
+    if not elf.is_file():
+        _fail(f"asterpy: {elf} does not exist: run `asterpy build` first")
+    initrd = _default_image("x86_64", quiet=True)
+    result = _guard(lambda: run_fuzz(elf, initrd, calls, seed, per_batch, timeout=timeout, memory_mb=memory_mb,
+                                     stream=None if quiet else sys.stdout.buffer))
+    problems = result.problems()
+    click.echo(f"asterpy fuzz: {result.summary()}")
+    for problem in problems:
+        click.echo(f"asterpy fuzz: {problem}")
+    click.echo(f"asterpy fuzz: {'FAIL' if problems else 'OK'}: {len(result.panics)} panics, "
+               f"{'hang' if any(p.startswith('hang') for p in problems) else 'no hang'}, "
+               f"{'leak' if any(p.startswith('leak') for p in problems) else 'no leak'}")
+    sys.exit(1 if problems else 0)
+
+
 def _add_bench() -> None:
     """`asterpy bench` lives in benchmarks/bench.py (asterpy and Linux in the same QEMU)."""
     from benchmarks.bench import bench_command

@@ -16,6 +16,8 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parents[1]
 CACHE_DIR = REPO_ROOT / ".cache" / "user"
 HEADER = HERE / "kt.h"
+# Programs that are not tests of their own (the syscall fuzzer): built the same way, by name.
+EXTRA_DIRS = (REPO_ROOT / "tests" / "fuzz",)
 COMMON_FLAGS = ["-static", "-O2", "-g0", "-Wall", "-std=gnu11"]
 
 sys.path.insert(0, str(REPO_ROOT))
@@ -66,6 +68,14 @@ def programs() -> list[str]:
     return sorted(p.stem for p in HERE.glob("t_*.c"))
 
 
+def source(prog: str) -> Path:
+    """The C file of a program: tests/user/<prog>.c, else the first of EXTRA_DIRS that has it."""
+    for d in (HERE,) + EXTRA_DIRS:
+        if (d / f"{prog}.c").exists():
+            return d / f"{prog}.c"
+    return HERE / f"{prog}.c"
+
+
 def _compiler_id(target: Target) -> str:
     """Something that changes when the compiler changes (so the cache is invalidated)."""
     if target.compiler == "gcc":
@@ -90,7 +100,7 @@ def _zig_version() -> str:
 def _fingerprint(target: Target, prog: str) -> str:
     """Hash of the source, the shared header, the command line and the compiler id."""
     h = hashlib.sha256()
-    h.update((HERE / f"{prog}.c").read_bytes())
+    h.update(source(prog).read_bytes())
     h.update(HEADER.read_bytes())
     h.update(" ".join(target.command(Path("SRC"), Path("OUT"))).encode())
     h.update(_compiler_id(target).encode())
@@ -111,7 +121,7 @@ def build_one(target: Target, prog: str, cache: Path = CACHE_DIR) -> Path:
     if out.exists() and stamp.exists() and stamp.read_text() == fp:
         return out
     tmp = outdir / f".{prog}.{os.getpid()}.tmp"
-    cmd = target.command(HERE / f"{prog}.c", tmp)
+    cmd = target.command(source(prog), tmp)
     env = zig_env() if target.compiler == "zig" else None
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if proc.returncode != 0:

@@ -1,12 +1,13 @@
-/* t_leakcheck: the kernel gives back everything a finished process, thread, exec, mapping, pipe or
- * epoll instance held. Thousands of fork+exit+wait cycles (each used to leak ~13 KiB of kernel heap,
+/* t_leakcheck: the kernel gives back everything a finished process, thread, exec, mapping, pipe,
+ * file, signal, socket, eventfd, timerfd or epoll instance held. Thousands of fork+exit+wait cycles (each used to leak ~13 KiB of kernel heap,
  * issue #24 item 2: the kernel panicked "out of kernel heap memory" after ~2,500 in 256 MiB), then
  * batches of children killed (running, or asleep in a syscall), multi-threaded exits, vfork,
  * fork+execve, pthread, mmap/munmap, pipe and epoll cycles.
  *
  * Inside asterpy, /dev/kmeminfo (asterpy.mm.meminfo: /proc/meminfo's format, KernelHeap in bytes)
- * must read the same KernelHeap and MemFree after each batch as before it (after a few warm-up
- * cycles, so that tables which grow once to their working size do not count). Under TCG the
+ * must read no more KernelHeap (within HEAP_SLACK bytes) and no less MemFree (within FREE_SLACK_KB)
+ * after each batch than before it (after a few warm-up cycles, so that tables which grow once to
+ * their working size do not count). Under TCG the
  * whole program takes ~8 s, 5 of them for the 3,000 forks. On Linux there is
  * no /dev/kmeminfo and its page and slab caches move on their own: the cycles run and their
  * results are checked, the figures are not. */
@@ -15,7 +16,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/inotify.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 /* Enough fork cycles that the old leak (13 KiB each, a 32 MiB heap) ran out of heap. */
@@ -23,6 +30,8 @@
 #define CYCLES 300
 /* An exec costs ~50 ms under TCG (the ELF image is read and copied): fewer of them. */
 #define EXEC_CYCLES 30
+/* Cheap cycles (no fork): thousands of each. */
+#define MANY_CYCLES 2000
 
 struct figures {
     long long heap;     /* KernelHeap: bytes */
@@ -30,6 +39,12 @@ struct figures {
 };
 
 static int have_meminfo;
+
+/* Growth a batch may show without being a leak: a table that grows once more to its working size
+ * (one heap block, one page). Every leak seen so far cost more per cycle than this in all; the
+ * figures may also fall (a cache let go), which is never a failure. */
+#define HEAP_SLACK 1024
+#define FREE_SLACK_KB 4
 
 /* The value after `name` in /dev/kmeminfo's text, -1 if the line is missing. */
 static long long field(const char *text, const char *name)
@@ -62,7 +77,7 @@ static void check_back(const char *what, const struct figures *before)
 {
     char name[160];
     struct figures after;
-    snprintf(name, sizeof name, "%s: kernel heap and free frames back to their starting figures", what);
+    snprintf(name, sizeof name, "%s: kernel heap and free frames back to their starting figures (no growth)", what);
     if (!have_meminfo) {
         SKIP(name, "no /dev/kmeminfo (not asterpy)");
         return;
@@ -73,7 +88,7 @@ static void check_back(const char *what, const struct figures *before)
     }
     kt_out("# %s: heap %lld -> %lld bytes, free %lld -> %lld kB\n", what, before->heap, after.heap,
            before->free_kb, after.free_kb);
-    kt_report(name, after.heap == before->heap && after.free_kb == before->free_kb,
+    kt_report(name, after.heap <= before->heap + HEAP_SLACK && after.free_kb + FREE_SLACK_KB >= before->free_kb,
               "heap %lld -> %lld bytes, free %lld -> %lld kB", before->heap, after.heap, before->free_kb,
               after.free_kb);
 }
@@ -229,6 +244,199 @@ static int epoll_cycle(void)
     return ok ? 0 : -1;
 }
 
+/* A file created, written, read back, renamed and removed. */
+static int file_cycle(void)
+{
+    char buf[4096];
+    memset(buf, 'f', sizeof buf);
+    int fd = open("leakf", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, buf, sizeof buf) == (ssize_t)sizeof buf && pread(fd, buf, 16, 100) == 16 &&
+             ftruncate(fd, 8192) == 0;
+    close(fd);
+    ok = ok && rename("leakf", "leakg") == 0 && unlink("leakg") == 0;
+    return ok ? 0 : -1;
+}
+
+/* A directory made and removed, with a file in it opened as a directory fd. */
+static int dir_cycle(void)
+{
+    if (mkdir("leakd", 0755) != 0)
+        return -1;
+    int d = open("leakd", O_RDONLY | O_DIRECTORY);
+    int f = d >= 0 ? openat(d, "x", O_WRONLY | O_CREAT, 0600) : -1;
+    int ok = f >= 0;
+    if (f >= 0)
+        close(f);
+    ok = ok && unlinkat(d, "x", 0) == 0;
+    if (d >= 0)
+        close(d);
+    return ok && rmdir("leakd") == 0 ? 0 : -1;
+}
+
+/* A file mapped shared, written through the mapping and unmapped. */
+static int file_mmap_cycle(void)
+{
+    int fd = open("leakm", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ftruncate(fd, 8192) != 0)
+        return -1;
+    char *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return -1;
+    m[0] = 'a';
+    m[4096] = 'b';
+    int ok = munmap(m, 8192) == 0;
+    return ok && unlink("leakm") == 0 ? 0 : -1;
+}
+
+static volatile sig_atomic_t handled;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    handled++;
+}
+
+/* A signal sent to ourselves and handled, one sent while blocked (pending), then taken. */
+static int signal_cycle(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        return -1;
+    int before = handled;
+    if (kill(getpid(), SIGUSR1) != 0 || handled != before + 1)
+        return -1;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    siginfo_t info;
+    sigset_t pending;
+    struct timespec zero = {0, 0};
+    int ok = kill(getpid(), SIGUSR2) == 0 && sigpending(&pending) == 0 && sigismember(&pending, SIGUSR2) &&
+             sigtimedwait(&set, &info, &zero) == SIGUSR2 && info.si_pid == getpid();
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return ok ? 0 : -1;
+}
+
+/* A child that takes a handled signal, then is killed (signals to another process). */
+static int signal_child_cycle(void)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t c = fork();
+    if (c == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        sigaction(SIGUSR1, &sa, NULL);
+        close(p[0]);
+        (void)!write(p[1], "r", 1);
+        for (;;)
+            pause();
+    }
+    close(p[1]);
+    char b;
+    int st = 0;
+    int ok = c > 0 && read(p[0], &b, 1) == 1 && kill(c, SIGUSR1) == 0 && kill(c, SIGKILL) == 0 &&
+             waitpid(c, &st, 0) == c && WIFSIGNALED(st);
+    close(p[0]);
+    return ok ? 0 : -1;
+}
+
+/* A socket pair with data queued in it when closed. */
+static int socket_cycle(void)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        return -1;
+    char b[64] = "x";
+    int ok = write(sv[0], b, sizeof b) == (ssize_t)sizeof b && read(sv[1], b, 8) == 8 &&
+             write(sv[1], b, 8) == 8;
+    close(sv[0]);
+    close(sv[1]);
+    return ok ? 0 : -1;
+}
+
+/* An eventfd, counted up and read, then closed with a count left in it and an interval timer
+ * armed and disarmed. */
+static int eventfd_timer_cycle(void)
+{
+    int e = eventfd(0, 0);
+    uint64_t one = 1, got = 0;
+    struct itimerval on = {{0, 0}, {10, 0}}, off = {{0, 0}, {0, 0}};
+    int ok = e >= 0 && write(e, &one, 8) == 8 && read(e, &got, 8) == 8 && got == 1 && write(e, &one, 8) == 8 &&
+             setitimer(ITIMER_REAL, &on, NULL) == 0 && setitimer(ITIMER_REAL, &off, NULL) == 0;
+    if (e >= 0)
+        close(e);
+    return ok ? 0 : -1;
+}
+
+/* A tmpfs mounted, written and detached (what the fuzzer does before every batch). */
+static int mount_cycle(void)
+{
+    mkdir("leakmnt", 0755);
+    if (mount("kt-leak", "leakmnt", "tmpfs", 0, NULL) != 0)
+        return -1;
+    int ok = kt_write_file("leakmnt/f", "data", 4) == 0 && mkdir("leakmnt/d", 0755) == 0;
+    ok = umount2("leakmnt", MNT_DETACH) == 0 && ok;
+    return ok && rmdir("leakmnt") == 0 ? 0 : -1;
+}
+
+/* A tmpfs with another mounted inside it, both with files, detached from the outside: the whole
+ * tree must go (a mount left inside kept the detached tree alive; t_umount has the semantics). */
+static int nested_mount_cycle(void)
+{
+    mkdir("leakmnt", 0755);
+    if (mount("kt-leak", "leakmnt", "tmpfs", 0, NULL) != 0)
+        return -1;
+    int ok = mkdir("leakmnt/in", 0755) == 0 && mount("kt-in", "leakmnt/in", "tmpfs", 0, NULL) == 0 &&
+             kt_write_file("leakmnt/in/f", "data", 4) == 0 && kt_write_file("leakmnt/g", "data", 4) == 0;
+    ok = umount2("leakmnt", MNT_DETACH) == 0 && ok;
+    return ok && rmdir("leakmnt") == 0 ? 0 : -1;
+}
+
+/* A pseudo-terminal pair opened, written through and closed. */
+static int pty_cycle(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0)
+        return -1;
+    int sl = grantpt(m) == 0 && unlockpt(m) == 0 ? open(ptsname(m), O_RDWR | O_NOCTTY) : -1;
+    int ok = sl >= 0 && write(sl, "x\n", 2) == 2;
+    if (sl >= 0)
+        close(sl);
+    close(m);
+    return ok ? 0 : -1;
+}
+
+/* The fuzzer's other fd kinds: signalfd, inotify, memfd, pidfd, each made and closed (a kind
+ * the kernel does not have yet, ENOSYS, is left out; any other failure counts). */
+static int fd_kinds_cycle(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    int ok = 1;
+    for (int i = 0; i < 4; i++) {
+        errno = 0;
+        int fd = i == 0   ? signalfd(-1, &set, 0)
+                 : i == 1 ? inotify_init1(0)
+                 : i == 2 ? (int)syscall(SYS_memfd_create, "leak", 0)
+                          : (int)syscall(SYS_pidfd_open, getpid(), 0);
+        if (fd >= 0)
+            close(fd);
+        else if (errno != ENOSYS)
+            ok = 0;
+    }
+    return ok ? 0 : -1;
+}
+
 /* Warm up, take the figures, run `cycles` rounds, check every round worked and the figures. */
 static void batch(const char *what, int (*cycle)(void), int cycles)
 {
@@ -275,5 +483,17 @@ int main(int argc, char **argv)
     batch("mmap + touch + munmap", mmap_cycle, CYCLES);
     batch("pipe + write + read + close", pipe_cycle, CYCLES);
     batch("epoll_create1 + EPOLL_CTL_ADD + epoll_wait + close", epoll_cycle, CYCLES);
+    /* (Fewer: on the host these are disk metadata updates, ~5 ms each.) */
+    batch("open O_CREAT + write + pread + ftruncate + rename + unlink", file_cycle, MANY_CYCLES / 2);
+    batch("mkdir + openat in it + unlinkat + rmdir", dir_cycle, MANY_CYCLES / 4);
+    batch("file mmap MAP_SHARED + write + munmap + unlink", file_mmap_cycle, MANY_CYCLES);
+    batch("sigaction + kill self + blocked kill + sigpending + sigtimedwait", signal_cycle, MANY_CYCLES);
+    batch("fork + SIGUSR1 handled + SIGKILL + waitpid", signal_child_cycle, CYCLES);
+    batch("socketpair + write + read + close with data queued", socket_cycle, MANY_CYCLES);
+    batch("eventfd + setitimer on and off + close", eventfd_timer_cycle, MANY_CYCLES);
+    batch("mount tmpfs + write in it + umount2 MNT_DETACH", mount_cycle, CYCLES);
+    batch("tmpfs in a tmpfs + files + umount2 MNT_DETACH of the outer", nested_mount_cycle, CYCLES);
+    batch("posix_openpt + open slave + write + close", pty_cycle, CYCLES);
+    batch("signalfd + inotify_init1 + memfd_create + pidfd_open + close", fd_kinds_cycle, CYCLES);
     kt_finish();
 }

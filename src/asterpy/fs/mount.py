@@ -80,18 +80,54 @@ def mount_at(mountpoint: DirInode, root: DirInode, source: bytearray, flags: u64
     return m
 
 
-def umount_root(root: DirInode) -> None:
-    """Take the mount whose root is `root` away (EINVAL if it is not a mount's root, EBUSY while
-    another mount sits on a directory of it is not checked yet: the caller's concern)."""
+def umount_root(root: DirInode, detach: bool) -> None:
+    """Take the mount whose root is `root` away (EINVAL if it is not a mount's root). While other
+    mounts sit on it or on directories of its file system: EBUSY, or with `detach` (MNT_DETACH,
+    Linux's lazy unmount of the whole tree) those go first, innermost first, so that no mount is
+    left whose mount point is in a file system nobody can reach (it kept that tree alive)."""
     t = mount_table()
     for i in range(0, len(t.mounts)):
         if t.mounts[i].root is root:
-            for other in t.mounts:
-                if other.mountpoint is root:
+            if has_mounts_inside(t, root):
+                if not detach:
                     raise SysError(EBUSY)
-            del t.mounts[i]
-            return
+                detach_inside(t, root)
+            for j in range(0, len(t.mounts)):
+                if t.mounts[j].root is root:
+                    del t.mounts[j]
+                    return
     raise SysError(EINVAL)
+
+
+def mounted_inside(m: Mount, root: DirInode) -> bool:
+    """Whether mount m sits on `root` or on a directory of root's file system (its own instance)."""
+    return m.root is not root and (m.mountpoint is root or m.mountpoint.sb is root.sb)
+
+
+def has_mounts_inside(t: MountTable, root: DirInode) -> bool:
+    """Whether some mount sits on root or inside its file system."""
+    for m in t.mounts:
+        if mounted_inside(m, root):
+            return True
+    return False
+
+
+def detach_inside(t: MountTable, root: DirInode) -> None:
+    """Remove every mount inside root's file system, and the mounts inside those."""
+    again = True
+    while again:
+        again = False
+        for i in range(0, len(t.mounts)):
+            m = t.mounts[i]
+            if mounted_inside(m, root):
+                inner = m.root
+                detach_inside(t, inner)
+                for j in range(0, len(t.mounts)):
+                    if t.mounts[j].root is inner:
+                        del t.mounts[j]
+                        break
+                again = True
+                break
 
 
 def mounted_on(d: DirInode) -> DirInode:

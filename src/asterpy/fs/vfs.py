@@ -9,7 +9,7 @@ from typing import Final
 
 from asterpy.lang import SysError, Weak, u32, u64
 from asterpy.lang.errno import (
-    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EXDEV,
+    EACCES, EBUSY, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, ENOTEMPTY, ENXIO, EPERM, EROFS, EXDEV,
 )
 from asterpy.fs.devfs import TTY_MAJOR, open_device
 from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_controlling_tty, open_master, open_slave
@@ -22,6 +22,7 @@ from asterpy.fs.mode import (
 from asterpy.fs.mount import is_mountpoint
 from asterpy.fs.path import MAX_SYMLINKS, Cred, Parent, as_dir, cred_of, is_dot_or_dotdot, may_access, resolve, resolve_parent
 from asterpy.fs.pipe import NamedFifo, open_fifo
+from asterpy.fs.superblock import ST_RDONLY
 from asterpy.fs.procfs.files import open_proc
 from asterpy.fs.context import FsCaller
 
@@ -46,10 +47,18 @@ def parent_of(p: FsCaller, base: DirInode, path: bytearray) -> Parent:
     return resolve_parent(p.fs.root, base, path, cred_of(p))
 
 
+def check_rw_fs(ino: Inode) -> None:
+    """EROFS if ino's file system is mounted read-only (before any permission check: root too)."""
+    if (ino.sb.flags & ST_RDONLY) != 0:
+        raise SysError(EROFS)
+
+
 def may_create(c: Cred, d: DirInode) -> None:
-    """EACCES unless c may add or remove names in d; ENOENT if d was removed."""
+    """EACCES unless c may add or remove names in d; ENOENT if d was removed; EROFS on a
+    read-only mount."""
     if d.dead:
         raise SysError(ENOENT)
+    check_rw_fs(d)
     if not may_access(c, d, W_OK | X_OK):
         raise SysError(EACCES)
 
@@ -127,6 +136,8 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
     if isinstance(ino, DirInode):
         if acc != O_RDONLY or (flags & O_CREAT) != 0:
             raise SysError(EISDIR)
+    if (acc != O_RDONLY or (flags & O_TRUNC) != 0) and (isinstance(ino, RegInode) or isinstance(ino, DirInode)):
+        check_rw_fs(ino)
     if not created:
         want = u32(0)
         if acc != 1:

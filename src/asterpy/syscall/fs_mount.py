@@ -2,18 +2,19 @@
 
 Only new mounts are made (MS_REMOUNT, MS_BIND, MS_MOVE and the propagation changes are EINVAL
 for now); MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime flags are kept and shown in
-/proc/mounts (read-only is not enforced on writes yet).
+/proc/mounts. A read-only tmpfs or ramfs refuses writes with EROFS (fs/vfs.py check_rw_fs; proc
+and devpts share one instance between mounts, so their MS_RDONLY is only shown).
 """
 
 from typing import Final
 
 from asterpy.lang import SysError, i32, u64
 from asterpy.lang.errno import EINVAL, ENOTDIR, EPERM
-from asterpy.fs.fstypes import new_fs_root
+from asterpy.fs.fstypes import TMPFS_MAGIC, new_fs_root
 from asterpy.fs.inode import DirInode
 from asterpy.fs.mount import mount_at, umount_root
 from asterpy.fs.path import copy_path_in
-from asterpy.fs.superblock import ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME
+from asterpy.fs.superblock import RAMFS_MAGIC, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME
 from asterpy.syscall.fs_common import AT_FDCWD, inode_at, proc
 
 MS_RDONLY: Final = u64(1)
@@ -73,6 +74,8 @@ def sys_mount(usource: u64, utarget: u64, ufstype: u64, flags: u64, data: u64) -
             source = copy_path_in(p, usource)
         root = new_fs_root(fstype)
         root.uid = target.uid
+        if (flags & MS_RDONLY) != 0 and (root.sb.magic == TMPFS_MAGIC or root.sb.magic == RAMFS_MAGIC):
+            root.sb.flags |= ST_RDONLY  # a new instance of its own: its inodes refuse writes (EROFS)
         mount_at(target, root, source, mount_flags_to_st(flags))
     else:
         raise SysError(ENOTDIR)
@@ -81,7 +84,7 @@ def sys_mount(usource: u64, utarget: u64, ufstype: u64, flags: u64, data: u64) -
 
 def sys_umount2(utarget: u64, flags: u64) -> u64:
     """umount2(2): EPERM unless root, EINVAL for unknown flags or a target that is not a mount's
-    root, EBUSY while something is mounted below it."""
+    root, EBUSY while something is mounted on or inside it (MNT_DETACH: those go too)."""
     p = proc()
     if p.uid != 0:
         raise SysError(EPERM)
@@ -91,8 +94,8 @@ def sys_umount2(utarget: u64, flags: u64) -> u64:
         raise SysError(EINVAL)
     target = inode_at(p, u64(i32(AT_FDCWD)), utarget, u64(0), (flags & UMOUNT_NOFOLLOW) == 0)
     if isinstance(target, DirInode):
-        # umount_root: EINVAL unless target is a mount's root.
-        umount_root(target)
+        # umount_root: EINVAL unless target is a mount's root; MNT_DETACH takes the mounts inside too.
+        umount_root(target, (flags & MNT_DETACH) != 0)
     else:
         raise SysError(EINVAL)
     return u64(0)

@@ -289,9 +289,22 @@ def user_frame_sp(t: Task) -> u64:
     return frame_get(user_frame_of(t.kstack_top), F_RSP)
 
 
+# SIGCONT, which any process may send within its own session (kill(2)'s permission rule).
+SIGCONT_NUM: Final = u64(18)
+
+
+def may_signal(p: Process, q: Process, sig: u64) -> bool:
+    """kill(2)'s permission: privileged (euid 0), the same user (p's real or effective uid is q's
+    real or saved one), or SIGCONT within p's session."""
+    if p.uid == 0 or p.ruid == q.ruid or p.ruid == q.suid or p.uid == q.ruid or p.uid == q.suid:
+        return True
+    return sig == SIGCONT_NUM and p.sid == q.sid
+
+
 def sys_kill(pid: u64, sig: u64) -> u64:
     """kill(2): pid > 0 one process, 0 the caller's group, -1 every process but init and the
-    caller, < -1 the group -pid. EINVAL for a bad signal, ESRCH if nobody matched."""
+    caller, < -1 the group -pid. EINVAL for a bad signal, ESRCH if nobody matched, EPERM if the
+    caller may signal no member of a group (may_signal; kill(-1) then answers 0, as Linux)."""
     if sig > 64:
         raise SysError(EINVAL)
     p = me()
@@ -302,6 +315,8 @@ def sys_kill(pid: u64, sig: u64) -> u64:
             if q is None:
                 raise SysError(ESRCH)
             return u64(0)
+        if not may_signal(p, q, sig):
+            raise SysError(EPERM)
         send_to_process(q, sig, SI_USER, p.pid)
         return u64(0)
     group = u64(0)
@@ -310,6 +325,7 @@ def sys_kill(pid: u64, sig: u64) -> u64:
     elif spid < -1:
         group = u64(-spid)
     found = False
+    sent = False
     for other in the_tables().procs:
         if other.zombie:
             continue
@@ -319,9 +335,13 @@ def sys_kill(pid: u64, sig: u64) -> u64:
         elif other.pgid != group:
             continue
         found = True
-        send_to_process(other, sig, SI_USER, p.pid)
+        if may_signal(p, other, sig):
+            sent = True
+            send_to_process(other, sig, SI_USER, p.pid)
     if not found:
         raise SysError(ESRCH)
+    if not sent and spid != -1:
+        raise SysError(EPERM)  # a group: Linux's EPERM when no member could be signalled (not for -1)
     return u64(0)
 
 
@@ -332,6 +352,8 @@ def sys_tgkill(tgid: u64, tid: u64, sig: u64, check_group: bool) -> u64:
     t = find_task(tid)
     if t is None or (check_group and t.proc.pid != tgid):
         raise SysError(ESRCH)
+    if not may_signal(me(), t.proc, sig):
+        raise SysError(EPERM)
     send_to_task(t, sig, SI_TKILL, me().pid)
     return u64(0)
 

@@ -5,7 +5,7 @@ do not change the order tasks run in. Table entries: `syscall_<name>`."""
 from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
-from asterpy.lang.errno import EINVAL, EPERM, ESRCH
+from asterpy.lang.errno import EACCES, EINVAL, EPERM, ESRCH
 from asterpy.task.sched import current_task, find_task, the_tables
 from asterpy.task.task import Task
 
@@ -74,8 +74,10 @@ def prio_targets_nice(which: u64, who: u64, set_to: i64, setting: bool) -> i64:
             continue
         found = True
         if setting:
+            if me.uid != 0 and p.ruid != me.uid and p.uid != me.uid:
+                raise SysError(EPERM)     # another user's process
             if set_to < p.nice and me.uid != 0:
-                raise SysError(EPERM)     # only privilege lowers a nice value
+                raise SysError(EACCES)    # only privilege lowers a nice value (Linux: EACCES)
             p.nice = set_to
         elif p.nice < best:
             best = p.nice
