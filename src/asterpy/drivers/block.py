@@ -96,8 +96,9 @@ def register_block_device(dev: BlockDevice) -> None:
     global block_devices
     devs = block_devices
     if devs is None:
-        devs = List[BlockDevice]()
-        block_devices = devs
+        fresh: List[BlockDevice] = []
+        devs = fresh
+        block_devices = fresh
     devs.append(dev)
 
 

@@ -94,6 +94,17 @@ def umount_root(root: DirInode) -> None:
     raise SysError(EINVAL)
 
 
+def sb_mounted(sb: SuperBlock) -> bool:
+    """Whether some mount still shows file system sb."""
+    t = table
+    if t is None:
+        return False
+    for m in t.mounts:
+        if m.root.sb is sb:
+            return True
+    return False
+
+
 def mounted_on(d: DirInode) -> DirInode:
     """What a lookup that reaches directory d sees: the root of the newest mount on d (and on that
     root, and so on), or d itself when nothing is mounted there."""

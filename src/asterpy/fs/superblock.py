@@ -7,7 +7,7 @@ file systems). Nothing here knows about the tree: mount.py joins file systems in
 
 from typing import Final
 
-from asterpy.lang import u32, u64
+from asterpy.lang import Ptr, u32, u64
 
 RAMFS_MAGIC: Final = u64(0x858458F6)
 PROC_SUPER_MAGIC: Final = u64(0x9FA0)
@@ -38,6 +38,21 @@ class SuperBlock:
         self.magic = magic
         self.dev_minor = dev_minor
         self.flags = flags
+
+    def sync_fs(self) -> None:
+        """Write everything dirty back to the device (memory file systems have nothing to write)."""
+        return
+
+    def fill_statfs(self, w: Ptr[u64]) -> None:
+        """Fill struct statfs's sizes and counts (w[1] f_bsize ... w[9] f_frsize; zeroed before):
+        memory file systems report 4 KiB blocks, 255-byte names and no counts."""
+        w[1] = MEM_BLOCK_SIZE
+        w[8] = MEM_NAME_MAX
+        w[9] = MEM_BLOCK_SIZE
+
+    def unmounted(self) -> None:
+        """The last mount of this file system went away (a disk file system writes back)."""
+        return
 
     def st_dev(self) -> u64:
         """The st_dev of its inodes (major 0: an anonymous device, as Linux gives memory file systems)."""

@@ -22,7 +22,7 @@ from asterpy.syscall.fs_path import (
 )
 from asterpy.syscall.fs_poll import sys_poll, sys_ppoll, sys_pselect6, sys_select
 from asterpy.syscall.fs_rw import (
-    sys_fsync, sys_getdents64, sys_lseek, sys_pread, sys_preadv, sys_pwrite, sys_pwritev, sys_read, sys_readv,
+    sys_fsync, sys_getdents64, sys_lseek, sys_sync, sys_syncfs, sys_pread, sys_preadv, sys_pwrite, sys_pwritev, sys_read, sys_readv,
     sys_copy_file_range, sys_fadvise64, sys_fallocate, sys_sendfile, sys_write, sys_writev,
 )
 
@@ -386,12 +386,12 @@ def syscall_fdatasync(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u
 
 def syscall_syncfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of syncfs(2)."""
-    return sys_fsync(a0)
+    return sys_syncfs(a0)
 
 
 def syscall_sync(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sync(2)."""
-    return u64(0)
+    return sys_sync()
 
 
 def syscall_sendfile(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

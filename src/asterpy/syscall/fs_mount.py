@@ -1,8 +1,9 @@
-"""mount(2) and umount2(2): new proc, tmpfs and ramfs instances on directories, and taking them off.
+"""mount(2) and umount2(2): new proc, tmpfs, ramfs and ext2 instances on directories, and taking them off.
 
 Only new mounts are made (MS_REMOUNT, MS_BIND, MS_MOVE and the propagation changes are EINVAL
 for now); MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime flags are kept and shown in
-/proc/mounts (read-only is not enforced on writes yet).
+/proc/mounts; MS_RDONLY makes writes EROFS on the new ramfs/tmpfs/ext2 instances. umount writes
+an ext2 back.
 """
 
 from typing import Final
@@ -11,7 +12,8 @@ from asterpy.lang import SysError, i32, u64
 from asterpy.lang.errno import EINVAL, ENOTDIR, EPERM
 from asterpy.fs.fstypes import new_fs_root
 from asterpy.fs.inode import DirInode
-from asterpy.fs.mount import mount_at, umount_root
+from asterpy.fs.ext2.nodes import EXT2_SUPER_MAGIC
+from asterpy.fs.mount import mount_at, sb_mounted, umount_root
 from asterpy.fs.path import copy_path_in
 from asterpy.fs.superblock import ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME
 from asterpy.syscall.fs_common import AT_FDCWD, inode_at, proc
@@ -71,9 +73,11 @@ def sys_mount(usource: u64, utarget: u64, ufstype: u64, flags: u64, data: u64) -
         source = bytearray(0)
         if usource != 0:
             source = copy_path_in(p, usource)
-        root = new_fs_root(fstype)
-        root.uid = target.uid
-        mount_at(target, root, source, mount_flags_to_st(flags))
+        st = mount_flags_to_st(flags)
+        root = new_fs_root(fstype, source, st)
+        if root.sb.magic != EXT2_SUPER_MAGIC:
+            root.uid = target.uid
+        mount_at(target, root, source, st)
     else:
         raise SysError(ENOTDIR)
     return u64(0)
@@ -92,7 +96,10 @@ def sys_umount2(utarget: u64, flags: u64) -> u64:
     target = inode_at(p, u64(i32(AT_FDCWD)), utarget, u64(0), (flags & UMOUNT_NOFOLLOW) == 0)
     if isinstance(target, DirInode):
         # umount_root: EINVAL unless target is a mount's root.
+        sb = target.sb
         umount_root(target)
+        if not sb_mounted(sb):
+            sb.unmounted()
     else:
         raise SysError(EINVAL)
     return u64(0)
