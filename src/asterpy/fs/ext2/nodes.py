@@ -206,7 +206,14 @@ def release_on(ino: Inode, m: E2Meta, fs: Ext2Fs) -> None:
                 fs.free_from(m, u64(0))
             a = fs.inode_addr(m.ino)
             st16(a + 26, u64(0))
-            st32(a + 20, fs_now_ns() // NS)
+            # e2fsck takes a zero dtime for damage and a small one for an orphan-list link: without
+            # a clock, the time the file system was last written (or just past the inode count).
+            dtime = fs_now_ns() // NS
+            if dtime <= fs.inodes_count:
+                dtime = ld32(fs.sbuf + 48)
+            if dtime <= fs.inodes_count:
+                dtime = fs.inodes_count + 1
+            st32(a + 20, dtime)
             st32(a + 28, m.iblocks)
             for i in range(0, N_BLOCKS):
                 st32(a + 40 + u64(i) * 4, u64(m.blocks[i]))
@@ -645,7 +652,7 @@ class Ext2Dir(DirInode):
         if is_dir and self.nlink >= LINK_MAX:
             raise SysError(EMLINK)
         if not is_dir and m.allocated and inode.nlink > LINK_MAX:
-            inode.nlink -= 1
+            # link(2) counted the new link already; it takes it back on the error.
             raise SysError(EMLINK)
         created = False
         if not m.allocated:
