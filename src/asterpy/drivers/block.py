@@ -9,7 +9,7 @@ driver is behind. Errors are `SysError(EIO)` (never a panic); a device that refu
 from typing import Final
 
 from asterpy.lang import List, SysError, memcpy, memset, u64
-from asterpy.lang.errno import EIO, EROFS
+from asterpy.lang.errno import EIO, ENOMEM, EROFS
 from asterpy.mm.heap import kmalloc
 
 SECTOR: Final = u64(512)
@@ -61,6 +61,8 @@ class RamDisk(BlockDevice):
         BlockDevice.__init__(self, name, u64(1), minor)
         self.sectors = sectors
         self.base = kmalloc(sectors << SECTOR_SHIFT)
+        if self.base == 0:
+            raise SysError(ENOMEM)
         memset(self.base, 0, sectors << SECTOR_SHIFT)
 
     def sector_count(self) -> u64:

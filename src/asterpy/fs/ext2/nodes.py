@@ -17,7 +17,7 @@ from asterpy.lang.errno import EFBIG, EMLINK, ENAMETOOLONG, EROFS, EXDEV
 from asterpy.fs.ext2.disk import (
     E2Meta, Ext2Fs, INDEX_FL, LINK_MAX, N_BLOCKS, ROOT_INO, corrupt, ld16, ld32, st16, st32,
 )
-from asterpy.fs.inode import DevInode, Dentry, DirInode, Inode, NAME_MAX, RegInode, SymlinkInode, fs_now_ns, names_equal
+from asterpy.fs.inode import DevInode, Dentry, DirInode, Inode, NAME_MAX, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK
 from asterpy.fs.pipe import NamedFifo
 from asterpy.fs.superblock import ST_RDONLY, SuperBlock
