@@ -117,6 +117,7 @@ class Ext2Fs:
 
     def __init__(self, dev: BlockDevice, ro: bool) -> None:
         """Read and check the superblock of dev (EINVAL if it is not a usable ext2)."""
+        self.sbuf = u64(0)
         self.dev = dev
         self.ro = ro
         self.cache = {}
@@ -287,6 +288,12 @@ class Ext2Fs:
         self.cached.clear()
         self.dirty.clear()
         self.dirty_list.clear()
+
+    def __del__(self) -> None:
+        """Free the cached buffers and the superblock copy with the last reference."""
+        self.release()
+        if self.sbuf != 0:
+            kfree(self.sbuf)
 
     def read_data(self, blk: u64, addr: u64) -> None:
         """Read file data block blk into kernel memory at addr (a dirty cached copy wins)."""
