@@ -11,7 +11,7 @@ log line, never a panic.
 
 from typing import Final
 
-from asterpy.lang import Dict, List, Ptr, SysError, Weak, kwarn, memset, u8, u16, u32, u64
+from asterpy.lang import Dict, List, Ptr, SysError, Weak, kwarn, memcpy, memset, u8, u16, u32, u64
 from asterpy.lang.errno import EFBIG, EINVAL, ENOMEM, ENOSPC, EROFS, EUCLEAN
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.drivers.block import BlockDevice
@@ -300,8 +300,7 @@ class Ext2Fs:
         self.check_block(blk)
         a = self.cache.get(blk, u64(0))
         if a != 0:
-            for i in range(u64(0), self.bs):
-                Ptr[u8](addr + i).store(Ptr[u8](a + i).load())
+            memcpy(addr, a, self.bs)
             return
         self.dev.read_sectors(blk * self.spb, self.spb, addr)
 

@@ -12,8 +12,8 @@ reference (an open file, a mapping) goes.
 
 from typing import Final
 
-from asterpy.lang import Dict, List, Ptr, SysError, Weak, kwarn, memcpy, memset, u8, u32, u64
-from asterpy.lang.errno import EFBIG, EMLINK, ENAMETOOLONG, EROFS, EXDEV
+from asterpy.lang import Dict, List, Ptr, SysError, Weak, kwarn, memcmp, memcpy, memset, u8, u32, u64
+from asterpy.lang.errno import EFBIG, EMLINK, ENAMETOOLONG, ENOMEM, EROFS, EXDEV
 from asterpy.fs.ext2.disk import (
     E2Meta, Ext2Fs, INDEX_FL, LINK_MAX, N_BLOCKS, ROOT_INO, corrupt, ld16, ld32, st16, st32,
 )
@@ -22,6 +22,7 @@ from asterpy.fs.mode import S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT,
 from asterpy.fs.pipe import NamedFifo
 from asterpy.fs.superblock import ST_RDONLY, SuperBlock
 from asterpy.mm.filepages import page_alloc, page_free
+from asterpy.mm.heap import kfree, kmalloc
 
 EXT2_SUPER_MAGIC: Final = u64(0xEF53)
 PAGE: Final = u64(4096)
@@ -145,10 +146,10 @@ def write_inode(ino: Inode, m: E2Meta, fs: Ext2Fs) -> None:
     if not m.allocated or fs.ro:
         return
     a = fs.inode_addr(m.ino)
-    old = Ptr[u8](a)
-    snap = bytearray(int(fs.isz))
-    for i in range(0, len(snap)):
-        snap[i] = old[i]
+    snap = kmalloc(fs.isz)
+    if snap == 0:
+        raise SysError(ENOMEM)
+    memcpy(snap, a, fs.isz)
     st16(a + 0, u64(ino.mode))
     st16(a + 2, u64(ino.uid) & u64(0xFFFF))
     st16(a + 120, u64(ino.uid) >> u64(16))
@@ -178,11 +179,8 @@ def write_inode(ino: Inode, m: E2Meta, fs: Ext2Fs) -> None:
     elif k != S_IFLNK or m.iblocks != 0:
         for i in range(0, N_BLOCKS):
             st32(a + 40 + u64(i) * 4, u64(m.blocks[i]))
-    changed = False
-    for i in range(0, len(snap)):
-        if snap[i] != old[i]:
-            changed = True
-            break
+    changed = memcmp(snap, a, fs.isz) != 0
+    kfree(snap)
     if changed:
         fs.inode_dirty(m.ino)
 
