@@ -36,11 +36,41 @@ def newc(name: bytes, data: bytes) -> bytes:
     return bytes(out)
 
 
-def test_ext2_on_ramdisk(shared_kernels: SharedKernels, default_initramfs: Path, tmp_path: Path) -> None:
-    """Everything the script does succeeds, in order, with the host's data."""
+def boot_with_disk(shared_kernels: SharedKernels, default_initramfs: Path, tmp_path: Path, img: Path,
+                   script: str, memory_mb: int = 256) -> str:
+    """Boot the default image plus img as /disk.img (RAM disk ram0), run script under sh: the output."""
     kernel = shared_kernels.get("x86_64")
     from images.initramfs import build_initramfs
     base = build_initramfs("x86_64", out=default_initramfs.with_name("initramfs.cpio"), compress=False)
+    initrd = tmp_path / "initrd.cpio"
+    initrd.write_bytes(base.read_bytes() + newc(b"disk.img", img.read_bytes()))
+    res = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=BOOT_TIMEOUT, initrd=initrd,
+                              memory_mb=memory_mb,
+                              cmdline=shell_command_cmdline(script, "asterpy.ramdisk=/disk.img")))
+    return res.output
+
+
+def test_c_file_tests_on_ext2(shared_kernels: SharedKernels, default_initramfs: Path, tmp_path: Path) -> None:
+    """The C file-system tests that run on the ramfs (t_dirs, t_fileio; musl and glibc) pass with
+    their working directory on an ext2 mount."""
+    (tmp_path / "empty").mkdir()
+    img = tmp_path / "disk.img"
+    subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "4096", "-d", str(tmp_path / "empty"), str(img),
+                    "16384k"], check=True, capture_output=True)
+    script = ("mkdir -p /m && mount -t ext2 /dev/ram0 /m && cd /m && for t in t_dirs t_fileio; do"
+              " for l in musl glibc; do echo \"$l/$t: $(/tests/$l/$t | tail -1)\"; done; done; cd / && umount /m"
+              " && echo EXT2-DONE")
+    out = boot_with_disk(shared_kernels, default_initramfs, tmp_path, img, script, memory_mb=512)
+    assert "EXT2-DONE" in out, out
+    for t in ("t_dirs", "t_fileio"):
+        for libc in ("musl", "glibc"):
+            line = [x for x in out.splitlines() if x.startswith(f"{libc}/{t}: ")]
+            assert line and line[0].endswith(" passed, 0 failed"), out
+    assert "ext2:" not in out, out
+
+
+def test_ext2_on_ramdisk(shared_kernels: SharedKernels, default_initramfs: Path, tmp_path: Path) -> None:
+    """Everything the script does succeeds, in order, with the host's data."""
     src = tmp_path / "src"
     (src / "sub").mkdir(parents=True)
     (src / "hello").write_bytes(b"hello from mke2fs\n")
@@ -49,11 +79,7 @@ def test_ext2_on_ramdisk(shared_kernels: SharedKernels, default_initramfs: Path,
     img = tmp_path / "disk.img"
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "1024", "-d", str(src), str(img), "2048k"],
                    check=True, capture_output=True)
-    initrd = tmp_path / "initrd.cpio"
-    initrd.write_bytes(base.read_bytes() + newc(b"disk.img", img.read_bytes()))
-    res = run_qemu(QemuConfig(kernel=kernel.kernel, accel="tcg", timeout=BOOT_TIMEOUT, initrd=initrd,
-                              cmdline=shell_command_cmdline(SCRIPT, "asterpy.ramdisk=/disk.img")))
-    out = res.output
+    out = boot_with_disk(shared_kernels, default_initramfs, tmp_path, img, SCRIPT)
     assert "EXT2-DONE" in out, out
     assert "hello from mke2fs" in out
     assert hashlib.md5(big).hexdigest() in out
