@@ -9,11 +9,12 @@ component (/dev/vda -> vda).
 from typing import Final
 
 from asterpy.lang import SysError, u32, u64
-from asterpy.lang.errno import EACCES, ENODEV, ENOENT
+from asterpy.lang.errno import EACCES, EBUSY, ENODEV, ENOENT
 import asterpy.drivers.block as block
 from asterpy.drivers.block import BlockDevice
 from asterpy.fs.ext2.disk import Ext2Fs
-from asterpy.fs.ext2.nodes import ext2_mount
+from asterpy.fs.ext2.nodes import Ext2Super, ext2_mount
+from asterpy.fs.mount import mount_table
 from asterpy.fs.inode import DirInode, name_is
 from asterpy.fs.devpts import pts_root
 from asterpy.fs.procfs.nodes import new_proc_root
@@ -47,12 +48,18 @@ def device_named(source: bytearray) -> BlockDevice | None:
 
 
 def new_ext2_root(source: bytearray, st_flags: u64) -> DirInode:
-    """The root of the ext2 on the block device source names (ENOENT: no such device; EACCES:
-    a read-only device mounted read-write; EINVAL: not ext2; EUCLEAN: corrupted)."""
+    """The root of the ext2 on the block device source names (ENOENT: no such device; EBUSY:
+    already mounted; EACCES: a read-only device mounted read-write; EINVAL: not ext2; EUCLEAN:
+    corrupted)."""
     global next_minor
     dev = device_named(source)
     if dev is None:
         raise SysError(ENOENT)
+    for m in mount_table().mounts:
+        sb = m.sb()
+        if isinstance(sb, Ext2Super) and sb.fs.dev is dev:
+            # One file system per disk: a second instance would overwrite the first's metadata.
+            raise SysError(EBUSY)
     ro = (st_flags & ST_RDONLY) != 0
     if dev.read_only() and not ro:
         raise SysError(EACCES)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from asterpy.lang.errno import (
-    EEXIST, EINVAL, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EROFS,
+    EBUSY, EEXIST, EINVAL, EISDIR, EMLINK, ENAMETOOLONG, ENOENT, ENOSPC, ENOTDIR, ENOTEMPTY, EROFS,
 )
 
 from ext2_sim import ImageDisk, debugfs, fsck, make_image, register
@@ -251,6 +251,9 @@ def test_errors_on_directories(sysc: Sys, tmp_path: Path) -> None:
     """unlink of a directory is EISDIR, rmdir of a file ENOTDIR, a dir cannot move under itself."""
     img = make_image(tmp_path, 2048, {"d/x": b"1"})
     mount(sysc, img)
+    assert sysc.s("mkdir", b"/mnt2", 0o755) == 0
+    assert sysc.s("mount", b"/dev/vdt", b"/mnt2", b"ext2", 0, 0) == -EBUSY
+    assert sysc.s("mount", b"/dev/nodisk", b"/mnt2", b"ext2", 0, 0) == -ENOENT
     assert sysc.s("unlink", b"/mnt/d") == -EISDIR
     assert sysc.s("rmdir", b"/mnt/d/x") == -ENOTDIR
     assert sysc.s("rename", b"/mnt/d", b"/mnt/d/sub") == -EINVAL
@@ -260,3 +263,28 @@ def test_errors_on_directories(sysc: Sys, tmp_path: Path) -> None:
     assert cat(sysc, b"/mnt/e/x") == b"1"
     umount(sysc)
     fsck(img)
+
+
+def test_fsync_sync_and_syncfs_write_back(sysc: Sys, tmp_path: Path) -> None:
+    """Data reaches the image at fsync, syncfs and sync (before any umount); a non-ext2 device is EINVAL."""
+    img = make_image(tmp_path, 1024, {})
+    disk = mount(sysc, img)
+    fd = sysc.open(b"/mnt/f", O_CREAT | O_RDWR, 0o644)
+    assert sysc.write(fd, b"first") == 5
+    assert debugfs(img, "cat /f") == b""
+    assert sysc.call("fsync", fd) == 0
+    assert debugfs(img, "cat /f") == b"first"
+    assert sysc.write(fd, b"+second") == 7
+    assert sysc.call("syncfs", fd) == 0
+    assert debugfs(img, "cat /f") == b"first+second"
+    assert sysc.s("mkdir", b"/mnt/dd", 0o700) == 0
+    assert sysc.call("sync") == 0
+    assert b"dd" in debugfs(img, "ls /")
+    assert disk.flushes >= 3
+    sysc.call("close", fd)
+    umount(sysc)
+    fsck(img)
+    junk = tmp_path / "junk.img"
+    junk.write_bytes(b"\0" * (1 << 20))
+    register(ImageDisk(junk))
+    assert sysc.s("mount", b"/dev/vdt", b"/mnt", b"ext2", 0, 0) == -EINVAL
