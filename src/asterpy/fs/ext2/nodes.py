@@ -90,12 +90,14 @@ class Ext2Super(SuperBlock):
 
 def drop_tree(d: "Ext2Dir") -> None:
     """Forget the cached entries below d (each inode is written back as it dies)."""
-    for e in d.entries:
+    # Emptied before the walk down: a corrupted tree may list a directory below itself.
+    old = d.entries
+    d.entries = []
+    d.loaded = False
+    for e in old:
         c = e.inode
         if isinstance(c, Ext2Dir):
             drop_tree(c)
-    d.entries = []
-    d.loaded = False
 
 
 def meta_of(ino: Inode) -> E2Meta | None:
