@@ -288,3 +288,24 @@ def test_fsync_sync_and_syncfs_write_back(sysc: Sys, tmp_path: Path) -> None:
     junk.write_bytes(b"\0" * (1 << 20))
     register(ImageDisk(junk))
     assert sysc.s("mount", b"/dev/vdt", b"/mnt", b"ext2", 0, 0) == -EINVAL
+
+
+def test_corruption_is_euclean(sysc: Sys, tmp_path: Path) -> None:
+    """A block pointer past the disk, an entry naming a bad inode, a directory listed below itself:
+    EUCLEAN (or plain success), never a crash."""
+    from asterpy.lang.errno import EUCLEAN
+    img = make_image(tmp_path, 1024, {"a": b"x" * 3000, "d/f": b"y", "e/g": b"z"})
+    subprocess_sif(img, "/a", "block[1]", "999999")
+    subprocess_sif(img, "/e", "block[0]", "0")
+    import subprocess
+    subprocess.run(["debugfs", "-w", "-R", "ln / /d/loop", str(img)], check=True, capture_output=True)
+    mount(sysc, img)
+    fd = sysc.open(b"/mnt/a")
+    assert fd >= 0
+    buf = sysc.alloc(4096)
+    assert sysc.call("read", fd, buf, 4096) == -EUCLEAN
+    sysc.call("close", fd)
+    assert sysc.s("open", b"/mnt/e/g", 0, 0) == -EUCLEAN
+    assert sysc.stat(b"/mnt/d/loop/d/loop/d/f")["size"] == 1
+    assert set(sysc.listdir(b"/mnt/d/loop")) >= {b"a", b"d", b"e"}
+    umount(sysc)
