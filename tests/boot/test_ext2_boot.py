@@ -51,18 +51,18 @@ def boot_with_disk(shared_kernels: SharedKernels, default_initramfs: Path, tmp_p
 
 
 def test_c_file_tests_on_ext2(shared_kernels: SharedKernels, default_initramfs: Path, tmp_path: Path) -> None:
-    """The C file-system tests that run on the ramfs (t_dirs, t_fileio; musl and glibc) pass with
-    their working directory on an ext2 mount."""
+    """The C file-system tests that run on the ramfs (t_dirs, t_fileio, t_mm with its shared file
+    mapping; musl and glibc) pass with their working directory on an ext2 mount."""
     (tmp_path / "empty").mkdir()
     img = tmp_path / "disk.img"
     subprocess.run(["mke2fs", "-q", "-F", "-t", "ext2", "-b", "4096", "-d", str(tmp_path / "empty"), str(img),
                     "16384k"], check=True, capture_output=True)
-    script = ("mkdir -p /m && mount -t ext2 /dev/ram0 /m && cd /m && for t in t_dirs t_fileio; do"
+    script = ("mkdir -p /m && mount -t ext2 /dev/ram0 /m && cd /m && for t in t_dirs t_fileio t_mm; do"
               " for l in musl glibc; do echo \"$l/$t: $(/tests/$l/$t | tail -1)\"; done; done; cd / && umount /m"
               " && echo EXT2-DONE")
     out = boot_with_disk(shared_kernels, default_initramfs, tmp_path, img, script, memory_mb=512)
     assert "EXT2-DONE" in out, out
-    for t in ("t_dirs", "t_fileio"):
+    for t in ("t_dirs", "t_fileio", "t_mm"):
         for libc in ("musl", "glibc"):
             line = [x for x in out.splitlines() if x.startswith(f"{libc}/{t}: ")]
             assert line and line[0].endswith(" passed, 0 failed"), out
