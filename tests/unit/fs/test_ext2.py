@@ -309,3 +309,20 @@ def test_corruption_is_euclean(sysc: Sys, tmp_path: Path) -> None:
     assert sysc.stat(b"/mnt/d/loop/d/loop/d/f")["size"] == 1
     assert set(sysc.listdir(b"/mnt/d/loop")) >= {b"a", b"d", b"e"}
     umount(sysc)
+
+
+def test_revision_0_and_256_byte_inodes(sysc: Sys, tmp_path: Path) -> None:
+    """A revision 0 file system (128-byte inodes, no features) and one with 256-byte inodes both
+    read and write cleanly."""
+    for name, extra in (("r0", ["-r", "0"]), ("i256", ["-I", "256"])):
+        sub = tmp_path / name
+        sub.mkdir()
+        img = make_image(sub, 1024, {"f": b"rev"}, extra=extra)
+        mount(sysc, img)
+        assert cat(sysc, b"/mnt/f") == b"rev"
+        put(sysc, b"/mnt/g", BIG)
+        assert sysc.s("mkdir", b"/mnt/h", 0o755) == 0
+        assert cat(sysc, b"/mnt/g") == BIG
+        umount(sysc)
+        fsck(img)
+        assert debugfs(img, "cat /g") == BIG

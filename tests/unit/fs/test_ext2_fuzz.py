@@ -9,7 +9,7 @@ import pytest
 from ext2_fuzz import base_images, run_cases
 from fs_sim import Sys, fs_world, sysc  # noqa: F401
 
-CASES = int(os.environ.get("EXT2_FUZZ_CASES", "100"))
+CASES = int(os.environ.get("EXT2_FUZZ_CASES", "75"))
 BATCH = 25
 
 

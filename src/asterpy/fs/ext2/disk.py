@@ -105,6 +105,7 @@ class Ext2Fs:
     ngroups: u64
     gdt_block: u64
     large_file: bool
+    filetype: bool              # directory entries carry a file type byte (else it must be 0)
     cache: Dict[u64, u64]       # block number -> kernel buffer
     cached: List[u64]
     dirty: Dict[u64, bool]
@@ -166,6 +167,7 @@ class Ext2Fs:
             kwarn("ext2: unsupported read-only-compatible features; mount read-only")
             raise SysError(EINVAL)
         self.large_file = (feat_ro & RO_COMPAT_LARGE_FILE) != 0
+        self.filetype = (feat_in & INCOMPAT_FILETYPE) != 0
         first = u64(0)
         if self.bs == 1024:
             first = u64(1)
