@@ -326,3 +326,29 @@ def test_revision_0_and_256_byte_inodes(sysc: Sys, tmp_path: Path) -> None:
         umount(sysc)
         fsck(img)
         assert debugfs(img, "cat /g") == BIG
+
+
+def test_device_nodes_sockets_and_times(sysc: Sys, tmp_path: Path) -> None:
+    """Device numbers in both encodings, socket nodes and utimensat reach the disk as e2fsprogs reads them."""
+    import struct
+    img = make_image(tmp_path, 1024, {"t": b"t"})
+    mount(sysc, img)
+    assert sysc.s("mknod", b"/mnt/c", 0o020600, (8 << 8) | 1) == 0                      # 8:1, old encoding
+    big = ((300 & 0xFFF) << 8) | (70000 & 0xFF) | ((70000 & ~0xFF) << 12)              # 300:70000
+    assert sysc.s("mknod", b"/mnt/b", 0o060640, big) == 0
+    assert sysc.s("mknod", b"/mnt/s", 0o140644, 0) == 0
+    ts = sysc.put(struct.pack("<qqqq", 1_000_000_000, 0, 1_234_567_890, 0))
+    assert sysc.s("utimensat", -100, b"/mnt/t", ts, 0) == 0
+    umount(sysc)
+    fsck(img)
+    assert sysc.s("mount", b"/dev/vdt", b"/mnt", b"ext2", 0, 0) == 0
+    assert sysc.stat(b"/mnt/c")["rdev"] == (8 << 8) | 1
+    assert sysc.stat(b"/mnt/b")["rdev"] == big
+    assert sysc.stat(b"/mnt/s", False)["mode"] == 0o140644
+    st = sysc.stat(b"/mnt/t")
+    assert st["mtime"] == 1_234_567_890 and st["atime"] == 1_000_000_000
+    umount(sysc)
+    assert b"Device major/minor number: 08:01" in debugfs(img, "stat /c")
+    assert b"socket" in debugfs(img, "stat /s")
+    out = debugfs(img, "stat /b")
+    assert b"Device major/minor number: 300:70000" in out, out
