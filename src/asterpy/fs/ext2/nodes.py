@@ -285,8 +285,9 @@ def iget(fs: Ext2Fs, num: u64, parent: DirInode | None) -> Inode:
     if isinstance(ino, Ext2Dir):
         if (ino.size % fs.bs) != 0 or ino.size // fs.bs > fs.blocks_count:
             raise SysError(corrupt("directory size"))
+    if num not in fs.inodes:
+        fs.inode_list.append(num)
     fs.inodes[num] = Weak(ino)
-    fs.inode_list.append(num)
     return ino
 
 
@@ -388,8 +389,9 @@ def give_number(d: "Ext2Dir", fs: Ext2Fs, ino: Inode, m: E2Meta) -> None:
     except SysError as e:
         undo_number(ino, m, fs)
         raise e
+    if num not in fs.inodes:
+        fs.inode_list.append(num)
     fs.inodes[num] = Weak(ino)
-    fs.inode_list.append(num)
 
 
 def undo_number(ino: Inode, m: E2Meta, fs: Ext2Fs) -> None:
