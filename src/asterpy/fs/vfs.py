@@ -436,10 +436,10 @@ def make_symlink(p: FsCaller, target: bytearray, base: DirInode, path: bytearray
 
 
 def change_mode(p: FsCaller, ino: Inode, mode: u32) -> None:
-    """chmod: EPERM unless root or the owner; EROFS."""
+    """chmod: EROFS on a read-only file system; EPERM unless root or the owner."""
+    check_writable(ino)
     if p.uid != 0 and u64(ino.uid) != p.uid:
         raise SysError(EPERM)
-    check_writable(ino)
     ino.mode = (ino.mode & S_IFMT) | (mode & PERM_MASK)
     ino.touch_ctime()
 
