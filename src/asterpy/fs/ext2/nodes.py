@@ -80,15 +80,19 @@ class Ext2Super(SuperBlock):
 
 
 def drop_tree(d: "Ext2Dir") -> None:
-    """Forget the cached entries below d (each inode is written back as it dies)."""
-    # Emptied before the walk down: a corrupted tree may list a directory below itself.
-    old = d.entries
-    d.entries = []
-    d.loaded = False
-    for e in old:
-        c = e.inode
-        if isinstance(c, Ext2Dir):
-            drop_tree(c)
+    """Forget the cached entries below d (each inode is written back as it dies). Iterative, and
+    each directory is emptied before its children are queued: a corrupted tree may be deep, or
+    list a directory below itself."""
+    todo: List[Ext2Dir] = [d]
+    while len(todo) > 0:
+        x = todo.pop()
+        old = x.entries
+        x.entries = []
+        x.loaded = False
+        for e in old:
+            c = e.inode
+            if isinstance(c, Ext2Dir):
+                todo.append(c)
 
 
 def meta_of(ino: Inode) -> E2Meta | None:
