@@ -352,3 +352,30 @@ def test_device_nodes_sockets_and_times(sysc: Sys, tmp_path: Path) -> None:
     assert b"socket" in debugfs(img, "stat /s")
     out = debugfs(img, "stat /b")
     assert b"Device major/minor number: 300:70000" in out, out
+
+
+def test_umount_frees_everything_by_reference_counting(sysc: Sys, tmp_path: Path) -> None:
+    """After umount the file system object dies without a cycle collector (the kernel has none):
+    no reference cycle among the superblock, the Ext2Fs and the inodes."""
+    import gc
+    import weakref
+    from asterpy.fs.ext2.disk import Ext2Fs
+    img = make_image(tmp_path, 1024, {"a": b"a", "d/b": b"b"})
+    mount(sysc, img)
+    put(sysc, b"/mnt/new", b"x" * 5000)
+    assert sysc.s("mkdir", b"/mnt/e", 0o755) == 0
+    assert sysc.s("rename", b"/mnt/d/b", b"/mnt/e/b") == 0
+    assert sysc.s("link", b"/mnt/a", b"/mnt/e/a") == 0
+    assert sysc.s("unlink", b"/mnt/new") == 0
+    assert cat(sysc, b"/mnt/e/b") == b"b"
+    found = [o for o in gc.get_objects() if isinstance(o, Ext2Fs)]
+    assert len(found) == 1
+    ref = weakref.ref(found[0])
+    del found
+    gc.disable()
+    try:
+        umount(sysc)
+        assert ref() is None
+    finally:
+        gc.enable()
+    fsck(img)

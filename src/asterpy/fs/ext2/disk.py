@@ -113,7 +113,7 @@ class Ext2Fs:
     sb_dirty: bool
     inodes: Dict[u64, Weak[Inode]]   # live inodes by number (held weakly: a dead one reads None)
     inode_list: List[u64]
-    sup: SuperBlock | None      # the VFS superblock (set by the mount)
+    sup: Weak[SuperBlock] | None  # the VFS superblock (set by the mount; weak: it holds this)
     budget: u64                 # blocks a tree walk may still visit (a corrupt tree cannot hang)
 
     def __init__(self, dev: BlockDevice, ro: bool) -> None:

@@ -239,8 +239,11 @@ def load_fields(ino: Inode, a: u64, fs: Ext2Fs, m: E2Meta, num: u64) -> None:
     m.flags = u32(ld32(a + 32))
     for i in range(0, N_BLOCKS):
         m.blocks[i] = u32(ld32(a + 40 + u64(i) * 4))
-    if fs.sup is not None:
-        ino.sb = fs.sup
+    w = fs.sup
+    if w is not None:
+        sup = w.get()
+        if sup is not None:
+            ino.sb = sup
 
 
 def iget(fs: Ext2Fs, num: u64, parent: DirInode | None) -> Inode:
@@ -840,7 +843,7 @@ def ext2_mount(fs: Ext2Fs, minor: u32, flags: u64) -> DirInode:
     if fs.ro:
         flags |= ST_RDONLY
     sup = Ext2Super(fs, minor, flags)
-    fs.sup = sup
+    fs.sup = Weak[SuperBlock](sup)
     root = iget(fs, ROOT_INO, None)
     if isinstance(root, Ext2Dir):
         sup.root = Weak[DirInode](root)
