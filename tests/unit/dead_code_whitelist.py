@@ -16,3 +16,4 @@ save_sp  # (same)
 constraints  # asterpy/lang/intrinsics.py: parameters of the asm intrinsics' CPython stand-ins
 operands  # (same)
 exc  # asterpy/lang/atomic.py: a parameter of the lock's __exit__ (the context-manager protocol)
+find_block_device  # drivers/block.py: the seam's lookup by a literal name (root=/dev/vda, drivers); mount(2) matches a user-given bytearray in fs/fstypes.device_named

@@ -9,7 +9,7 @@ driver is behind. Errors are `SysError(EIO)` (never a panic); a device that refu
 from typing import Final
 
 from asterpy.lang import List, SysError, memcpy, memset, u64
-from asterpy.lang.errno import EIO, EROFS
+from asterpy.lang.errno import EIO, ENOMEM, EROFS
 from asterpy.mm.heap import kmalloc
 
 SECTOR: Final = u64(512)
@@ -22,12 +22,17 @@ class BlockDevice:
     name: bytes
     major: u64
     minor: u64
+    # Requests must complete without the caller sleeping (the driver polls): set while a file
+    # system that keeps state across a request without a lock of its own (ext2) is mounted on it,
+    # so no other task can run in the middle of one of its operations.
+    no_sleep: bool
 
     def __init__(self, name: bytes, major: u64, minor: u64) -> None:
         """A device called name (as /dev and /proc/partitions spell it), number major:minor."""
         self.name = name
         self.major = major
         self.minor = minor
+        self.no_sleep = False
 
     def sector_count(self) -> u64:
         """The device's size in 512-byte sectors."""
@@ -61,6 +66,8 @@ class RamDisk(BlockDevice):
         BlockDevice.__init__(self, name, u64(1), minor)
         self.sectors = sectors
         self.base = kmalloc(sectors << SECTOR_SHIFT)
+        if self.base == 0:
+            raise SysError(ENOMEM)
         memset(self.base, 0, sectors << SECTOR_SHIFT)
 
     def sector_count(self) -> u64:

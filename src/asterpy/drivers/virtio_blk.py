@@ -295,7 +295,7 @@ class VirtioBlk(BlockDevice):
         hold them: they finish first); EIO on a failed device or a timeout."""
         start = monotonic_ns()
         spins = u64(0)
-        sleep = self.irq and start != 0 and upcalls().current_caller() is not None
+        sleep = self.irq and not self.no_sleep and start != 0 and upcalls().current_caller() is not None
         while True:
             if self.broken:
                 raise SysError(EIO)
@@ -330,7 +330,7 @@ class VirtioBlk(BlockDevice):
         status = Ptr[u8](self.slots + slot * SLOT_BYTES + 16)
         start = monotonic_ns()
         spins = u64(0)
-        sleep = self.irq and start != 0 and upcalls().current_caller() is not None
+        sleep = self.irq and not self.no_sleep and start != 0 and upcalls().current_caller() is not None
         while True:
             self.reap()
             if not self.slot_busy[slot]:

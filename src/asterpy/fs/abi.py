@@ -132,22 +132,14 @@ def get_u32(p: FsCaller, va: u64) -> u32:
 
 
 def put_statfs(p: FsCaller, va: u64, sb: SuperBlock, flags: u64) -> None:
-    """Copy the struct statfs of file system sb mounted with ST_* flags (its magic; 4 KiB blocks,
-    names up to 255 bytes; block counts only for the size-limited memory file systems) out to user address va (EFAULT)."""
+    """Copy the struct statfs of file system sb mounted with ST_* flags (its magic; sizes and
+    counts from the file system: none for the memory file systems) out to user address va (EFAULT)."""
     k = kscratch(STATFS_SIZE)
     try:
         memset(k, 0, STATFS_SIZE)
         w = Ptr[u64](k)
         w[0] = sb.magic         # f_type
-        w[1] = u64(4096)        # f_bsize
-        if sb.pages_max != 0:
-            # A size-limited memory file system: its limit and what its files hold, in pages.
-            free = sb.pages_max - sb.pages_used if sb.pages_used < sb.pages_max else u64(0)
-            w[2] = sb.pages_max     # f_blocks
-            w[3] = free             # f_bfree
-            w[4] = free             # f_bavail
-        w[8] = u64(255)         # f_namelen
-        w[9] = u64(4096)        # f_frsize
+        sb.fill_statfs(w)       # f_bsize, f_blocks..f_ffree, f_fsid, f_namelen, f_frsize
         w[10] = sb.flags | flags | ST_VALID   # f_flags (ST_*; Linux always sets ST_VALID)
         p.copy_out(va, k, STATFS_SIZE)
     finally:

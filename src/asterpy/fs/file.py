@@ -248,8 +248,8 @@ class RegFile(File):
         self.reg.touch_mtime()
 
     def sync(self) -> None:
-        """Nothing to write back: the data lives in memory."""
-        return
+        """fsync: write the file system's dirty data back (nothing for memory file systems)."""
+        self.inode.sb.sync_fs()
 
     def readable_bytes(self) -> u64:
         """The bytes between the offset and the end."""
@@ -313,14 +313,15 @@ class DirFile(File):
         return self.pos
 
     def sync(self) -> None:
-        """Nothing to write back: the data lives in memory."""
-        return
+        """fsync: write the file system's dirty data back (nothing for memory file systems)."""
+        self.inode.sb.sync_fs()
 
     def getdents(self, p: FsCaller, buf: u64, n: u64) -> u64:
         """As many records as fit in n bytes from the offset on (EINVAL if not even one fits)."""
         d = self.dir
         if d.dead:
             return u64(0)
+        d.load()
         used = u64(0)
         while True:
             name = bytearray(0)

@@ -4,6 +4,8 @@ from typing import Final
 
 from asterpy.lang import Dict, List, Ptr, SysError, kwarn, u8, u32, u64
 from asterpy.lang.errno import EINVAL
+from asterpy.drivers.block import SECTOR, RamDisk, register_block_device
+from asterpy.kernel.cmdline import cmdline_ramdisk
 from asterpy.fs.cpio import CpioEntry, CpioReader
 from asterpy.fs.devfs import CONSOLE_MINOR, TTY_MAJOR, make_dev_nodes, open_device
 from asterpy.fs.fdtable import FdTable
@@ -179,7 +181,52 @@ def init_root_from_initramfs(archive: u64, size: u64) -> None:
         except SysError:
             kwarn("initramfs: malformed cpio archive; unpacking stopped")
     make_dev_nodes(root)
+    attach_ramdisk(root)
     mount_boot_filesystems(root)
+
+
+def attach_ramdisk(root: DirInode) -> None:
+    """`asterpy.ramdisk=PATH`: copy the initramfs file PATH into RAM disk ram0 (block device 1:0,
+    /dev/ram0), so a disk file system can be mounted before there is a disk driver."""
+    path = cmdline_ramdisk()
+    if len(path) == 0:
+        return
+    cur: Inode = root
+    start = 0
+    i = 0
+    while i <= len(path):
+        if i == len(path) or path[i] == 0x2F:
+            if i > start and isinstance(cur, DirInode):
+                comp = bytearray(i - start)
+                for k in range(start, i):
+                    comp[k - start] = path[k]
+                nxt = cur.lookup(comp)
+                if nxt is None:
+                    kwarn("ramdisk: image not found in the initramfs")
+                    return
+                cur = nxt
+            start = i + 1
+        i += 1
+    if isinstance(cur, RegInode):
+        load_ramdisk(cur)
+    else:
+        kwarn("ramdisk: image is not a regular file")
+        return
+    dev = root.lookup(name_from(b"dev"))
+    if isinstance(dev, DirInode) and dev.lookup(name_from(b"ram0")) is None:
+        dev.add(name_from(b"ram0"), DevInode(S_IFBLK | u32(0o660), u32(1), u32(0)))
+
+
+def load_ramdisk(img: RegInode) -> None:
+    """Register RAM disk ram0 holding a copy of img."""
+    sectors = (img.size + SECTOR - 1) // SECTOR
+    try:
+        disk = RamDisk(b"ram0", u64(0), sectors)
+    except SysError:
+        kwarn("ramdisk: not enough memory for the image")
+        return
+    img.read_at(disk.base, u64(0), img.size)
+    register_block_device(disk)
 
 
 def mount_boot_filesystems(root: DirInode) -> None:

@@ -290,6 +290,19 @@ class DirInode(Inode):
             return self
         return d
 
+    def load(self) -> None:
+        """Make `entries` current (a disk file system reads them on first use; memory ones have them)."""
+        return
+
+    def make_child(self, mode: u32, major: u32, minor: u32, target: bytearray) -> "Inode | None":
+        """A new inode of mode (S_IF* and permissions) of this directory's file system, not yet
+        linked (add links it); None: the caller makes a memory (ramfs) inode."""
+        return None
+
+    def can_exchange(self) -> bool:
+        """Whether rename's RENAME_EXCHANGE works in this file system."""
+        return True
+
     def find(self, name: bytearray) -> Dentry | None:
         """The entry called name, or None."""
         for e in self.entries:

@@ -112,6 +112,17 @@ def has_mounts_inside(t: MountTable, root: DirInode) -> bool:
     return False
 
 
+def sb_mounted(sb: SuperBlock) -> bool:
+    """Whether some mount still shows file system sb."""
+    t = table
+    if t is None:
+        return False
+    for m in t.mounts:
+        if m.root.sb is sb:
+            return True
+    return False
+
+
 def detach_inside(t: MountTable, root: DirInode) -> None:
     """Remove every mount inside root's file system, and the mounts inside those."""
     again = True

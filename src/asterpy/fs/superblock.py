@@ -7,7 +7,7 @@ file systems). Nothing here knows about the tree: mount.py joins file systems in
 
 from typing import Final
 
-from asterpy.lang import SysError, u32, u64
+from asterpy.lang import Ptr, SysError, u32, u64
 from asterpy.lang.errno import ENOSPC
 
 RAMFS_MAGIC: Final = u64(0x858458F6)
@@ -56,6 +56,27 @@ class SuperBlock:
         """Count one data page less."""
         if self.pages_used != 0:
             self.pages_used -= 1
+
+    def sync_fs(self) -> None:
+        """Write everything dirty back to the device (memory file systems have nothing to write)."""
+        return
+
+    def fill_statfs(self, w: Ptr[u64]) -> None:
+        """Fill struct statfs's sizes and counts (w[1] f_bsize ... w[9] f_frsize; zeroed before):
+        memory file systems report 4 KiB blocks and 255-byte names; block counts only when their
+        size is limited (tmpfs, the root), as the limit and what their files hold, in pages."""
+        w[1] = MEM_BLOCK_SIZE
+        if self.pages_max != 0:
+            free = self.pages_max - self.pages_used if self.pages_used < self.pages_max else u64(0)
+            w[2] = self.pages_max     # f_blocks
+            w[3] = free               # f_bfree
+            w[4] = free               # f_bavail
+        w[8] = MEM_NAME_MAX
+        w[9] = MEM_BLOCK_SIZE
+
+    def unmounted(self) -> None:
+        """The last mount of this file system went away (a disk file system writes back)."""
+        return
 
     def st_dev(self) -> u64:
         """The st_dev of its inodes (major 0: an anonymous device, as Linux gives memory file systems)."""

@@ -17,7 +17,7 @@ from asterpy.fs.file import DirFile, File, PathFile, RegFile
 from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode
 from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
-    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
+    S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
 )
 from asterpy.fs.mount import is_mountpoint
 from asterpy.fs.path import MAX_SYMLINKS, Cred, Parent, as_dir, cred_of, is_dot_or_dotdot, may_access, resolve, resolve_parent
@@ -47,20 +47,20 @@ def parent_of(p: FsCaller, base: DirInode, path: bytearray) -> Parent:
     return resolve_parent(p.fs.root, base, path, cred_of(p))
 
 
-def check_rw_fs(ino: Inode) -> None:
-    """EROFS if ino's file system is mounted read-only (before any permission check: root too)."""
-    if (ino.sb.flags & ST_RDONLY) != 0:
-        raise SysError(EROFS)
-
-
 def may_create(c: Cred, d: DirInode) -> None:
     """EACCES unless c may add or remove names in d; ENOENT if d was removed; EROFS on a
-    read-only mount."""
+    read-only file system (before the permission check, as on Linux: root too)."""
     if d.dead:
         raise SysError(ENOENT)
-    check_rw_fs(d)
+    check_writable(d)
     if not may_access(c, d, W_OK | X_OK):
         raise SysError(EACCES)
+
+
+def check_writable(ino: Inode) -> None:
+    """EROFS when ino's file system is read-only (checked before permissions: root too)."""
+    if (ino.sb.flags & ST_RDONLY) != 0:
+        raise SysError(EROFS)
 
 
 def new_owned(ino: Inode, c: Cred) -> Inode:
@@ -91,7 +91,7 @@ def open_with(p: FsCaller, c: Cred, base: DirInode, path: bytearray, flags: u64,
             if par.trailing:
                 raise SysError(EISDIR)
             may_create(c, d)
-            nino = RegInode(mode & PERM_MASK & ~p.fs.umask)
+            nino = new_reg(d, mode & PERM_MASK & ~p.fs.umask)
             new_owned(nino, c)
             d.add(par.name, nino)
             ino = nino
@@ -120,6 +120,30 @@ def open_with(p: FsCaller, c: Cred, base: DirInode, path: bytearray, flags: u64,
     return open_inode(c, ino, flags, created)
 
 
+def new_reg(d: DirInode, perm: u32) -> RegInode:
+    """A new regular file of d's file system (not linked yet)."""
+    x = d.make_child(S_IFREG | perm, u32(0), u32(0), bytearray(0))
+    if isinstance(x, RegInode):
+        return x
+    return RegInode(perm)
+
+
+def new_dir(d: DirInode, perm: u32) -> DirInode:
+    """A new directory of d's file system (not linked yet)."""
+    x = d.make_child(S_IFDIR | perm, u32(0), u32(0), bytearray(0))
+    if isinstance(x, DirInode):
+        return x
+    return DirInode(perm, d)
+
+
+def new_symlink(d: DirInode, target: bytearray) -> SymlinkInode:
+    """A new symlink to target of d's file system (not linked yet)."""
+    x = d.make_child(S_IFLNK | u32(0o777), u32(0), u32(0), target)
+    if isinstance(x, SymlinkInode):
+        return x
+    return SymlinkInode(target)
+
+
 def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
     """The File for an inode found by open: type, O_DIRECTORY, permission and O_TRUNC rules."""
     kept = flags & KEEP_FLAGS
@@ -137,7 +161,7 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
         if acc != O_RDONLY or (flags & O_CREAT) != 0:
             raise SysError(EISDIR)
     if (acc != O_RDONLY or (flags & O_TRUNC) != 0) and (isinstance(ino, RegInode) or isinstance(ino, DirInode)):
-        check_rw_fs(ino)
+        check_writable(ino)
     if not created:
         want = u32(0)
         if acc != 1:
@@ -177,7 +201,7 @@ def make_dir(p: FsCaller, base: DirInode, path: bytearray, mode: u32) -> DirInod
     if d.lookup(par.name) is not None:
         raise SysError(EEXIST)
     may_create(c, d)
-    nd = DirInode((mode & u32(0o1777)) & ~p.fs.umask, d)
+    nd = new_dir(d, (mode & u32(0o1777)) & ~p.fs.umask)
     new_owned(nd, c)
     d.add(par.name, nd)
     return nd
@@ -204,14 +228,18 @@ def make_node(p: FsCaller, base: DirInode, path: bytearray, mode: u32, major: u3
         raise SysError(ENOENT)
     may_create(c, d)
     ino: Inode | None = None
-    if kind == 0 or kind == S_IFREG:
-        ino = RegInode(perm)
-    elif kind == S_IFIFO:
-        ino = NamedFifo(perm)
-    elif kind == S_IFSOCK:
-        ino = Inode(S_IFSOCK | perm)
-    else:
-        ino = DevInode(kind | perm, major, minor)
+    if kind == 0:
+        kind = S_IFREG
+    ino = d.make_child(kind | perm, major, minor, bytearray(0))
+    if ino is None:
+        if kind == S_IFREG:
+            ino = RegInode(perm)
+        elif kind == S_IFIFO:
+            ino = NamedFifo(perm)
+        elif kind == S_IFSOCK:
+            ino = Inode(S_IFSOCK | perm)
+        else:
+            ino = DevInode(kind | perm, major, minor)
     new_owned(ino, c)
     d.add(par.name, ino)
     return ino
@@ -304,6 +332,8 @@ def rename(p: FsCaller, obase: DirInode, opath: bytearray, nbase: DirInode, npat
     if exchange:
         if dst is None:
             raise SysError(ENOENT)
+        if not op.dir.can_exchange():
+            raise SysError(EINVAL)
         exchange_entries(op.dir, op.name, src, np.dir, np.name, dst)
         return
     if dst is not None and noreplace:
@@ -324,7 +354,12 @@ def rename(p: FsCaller, obase: DirInode, opath: bytearray, nbase: DirInode, npat
     e = op.dir.detach(op.name)
     if e is None:
         raise SysError(ENOENT)
-    np.dir.add(np.name, src)
+    try:
+        np.dir.add(np.name, src)
+    except SysError as err:
+        # A disk file system may fail to add (ENOSPC, EMLINK): the name goes back where it was.
+        op.dir.add(op.name, src)
+        raise err
 
 
 def exchange_entries(d1: DirInode, n1: bytearray, i1: Inode, d2: DirInode, n2: bytearray, i2: Inode) -> None:
@@ -371,7 +406,12 @@ def hard_link(p: FsCaller, target: Inode, nbase: DirInode, npath: bytearray) -> 
     if target.nlink == 0:
         raise SysError(ENOENT)
     target.nlink += 1
-    np.dir.add(np.name, target)
+    try:
+        np.dir.add(np.name, target)
+    except SysError as err:
+        if target.nlink > 0:
+            target.nlink -= 1
+        raise err
 
 
 def make_symlink(p: FsCaller, target: bytearray, base: DirInode, path: bytearray) -> SymlinkInode:
@@ -388,14 +428,15 @@ def make_symlink(p: FsCaller, target: bytearray, base: DirInode, path: bytearray
     if par.trailing:
         raise SysError(ENOENT)
     may_create(c, d)
-    link = SymlinkInode(target)
+    link = new_symlink(d, target)
     new_owned(link, c)
     d.add(par.name, link)
     return link
 
 
 def change_mode(p: FsCaller, ino: Inode, mode: u32) -> None:
-    """chmod: EPERM unless root or the owner."""
+    """chmod: EROFS on a read-only file system; EPERM unless root or the owner."""
+    check_writable(ino)
     if p.uid != 0 and u64(ino.uid) != p.uid:
         raise SysError(EPERM)
     ino.mode = (ino.mode & S_IFMT) | (mode & PERM_MASK)
@@ -405,6 +446,7 @@ def change_mode(p: FsCaller, ino: Inode, mode: u32) -> None:
 def change_owner(p: FsCaller, ino: Inode, uid: u32, gid: u32) -> None:
     """chown: -1 keeps a field; only root may give a file away; the set-id bits of a file go."""
     keep = u32(0xFFFFFFFF)
+    check_writable(ino)
     if p.uid != 0:
         if (uid != keep and uid != ino.uid) or u64(ino.uid) != p.uid:
             raise SysError(EPERM)
@@ -428,6 +470,7 @@ def truncate_inode(p: FsCaller, ino: Inode, length: u64) -> None:
     if not may_access(cred_of(p), ino, W_OK):
         raise SysError(EACCES)
     r = as_reg(ino, EINVAL)
+    check_writable(r)
     r.set_size(length)
     r.touch_mtime()
 

@@ -97,6 +97,9 @@ rdinit_end: u64 = 0
 args_from: u64 = 0
 # Index just past `--` (0: no `--`).
 dashes_end: u64 = 0
+# asterpy.ramdisk= value: [start, end) in the line (0, 0 when absent).
+ramdisk_start: u64 = 0
+ramdisk_end: u64 = 0
 
 # The line as given, copied by cmdline_save (for /proc/cmdline).
 saved_addr: u64 = 0
@@ -314,7 +317,7 @@ def wx_of(p: Ptr[u8], s: u64, e: u64) -> u64:
 
 def apply_asterpy_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64) -> None:
     """Apply one `asterpy.NAME=VALUE` word (name [ns, ne), value [v, ve))."""
-    global exit_requested, strace, fault, wx_probe, fpu_selftest, failslab
+    global exit_requested, strace, fault, wx_probe, fpu_selftest, failslab, ramdisk_start, ramdisk_end
     if span_is(p, ns, ne, b"asterpy.exit"):
         exit_requested = parse_bool(p, v, ve, True)
     elif span_is(p, ns, ne, b"asterpy.strace"):
@@ -328,6 +331,9 @@ def apply_asterpy_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64) -> None:
     elif span_is(p, ns, ne, b"asterpy.failslab"):
         n = parse_int(p, v, ve)
         failslab = u64(n) if int_ok and n > 0 else u64(0)
+    elif span_is(p, ns, ne, b"asterpy.ramdisk"):
+        ramdisk_start = v
+        ramdisk_end = ve
 
 
 def apply_kernel_word(p: Ptr[u8], ns: u64, ne: u64, v: u64, ve: u64, has_value: bool) -> None:
@@ -375,7 +381,7 @@ def reset_settings() -> None:
     """The settings of an empty command line."""
     global exit_requested, strace, fault, wx_probe, fpu_selftest, failslab, log_threshold, quiet, printk_time
     global panic_timeout, oops_panic, root_given, root_mode, rootwait, console_count, console_serial
-    global init_start, init_end, rdinit_start, rdinit_end, args_from, dashes_end
+    global init_start, init_end, rdinit_start, rdinit_end, args_from, dashes_end, ramdisk_start, ramdisk_end
     exit_requested = False
     strace = False
     fault = FAULT_NONE
@@ -398,6 +404,8 @@ def reset_settings() -> None:
     rdinit_end = u64(0)
     args_from = u64(0)
     dashes_end = u64(0)
+    ramdisk_start = u64(0)
+    ramdisk_end = u64(0)
 
 
 def parse_line(p: Ptr[u8], n: u64) -> None:
@@ -445,6 +453,19 @@ def cmdline_settings() -> None:
         reset_settings()
         return
     parse_line(Ptr[u8](boot_info.direct_map + boot_info.cmdline), boot_info.cmdline_len)
+
+
+def cmdline_ramdisk() -> bytearray:
+    """`asterpy.ramdisk=PATH`: the path (in the initramfs) of a disk image to load as RAM disk
+    ram0; empty when not given."""
+    cmdline_settings()
+    n = ramdisk_end - ramdisk_start
+    out = bytearray(int(n))
+    if n != 0:
+        p = Ptr[u8](boot_info.direct_map + boot_info.cmdline)
+        for i in range(u64(0), n):
+            out[i] = p[ramdisk_start + i]
+    return out
 
 
 def cmdline_exit_requested() -> bool:

@@ -233,7 +233,8 @@ def report_cmdline_word(p: Ptr[u8], s: u64, e: u64) -> None:
                  or (span_is(p, ns, ne, b"asterpy.wx") and wx_of(p, v, ve) != WX_NONE)
                  or (span_is(p, ns, ne, b"asterpy.selftest") and span_is(p, v, ve, b"fpu"))
                  or (span_is(p, ns, ne, b"asterpy.failslab") and cmdline_failslab() != 0)
-                 or span_is(p, ns, ne, b"asterpy.exit") or span_is(p, ns, ne, b"asterpy.strace"))
+                 or span_is(p, ns, ne, b"asterpy.exit") or span_is(p, ns, ne, b"asterpy.strace")
+                 or span_is(p, ns, ne, b"asterpy.ramdisk"))
         if not known:
             log_word("cmdline: ", p, s, e, ": not an asterpy switch (docs/cmdline.md): ignored", True)
     elif span_is(p, ns, ne, b"console") and ne < e:

@@ -9,7 +9,6 @@ from typing import Final
 
 from asterpy.lang import SysError, i32, u64
 from asterpy.lang.errno import EOPNOTSUPP
-from asterpy.drivers.block import flush_all_block_devices
 from asterpy.syscall.fs_common import AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW
 from asterpy.syscall.fs_fd import (
     sys_close, sys_close_range, sys_creat, sys_dup, sys_dup2, sys_dup3, sys_fcntl, sys_ioctl, sys_open, sys_openat,
@@ -24,7 +23,7 @@ from asterpy.syscall.fs_path import (
 )
 from asterpy.syscall.fs_poll import sys_poll, sys_ppoll, sys_pselect6, sys_select
 from asterpy.syscall.fs_rw import (
-    sys_fsync, sys_getdents64, sys_lseek, sys_pread, sys_preadv, sys_pwrite, sys_pwritev, sys_read, sys_readv,
+    sys_fsync, sys_getdents64, sys_lseek, sys_sync, sys_syncfs, sys_pread, sys_preadv, sys_pwrite, sys_pwritev, sys_read, sys_readv,
     sys_copy_file_range, sys_fadvise64, sys_fallocate, sys_sendfile, sys_write, sys_writev,
 )
 
@@ -388,13 +387,12 @@ def syscall_fdatasync(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u
 
 def syscall_syncfs(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of syncfs(2)."""
-    return sys_fsync(a0)
+    return sys_syncfs(a0)
 
 
 def syscall_sync(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
-    """The table entry of sync(2): files have no cache yet, so what is left is the disks' write caches."""
-    flush_all_block_devices()
-    return u64(0)
+    """The table entry of sync(2)."""
+    return sys_sync()
 
 
 def syscall_sendfile(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

@@ -1,20 +1,22 @@
-"""mount(2) and umount2(2): new proc, tmpfs and ramfs instances on directories, and taking them off.
+"""mount(2) and umount2(2): new proc, tmpfs, ramfs and ext2 instances on directories, and taking them off.
 
 Only new mounts are made (MS_REMOUNT, MS_BIND, MS_MOVE and the propagation changes are EINVAL
 for now); MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime flags are kept and shown in
-/proc/mounts. A read-only tmpfs or ramfs refuses writes with EROFS (fs/vfs.py check_rw_fs; proc
-and devpts share one instance between mounts, so their MS_RDONLY is only shown).
+/proc/mounts. MS_RDONLY makes writes EROFS on the new ramfs/tmpfs/ext2 instances (fs/vfs.py
+check_writable; proc and devpts share one instance between mounts, so their MS_RDONLY is only
+shown). umount writes an ext2 back.
 """
 
 from typing import Final
 
-from asterpy.lang import SysError, i32, u64
+from asterpy.lang import SysError, i32, kwarn, u64
 from asterpy.lang.errno import EINVAL, ENOTDIR, EPERM
-from asterpy.fs.fstypes import TMPFS_MAGIC, new_fs_root
+from asterpy.fs.fstypes import new_fs_root
 from asterpy.fs.inode import DirInode
-from asterpy.fs.mount import mount_at, umount_root
+from asterpy.fs.ext2.nodes import EXT2_SUPER_MAGIC
+from asterpy.fs.mount import mount_at, sb_mounted, umount_root
 from asterpy.fs.path import copy_path_in
-from asterpy.fs.superblock import RAMFS_MAGIC, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME
+from asterpy.fs.superblock import ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME
 from asterpy.syscall.fs_common import AT_FDCWD, inode_at, proc
 
 MS_RDONLY: Final = u64(1)
@@ -72,11 +74,11 @@ def sys_mount(usource: u64, utarget: u64, ufstype: u64, flags: u64, data: u64) -
         source = bytearray(0)
         if usource != 0:
             source = copy_path_in(p, usource)
-        root = new_fs_root(fstype)
-        root.uid = target.uid
-        if (flags & MS_RDONLY) != 0 and (root.sb.magic == TMPFS_MAGIC or root.sb.magic == RAMFS_MAGIC):
-            root.sb.flags |= ST_RDONLY  # a new instance of its own: its inodes refuse writes (EROFS)
-        mount_at(target, root, source, mount_flags_to_st(flags))
+        st = mount_flags_to_st(flags)
+        root = new_fs_root(fstype, source, st)
+        if root.sb.magic != EXT2_SUPER_MAGIC:
+            root.uid = target.uid
+        mount_at(target, root, source, st)
     else:
         raise SysError(ENOTDIR)
     return u64(0)
@@ -95,7 +97,14 @@ def sys_umount2(utarget: u64, flags: u64) -> u64:
     target = inode_at(p, u64(i32(AT_FDCWD)), utarget, u64(0), (flags & UMOUNT_NOFOLLOW) == 0)
     if isinstance(target, DirInode):
         # umount_root: EINVAL unless target is a mount's root; MNT_DETACH takes the mounts inside too.
+        sb = target.sb
         umount_root(target, (flags & MNT_DETACH) != 0)
+        if not sb_mounted(sb):
+            try:
+                sb.unmounted()
+            except SysError:
+                # The mount is gone either way (as on Linux); the write-back error was logged.
+                kwarn("umount: could not write the file system back")
     else:
         raise SysError(EINVAL)
     return u64(0)

@@ -11,9 +11,10 @@ from asterpy.fs.inode import DirInode, Inode, RegInode, SymlinkInode, fs_now_ns
 from asterpy.fs.mode import W_OK, X_OK
 from asterpy.fs.mount import dir_path, mount_of
 from asterpy.fs.path import access_mask_ok, copy_path_in, cred_of, may_access
+from asterpy.fs.ext2.nodes import meta_of
 from asterpy.fs.vfs import (
-    change_mode, change_owner, hard_link, lookup, make_dir, make_node, make_symlink, remove_dir, rename,
-    truncate_inode, unlink,
+    change_mode, change_owner, check_writable, hard_link, lookup, make_dir, make_node, make_symlink, remove_dir,
+    rename, truncate_inode, unlink,
 )
 from asterpy.syscall.fs_common import (
     AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_STATX_SYNC_TYPE, AT_SYMLINK_FOLLOW,
@@ -37,7 +38,10 @@ def encode_dev(major: u32, minor: u32) -> u64:
 
 
 def blocks_of(ino: Inode) -> u64:
-    """st_blocks: 512-byte units of memory the file's data occupies."""
+    """st_blocks: 512-byte units the file's data occupies (in memory, or on disk for ext2)."""
+    m = meta_of(ino)
+    if m is not None:
+        return m.iblocks
     if isinstance(ino, RegInode):
         n = u64(0)
         for a in ino.pages:
@@ -376,6 +380,7 @@ def sys_utimensat(dirfd: u64, upath: u64, times: u64, flags: u64) -> u64:
             raise SysError(EPERM)
         if not may_access(c, ino, W_OK):
             raise SysError(EACCES)
+    check_writable(ino)
     if at == UTIME_NOW:
         at = now
     if mt == UTIME_NOW:
@@ -449,6 +454,7 @@ def set_path_times(p: Process, dirfd: u64, upath: u64, at: u64, mt: u64) -> u64:
             raise SysError(EPERM)
         if not may_access(c, ino, W_OK):
             raise SysError(EACCES)
+    check_writable(ino)
     now = fs_now_ns()
     if at == UTIME_NOW:
         at = now

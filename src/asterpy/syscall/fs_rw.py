@@ -2,9 +2,11 @@
 
 from typing import Final
 
+from asterpy.drivers.block import flush_all_block_devices
 from asterpy.lang import SysError, i64, u64
 from asterpy.lang.errno import EBADF, EFAULT, EINVAL, ENODEV, ENOMEM, EOPNOTSUPP, ESPIPE
 from asterpy.fs.file import File, RegFile
+from asterpy.fs.mount import mount_table
 from asterpy.fs.mode import O_APPEND
 from asterpy.fs.pipe import PipeReadFile, PipeWriteFile
 from asterpy.mm.heap import kfree, kmalloc
@@ -247,9 +249,29 @@ def sys_sendfile(out_fd: u64, in_fd: u64, offp: u64, count: u64) -> u64:
 
 
 def sys_fsync(fd: u64) -> u64:
-    """fsync(2)/fdatasync(2): EBADF; memory-backed files have nothing to flush."""
+    """fsync(2)/fdatasync(2): EBADF; a disk file system writes back (memory ones have nothing to flush)."""
     p = proc()
     get_file(p, fd).sync()
+    return u64(0)
+
+
+def sys_syncfs(fd: u64) -> u64:
+    """syncfs(2): write back the file system fd's file is on (EBADF)."""
+    p = proc()
+    get_file(p, fd).inode.sb.sync_fs()
+    return u64(0)
+
+
+def sys_sync() -> u64:
+    """sync(2): write back every mounted file system, then flush every disk's write cache (what
+    was written to /dev/vdX directly); errors are not reported, as on Linux."""
+    t = mount_table()
+    for m in t.mounts:
+        try:
+            m.sb().sync_fs()
+        except SysError:
+            pass
+    flush_all_block_devices()
     return u64(0)
 
 

@@ -210,6 +210,7 @@ def test_system_files(proc: Sys) -> None:
     assert re.fullmatch(r"\d+\.\d\d \d+\.\d\d \d+\.\d\d 1/1 \d+\n", read_file(proc, b"/proc/loadavg").decode())
     assert read_file(proc, b"/proc/version").startswith(b"Linux version ")
     assert b"\tproc\n" in read_file(proc, b"/proc/filesystems")
+    assert b"\n\text2\n" in read_file(proc, b"/proc/filesystems")
     mounts = read_file(proc, b"/proc/mounts")
     assert mounts == read_file(proc, b"/proc/self/mounts")
     assert b"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n" in mounts

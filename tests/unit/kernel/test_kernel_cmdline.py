@@ -147,6 +147,20 @@ def test_settings_follow_boot_info() -> None:
     assert cmdline.cmdline_panic_timeout() == -2 and not cmdline.cmdline_exit_requested()
 
 
+def test_ramdisk_path() -> None:
+    """asterpy.ramdisk=PATH gives the path (empty without the word; a later word wins)."""
+    bootinfo_reset(ARCH_X86_64, PROTO_MULTIBOOT1, u64(0))
+    p, n = put(b"quiet asterpy.ramdisk=/img/a.ext2 x=1")
+    set_cmdline(u64(p.addr), n)
+    assert bytes(cmdline.cmdline_ramdisk()) == b"/img/a.ext2"
+    p, n = put(b"asterpy.ramdisk=/a asterpy.ramdisk=/bb")
+    set_cmdline(u64(p.addr), n)
+    assert bytes(cmdline.cmdline_ramdisk()) == b"/bb"
+    p, n = put(b"panic=1")
+    set_cmdline(u64(p.addr), n)
+    assert bytes(cmdline.cmdline_ramdisk()) == b""
+
+
 def test_saved_line_is_as_given() -> None:
     """cmdline_save keeps the line as given (for /proc/cmdline), quotes and all."""
     bootinfo_reset(ARCH_X86_64, PROTO_MULTIBOOT1, u64(0))

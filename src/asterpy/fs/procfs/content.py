@@ -803,6 +803,7 @@ def fill_system(k: u32, t: TextBuf) -> None:
         t.byte(NL)
     elif k == G_FILESYSTEMS:
         t.put(b"nodev\trootfs\nnodev\tramfs\nnodev\tproc\n")
+        t.put(b"\text2\n")
     elif k == G_CMDLINE:
         fill_cmdline(t)
     elif k == G_HOSTNAME:
