@@ -6,7 +6,8 @@ from typing import Final
 
 from asterpy.lang import SysError, i32, i64, u32, u64
 from asterpy.lang.errno import EACCES, EINVAL, EPERM, ESRCH
-from asterpy.task.sched import current_task, find_task, the_tables
+from asterpy.task.process import Process
+from asterpy.task.sched import current_task, find_process, find_task, the_tables
 from asterpy.task.task import Task
 
 PRIO_PROCESS: Final = u64(0)
@@ -260,8 +261,23 @@ def syscall_getcpu(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     return sys_getcpu(a0, a1)
 
 
+def zombie_named(pid: u64) -> Process | None:
+    """The not yet reaped process pid names when no live task has that id (None otherwise): Linux
+    still answers scheduling queries about it, with what its main thread had."""
+    n = int_arg(pid)
+    if n <= 0 or find_task(u64(n)) is not None:
+        return None
+    p = find_process(u64(n))
+    if p is None or not p.zombie:
+        return None
+    return p
+
+
 def syscall_sched_getscheduler(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sched_getscheduler(2)."""
+    z = zombie_named(a0)
+    if z is not None:
+        return z.leader_policy
     return task_of(a0).policy
 
 
@@ -277,8 +293,9 @@ def syscall_sched_setparam(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64)
 
 def syscall_sched_getparam(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of sched_getparam(2)."""
-    t = task_of(a0)
-    current_task().proc.put_u32(a1, u32(t.rt_priority))
+    z = zombie_named(a0)
+    prio = z.leader_rt_priority if z is not None else task_of(a0).rt_priority
+    current_task().proc.put_u32(a1, u32(prio))
     return u64(0)
 
 

@@ -86,6 +86,10 @@ def exit_current(t: Task, status: u64) -> None:
         t.clear_child_tid = u64(0)
     if p.threads > 0:
         p.threads -= 1
+    if t.tid == p.pid:
+        # sched_getscheduler/getparam still answer for the zombie with what its leader had.
+        p.leader_policy = t.policy
+        p.leader_rt_priority = t.rt_priority
     if p.threads == 0:
         if not p.group_exiting:
             p.exit_status = status

@@ -131,6 +131,8 @@ class Process(SignalState):
 
     ppid: u64            # the parent's pid (1 after the parent died: init adopts orphans)
     nice: i64            # setpriority's nice value (stored, not acted on)
+    leader_policy: u64       # the main thread's scheduling policy and priority once it ended
+    leader_rt_priority: u64  # (sched_getscheduler/sched_getparam of a zombie)
     ioprio: u64          # ioprio_set's class and level (stored: no block I/O scheduler uses it)
     persona: u64         # personality(2)'s value (ADDR_NO_RANDOMIZE is acted on by exec)
     rlim_max: List[u64]  # resource limits (hard; rlim_cur the soft ones) by RLIMIT_* number; see default_rlimits
@@ -170,6 +172,8 @@ class Process(SignalState):
         self.sid = u64(1)
         self.init_credentials()
         self.nice = i64(0)
+        self.leader_policy = u64(0)
+        self.leader_rt_priority = u64(0)
         self.ioprio = u64(0)     # IOPRIO_CLASS_NONE, level 0: "from the nice value", Linux's default
         self.persona = u64(0)
         self.rlim_cur = []
