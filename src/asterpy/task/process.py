@@ -729,4 +729,3 @@ from asterpy.fs.inode import Inode  # noqa: E402
 from asterpy.kernel.wait import new_wait_channel  # noqa: E402
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402
-from asterpy.mm.vdso import vdso_kind  # noqa: E402
