@@ -164,7 +164,8 @@ def is_elf(base: u64, size: u64) -> bool:
 
 
 def check_header(base: u64, size: u64, machine: u16) -> Elf64Ehdr:
-    """The file header, after checking identification, machine, type and table bounds."""
+    """The file header, after checking identification, machine, type and table bounds (size: the
+    bytes of the file at base, which must hold the header and the program header table)."""
     if not is_elf(base, size):
         raise SysError(ENOEXEC)
     if size < EHDR_SIZE:
@@ -222,13 +223,21 @@ def find_phdr_vaddr(img: ElfImage) -> u64:
 
 
 def elf_parse(base: u64, size: u64, machine: u16) -> ElfImage:
-    """Check the executable at (base, size) for machine (EM_*); ENOEXEC if it cannot run.
-
-    base must be 8-byte aligned (file data is page-aligned in memory); EINVAL otherwise.
+    """Check the executable at (base, size), all of it in memory, for machine (EM_*); ENOEXEC if
+    it cannot run. base must be 8-byte aligned (file data is page-aligned in memory); EINVAL otherwise.
     """
+    return elf_parse_head(base, size, size, machine)
+
+
+def elf_parse_head(base: u64, avail: u64, size: u64, machine: u16) -> ElfImage:
+    """elf_parse for a file of size bytes of which only the first avail are at base: enough for
+    the headers and the PT_INTERP path (elf_head_need says how many); segments are checked
+    against the whole file, which exec maps from the page cache."""
     if (base & 7) != 0:
         raise SysError(EINVAL)
-    h = check_header(base, size, machine)
+    if avail > size:
+        raise SysError(EINVAL)
+    h = check_header(base, avail, machine)
     img = ElfImage()
     img.base = base
     img.size = size
@@ -257,6 +266,8 @@ def elf_parse(base: u64, size: u64, machine: u16) -> ElfImage:
                 refuse("PT_INTERP repeated, empty or longer than PATH_MAX")
             if not in_file(size, ph.p_offset, ph.p_filesz):
                 refuse("PT_INTERP outside the file")
+            if not in_file(avail, ph.p_offset, ph.p_filesz):
+                raise SysError(EINVAL)      # the caller read too little (see elf_head_need)
             if Ptr[u8](base + ph.p_offset + ph.p_filesz - 1).load() != 0:
                 refuse("PT_INTERP's path is not NUL-terminated")
             img.has_interp = True
@@ -286,6 +297,65 @@ def elf_parse(base: u64, size: u64, machine: u16) -> ElfImage:
         refuse("the entry point lies outside the PT_LOAD segments")
     img.phdr_vaddr = find_phdr_vaddr(img)
     return img
+
+
+def elf_head_need(base: u64, avail: u64) -> u64:
+    """How many bytes from the start of the ELF file whose first avail bytes are at base (8-byte
+    aligned) elf_parse_head needs: through the program header table and, once that is there, the
+    PT_INTERP paths. avail itself when the file is not an ELF or its header is bad (elf_parse_head
+    refuses it); may be more than the file holds (ditto)."""
+    if avail < EHDR_SIZE or not is_elf(base, avail):
+        return avail
+    h = Ptr[Elf64Ehdr](base).load()
+    if u64(h.e_phentsize) != PHDR_SIZE or h.e_phnum == 0 or u64(h.e_phnum) > MAX_PHNUM:
+        return avail
+    if (h.e_phoff & 7) != 0 or h.e_phoff >= USER_END_MAX:
+        return avail
+    need = h.e_phoff + u64(h.e_phnum) * PHDR_SIZE
+    if need > avail:
+        return need
+    i = u64(0)
+    while i < u64(h.e_phnum):
+        ph = Ptr[Elf64Phdr](base + h.e_phoff + i * PHDR_SIZE).load()
+        if ph.p_type == PT_INTERP and ph.p_offset < USER_END_MAX and ph.p_filesz <= PATH_MAX:
+            if ph.p_offset + ph.p_filesz > need:
+                need = ph.p_offset + ph.p_filesz
+        i += 1
+    return need
+
+
+@struct
+class ElfMapPlan:
+    """How exec maps one PT_LOAD at its run-time address (all page aligned but zero_from):
+    [start, file_end) maps the file's pages from file offset pgoff (private: copy-on-write when
+    writable); the bytes [zero_from, file_end) of its last page are .bss, so that page gets a
+    private copy with them zeroed (nothing when zero_from == file_end); [file_end, end) is
+    anonymous zero memory."""
+
+    start: u64
+    file_end: u64
+    zero_from: u64
+    end: u64
+    pgoff: u64
+
+
+def elf_map_plan(seg: ElfSegment, bias: u64) -> ElfMapPlan:
+    """The mapping plan of a checked PT_LOAD loaded with bias (its run-time range already checked
+    not to wrap). As on Linux, a file page's bytes past filesz stay when there is no .bss."""
+    plan = ElfMapPlan()
+    at = seg.vaddr + bias
+    plan.start = page_down(at)
+    plan.pgoff = page_down(seg.offset)
+    plan.end = page_up(at + seg.memsz)
+    if seg.filesz == 0:
+        plan.file_end = plan.start
+        plan.zero_from = plan.start
+        return plan
+    plan.file_end = page_up(at + seg.filesz)
+    plan.zero_from = plan.file_end
+    if seg.memsz > seg.filesz:
+        plan.zero_from = at + seg.filesz
+    return plan
 
 
 def segment_of(ph: Elf64Phdr) -> ElfSegment:

@@ -1,7 +1,8 @@
 """execve: replace the running process's program with an ELF file or a `#!` script.
 
 The arguments and environment are copied into the kernel first (the old memory goes away), the
-file is read into contiguous kernel memory and loaded into a fresh address space; only when
+file's headers are read into kernel memory and its segments mapped from its cached pages (private
+file mappings, as mmap makes them) into a fresh address space; only when
 all of that worked is the old address space freed, so a failing execve returns its errno to
 the unchanged program. Then signal handlers go back to their defaults (ignored stays ignored),
 close-on-exec files are closed, and the task's user frame is reset to the new entry point.
@@ -12,7 +13,7 @@ from typing import Final
 from asterpy.lang import List, Ptr, SysError, memcpy, u8, u64
 from asterpy.kernel.entropy import random_u64
 from asterpy.lang.errno import E2BIG, EIO, ELIBBAD, ELOOP, ENAMETOOLONG, ENOEXEC, ENOMEM
-from asterpy.exec.elf import EHDR_SIZE, elf_interp_addr
+from asterpy.exec.elf import EHDR_SIZE, elf_head_need, elf_interp_addr
 from asterpy.mm.heap import kfree, kmalloc
 from asterpy.mm.vdso import map_vdso
 from asterpy.task.creds import CAP_FULL
@@ -245,12 +246,14 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
 
 
 class FileBuf:
-    """A file's bytes read into contiguous kernel memory (frames), for the ELF loader."""
+    """The start of a program file (its ELF headers and PT_INTERP path) read into contiguous
+    kernel memory (frames), for the ELF loader; the segments are mapped from the page cache."""
 
     pa: u64
     pages: u64
     base: u64
-    size: u64
+    size: u64       # the file's size
+    avail: u64      # the bytes read, at base
 
     def __init__(self) -> None:
         """Nothing read yet."""
@@ -258,18 +261,31 @@ class FileBuf:
         self.pages = u64(0)
         self.base = u64(0)
         self.size = u64(0)
+        self.avail = u64(0)
+
+    def read_prefix(self, p: Process, ino: "Inode", n: u64) -> None:
+        """Read the first n bytes of ino (at most its size) into fresh frames (ENOMEM)."""
+        self.free(p)
+        if n > self.size:
+            n = self.size
+        self.pages = (n + PAGE_MASK) >> 12
+        self.pa = p.frames.alloc_contiguous(self.pages, u64(1))
+        self.base = p.dm + self.pa
+        self.avail = read_inode_at(ino, self.base, u64(0), n)
 
     def read(self, p: Process, ino: "Inode") -> None:
-        """Read all of ino (ENOEXEC if it is empty or shrinks while read, ENOMEM)."""
+        """Read what elf_parse_head needs of ino: its first page, more if its program headers or
+        interpreter path lie further (ENOEXEC if it is empty, ENOMEM)."""
         self.size = ino.size
         if self.size == 0:
             raise SysError(ENOEXEC)
-        self.pages = (self.size + PAGE_MASK) >> 12
-        self.pa = p.frames.alloc_contiguous(self.pages, u64(1))
-        self.base = p.dm + self.pa
-        if read_inode_at(ino, self.base, u64(0), self.size) != self.size:
-            self.free(p)
-            raise SysError(ENOEXEC)
+        self.read_prefix(p, ino, PAGE_MASK + 1)
+        # Each round reads at least the program header table or the paths it names: two at most.
+        # Headers said to lie past the end are not read: elf_parse_head refuses them (ENOEXEC).
+        need = elf_head_need(self.base, self.avail)
+        while need > self.avail and need <= self.size:
+            self.read_prefix(p, ino, need)
+            need = elf_head_need(self.base, self.avail)
 
     def free(self, p: Process) -> None:
         """Give the frames back (once)."""
@@ -297,7 +313,7 @@ def load_interp_file(p: Process, image: Process, path: u64, n: u64) -> u64:
     buf = FileBuf()
     try:
         buf.read(p, ino)
-        return image.load_interp(buf.base, buf.size, ARCH_ELF_MACHINE)
+        return image.load_interp_file(buf.base, buf.avail, buf.size, ino, ARCH_ELF_MACHINE)
     except SysError as e:
         if e.errno == ENOEXEC:
             raise SysError(ELIBBAD)
@@ -319,7 +335,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf, fn_addr: u64
     image.rgid = p.rgid
     try:
         buf.read(p, ino)
-        img = image.load_elf_at(buf.base, buf.size, ARCH_ELF_MACHINE, exec_random(p))
+        img = image.load_elf_file(buf.base, buf.avail, buf.size, ino, ARCH_ELF_MACHINE, exec_random(p))
         if img.has_interp:
             image.entry = load_interp_file(p, image, elf_interp_addr(img), img.interp_len)
         image.vdso_base = map_vdso(image)

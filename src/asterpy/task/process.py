@@ -26,8 +26,10 @@ from asterpy.mm.paging import (
 # The page-table entry format (arch/<arch>/kernel_pte.py, resolved by the build like kernel_arch).
 from kernel_pte import pte_phys, pte_present
 from asterpy.exec.elf import (
-    ET_DYN, PF_W, PF_X, ElfImage, elf_load_bias, elf_load_segment, elf_load_span, elf_parse,
+    ET_DYN, PF_W, PF_X, ElfImage, ElfMapPlan, elf_load_bias, elf_load_segment, elf_load_span, elf_map_plan,
+    elf_parse_head,
 )
+from asterpy.mm.filepages import FilePages
 
 # The user address-space layout (PAGE, USER_TOP, the stack and mmap ranges) is asterpy.mm.uspace's.
 from asterpy.mm.uspace import (  # noqa: F401 - re-exported
@@ -265,19 +267,26 @@ class Process(SignalState):
         return self.load_elf_at(base, size, machine, u64(0))
 
     def load_elf_at(self, base: u64, size: u64, machine: u16, rnd: u64) -> ElfImage:
-        """Map the PT_LOAD segments of the program file at (base, size); set entry and the break.
+        """load_elf_file for a program file wholly in memory at (base, size), its bytes copied."""
+        return self.load_elf_file(base, size, size, None, machine, rnd)
+
+    def load_elf_file(self, base: u64, avail: u64, size: u64, file: FilePages | None, machine: u16,
+                      rnd: u64) -> ElfImage:
+        """Map the PT_LOAD segments of a program file of size bytes whose first avail bytes
+        (its headers, elf_head_need) are at base; set entry and the break. With file, the
+        segments map its pages on demand (map_segments); without, all of it is at base and copied.
 
         An ET_DYN program goes to ET_DYN_BASE plus the low ET_DYN_RND_BITS bits of rnd in pages
         (0: no randomisation); an ET_EXEC one where it was linked. The returned image's entry and
         phdr_vaddr are run-time addresses (AT_ENTRY, AT_PHDR)."""
-        img = elf_parse(base, size, machine)
+        img = elf_parse_head(base, avail, size, machine)
         hint = ET_DYN_BASE + ((rnd & ((u64(1) << ET_DYN_RND_BITS) - 1)) << 12)
         bias = elf_load_bias(img, hint, MMAP_BASE)
         if img.type != ET_DYN:
             bias = u64(0)
         self.image_start = u64(0xFFFFFFFFFFFFFFFF)
         self.image_end = u64(0)
-        self.map_segments(img, base, bias, MMAP_BASE, True)
+        self.map_segments(img, base, file, bias, MMAP_BASE, True)
         self.brk = self.brk_start
         self.entry = img.entry + bias
         img.entry = self.entry
@@ -292,10 +301,15 @@ class Process(SignalState):
         return img
 
     def load_interp(self, base: u64, size: u64, machine: u16) -> u64:
-        """Map the program interpreter (ld.so) at (base, size) at the top of the mmap range, where
-        Linux puts it too; its run-time entry point. interp_base becomes its bias (AT_BASE).
-        ENOEXEC if it is not a loadable ELF for machine, ENOMEM if it does not fit."""
-        img = elf_parse(base, size, machine)
+        """load_interp_file for an interpreter wholly in memory at (base, size), its bytes copied."""
+        return self.load_interp_file(base, size, size, None, machine)
+
+    def load_interp_file(self, base: u64, avail: u64, size: u64, file: FilePages | None, machine: u16) -> u64:
+        """Map the program interpreter (ld.so; its headers at base, as for load_elf_file) at the
+        top of the mmap range, where Linux puts it too; its run-time entry point. interp_base
+        becomes its bias (AT_BASE). ENOEXEC if it is not a loadable ELF for machine, ENOMEM if
+        it does not fit."""
+        img = elf_parse_head(base, avail, size, machine)
         bias = u64(0)
         if img.type == ET_DYN:
             span = elf_load_span(img)
@@ -308,14 +322,16 @@ class Process(SignalState):
             bias = elf_load_bias(img, at, MMAP_END)
         else:
             bias = elf_load_bias(img, u64(0), MMAP_END)
-        self.map_segments(img, base, bias, MMAP_END, False)
+        self.map_segments(img, base, file, bias, MMAP_END, False)
         self.interp_base = bias
         return img.entry + bias
 
-    def map_segments(self, img: ElfImage, base: u64, bias: u64, limit: u64, main: bool) -> None:
-        """Back every PT_LOAD of img (its file at kernel address base) at vaddr + bias, below limit,
-        with the file bytes copied and the rest zeroed. The main program's segments also set
-        image_start/image_end (/proc/PID/maps) and the start of the break after the highest one."""
+    def map_segments(self, img: ElfImage, base: u64, file: FilePages | None, bias: u64, limit: u64,
+                     main: bool) -> None:
+        """Map every PT_LOAD of img at vaddr + bias, below limit: from file's pages (map_file_segment),
+        or without file with the bytes copied from the file at kernel address base. The main
+        program's segments also set image_start/image_end (/proc/PID/maps) and the start of the
+        break after the highest one."""
         for n in range(u32(0), img.load_count):
             seg = elf_load_segment(img, n)
             start = seg.vaddr + bias
@@ -331,13 +347,34 @@ class Process(SignalState):
                 flags |= WRITE
             if (seg.flags & PF_X) != 0:
                 flags |= EXEC
-            # Map writable first so the file bytes can be copied; segments sharing a page get
-            # the union of their permissions (as on Linux, where the later mmap wins a page).
-            self.map_range_zeroed(page_down(start), page_up(start + seg.memsz), flags)
-            self.load_user(start, base + seg.offset, seg.filesz)
+            if file is not None:
+                self.map_file_segment(elf_map_plan(seg, bias), prot_of_flags(flags), file)
+            else:
+                # Map writable first so the file bytes can be copied; segments sharing a page get
+                # the union of their permissions (as on Linux, where the later mmap wins a page).
+                self.map_range_zeroed(page_down(start), page_up(start + seg.memsz), flags)
+                self.load_user(start, base + seg.offset, seg.filesz)
             end = page_up(start + seg.memsz)
             if main and end > self.brk_start:
                 self.brk_start = end
+
+    def map_file_segment(self, plan: ElfMapPlan, prot: u64, file: FilePages) -> None:
+        """Map one PT_LOAD by its plan: a private mapping of file's pages (shared with the page
+        cache until written), the .bss part of its last file page zeroed in a private copy of
+        that page, anonymous zero pages after. A page shared with the previous segment is taken
+        over by this one, as Linux's later MAP_FIXED mmap does."""
+        self.unmap_range(plan.start, plan.end)
+        if plan.file_end > plan.start:
+            self.vmas.insert(Vma(plan.start, plan.file_end, prot, u64(0), file, plan.pgoff))
+        if plan.end > plan.file_end:
+            self.vmas.insert(Vma(plan.file_end, plan.end, prot, u64(0), None, u64(0)))
+        if plan.zero_from < plan.file_end:
+            page = page_down(plan.zero_from)
+            v = self.vmas.find(page)
+            if v is None or mmfault.populate(self, v, page, True) != mmfault.FAULT_OK:
+                raise SysError(ENOEXEC)
+            keep = plan.zero_from - page
+            memset(self.dm + self.space.translate(page) + keep, 0, PAGE - keep)
 
     def push_bytes(self, sp: u64, data: bytes, nul: bool) -> u64:
         """Push data (plus a NUL if asked) below sp; return the new sp, the data's address."""
@@ -549,10 +586,11 @@ class Process(SignalState):
                 frame = pte_phys(e, level)
                 fl = entry_flags(e)
                 v = src.vmas.find(va)
-                if v is not None and vdso_kind(v.inode) != 0 and mmfault.is_file_page(src, v, va, frame):
-                    # [vvar]/[vdso] pages are not copied (as Linux skips file pages it can refault):
-                    # the child maps them on first use, and a fork that execs or exits at once
-                    # makes no page table for them. A page written since (a private copy) is.
+                if v is not None and v.inode is not None and mmfault.is_file_page(src, v, va, frame):
+                    # A file's own pages ([vvar]/[vdso], program text, mmap'ed files) are not
+                    # copied (as Linux skips file pages it can refault): the child maps them on
+                    # first use, and a fork that execs or exits at once makes no page table for
+                    # them. A page written since (a private copy) is.
                     continue
                 if (fl & WRITE) != 0 and (v is None or not v.shared()):
                     fl = fl & ~WRITE
@@ -695,4 +733,3 @@ from asterpy.fs.inode import Inode  # noqa: E402
 from asterpy.kernel.wait import new_wait_channel  # noqa: E402
 from asterpy.mm.vma import NO_ADDR, PROT_EXEC, PROT_READ, PROT_WRITE, VM_BRK, VM_STACK, Vma, VmaList  # noqa: E402
 import asterpy.mm.fault as mmfault  # noqa: E402
-from asterpy.mm.vdso import vdso_kind  # noqa: E402
