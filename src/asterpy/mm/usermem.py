@@ -148,6 +148,15 @@ class UserMemory(UserSpace):
     def load_user(self, va: u64, src: u64, n: u64) -> None:
         """Copy n bytes at kernel address src to user va, page by page, ignoring write permission
         (exec's loader fills read-only segments too); EFAULT for a page not backed yet."""
+        self.load_fill(va, src, n)
+
+    def load_zero(self, va: u64, n: u64) -> None:
+        """Zero n bytes at user va as load_user writes them: ignoring write permission (exec clears
+        the .bss tail of a segment's last file page); EFAULT for a page not backed yet."""
+        self.load_fill(va, u64(0), n)
+
+    def load_fill(self, va: u64, src: u64, n: u64) -> None:
+        """load_user's walk: copy from kernel address src, or zero when src is 0."""
         done = u64(0)
         while done < n:
             a = va + done
@@ -157,5 +166,8 @@ class UserMemory(UserSpace):
             pa = self.space.translate(a)
             if pa == NO_PHYS:
                 raise SysError(EFAULT)
-            memcpy(self.dm + pa, src + done, chunk)
+            if src == 0:
+                memset(self.dm + pa, 0, chunk)
+            else:
+                memcpy(self.dm + pa, src + done, chunk)
             done += chunk

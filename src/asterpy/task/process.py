@@ -373,8 +373,7 @@ class Process(SignalState):
             v = self.vmas.find(page)
             if v is None or mmfault.populate(self, v, page, True) != mmfault.FAULT_OK:
                 raise SysError(ENOEXEC)
-            keep = plan.zero_from - page
-            memset(self.dm + self.space.translate(page) + keep, 0, PAGE - keep)
+            self.load_zero(plan.zero_from, PAGE - (plan.zero_from - page))
 
     def push_bytes(self, sp: u64, data: bytes, nul: bool) -> u64:
         """Push data (plus a NUL if asked) below sp; return the new sp, the data's address."""
