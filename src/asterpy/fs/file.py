@@ -322,6 +322,8 @@ class DirFile(File):
         if d.dead:
             return u64(0)
         used = u64(0)
+        slot = -1
+        gen = d.gen
         while True:
             name = bytearray(0)
             ino = u64(0)
@@ -342,8 +344,16 @@ class DirFile(File):
                 nxt = u64(2)
                 found = True
             else:
-                for e in d.entries:
-                    if e.cookie >= self.pos:
+                # Resume at the first entry whose cookie is at least the offset: found by binary
+                # search once per call (and again only if the list was compacted meanwhile, when a
+                # copy to user memory let another task in), then one slot per record.
+                if slot < 0 or gen != d.gen:
+                    slot = d.slot_at(self.pos)
+                    gen = d.gen
+                while slot < len(d.slots):
+                    e = d.slots[slot]
+                    slot += 1
+                    if e is not None:
                         name = e.name
                         ino = e.inode.ino
                         dtype = dtype_of(e.inode.mode)
