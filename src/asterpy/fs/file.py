@@ -9,7 +9,7 @@ read/write here; methods that make no sense for a kind of file raise its Linux e
 from typing import Final
 
 from asterpy.lang import Ptr, SysError, i64, memset, u8, u16, u32, u64
-from asterpy.lang.errno import EBADF, EINVAL, EISDIR, ENOTDIR, ENOTTY, ENXIO, ESPIPE
+from asterpy.lang.errno import EBADF, EFAULT, EINVAL, EISDIR, ENOTDIR, ENOTTY, ENXIO, ESPIPE
 from asterpy.fs.abi import DIRENT_HEADER, kscratch, put_u32
 from asterpy.fs.inode import DirInode, Inode, RegInode
 from asterpy.fs.locks import LockOwner
@@ -258,17 +258,22 @@ class RegFile(File):
         return self.reg.size - self.pos
 
 
+def fill_dirent(k: u64, ino: u64, next_off: u64, dtype: u32, name: bytearray, reclen: u64) -> None:
+    """Build one linux_dirent64 record of reclen bytes in kernel memory at k."""
+    memset(k, 0, reclen)
+    Ptr[u64](k).store(ino)
+    Ptr[u64](k + 8).store(next_off)
+    Ptr[u16](k + 16).store(u16(reclen))
+    Ptr[u8](k + 18).store(u8(dtype))
+    for i in range(0, len(name)):
+        Ptr[u8](k + DIRENT_HEADER + u64(i)).store(name[i])
+
+
 def put_dirent(p: FsCaller, va: u64, ino: u64, next_off: u64, dtype: u32, name: bytearray, reclen: u64) -> None:
     """Write one linux_dirent64 record of reclen bytes at user va."""
     k = kscratch(reclen)
     try:
-        memset(k, 0, reclen)
-        Ptr[u64](k).store(ino)
-        Ptr[u64](k + 8).store(next_off)
-        Ptr[u16](k + 16).store(u16(reclen))
-        Ptr[u8](k + 18).store(u8(dtype))
-        for i in range(0, len(name)):
-            Ptr[u8](k + DIRENT_HEADER + u64(i)).store(name[i])
+        fill_dirent(k, ino, next_off, dtype, name, reclen)
         p.copy_out(va, k, reclen)
     finally:
         kfree(k)
@@ -280,6 +285,8 @@ def dirent_len(name_len: u64) -> u64:
 
 
 DOT: Final = u8(0x2E)
+# The most record bytes getdents builds before copying them out (a record is at most 280 bytes).
+GETDENTS_STAGE: Final = u64(4096)
 
 
 class DirFile(File):
@@ -322,45 +329,82 @@ class DirFile(File):
         if d.dead:
             return u64(0)
         d.load()
+        # Records are built in a kernel staging buffer and copied out a buffer at a time: `used`
+        # bytes are in user memory (the offset after them was `done_pos`), `staged` more wait in k.
+        stage = n
+        if stage > GETDENTS_STAGE:
+            stage = GETDENTS_STAGE
+        k = kscratch(stage)
         used = u64(0)
-        while True:
-            name = bytearray(0)
-            ino = u64(0)
-            dtype = DT_DIR
-            nxt = u64(0)
-            found = False
-            if self.pos == 0:
-                name = bytearray(1)
-                name[0] = DOT
-                ino = d.ino
-                nxt = u64(1)
-                found = True
-            elif self.pos == 1:
-                name = bytearray(2)
-                name[0] = DOT
-                name[1] = DOT
-                ino = d.parent_dir().ino
-                nxt = u64(2)
-                found = True
-            else:
-                for e in d.entries:
-                    if e.cookie >= self.pos:
-                        name = e.name
-                        ino = e.inode.ino
-                        dtype = dtype_of(e.inode.mode)
-                        nxt = e.cookie + 1
-                        found = True
-                        break
-            if not found:
-                return used
-            rl = dirent_len(u64(len(name)))
-            if rl > n - used:
-                if used == 0:
-                    raise SysError(EINVAL)
-                return used
-            put_dirent(p, buf + used, ino, nxt, dtype, name, rl)
-            used += rl
-            self.pos = nxt
+        staged = u64(0)
+        done_pos = self.pos
+        slot = -1
+        gen = d.gen
+        empty = bytearray(0)
+        try:
+            while True:
+                name = empty
+                ino = u64(0)
+                dtype = DT_DIR
+                nxt = u64(0)
+                found = False
+                if self.pos == 0:
+                    name = bytearray(1)
+                    name[0] = DOT
+                    ino = d.ino
+                    nxt = u64(1)
+                    found = True
+                elif self.pos == 1:
+                    name = bytearray(2)
+                    name[0] = DOT
+                    name[1] = DOT
+                    ino = d.parent_dir().ino
+                    nxt = u64(2)
+                    found = True
+                else:
+                    # Resume at the first entry whose cookie is at least the offset: found by
+                    # binary search once per call (again only if the list was compacted meanwhile,
+                    # when a copy to user memory let another task in), then one slot per record.
+                    if slot < 0 or gen != d.gen:
+                        slot = d.slot_at(self.pos)
+                        gen = d.gen
+                    while slot < len(d.slots):
+                        e = d.slots[slot]
+                        slot += 1
+                        if e is not None:
+                            name = e.name
+                            ino = e.inode.ino
+                            dtype = dtype_of(e.inode.mode)
+                            nxt = e.cookie + 1
+                            found = True
+                            break
+                if not found:
+                    break
+                rl = dirent_len(u64(len(name)))
+                if rl > n - used - staged:
+                    if used + staged == 0:
+                        raise SysError(EINVAL)
+                    break
+                if rl > stage - staged:
+                    p.copy_out(buf + used, k, staged)
+                    used += staged
+                    staged = u64(0)
+                    done_pos = self.pos
+                fill_dirent(k + staged, ino, nxt, dtype, name, rl)
+                staged += rl
+                self.pos = nxt
+            if staged > 0:
+                p.copy_out(buf + used, k, staged)
+                used += staged
+        except SysError as err:
+            # A fault copying out: the records not copied are not consumed. Like Linux, the
+            # records already copied are the result; EFAULT only when there are none.
+            self.pos = done_pos
+            if used == 0 or err.errno != EFAULT:
+                raise
+        finally:
+            kfree(k)
+        return used
 
 
 class PathFile(File):

@@ -8,7 +8,7 @@ strong one would be a cycle that never dies).
 
 from typing import Final
 
-from asterpy.lang import List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
+from asterpy.lang import Dict, List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
 from asterpy.lang.errno import EFBIG, EINVAL
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
@@ -214,17 +214,24 @@ class RegInode(Inode):
 
 
 class Dentry:
-    """One name in a directory: the name's bytes, its inode, and its getdents position."""
+    """One name in a directory: the name's bytes, its inode, its getdents position (cookie), and
+    its places in the directory's hash index (chain) and creation-order list (slot)."""
 
     name: bytearray
     inode: Inode
     cookie: u64
+    hash: u64
+    chain: "Dentry | None"    # the next entry whose name has the same hash
+    slot: int                 # index in the directory's slots list
 
     def __init__(self, name: bytearray, inode: Inode, cookie: u64) -> None:
         """An entry `name` for inode at directory position cookie."""
         self.name = name
         self.inode = inode
         self.cookie = cookie
+        self.hash = name_hash(name)
+        self.chain = None
+        self.slot = 0
 
 
 def names_equal(a: bytearray, b: bytearray) -> bool:
@@ -263,10 +270,30 @@ def name_from_mem(addr: u64, n: u64) -> bytearray:
     return out
 
 
+def name_hash(name: bytearray) -> u64:
+    """A 64-bit FNV-1a hash of a name's bytes (the directory index's key)."""
+    h = u64(0xCBF29CE484222325)
+    for i in range(0, len(name)):
+        h = (h ^ u64(name[i])) * u64(0x100000001B3)
+    return h
+
+
+# A directory keeps its entries twice: a hash index (name hash -> chain of entries) for lookups,
+# and a list in creation order (cookie order) for getdents. Removing an entry leaves a hole (None)
+# in the list so that slot numbers and the cookies beside them stay put; the list is compacted
+# when the holes outnumber the entries (amortised O(1) per removal). `cookies` keeps each slot's
+# cookie, holes included, strictly increasing, so a listing resumes at a cookie by binary search.
+COMPACT_MIN_HOLES: Final = 32
+
+
 class DirInode(Inode):
     """A directory: its entries in creation order ("." and ".." are implicit, positions 0 and 1)."""
 
-    entries: List[Dentry]
+    slots: List[Dentry | None]
+    cookies: List[u64]
+    index: Dict[u64, Dentry]
+    count: int          # live entries (slots that are not holes)
+    gen: u64            # bumped when the slots are compacted (slot numbers change)
     parent: Weak["DirInode"]
     next_cookie: u64
     dead: bool          # removed by rmdir: nothing can be created in it any more
@@ -275,7 +302,11 @@ class DirInode(Inode):
         """An empty directory under parent (itself when parent is None: a root)."""
         Inode.__init__(self, S_IFDIR | perm)
         self.nlink = u32(2)
-        self.entries = []
+        self.slots = []
+        self.cookies = []
+        self.index = {}
+        self.count = 0
+        self.gen = u64(0)
         self.next_cookie = u64(2)
         self.dead = False
         if parent is None:
@@ -305,9 +336,14 @@ class DirInode(Inode):
 
     def find(self, name: bytearray) -> Dentry | None:
         """The entry called name, or None."""
-        for e in self.entries:
+        h = name_hash(name)
+        if h not in self.index:
+            return None
+        e: Dentry | None = self.index[h]
+        while e is not None:
             if names_equal(e.name, name):
                 return e
+            e = e.chain
         return None
 
     def lookup(self, name: bytearray) -> Inode | None:
@@ -325,8 +361,15 @@ class DirInode(Inode):
         """Add entry name -> inode (the caller checked it is new); counts the links."""
         if u64(len(name)) > NAME_MAX or len(name) == 0:
             raise SysError(EINVAL)
-        self.entries.append(Dentry(name, inode, self.next_cookie))
+        e = Dentry(name, inode, self.next_cookie)
         self.next_cookie += 1
+        e.slot = len(self.slots)
+        self.slots.append(e)
+        self.cookies.append(e.cookie)
+        if e.hash in self.index:
+            e.chain = self.index[e.hash]
+        self.index[e.hash] = e
+        self.count += 1
         # A name joins its directory's file system (rename and link never cross one: EXDEV).
         inode.sb = self.sb
         if isinstance(inode, DirInode):
@@ -335,43 +378,129 @@ class DirInode(Inode):
         inode.touch_ctime()
         self.touch_mtime()
 
+    def index_entry(self, e: Dentry) -> None:
+        """Put e in the name index (its slot is the caller's business)."""
+        e.chain = None
+        if e.hash in self.index:
+            e.chain = self.index[e.hash]
+        self.index[e.hash] = e
+        self.count += 1
+
+    def set_entries(self, entries: List[Dentry]) -> None:
+        """Replace every entry by `entries`, given in cookie order (a disk file system reading a
+        directory from disk, or forgetting what it read); open listings notice gen."""
+        self.slots = []
+        self.cookies = []
+        self.index = {}
+        self.count = 0
+        for e in entries:
+            e.slot = len(self.slots)
+            self.slots.append(e)
+            self.cookies.append(e.cookie)
+            self.index_entry(e)
+        self.gen += 1
+
+    def insert_entry(self, e: Dentry) -> None:
+        """Put e among the entries in cookie order, for a file system whose cookies are on-disk
+        offsets rather than creation order (ext2 reuses a removed entry's space); the slots after it
+        are renumbered, so open listings notice gen."""
+        pos = self.slot_at(e.cookie)
+        self.slots.insert(pos, e)
+        self.cookies.insert(pos, e.cookie)
+        for i in range(pos, len(self.slots)):
+            x = self.slots[i]
+            if x is not None:
+                x.slot = i
+        self.index_entry(e)
+        self.gen += 1
+
+    def unlink_entry(self, name: bytearray) -> Dentry | None:
+        """Take the entry called name out of the index and the order list; the entry, or None."""
+        h = name_hash(name)
+        if h not in self.index:
+            return None
+        prev: Dentry | None = None
+        e: Dentry | None = self.index[h]
+        while e is not None:
+            if names_equal(e.name, name):
+                break
+            prev = e
+            e = e.chain
+        if e is None:
+            return None
+        nxt = e.chain
+        if prev is not None:
+            prev.chain = nxt
+        elif nxt is not None:
+            self.index[h] = nxt
+        else:
+            del self.index[h]
+        e.chain = None
+        self.slots[e.slot] = None
+        self.count -= 1
+        holes = len(self.slots) - self.count
+        if holes >= COMPACT_MIN_HOLES and holes > self.count:
+            self.compact()
+        return e
+
+    def compact(self) -> None:
+        """Drop the holes from the order list (renumbering the slots; open listings notice gen)."""
+        slots: List[Dentry | None] = []
+        cookies: List[u64] = []
+        for x in self.slots:
+            if x is not None:
+                x.slot = len(slots)
+                slots.append(x)
+                cookies.append(x.cookie)
+        self.slots = slots
+        self.cookies = cookies
+        self.gen += 1
+
+    def slot_at(self, pos: u64) -> int:
+        """The first slot whose cookie is at least pos (len(slots) if none): where a listing resumes."""
+        lo = 0
+        hi = len(self.cookies)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.cookies[mid] < pos:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
     def remove(self, name: bytearray) -> Inode | None:
         """Remove entry name (uncounting its link); the inode it named, None if there was none."""
-        for i in range(0, len(self.entries)):
-            e = self.entries[i]
-            if names_equal(e.name, name):
-                ino = e.inode
-                del self.entries[i]
-                if isinstance(ino, DirInode):
-                    self.nlink -= 1
-                    ino.nlink = u32(0)
-                elif ino.nlink > 0:
-                    ino.nlink -= 1
-                ino.touch_ctime()
-                self.touch_mtime()
-                return ino
-        return None
+        e = self.unlink_entry(name)
+        if e is None:
+            return None
+        ino = e.inode
+        if isinstance(ino, DirInode):
+            self.nlink -= 1
+            ino.nlink = u32(0)
+        elif ino.nlink > 0:
+            ino.nlink -= 1
+        ino.touch_ctime()
+        self.touch_mtime()
+        return ino
 
     def detach(self, name: bytearray) -> Dentry | None:
         """Take entry name out without changing its inode's link count (rename moves it)."""
-        for i in range(0, len(self.entries)):
-            e = self.entries[i]
-            if names_equal(e.name, name):
-                del self.entries[i]
-                if isinstance(e.inode, DirInode):
-                    self.nlink -= 1
-                self.touch_mtime()
-                return e
-        return None
+        e = self.unlink_entry(name)
+        if e is None:
+            return None
+        if isinstance(e.inode, DirInode):
+            self.nlink -= 1
+        self.touch_mtime()
+        return e
 
     def is_empty(self) -> bool:
         """True if the directory has no entries besides . and .."""
-        return len(self.entries) == 0
+        return self.count == 0
 
     def child_name(self, child: Inode) -> bytearray | None:
         """The name under which child is listed here (getcwd and /proc's links walk up with it), or None."""
-        for e in self.entries:
-            if e.inode is child:
+        for e in self.slots:
+            if e is not None and e.inode is child:
                 return e.name
         return None
 

@@ -171,7 +171,9 @@ def decode_stat(b: bytes) -> Dict[str, int]:
 
 def release_tree(d: DirInode) -> None:
     """Free the kernel memory every file below d holds (before the simulated heap goes away)."""
-    for e in d.entries:
+    for e in d.slots:
+        if e is None:
+            continue
         ino = e.inode
         if isinstance(ino, RegInode):
             ino.set_size(u64(0))

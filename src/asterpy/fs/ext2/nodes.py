@@ -87,8 +87,11 @@ def drop_tree(d: "Ext2Dir") -> None:
     todo: List[Ext2Dir] = [d]
     while len(todo) > 0:
         x = todo.pop()
-        old = x.entries
-        x.entries = []
+        old: List[Dentry] = []
+        for e in x.slots:
+            if e is not None:
+                old.append(e)
+        x.set_entries([])
         x.loaded = False
         for e in old:
             c = e.inode
@@ -365,7 +368,7 @@ def load_dir(d: "Ext2Dir") -> None:
                     child = iget(fs, num, d)
                     out.append(Dentry(name, child, lb * fs.bs + pos + 2))
             pos += rl
-    d.entries = out
+    d.set_entries(out)
     d.loaded = True
 
 
@@ -409,14 +412,6 @@ def undo_number(ino: Inode, m: E2Meta, fs: Ext2Fs) -> None:
             fs.free_from(m, u64(0))
     fs.free_inode(m.ino, isinstance(ino, Ext2Dir))
     m.allocated = False
-
-
-def insert_sorted(d: DirInode, e: Dentry) -> None:
-    """Put e into d's list in cookie order (getdents walks the list in that order)."""
-    i = len(d.entries)
-    while i > 0 and d.entries[i - 1].cookie > e.cookie:
-        i -= 1
-    d.entries.insert(i, e)
 
 
 class Ext2Dir(DirInode):
@@ -512,7 +507,7 @@ class Ext2Dir(DirInode):
             if created:
                 undo_number(inode, m, fs)
             raise e
-        insert_sorted(self, Dentry(name, inode, off + 2))
+        self.insert_entry(Dentry(name, inode, off + 2))
         inode.sb = self.sb
         if isinstance(inode, DirInode):
             inode.parent = Weak[DirInode](self)

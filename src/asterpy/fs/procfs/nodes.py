@@ -510,7 +510,9 @@ def find_in_tree(target: Inode, top: DirInode) -> bytearray | None:
     while i < len(todo):
         d = todo[i]
         i += 1
-        for e in d.entries:
+        for e in d.slots:
+            if e is None:
+                continue
             if e.inode is target:
                 names: List[bytearray] = []
                 if not dir_names_up(d, root_dir(), names):
