@@ -314,11 +314,11 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     files.syscall_utimensat,  # 280 utimensat
     fs_event.syscall_epoll_pwait,  # 281 epoll_pwait
     no_handler,  # 282 signalfd
-    no_handler,  # 283 timerfd_create
+    fs_event.syscall_timerfd_create,  # 283 timerfd_create
     fs_event.syscall_eventfd,  # 284 eventfd
     files.syscall_fallocate,  # 285 fallocate
-    no_handler,  # 286 timerfd_settime
-    no_handler,  # 287 timerfd_gettime
+    fs_event.syscall_timerfd_settime,  # 286 timerfd_settime
+    fs_event.syscall_timerfd_gettime,  # 287 timerfd_gettime
     no_handler,  # 288 accept4
     no_handler,  # 289 signalfd4
     fs_event.syscall_eventfd2,  # 290 eventfd2
@@ -437,7 +437,7 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     0, 0, 0, 2, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 2, 0, 0, 0,
     0, 4, 3, 4, 5, 3, 4, 3, 4, 5, 3, 4, 3, 3, 6, 5,
-    0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 0, 0, 1, 4, 0, 0,
+    0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 0, 2, 1, 4, 4, 2,
     0, 0, 2, 1, 3, 2, 0, 4, 4, 0, 0, 0, 0, 0, 4, 0,
     0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 3, 2,
     0, 0, 0, 0, 0, 0, 6, 6, 6, 0, 0, 0, 5, 0, 0, 0,
@@ -464,7 +464,7 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     False, False, False, True, True, True, True, True, True, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, True, False, False, False, True, True, False, False, False,
     False, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
-    False, True, True, False, False, False, False, False, True, True, False, False, True, True, False, False,
+    False, True, True, False, False, False, False, False, True, True, False, True, True, True, True, True,
     False, False, True, True, True, True, False, True, True, False, False, False, False, False, True, False,
     False, False, True, False, False, True, False, False, False, False, False, False, True, False, True, True,
     False, False, False, False, False, False, True, True, True, False, False, False, True, False, True, False,

@@ -15,6 +15,7 @@ from asterpy.lang import List, SysError, kwarn, panic, u64
 from asterpy.lang.errno import EAGAIN, ESRCH
 from asterpy.kernel.time import monotonic_ns, vvar_tick
 from asterpy.mm.kstack import kstack_free
+from asterpy.fs.timerfd import timerfd_tick
 from asterpy.task.process import Process, set_current
 from asterpy.task.task import DEAD, KSTACK_PAGES, RUNNABLE, SLEEPING, STOPPED, Task
 
@@ -347,6 +348,7 @@ def sched_tick() -> None:
     """The timer's work (from its interrupt): end timed sleeps, ask the running task to yield."""
     now = monotonic_ns()
     vvar_tick()          # the coarse clocks the vDSO reads
+    timerfd_tick()       # readers and pollers of timerfds that are due
     for t in the_tables().tasks:
         if t.state == SLEEPING and t.deadline_ns != 0 and now >= t.deadline_ns:
             t.state = RUNNABLE
