@@ -138,19 +138,25 @@ _armed: List[Weak[TimerFile]] | None = None
 def armed_timers() -> List[Weak[TimerFile]]:
     """The list of armed timerfds the tick watches."""
     global _armed
-    if _armed is None:
-        _armed = []
-    return _armed
+    a = _armed
+    if a is None:
+        fresh: List[Weak[TimerFile]] = []
+        _armed = fresh
+        return fresh
+    return a
 
 
 def timerfd_tick() -> None:
     """From the timer interrupt: wake the readers and pollers of timerfds that are due; forget
     timers that are closed or disarmed."""
     global _armed
-    if _armed is None or len(_armed) == 0:
+    armed = _armed
+    if armed is None:
+        return
+    if len(armed) == 0:
         return
     kept: List[Weak[TimerFile]] = []
-    for w in _armed:
+    for w in armed:
         f = w.get()
         if f is None or f.deadline == 0:
             continue

@@ -12,6 +12,7 @@ from asterpy.fs.file import File
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFDIR, S_IFREG
 from asterpy.task.process import Process
+from asterpy.task.signalfd import SignalFile
 from asterpy.task.sched import INTERRUPTED, current_task, sched_sleep_until
 from asterpy.kernel.wait import POLL_CHANNEL
 
@@ -115,6 +116,25 @@ def sys_timerfd_gettime(fd: u64, cur: u64) -> u64:
     left = f.left()
     put_itimerspec(p, cur, f.interval, left)
     return u64(0)
+
+
+def sys_signalfd4(fd: u64, mask: u64, size: u64, flags: u64) -> u64:
+    """signalfd4(2): a new signalfd (fd -1) or a new mask for an existing one; EINVAL for bad
+    flags, a bad mask size or a descriptor that is no signalfd, EBADF, EFAULT."""
+    if (flags & 0xFFFFFFFF & ~(O_CLOEXEC | O_NONBLOCK)) != 0:
+        raise SysError(EINVAL)
+    if size != SIGSET_BYTES:
+        raise SysError(EINVAL)
+    p = me()
+    m = p.get_u64(mask)
+    if (fd & 0xFFFFFFFF) == 0xFFFFFFFF:
+        f = SignalFile(Inode(u32(0o600)), O_RDWR | (flags & O_NONBLOCK), m)
+        return install(p, f, (flags & O_CLOEXEC) != 0)
+    g = p.files.get(fd_arg(fd))
+    if isinstance(g, SignalFile):
+        g.set_mask(m)
+        return fd & 0xFFFFFFFF
+    raise SysError(EINVAL)
 
 
 def sys_epoll_create1(flags: u64) -> u64:
@@ -283,3 +303,13 @@ def syscall_timerfd_settime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64
 def syscall_timerfd_gettime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of timerfd_gettime(2)."""
     return sys_timerfd_gettime(a0, a1)
+
+
+def syscall_signalfd(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of signalfd(2)."""
+    return sys_signalfd4(a0, a1, a2, u64(0))
+
+
+def syscall_signalfd4(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of signalfd4(2)."""
+    return sys_signalfd4(a0, a1, a2, a3)

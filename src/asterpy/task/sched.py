@@ -361,6 +361,7 @@ def sched_tick() -> None:
             if p.itimer_interval[0] != 0:
                 p.itimer_deadline[0] = now + p.itimer_interval[0]
             signals.send_to_process(p, u64(14), u64(0x80), u64(0))
+    ptimers.posix_timer_tick()
     c = current
     if c is not None:
         c.need_resched = True
@@ -412,3 +413,4 @@ def any_runnable() -> bool:
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.task.signal as signals  # noqa: E402
+import asterpy.task.posix_timer as ptimers  # noqa: E402
