@@ -32,6 +32,12 @@ static long k_delete(int id)
     return syscall(SYS_timer_delete, id);
 }
 
+/* sigev_notify_thread_id: the int after sigev_notify (glibc and musl name it differently). */
+static void set_tid(struct sigevent *ev, int tid)
+{
+    memcpy((char *)ev + 16, &tid, sizeof tid);
+}
+
 static struct itimerspec its(long v_ms, long i_ms)
 {
     struct itimerspec t;
@@ -140,7 +146,7 @@ static void test_overrun_signalfd(void)
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = SIGUSR2;
     ev.sigev_value.sival_int = 5;
-    ev._sigev_un._tid = (int)syscall(SYS_gettid);
+    set_tid(&ev, (int)syscall(SYS_gettid));
     int id = -1;
     CHECK_OK("create SIGEV_THREAD_ID", k_create(CLOCK_MONOTONIC, &ev, &id));
     struct itimerspec t = its(10, 10);
@@ -187,7 +193,7 @@ static void test_errors(void)
     CHECK_ERR("signal 65", k_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = SIGALRM;
-    ev._sigev_un._tid = 999999;
+    set_tid(&ev, 999999);
     CHECK_ERR("SIGEV_THREAD_ID no such thread", k_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
     CHECK_ERR("bad clock", k_create(12345, NULL, &id), EINVAL);
     CHECK_ERR("negative clock", k_create(-1, NULL, &id), EINVAL);

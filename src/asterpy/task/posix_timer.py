@@ -45,8 +45,8 @@ class PosixTimer:
     tid: u64             # SIGEV_THREAD_ID's thread
     deadline: u64        # next expiration on clock (0: disarmed)
     interval: u64
-    overrun: u64         # expirations since the last signal was queued
-    last_overrun: u64    # the overrun the last signal carried (timer_getoverrun)
+    overrun: u64         # the overrun of the signal queued last (expirations while it waited)
+    last_overrun: u64    # the overrun of the signal delivered last (timer_getoverrun)
 
     def __init__(self, owner: Process, id: u64, clock: u64) -> None:
         """A disarmed timer."""
@@ -136,32 +136,44 @@ def posix_timers_release(p: Process) -> None:
             i += 1
 
 
-def signal_pending_of(tm: PosixTimer) -> bool:
-    """Whether the timer's last signal is still pending (not yet delivered)."""
+def clamp_overrun(n: u64) -> u64:
+    """An overrun as the int of si_overrun and timer_getoverrun (at most DELAYTIMER_MAX)."""
+    return DELAYTIMER_MAX if n > DELAYTIMER_MAX else n
+
+
+def signal_still_pending(tm: PosixTimer) -> bool:
+    """Whether the timer's last signal is still pending (not yet delivered); if so its
+    si_overrun becomes the timer's overrun."""
     p = tm.owner
     sig = tm.signo
     if (p.sig_pending & sig_bit(sig)) != 0 and p.sig_code[sig] == SI_TIMER and p.sig_from[sig] == tm.id:
+        p.sig_uid[sig] = clamp_overrun(tm.overrun)
         return True
     if tm.notify == SIGEV_THREAD_ID:
         t = find_task(tm.tid)
         if t is not None and (t.pending & sig_bit(sig)) != 0 and t.sig_code[sig] == SI_TIMER \
                 and t.sig_from[sig] == tm.id:
+            t.sig_uid[sig] = clamp_overrun(tm.overrun)
             return True
     return False
+
+
+def timer_signal_taken(p: Process, id: u64, overrun: u64) -> None:
+    """A signal of p's timer id was delivered (or read) with overrun: timer_getoverrun's answer."""
+    tm = timer_find(p, id)
+    if tm is not None:
+        tm.last_overrun = overrun
 
 
 def fire(tm: PosixTimer, missed: u64) -> None:
     """The timer expired (missed more times since): queue its signal, or count an overrun."""
     if tm.notify == SIGEV_NONE:
         return
-    if signal_pending_of(tm):
-        tm.overrun += 1 + missed
+    tm.overrun += 1 + missed
+    if signal_still_pending(tm):
         return
-    over = tm.overrun + missed
-    if over > DELAYTIMER_MAX:
-        over = DELAYTIMER_MAX
-    tm.last_overrun = over
-    tm.overrun = u64(0)
+    tm.overrun = missed
+    over = clamp_overrun(missed)
     if tm.notify == SIGEV_THREAD_ID:
         t = find_task(tm.tid)
         if t is not None and t.proc is tm.owner:

@@ -19,6 +19,8 @@ from asterpy.task.sched import (
     continue_process, current_task_or_none, make_runnable, sched_wake, the_tables,
 )
 from asterpy.kernel.wait import new_wait_channel
+
+SI_TIMER: Final = u64(0xFFFFFFFE)      # a POSIX timer's signal (-2 as a 32-bit int)
 from asterpy.kernel.siginfo import (
     CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
@@ -269,6 +271,8 @@ def take_signal(t: Task, sig: u64) -> None:
         taken_from = t.proc.sig_from[sig]
         taken_uid = t.proc.sig_uid[sig]
         taken_value = t.proc.sig_value[sig]
+    if taken_code == SI_TIMER:
+        ptimers.timer_signal_taken(t.proc, taken_from, taken_uid)
 
 
 # The si_code, sender pid and uid, and si_value of the signal next_signal/take_signal just took
@@ -448,3 +452,4 @@ def stop_process(t: Task, sig: u64) -> None:
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.task.exit as texit  # noqa: E402
+import asterpy.task.posix_timer as ptimers  # noqa: E402
