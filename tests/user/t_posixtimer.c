@@ -11,27 +11,6 @@
 #define SIGEV_THREAD_ID 4
 #endif
 
-static long k_create(clockid_t c, struct sigevent *ev, int *id)
-{
-    return syscall(SYS_timer_create, c, ev, id);
-}
-static long k_settime(int id, int fl, const struct itimerspec *n, struct itimerspec *o)
-{
-    return syscall(SYS_timer_settime, id, fl, n, o);
-}
-static long k_gettime(int id, struct itimerspec *c)
-{
-    return syscall(SYS_timer_gettime, id, c);
-}
-static long k_overrun(int id)
-{
-    return syscall(SYS_timer_getoverrun, id);
-}
-static long k_delete(int id)
-{
-    return syscall(SYS_timer_delete, id);
-}
-
 /* sigev_notify_thread_id: the int after sigev_notify (glibc and musl name it differently). */
 static void set_tid(struct sigevent *ev, int tid)
 {
@@ -74,15 +53,15 @@ static void test_default_and_handler(void)
     sigaction(SIGALRM, &sa, NULL);
     sigaction(SIGUSR1, &sa, NULL);
     int id = -1;
-    CHECK_OK("create default sigevent", k_create(CLOCK_MONOTONIC, NULL, &id));
+    CHECK_OK("create default sigevent", syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &id));
     CHECK("id >= 0", id >= 0);
     struct itimerspec cur;
-    CHECK_OK("gettime disarmed", k_gettime(id, &cur));
+    CHECK_OK("gettime disarmed", syscall(SYS_timer_gettime, id, &cur));
     CHECK_EQ("disarmed", cur.it_value.tv_sec + cur.it_value.tv_nsec, 0);
     struct itimerspec t = its(30, 0);
     h_count = 0;
-    CHECK_OK("settime 30ms", k_settime(id, 0, &t, NULL));
-    CHECK_OK("gettime armed", k_gettime(id, &cur));
+    CHECK_OK("settime 30ms", syscall(SYS_timer_settime, id, 0, &t, NULL));
+    CHECK_OK("gettime armed", syscall(SYS_timer_gettime, id, &cur));
     CHECK("armed value in (0, 30ms]", cur.it_value.tv_sec == 0 && cur.it_value.tv_nsec > 0 &&
           cur.it_value.tv_nsec <= 30000000L);
     for (int i = 0; i < 100 && h_count == 0; i++)
@@ -91,12 +70,12 @@ static void test_default_and_handler(void)
     CHECK_EQ("signal SIGALRM", h_sig, SIGALRM);
     CHECK_EQ("si_code SI_TIMER", h_code, SI_TIMER);
     CHECK_EQ("default si_value is the id", h_value, id);
-    CHECK_EQ("getoverrun 0", k_overrun(id), 0);
-    CHECK_OK("gettime expired", k_gettime(id, &cur));
+    CHECK_EQ("getoverrun 0", syscall(SYS_timer_getoverrun, id), 0);
+    CHECK_OK("gettime expired", syscall(SYS_timer_gettime, id, &cur));
     CHECK_EQ("expired: value 0", cur.it_value.tv_sec + cur.it_value.tv_nsec, 0);
-    CHECK_OK("delete", k_delete(id));
-    CHECK_ERR("deleted: gettime EINVAL", k_gettime(id, &cur), EINVAL);
-    CHECK_ERR("deleted: delete EINVAL", k_delete(id), EINVAL);
+    CHECK_OK("delete", syscall(SYS_timer_delete, id));
+    CHECK_ERR("deleted: gettime EINVAL", syscall(SYS_timer_gettime, id, &cur), EINVAL);
+    CHECK_ERR("deleted: delete EINVAL", syscall(SYS_timer_delete, id), EINVAL);
 
     /* SIGEV_SIGNAL with a value; periodic; TIMER_ABSTIME. */
     struct sigevent ev;
@@ -104,7 +83,7 @@ static void test_default_and_handler(void)
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = SIGUSR1;
     ev.sigev_value.sival_int = 99;
-    CHECK_OK("create SIGEV_SIGNAL", k_create(CLOCK_REALTIME, &ev, &id));
+    CHECK_OK("create SIGEV_SIGNAL", syscall(SYS_timer_create, CLOCK_REALTIME, &ev, &id));
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     t = its(0, 20);
@@ -115,21 +94,21 @@ static void test_default_and_handler(void)
         t.it_value.tv_nsec -= 1000000000L;
     }
     h_count = 0;
-    CHECK_OK("settime abstime periodic", k_settime(id, TIMER_ABSTIME, &t, NULL));
+    CHECK_OK("settime abstime periodic", syscall(SYS_timer_settime, id, TIMER_ABSTIME, &t, NULL));
     for (int i = 0; i < 200 && h_count < 3; i++)
         sleep_ms(10);
     CHECK("periodic: 3 signals", h_count >= 3);
     CHECK_EQ("SIGUSR1", h_sig, SIGUSR1);
     CHECK_EQ("si_value 99", h_value, 99);
     struct itimerspec z = its(0, 0), old;
-    CHECK_OK("disarm", k_settime(id, 0, &z, &old));
+    CHECK_OK("disarm", syscall(SYS_timer_settime, id, 0, &z, &old));
     CHECK_EQ("old interval 20ms", old.it_interval.tv_nsec, 20000000L);
     CHECK("old value in (0, 20ms]", old.it_value.tv_sec == 0 && old.it_value.tv_nsec > 0 &&
           old.it_value.tv_nsec <= 20000000L);
     int c = h_count;
     sleep_ms(60);
     CHECK_EQ("disarmed: no more signals", h_count, c);
-    k_delete(id);
+    syscall(SYS_timer_delete, id);
     signal(SIGALRM, SIG_DFL);
     signal(SIGUSR1, SIG_DFL);
 }
@@ -148,9 +127,9 @@ static void test_overrun_signalfd(void)
     ev.sigev_value.sival_int = 5;
     set_tid(&ev, (int)syscall(SYS_gettid));
     int id = -1;
-    CHECK_OK("create SIGEV_THREAD_ID", k_create(CLOCK_MONOTONIC, &ev, &id));
+    CHECK_OK("create SIGEV_THREAD_ID", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id));
     struct itimerspec t = its(10, 10);
-    k_settime(id, 0, &t, NULL);
+    syscall(SYS_timer_settime, id, 0, &t, NULL);
     sleep_ms(120);
     /* While the signal waited (blocked), the later expirations became overruns. */
     struct signalfd_siginfo si;
@@ -160,20 +139,20 @@ static void test_overrun_signalfd(void)
     CHECK_EQ("ssi_tid is the timer id", si.ssi_tid, id);
     CHECK_EQ("ssi_int", si.ssi_int, 5);
     CHECK("overruns counted", si.ssi_overrun >= 3);
-    CHECK_EQ("getoverrun of the delivered signal", k_overrun(id), si.ssi_overrun);
-    k_delete(id);
+    CHECK_EQ("getoverrun of the delivered signal", syscall(SYS_timer_getoverrun, id), si.ssi_overrun);
+    syscall(SYS_timer_delete, id);
     /* SIGEV_NONE: no signal, but the time runs. */
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = SIGEV_NONE;
-    CHECK_OK("create SIGEV_NONE", k_create(CLOCK_BOOTTIME, &ev, &id));
+    CHECK_OK("create SIGEV_NONE", syscall(SYS_timer_create, CLOCK_BOOTTIME, &ev, &id));
     t = its(20, 0);
-    k_settime(id, 0, &t, NULL);
+    syscall(SYS_timer_settime, id, 0, &t, NULL);
     sleep_ms(50);
     CHECK_ERR("SIGEV_NONE sent nothing", read(fd, &si, sizeof si), EAGAIN);
     struct itimerspec cur;
-    k_gettime(id, &cur);
+    syscall(SYS_timer_gettime, id, &cur);
     CHECK_EQ("SIGEV_NONE expired", cur.it_value.tv_sec + cur.it_value.tv_nsec, 0);
-    k_delete(id);
+    syscall(SYS_timer_delete, id);
     close(fd);
     sigprocmask(SIG_UNBLOCK, &m, NULL);
 }
@@ -185,37 +164,37 @@ static void test_errors(void)
     memset(&ev, 0, sizeof ev);
     ev.sigev_notify = SIGEV_SIGNAL | 54321;
     ev.sigev_signo = SIGALRM;
-    CHECK_ERR("bad notify", k_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
+    CHECK_ERR("bad notify", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id), EINVAL);
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = 0;
-    CHECK_ERR("signal 0", k_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
+    CHECK_ERR("signal 0", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id), EINVAL);
     ev.sigev_signo = 65;
-    CHECK_ERR("signal 65", k_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
+    CHECK_ERR("signal 65", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id), EINVAL);
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = SIGALRM;
     set_tid(&ev, 999999);
-    CHECK_ERR("SIGEV_THREAD_ID no such thread", k_create(CLOCK_MONOTONIC, &ev, &id), EINVAL);
-    CHECK_ERR("bad clock", k_create(12345, NULL, &id), EINVAL);
-    CHECK_ERR("negative clock", k_create(-1, NULL, &id), EINVAL);
-    CHECK_ERR("CLOCK_MONOTONIC_RAW", k_create(CLOCK_MONOTONIC_RAW, NULL, &id), EOPNOTSUPP);
-    CHECK_ERR("sigevent EFAULT", k_create(CLOCK_MONOTONIC, KT_BADPTR, &id), EFAULT);
-    CHECK_ERR("delete -1", k_delete(-1), EINVAL);
-    CHECK_ERR("delete unknown", k_delete(4000), EINVAL);
-    CHECK_ERR("getoverrun unknown", k_overrun(4000), EINVAL);
+    CHECK_ERR("SIGEV_THREAD_ID no such thread", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id), EINVAL);
+    CHECK_ERR("bad clock", syscall(SYS_timer_create, 12345, NULL, &id), EINVAL);
+    CHECK_ERR("negative clock", syscall(SYS_timer_create, -1, NULL, &id), EINVAL);
+    CHECK_ERR("CLOCK_MONOTONIC_RAW", syscall(SYS_timer_create, CLOCK_MONOTONIC_RAW, NULL, &id), EOPNOTSUPP);
+    CHECK_ERR("sigevent EFAULT", syscall(SYS_timer_create, CLOCK_MONOTONIC, KT_BADPTR, &id), EFAULT);
+    CHECK_ERR("delete -1", syscall(SYS_timer_delete, -1), EINVAL);
+    CHECK_ERR("delete unknown", syscall(SYS_timer_delete, 4000), EINVAL);
+    CHECK_ERR("getoverrun unknown", syscall(SYS_timer_getoverrun, 4000), EINVAL);
     struct itimerspec t = its(10, 0), cur;
-    CHECK_ERR("settime unknown", k_settime(4000, 0, &t, NULL), EINVAL);
-    CHECK_ERR("gettime unknown", k_gettime(4000, &cur), EINVAL);
-    CHECK_OK("create", k_create(CLOCK_MONOTONIC, NULL, &id));
-    CHECK_ERR("settime NULL", k_settime(id, 0, NULL, NULL), EINVAL);
+    CHECK_ERR("settime unknown", syscall(SYS_timer_settime, 4000, 0, &t, NULL), EINVAL);
+    CHECK_ERR("gettime unknown", syscall(SYS_timer_gettime, 4000, &cur), EINVAL);
+    CHECK_OK("create", syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &id));
+    CHECK_ERR("settime NULL", syscall(SYS_timer_settime, id, 0, NULL, NULL), EINVAL);
     t.it_value.tv_nsec = 1000000000L;
-    CHECK_ERR("settime bad nsec", k_settime(id, 0, &t, NULL), EINVAL);
-    CHECK_ERR("settime EFAULT", k_settime(id, 0, KT_BADPTR, NULL), EFAULT);
-    CHECK_ERR("gettime EFAULT", k_gettime(id, KT_BADPTR), EFAULT);
+    CHECK_ERR("settime bad nsec", syscall(SYS_timer_settime, id, 0, &t, NULL), EINVAL);
+    CHECK_ERR("settime EFAULT", syscall(SYS_timer_settime, id, 0, KT_BADPTR, NULL), EFAULT);
+    CHECK_ERR("gettime EFAULT", syscall(SYS_timer_gettime, id, KT_BADPTR), EFAULT);
     /* Ids are per process: a child starts with none (timers are not inherited). */
     pid_t c = fork();
     if (c == 0) {
         struct itimerspec cc;
-        _exit(k_gettime(id, &cc) == -1 && errno == EINVAL ? 0 : 1);
+        _exit(syscall(SYS_timer_gettime, id, &cc) == -1 && errno == EINVAL ? 0 : 1);
     }
     int st = 0;
     waitpid(c, &st, 0);
@@ -224,15 +203,15 @@ static void test_errors(void)
     c = fork();
     if (c == 0) {
         int cid;
-        k_create(CLOCK_MONOTONIC, NULL, &cid);
+        syscall(SYS_timer_create, CLOCK_MONOTONIC, NULL, &cid);
         struct itimerspec a = its(30, 0);
-        k_settime(cid, 0, &a, NULL);
+        syscall(SYS_timer_settime, cid, 0, &a, NULL);
         execl(kt_self, kt_self, "--sleep", (char *)NULL);
         _exit(3);
     }
     waitpid(c, &st, 0);
     CHECK("timer deleted at exec", WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    k_delete(id);
+    syscall(SYS_timer_delete, id);
 }
 
 int main(int argc, char **argv)

@@ -10,11 +10,6 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
-static long do_sigqueueinfo(pid_t pid, int sig, siginfo_t *si)
-{
-    return syscall(SYS_rt_sigqueueinfo, pid, sig, si);
-}
-
 static void test_basic(void)
 {
     sigset_t m;
@@ -141,15 +136,15 @@ static void test_sigqueue(void)
     qi.si_pid = getpid();
     qi.si_uid = getuid();
     qi.si_value.sival_int = 77;
-    CHECK_OK("rt_sigqueueinfo to self", do_sigqueueinfo(getpid(), SIGUSR1, &qi));
+    CHECK_OK("rt_sigqueueinfo to self", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, &qi));
     CHECK_EQ("handler saw si_value", got_value, 77);
     CHECK_EQ("handler saw SI_QUEUE", got_code, SI_QUEUE);
     got_value = -1;
     CHECK_OK("rt_tgsigqueueinfo to self", syscall(SYS_rt_tgsigqueueinfo, getpid(), getpid(),
                                                    SIGUSR1, &qi));
     CHECK_EQ("tg handler saw si_value", got_value, 77);
-    CHECK_ERR("rt_sigqueueinfo EFAULT", do_sigqueueinfo(getpid(), SIGUSR1, KT_BADPTR), EFAULT);
-    CHECK_ERR("rt_sigqueueinfo bad signal", do_sigqueueinfo(getpid(), 65, &qi), EINVAL);
+    CHECK_ERR("rt_sigqueueinfo EFAULT", syscall(SYS_rt_sigqueueinfo, getpid(), SIGUSR1, KT_BADPTR), EFAULT);
+    CHECK_ERR("rt_sigqueueinfo bad signal", syscall(SYS_rt_sigqueueinfo, getpid(), 65, &qi), EINVAL);
     CHECK_ERR("rt_tgsigqueueinfo bad tid", syscall(SYS_rt_tgsigqueueinfo, getpid(), 0, SIGUSR1, &qi),
               EINVAL);
     /* si_code >= 0 (claiming kill) to another process is refused; a negative one is allowed. */
@@ -159,15 +154,15 @@ static void test_sigqueue(void)
         _exit(0);
     }
     qi.si_code = SI_USER;
-    CHECK_ERR("si_code >= 0 to another process: EPERM", do_sigqueueinfo(c, SIGUSR1, &qi), EPERM);
+    CHECK_ERR("si_code >= 0 to another process: EPERM", syscall(SYS_rt_sigqueueinfo, c, SIGUSR1, &qi), EPERM);
     qi.si_code = SI_TKILL;
-    CHECK_ERR("SI_TKILL to another process: EPERM", do_sigqueueinfo(c, SIGUSR1, &qi), EPERM);
+    CHECK_ERR("SI_TKILL to another process: EPERM", syscall(SYS_rt_sigqueueinfo, c, SIGUSR1, &qi), EPERM);
     qi.si_code = SI_QUEUE;
-    CHECK_OK("SI_QUEUE to another process", do_sigqueueinfo(c, SIGKILL, &qi));
+    CHECK_OK("SI_QUEUE to another process", syscall(SYS_rt_sigqueueinfo, c, SIGKILL, &qi));
     int st = 0;
     waitpid(c, &st, 0);
     CHECK("child killed by the queued SIGKILL", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-    CHECK_ERR("rt_sigqueueinfo ESRCH", do_sigqueueinfo(c, SIGUSR1, &qi), ESRCH);
+    CHECK_ERR("rt_sigqueueinfo ESRCH", syscall(SYS_rt_sigqueueinfo, c, SIGUSR1, &qi), ESRCH);
     signal(SIGUSR1, SIG_DFL);
 }
 
