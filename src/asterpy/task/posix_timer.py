@@ -10,7 +10,8 @@ exec and exit.
 
 from typing import Final
 
-from asterpy.lang import List, u64
+from asterpy.lang import List, SysError, u64
+from asterpy.lang.errno import EAGAIN
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.kernel.siginfo import sig_bit
@@ -24,6 +25,8 @@ SIGEV_THREAD: Final = u64(2)
 SIGEV_THREAD_ID: Final = u64(4)
 SI_TIMER: Final = u64(0xFFFFFFFE)      # -2 as a 32-bit int
 DELAYTIMER_MAX: Final = u64(0x7FFFFFFF)
+# Timers one process may have (Linux bounds them by RLIMIT_SIGPENDING; EAGAIN past it).
+TIMERS_MAX: Final = u64(1024)
 
 
 def timer_clock_now(clock: u64) -> u64:
@@ -107,7 +110,13 @@ def timer_find(p: Process, id: u64) -> PosixTimer | None:
 
 
 def timer_new(p: Process, clock: u64) -> PosixTimer:
-    """A new timer of p with the lowest free id."""
+    """A new timer of p with the lowest free id (EAGAIN past TIMERS_MAX)."""
+    n = u64(0)
+    for tm in all_timers():
+        if tm.owner is p:
+            n += 1
+    if n >= TIMERS_MAX:
+        raise SysError(EAGAIN)
     id = u64(0)
     while timer_find(p, id) is not None:
         id += 1
