@@ -380,9 +380,14 @@ def sys_rt_sigqueueinfo(pid: u64, sig: u64, uinfo: u64) -> u64:
         raise SysError(EINVAL)
     if spid <= 0:
         raise SysError(ESRCH)
-    q = find_process(u64(spid))
-    if q is None:
-        raise SysError(ESRCH)
+    # Any thread's id names its process (Linux's find_vpid), not only the leader's.
+    t = find_task(u64(spid))
+    if t is None:
+        z = find_process(u64(spid))
+        if z is None:
+            raise SysError(ESRCH)
+        return u64(0)          # a zombie not yet reaped: nothing to do, as kill(2)
+    q = t.proc
     if not may_signal(p, q, sig):
         raise SysError(EPERM)
     send_to_process(q, sig, code, u64(p.get_u32(uinfo + 16)), u64(p.get_u32(uinfo + 20)),
