@@ -176,6 +176,10 @@ static void test_errors(void)
     CHECK_ERR("SIGEV_THREAD_ID no such thread", syscall(SYS_timer_create, CLOCK_MONOTONIC, &ev, &id), EINVAL);
     CHECK_ERR("bad clock", syscall(SYS_timer_create, 12345, NULL, &id), EINVAL);
     CHECK_ERR("negative clock", syscall(SYS_timer_create, -1, NULL, &id), EINVAL);
+    CHECK_OK("CLOCK_PROCESS_CPUTIME_ID", syscall(SYS_timer_create, CLOCK_PROCESS_CPUTIME_ID, NULL, &id));
+    CHECK_OK("delete the CPU-time timer", syscall(SYS_timer_delete, id));
+    CHECK_OK("CLOCK_THREAD_CPUTIME_ID", syscall(SYS_timer_create, CLOCK_THREAD_CPUTIME_ID, NULL, &id));
+    CHECK_OK("delete the thread CPU-time timer", syscall(SYS_timer_delete, id));
     CHECK_ERR("CLOCK_MONOTONIC_RAW", syscall(SYS_timer_create, CLOCK_MONOTONIC_RAW, NULL, &id), EOPNOTSUPP);
     CHECK_ERR("sigevent EFAULT", syscall(SYS_timer_create, CLOCK_MONOTONIC, KT_BADPTR, &id), EFAULT);
     CHECK_ERR("delete -1", syscall(SYS_timer_delete, -1), EINVAL);

@@ -1,5 +1,6 @@
-"""POSIX per-process timers (timer_create and friends) on CLOCK_REALTIME, CLOCK_MONOTONIC and
-CLOCK_BOOTTIME: on expiry a signal to the process (SIGEV_SIGNAL) or to one of its threads
+"""POSIX per-process timers (timer_create and friends) on CLOCK_REALTIME, CLOCK_MONOTONIC,
+CLOCK_BOOTTIME and the CPU-time clocks (these run as the monotonic clock, as clock_gettime
+answers them until there is per-task CPU accounting): on expiry a signal to the process (SIGEV_SIGNAL) or to one of its threads
 (SIGEV_THREAD_ID), or nothing (SIGEV_NONE).
 
 The timer tick (posix_timer_tick) fires the due timers. An expiry while the timer's previous
@@ -30,7 +31,8 @@ TIMERS_MAX: Final = u64(1024)
 
 
 def timer_clock_now(clock: u64) -> u64:
-    """The time on clock in ns (CLOCK_BOOTTIME is the monotonic clock: nothing suspends)."""
+    """The time on clock in ns (CLOCK_BOOTTIME is the monotonic clock: nothing suspends; so are
+    the CPU-time clocks for now)."""
     if clock == CLOCK_REALTIME:
         return ktime.realtime_base_ns + monotonic_ns()
     return monotonic_ns()
