@@ -123,7 +123,8 @@ def arch_signal_frame_push(p: Caller, frame: u64, info: SigInfo, handler: u64, r
         p.put_u64(si + 16, info.addr)                    # si_addr
     else:
         p.put_u64(si + 16, (info.pid & 0xFFFFFFFF) | (info.uid << 32))
-        p.put_u64(si + 24, info.status & 0xFFFFFFFF)     # SIGCHLD's si_status
+        # SIGCHLD's si_status, or the si_value of a queued signal or a POSIX timer's.
+        p.put_u64(si + 24, info.status)
     # Enter the handler: handler(sig, &info, &uc) with the return address at rsp.
     frame_set(frame, F_RDI, info.signo)
     frame_set(frame, F_RSI, si)

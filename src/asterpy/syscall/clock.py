@@ -8,13 +8,18 @@ only ITIMER_REAL fires (ITIMER_VIRTUAL and ITIMER_PROF are kept and read back bu
 from typing import Final
 
 from asterpy.lang import List, SysError, i32, i64, u32, u64
-from asterpy.lang.errno import EINVAL, ESRCH
+from asterpy.lang.errno import EINVAL, EOPNOTSUPP, ESRCH
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.fs.procfs.content import FSHIFT, update_load
 from asterpy.fs.procfs.provider import the_provider
 from asterpy.task.process import Process, current_process
-from asterpy.task.sched import current_task, the_tables
+from asterpy.task.sched import current_task, find_task, the_tables
+from asterpy.task.posix_timer import (
+    SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, PosixTimer, timer_find, timer_new,
+    timer_remove,
+)
+from asterpy.syscall.fs_event import get_timespec_ns, put_itimerspec
 
 NSEC_PER_SEC: Final = u64(1000000000)
 NSEC_PER_USEC: Final = u64(1000)
@@ -195,6 +200,114 @@ def sys_alarm(seconds: u64) -> u64:
     if secs != 0:
         p.itimer_deadline[ITIMER_REAL] = monotonic_ns() + secs * NSEC_PER_SEC
     return prev
+
+
+TIMER_ABSTIME: Final = u64(1)
+
+
+def sys_timer_create(clock: u64, sevp: u64, idp: u64) -> u64:
+    """timer_create(2) on CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME and the CPU-time clocks
+    (which run as the monotonic clock, as clock_gettime answers them: no per-task accounting yet);
+    the alarm clocks: EINVAL; the raw and coarse ones have no timers: EOPNOTSUPP. No sevp: SIGALRM
+    to the process with the timer id as si_value. EINVAL for a bad notification or signal, or a
+    SIGEV_THREAD_ID thread outside the process; EFAULT."""
+    p = me()
+    value = u64(0)
+    signo = u64(14)
+    notify = SIGEV_SIGNAL
+    tid = u64(0)
+    if sevp != 0:
+        p.check_user(sevp, u64(64), False)
+        value = p.get_u64(sevp)
+        signo = u64(p.get_u32(sevp + 8))
+        notify = u64(p.get_u32(sevp + 12))
+        tid = u64(p.get_u32(sevp + 16))
+    c = clock & 0xFFFFFFFF
+    if c == u64(4) or c == u64(5) or c == u64(6):
+        raise SysError(EOPNOTSUPP)
+    if c != u64(0) and c != u64(1) and c != u64(7) and c != CLOCK_PROCESS_CPUTIME_ID \
+            and c != CLOCK_THREAD_CPUTIME_ID:
+        raise SysError(EINVAL)
+    if notify == SIGEV_THREAD_ID | SIGEV_SIGNAL:
+        t = find_task(tid)
+        if t is None or t.proc is not p:
+            raise SysError(EINVAL)
+    elif notify != SIGEV_SIGNAL and notify != SIGEV_THREAD and notify != SIGEV_NONE:
+        raise SysError(EINVAL)
+    if notify != SIGEV_NONE and (signo == 0 or signo > 64):
+        raise SysError(EINVAL)
+    tm = timer_new(p, c)
+    tm.signo = signo
+    tm.tid = tid
+    tm.notify = SIGEV_SIGNAL
+    if notify == SIGEV_NONE or notify == SIGEV_THREAD_ID:
+        tm.notify = notify
+    if sevp != 0:
+        tm.value = value
+    try:
+        p.put_u32(idp, u32(tm.id))
+    except SysError as e:
+        timer_remove(tm)
+        raise SysError(e.errno)
+    return u64(0)
+
+
+def timer_arg(p: Process, id: u64) -> PosixTimer:
+    """The caller's timer id (EINVAL if it has none by that id)."""
+    if i32(u32(id & 0xFFFFFFFF)) < 0:
+        raise SysError(EINVAL)
+    tm = timer_find(p, id & 0xFFFFFFFF)
+    if tm is None:
+        raise SysError(EINVAL)
+    return tm
+
+
+def sys_timer_settime(id: u64, flags: u64, new: u64, old: u64) -> u64:
+    """timer_settime(2): arm (TIMER_ABSTIME: at an absolute time) or disarm; the old setting to old."""
+    p = me()
+    tm = timer_arg(p, id)
+    if new == 0:
+        raise SysError(EINVAL)
+    interval = get_timespec_ns(p, new)
+    value = get_timespec_ns(p, new + 16)
+    if old != 0:
+        put_itimerspec(p, old, tm.interval, tm.left())
+    tm.arm(value, interval, (flags & TIMER_ABSTIME) != 0)
+    return u64(0)
+
+
+def sys_timer_gettime(id: u64, cur: u64) -> u64:
+    """timer_gettime(2): the period and the time to the next expiration."""
+    p = me()
+    tm = timer_arg(p, id)
+    put_itimerspec(p, cur, tm.interval, tm.left())
+    return u64(0)
+
+
+def syscall_timer_create(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timer_create(2)."""
+    return sys_timer_create(a0, a1, a2)
+
+
+def syscall_timer_settime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timer_settime(2)."""
+    return sys_timer_settime(a0, a1, a2, a3)
+
+
+def syscall_timer_gettime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timer_gettime(2)."""
+    return sys_timer_gettime(a0, a1)
+
+
+def syscall_timer_getoverrun(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timer_getoverrun(2): the overrun the timer's last signal carried."""
+    return timer_arg(me(), a0).last_overrun
+
+
+def syscall_timer_delete(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timer_delete(2)."""
+    timer_remove(timer_arg(me(), a0))
+    return u64(0)
 
 
 def syscall_gettimeofday(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

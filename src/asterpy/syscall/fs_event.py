@@ -7,10 +7,12 @@ from asterpy.lang.errno import EBADF, EINTR, EINVAL, EPERM
 from asterpy.kernel.time import monotonic_ns
 from asterpy.fs.epoll import EPOLLEXCLUSIVE, EPOLLONESHOT, EpollFile, entry_ready
 from asterpy.fs.eventfd import EFD_SEMAPHORE, EventFile
+from asterpy.fs.timerfd import CLOCK_BOOTTIME, CLOCK_MONOTONIC, CLOCK_REALTIME, TimerFile
 from asterpy.fs.file import File
 from asterpy.fs.inode import Inode
 from asterpy.fs.mode import O_CLOEXEC, O_NONBLOCK, O_RDWR, S_IFDIR, S_IFREG
 from asterpy.task.process import Process
+from asterpy.task.signalfd import SignalFile
 from asterpy.task.sched import INTERRUPTED, current_task, sched_sleep_until
 from asterpy.kernel.wait import POLL_CHANNEL
 
@@ -23,6 +25,9 @@ EP_MAX_EVENTS: Final = u64(0x7FFFFFFF) // EPOLL_EVENT_BYTES
 NSEC_PER_MSEC: Final = u64(1000000)
 SIGSET_BYTES: Final = u64(8)
 UNBLOCKABLE: Final = u64((1 << 8) | (1 << 18))
+NSEC_PER_SEC: Final = u64(1000000000)
+TFD_TIMER_ABSTIME: Final = u64(1)
+TFD_TIMER_CANCEL_ON_SET: Final = u64(2)
 
 
 def me() -> Process:
@@ -49,6 +54,87 @@ def sys_eventfd2(initval: u64, flags: u64) -> u64:
     f = EventFile(Inode(u32(0o600)), O_RDWR | (flags & O_NONBLOCK), initval & 0xFFFFFFFF,
                   (flags & EFD_SEMAPHORE) != 0)
     return install(me(), f, (flags & O_CLOEXEC) != 0)
+
+
+def sys_timerfd_create(clock: u64, flags: u64) -> u64:
+    """timerfd_create(2): EINVAL for an unknown clock or flags."""
+    c = clock & 0xFFFFFFFF
+    if c != CLOCK_REALTIME and c != CLOCK_MONOTONIC and c != CLOCK_BOOTTIME:
+        raise SysError(EINVAL)
+    if (flags & 0xFFFFFFFF & ~(O_CLOEXEC | O_NONBLOCK)) != 0:
+        raise SysError(EINVAL)
+    f = TimerFile(Inode(u32(0o600)), O_RDWR | (flags & O_NONBLOCK), c)
+    return install(me(), f, (flags & O_CLOEXEC) != 0)
+
+
+def timer_of(p: Process, fd: u64) -> TimerFile:
+    """The timerfd of descriptor fd (EBADF, EINVAL if it is not one)."""
+    f = p.files.get(fd_arg(fd))
+    if isinstance(f, TimerFile):
+        return f
+    raise SysError(EINVAL)
+
+
+def get_timespec_ns(p: Process, addr: u64) -> u64:
+    """A struct timespec from user space in ns (EINVAL for a negative or bad one)."""
+    sec = p.get_u64(addr)
+    nsec = p.get_u64(addr + 8)
+    if i64(sec) < 0 or nsec >= NSEC_PER_SEC:
+        raise SysError(EINVAL)
+    return sec * NSEC_PER_SEC + nsec
+
+
+def put_itimerspec(p: Process, addr: u64, interval: u64, value: u64) -> None:
+    """Store a struct itimerspec (interval, then value) at user addr."""
+    p.check_user(addr, u64(32), True)
+    p.put_u64(addr, interval // NSEC_PER_SEC)
+    p.put_u64(addr + 8, interval % NSEC_PER_SEC)
+    p.put_u64(addr + 16, value // NSEC_PER_SEC)
+    p.put_u64(addr + 24, value % NSEC_PER_SEC)
+
+
+def sys_timerfd_settime(fd: u64, flags: u64, new: u64, old: u64) -> u64:
+    """timerfd_settime(2): arm or disarm; the old setting to old. TFD_TIMER_CANCEL_ON_SET is
+    accepted (with TFD_TIMER_ABSTIME) but a clock change does not cancel the timer."""
+    p = me()
+    fl = flags & 0xFFFFFFFF
+    if (fl & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) != 0:
+        raise SysError(EINVAL)
+    interval = get_timespec_ns(p, new)
+    value = get_timespec_ns(p, new + 16)
+    f = timer_of(p, fd)
+    if old != 0:
+        put_itimerspec(p, old, f.interval, f.left())
+    f.arm(value, interval, (fl & TFD_TIMER_ABSTIME) != 0)
+    return u64(0)
+
+
+def sys_timerfd_gettime(fd: u64, cur: u64) -> u64:
+    """timerfd_gettime(2): the period and the time to the next expiration."""
+    p = me()
+    f = timer_of(p, fd)
+    left = f.left()
+    put_itimerspec(p, cur, f.interval, left)
+    return u64(0)
+
+
+def sys_signalfd4(fd: u64, mask: u64, size: u64, flags: u64) -> u64:
+    """signalfd4(2): a new signalfd (fd -1) or a new mask for an existing one; EINVAL for bad
+    flags, a bad mask size or a descriptor that is no signalfd, EBADF, EFAULT."""
+    if (flags & 0xFFFFFFFF & ~(O_CLOEXEC | O_NONBLOCK)) != 0:
+        raise SysError(EINVAL)
+    if size != SIGSET_BYTES:
+        raise SysError(EINVAL)
+    p = me()
+    m = p.get_u64(mask)
+    if (fd & 0xFFFFFFFF) == 0xFFFFFFFF:
+        f = SignalFile(Inode(u32(0o600)), O_RDWR | (flags & O_NONBLOCK), m)
+        return install(p, f, (flags & O_CLOEXEC) != 0)
+    g = p.files.get(fd_arg(fd))
+    if isinstance(g, SignalFile):
+        g.set_mask(m)
+        return fd & 0xFFFFFFFF
+    raise SysError(EINVAL)
 
 
 def sys_epoll_create1(flags: u64) -> u64:
@@ -202,3 +288,28 @@ def syscall_epoll_pwait2(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -
             raise SysError(EINVAL)
         ns = i64(sec * u64(1000000000) + nsec)
     return sys_epoll_pwait(a0, a1, a2, ns, a4, a5)
+
+
+def syscall_timerfd_create(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timerfd_create(2)."""
+    return sys_timerfd_create(a0, a1)
+
+
+def syscall_timerfd_settime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timerfd_settime(2)."""
+    return sys_timerfd_settime(a0, a1, a2, a3)
+
+
+def syscall_timerfd_gettime(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of timerfd_gettime(2)."""
+    return sys_timerfd_gettime(a0, a1)
+
+
+def syscall_signalfd(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of signalfd(2)."""
+    return sys_signalfd4(a0, a1, a2, u64(0))
+
+
+def syscall_signalfd4(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of signalfd4(2)."""
+    return sys_signalfd4(a0, a1, a2, a3)

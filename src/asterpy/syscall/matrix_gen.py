@@ -58,6 +58,12 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "statfs": "every path reports the ramfs",
     "fstatfs": "every file reports the ramfs",
     "uname": "machine is x86_64 on every arch",
+    "timer_create": "the CPU-time clocks run as the monotonic clock (no CPU accounting, as "
+                    "clock_gettime); the alarm clocks answer EINVAL; no CPU clock of another "
+                    "process or thread",
+    "timerfd_create": "no CLOCK_REALTIME_ALARM / CLOCK_BOOTTIME_ALARM (EINVAL)",
+    "timerfd_settime": "TFD_TIMER_CANCEL_ON_SET is accepted, but setting the clock does not cancel "
+                       "the timer (no ECANCELED)",
     # Found by LTP (docs/conformance.md):
     "socketpair": "AF_UNIX SOCK_STREAM only: SOCK_DGRAM and SOCK_SEQPACKET answer ESOCKTNOSUPPORT (LTP sendfile07)",
     "ppoll": "a caught signal does not end the wait with EINTR (LTP ppoll01)",

@@ -3,7 +3,7 @@ futex, sleeps. Table entries: `syscall_<name>`."""
 
 from typing import Final
 
-from asterpy.lang import SysError, i64, u8, u32, u64
+from asterpy.lang import SysError, i32, i64, u8, u32, u64
 from asterpy.lang.errno import EAGAIN, EINTR, EINVAL, ENOMEM, EOPNOTSUPP, EPERM, ESRCH
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
@@ -358,6 +358,61 @@ def sys_tgkill(tgid: u64, tid: u64, sig: u64, check_group: bool) -> u64:
     return u64(0)
 
 
+def queued_info(p: Process, sig: u64, pid: u64, uinfo: u64) -> u64:
+    """The si_code of a user-made siginfo for rt_(tg)sigqueueinfo (EFAULT); EPERM when it claims
+    to come from the kernel or kill (si_code >= 0, or SI_TKILL) and goes to another thread than
+    the caller, as Linux."""
+    p.check_user(uinfo, u64(128), False)
+    code = p.get_u32(uinfo + 8)
+    neg = i64(i32(code)) < 0
+    if (not neg or u64(code) == SI_TKILL) and pid != current_task().tid:
+        raise SysError(EPERM)
+    return u64(code)
+
+
+def sys_rt_sigqueueinfo(pid: u64, sig: u64, uinfo: u64) -> u64:
+    """rt_sigqueueinfo(2): send sig to process pid with the caller's siginfo (si_code, si_pid,
+    si_uid, si_value); kill(2)'s errors."""
+    p = me()
+    spid = pid_arg(pid)
+    code = queued_info(p, sig, u64(spid) & 0xFFFFFFFF, uinfo)
+    if sig > 64:
+        raise SysError(EINVAL)
+    if spid <= 0:
+        raise SysError(ESRCH)
+    # Any thread's id names its process (Linux's find_vpid), not only the leader's.
+    t = find_task(u64(spid))
+    if t is None:
+        z = find_process(u64(spid))
+        if z is None:
+            raise SysError(ESRCH)
+        return u64(0)          # a zombie not yet reaped: nothing to do, as kill(2)
+    q = t.proc
+    if not may_signal(p, q, sig):
+        raise SysError(EPERM)
+    send_to_process(q, sig, code, u64(p.get_u32(uinfo + 16)), u64(p.get_u32(uinfo + 20)),
+                    p.get_u64(uinfo + 24))
+    return u64(0)
+
+
+def sys_rt_tgsigqueueinfo(tgid: u64, tid: u64, sig: u64, uinfo: u64) -> u64:
+    """rt_tgsigqueueinfo(2): as rt_sigqueueinfo, to thread tid of process tgid."""
+    p = me()
+    if pid_arg(tid) <= 0 or pid_arg(tgid) <= 0:
+        raise SysError(EINVAL)
+    code = queued_info(p, sig, tgid & 0xFFFFFFFF, uinfo)
+    if sig > 64:
+        raise SysError(EINVAL)
+    t = find_task(tid & 0xFFFFFFFF)
+    if t is None or t.proc.pid != (tgid & 0xFFFFFFFF):
+        raise SysError(ESRCH)
+    if not may_signal(p, t.proc, sig):
+        raise SysError(EPERM)
+    send_to_task(t, sig, code, u64(p.get_u32(uinfo + 16)), u64(p.get_u32(uinfo + 20)),
+                 p.get_u64(uinfo + 24))
+    return u64(0)
+
+
 def sys_setpgid(pid: u64, pgid: u64) -> u64:
     """setpgid(2): the caller or a child of it, into a group of the same session."""
     p = me()
@@ -652,6 +707,16 @@ def syscall_tgkill(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
 def syscall_tkill(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
     """The table entry of tkill(2)."""
     return sys_tgkill(u64(0), a0, a1, False)
+
+
+def syscall_rt_sigqueueinfo(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_sigqueueinfo(2)."""
+    return sys_rt_sigqueueinfo(a0, a1, a2)
+
+
+def syscall_rt_tgsigqueueinfo(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:
+    """The table entry of rt_tgsigqueueinfo(2)."""
+    return sys_rt_tgsigqueueinfo(a0, a1, a2, a3)
 
 
 def syscall_rt_sigaction(a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> u64:

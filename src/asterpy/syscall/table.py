@@ -160,7 +160,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     cred.syscall_capset,  # 126 capset
     proc_calls.syscall_rt_sigpending,  # 127 rt_sigpending
     proc_calls.syscall_rt_sigtimedwait,  # 128 rt_sigtimedwait
-    no_handler,  # 129 rt_sigqueueinfo
+    proc_calls.syscall_rt_sigqueueinfo,  # 129 rt_sigqueueinfo
     proc_calls.syscall_rt_sigsuspend,  # 130 rt_sigsuspend
     proc_calls.syscall_sigaltstack,  # 131 sigaltstack
     files.syscall_utime,  # 132 utime
@@ -253,11 +253,11 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 219 restart_syscall
     ipc.syscall_semtimedop,  # 220 semtimedop
     files.syscall_fadvise64,  # 221 fadvise64
-    no_handler,  # 222 timer_create
-    no_handler,  # 223 timer_settime
-    no_handler,  # 224 timer_gettime
-    no_handler,  # 225 timer_getoverrun
-    no_handler,  # 226 timer_delete
+    clock.syscall_timer_create,  # 222 timer_create
+    clock.syscall_timer_settime,  # 223 timer_settime
+    clock.syscall_timer_gettime,  # 224 timer_gettime
+    clock.syscall_timer_getoverrun,  # 225 timer_getoverrun
+    clock.syscall_timer_delete,  # 226 timer_delete
     clock.syscall_clock_settime,  # 227 clock_settime
     clock.syscall_clock_gettime,  # 228 clock_gettime
     clock.syscall_clock_getres,  # 229 clock_getres
@@ -313,14 +313,14 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 279 move_pages
     files.syscall_utimensat,  # 280 utimensat
     fs_event.syscall_epoll_pwait,  # 281 epoll_pwait
-    no_handler,  # 282 signalfd
-    no_handler,  # 283 timerfd_create
+    fs_event.syscall_signalfd,  # 282 signalfd
+    fs_event.syscall_timerfd_create,  # 283 timerfd_create
     fs_event.syscall_eventfd,  # 284 eventfd
     files.syscall_fallocate,  # 285 fallocate
-    no_handler,  # 286 timerfd_settime
-    no_handler,  # 287 timerfd_gettime
+    fs_event.syscall_timerfd_settime,  # 286 timerfd_settime
+    fs_event.syscall_timerfd_gettime,  # 287 timerfd_gettime
     no_handler,  # 288 accept4
-    no_handler,  # 289 signalfd4
+    fs_event.syscall_signalfd4,  # 289 signalfd4
     fs_event.syscall_eventfd2,  # 290 eventfd2
     fs_event.syscall_epoll_create1,  # 291 epoll_create1
     files.syscall_dup3,  # 292 dup3
@@ -328,7 +328,7 @@ SYSCALL_ENTRY: Final[Array[Callable[[u64, u64, u64, u64, u64, u64], u64], 387]] 
     no_handler,  # 294 inotify_init1
     files.syscall_preadv,  # 295 preadv
     files.syscall_pwritev,  # 296 pwritev
-    no_handler,  # 297 rt_tgsigqueueinfo
+    proc_calls.syscall_rt_tgsigqueueinfo,  # 297 rt_tgsigqueueinfo
     no_handler,  # 298 perf_event_open
     no_handler,  # 299 recvmmsg
     no_handler,  # 300 fanotify_init
@@ -428,17 +428,17 @@ SYSCALL_NARGS: Final[Array[u8, 387]] = (
     1, 1, 2, 2, 1, 2, 2, 1, 2, 3, 2, 2, 3, 3, 3, 1,
     2, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 2, 0, 0,
     0, 2, 2, 2, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2,
-    4, 0, 2, 2, 2, 3, 0, 1, 0, 2, 2, 0, 2, 3, 2, 2,
+    4, 3, 2, 2, 2, 3, 0, 1, 0, 2, 2, 0, 2, 3, 2, 2,
     3, 1, 1, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0,
     2, 1, 0, 0, 2, 5, 2, 0, 0, 3, 2, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5, 4,
     4, 4, 3, 3, 3, 2, 2, 2, 2, 1, 6, 3, 3, 0, 0, 0,
-    0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 4, 4, 0, 0,
-    0, 0, 0, 2, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 1, 0, 0, 0, 3, 1, 0, 4, 4, 3, 4,
+    2, 1, 1, 2, 2, 2, 4, 1, 4, 4, 3, 2, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 3, 2, 0, 0, 0,
     0, 4, 3, 4, 5, 3, 4, 3, 4, 5, 3, 4, 3, 3, 6, 5,
-    0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 0, 0, 1, 4, 0, 0,
-    0, 0, 2, 1, 3, 2, 0, 4, 4, 0, 0, 0, 0, 0, 4, 0,
+    0, 2, 3, 0, 0, 0, 0, 0, 4, 6, 3, 2, 1, 4, 4, 2,
+    0, 4, 2, 1, 3, 2, 0, 4, 4, 4, 0, 0, 0, 0, 4, 0,
     0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 0, 5, 0, 3, 2,
     0, 0, 0, 0, 0, 0, 6, 6, 6, 0, 0, 0, 5, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 3, 0, 3,
@@ -455,17 +455,17 @@ SYSCALL_HANDLED: Final[Array[bool, 387]] = (
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
     True, True, True, True, True, False, True, False, True, True, True, True, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
-    True, False, True, True, True, True, False, True, False, True, True, False, True, True, True, True,
+    True, True, True, True, True, True, False, True, False, True, True, False, True, True, True, True,
     True, True, True, True, True, False, False, False, False, False, False, False, False, True, True, False,
     True, True, True, False, True, True, True, False, False, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, False, False, False, True, False, True, True, True, True,
     True, True, True, True, True, True, True, True, True, True, True, True, True, False, False, False,
-    False, False, False, False, False, True, False, False, False, True, True, False, True, True, False, False,
-    False, False, False, True, True, True, True, True, True, True, True, True, False, False, False, False,
+    False, False, False, False, False, True, False, False, False, True, True, False, True, True, True, True,
+    True, True, True, True, True, True, True, True, True, True, True, True, False, False, False, False,
     False, False, False, False, False, False, False, True, False, False, False, True, True, False, False, False,
     False, True, True, True, True, True, True, True, True, True, True, True, True, True, True, True,
-    False, True, True, False, False, False, False, False, True, True, False, False, True, True, False, False,
-    False, False, True, True, True, True, False, True, True, False, False, False, False, False, True, False,
+    False, True, True, False, False, False, False, False, True, True, True, True, True, True, True, True,
+    False, True, True, True, True, True, False, True, True, True, False, False, False, False, True, False,
     False, False, True, False, False, True, False, False, False, False, False, False, True, False, True, True,
     False, False, False, False, False, False, True, True, True, False, False, False, True, False, True, False,
     False, False, False, False, False, False, False, False, False, False, False, True, True, True, False, True,

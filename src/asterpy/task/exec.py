@@ -19,6 +19,7 @@ from asterpy.mm.vdso import map_vdso
 from asterpy.task.creds import CAP_FULL
 from asterpy.task.process import ARG_MAX, MAX_ARGS, PAGE_MASK, Process
 from asterpy.task.sched import current_task, the_tables
+from asterpy.task.posix_timer import posix_timers_release
 from asterpy.kernel.siginfo import SIGKILL, sig_bit
 from asterpy.task.task import Task
 from asterpy.kernel.wait import wake_up
@@ -368,6 +369,7 @@ def load_program(t: Task, ino: "Inode", args: ArgBuf, envs: ArgBuf, fn_addr: u64
     set_user_gs_base(u64(0))
     t.clear_child_tid = u64(0)
     p.files.close_on_exec()
+    posix_timers_release(p)
     exec_capabilities(p)
     if not p.vfork_done:
         p.vfork_done = True

@@ -114,6 +114,7 @@ def process_exit(p: Process) -> None:
     """The last thread of p ended: release its memory and files, make it a zombie, tell the parent."""
     global init_ended, init_status
     p.files.close_all()
+    posix_timer.posix_timers_release(p)
     sysv_sem.sem_exit(p.pid)
     # Leave the process's page tables before freeing them.
     arch_load_root(p.kroot)
@@ -293,4 +294,5 @@ def sys_waitid(me: Process, idtype: u64, ident: u64, infop: u64, options: u64, r
 import asterpy.task.signal as signals  # noqa: E402
 import asterpy.task.futex as futex  # noqa: E402
 import asterpy.task.sysv_sem as sysv_sem  # noqa: E402
+import asterpy.task.posix_timer as posix_timer  # noqa: E402
 import asterpy.drivers.tty as tty  # noqa: E402

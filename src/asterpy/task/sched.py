@@ -15,6 +15,7 @@ from asterpy.lang import List, SysError, kwarn, panic, u64
 from asterpy.lang.errno import EAGAIN, ESRCH
 from asterpy.kernel.time import monotonic_ns, vvar_tick
 from asterpy.mm.kstack import kstack_free
+from asterpy.fs.timerfd import timerfd_tick
 from asterpy.task.process import Process, set_current
 from asterpy.task.task import DEAD, KSTACK_PAGES, RUNNABLE, SLEEPING, STOPPED, Task
 
@@ -347,6 +348,7 @@ def sched_tick() -> None:
     """The timer's work (from its interrupt): end timed sleeps, ask the running task to yield."""
     now = monotonic_ns()
     vvar_tick()          # the coarse clocks the vDSO reads
+    timerfd_tick()       # readers and pollers of timerfds that are due
     for t in the_tables().tasks:
         if t.state == SLEEPING and t.deadline_ns != 0 and now >= t.deadline_ns:
             t.state = RUNNABLE
@@ -359,6 +361,7 @@ def sched_tick() -> None:
             if p.itimer_interval[0] != 0:
                 p.itimer_deadline[0] = now + p.itimer_interval[0]
             signals.send_to_process(p, u64(14), u64(0x80), u64(0))
+    ptimers.posix_timer_tick()
     c = current
     if c is not None:
         c.need_resched = True
@@ -410,3 +413,4 @@ def any_runnable() -> bool:
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.task.signal as signals  # noqa: E402
+import asterpy.task.posix_timer as ptimers  # noqa: E402

@@ -16,8 +16,11 @@ from asterpy.lang.errno import EINTR
 from asterpy.mm.fault import FAULT_OOM_KILLED, user_mode_fault
 from asterpy.task.process import Process
 from asterpy.task.sched import (
-    continue_process, current_task_or_none, make_runnable, the_tables,
+    continue_process, current_task_or_none, make_runnable, sched_wake, the_tables,
 )
+from asterpy.kernel.wait import new_wait_channel
+
+SI_TIMER: Final = u64(0xFFFFFFFE)      # a POSIX timer's signal (-2 as a 32-bit int)
 from asterpy.kernel.siginfo import (
     CLD_CONTINUED, CLD_STOPPED, SI_KERNEL, SI_USER, SIGCHLD, SIGCONT, SIGKILL, SIGSEGV, SIGSTOP,
     SIGURG, SIGWINCH, SigInfo, sig_bit,
@@ -118,9 +121,30 @@ def wake_for_signal(p: Process, sig: u64) -> None:
                 return
 
 
-def send_to_process(p: Process, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0) -> None:
+# The channel signalfd readers sleep on (0 until the first is made): every signal sent wakes it.
+_signalfd_chan: u64 = 0
+
+
+def signalfd_channel() -> u64:
+    """The wait channel of signalfd readers."""
+    global _signalfd_chan
+    if _signalfd_chan == 0:
+        _signalfd_chan = new_wait_channel()
+    return _signalfd_chan
+
+
+def note_sent() -> None:
+    """A signal became pending: signalfd readers and pollers look again (blocked signals wake
+    no thread otherwise)."""
+    if _signalfd_chan != 0:
+        sched_wake(_signalfd_chan)
+
+
+def send_to_process(p: Process, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0,
+                    uid: u64 = 0, value: u64 = 0) -> None:
     """Make sig pending for process p (the effects of SIGCONT and stop signals happen now);
-    code and from_pid become the handler's si_code and si_pid."""
+    code, from_pid, uid and value become the handler's si_code, si_pid, si_uid and si_value
+    (a POSIX timer's si_timerid, si_overrun and si_value)."""
     if p.zombie or sig == 0:
         return
     if sig == SIGCONT:
@@ -142,25 +166,32 @@ def send_to_process(p: Process, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 =
     if (p.sig_pending & sig_bit(sig)) == 0:
         p.sig_code[sig] = code
         p.sig_from[sig] = from_pid
+        p.sig_uid[sig] = uid
+        p.sig_value[sig] = value
     p.sig_pending |= sig_bit(sig)
     wake_for_signal(p, sig)
+    note_sent()
 
 
-def send_to_task(t: Task, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0) -> None:
-    """Make sig pending for thread t alone (tgkill, faults)."""
+def send_to_task(t: Task, sig: u64, code: u64 = SI_KERNEL, from_pid: u64 = 0,
+                 uid: u64 = 0, value: u64 = 0) -> None:
+    """Make sig pending for thread t alone (tgkill, faults, SIGEV_THREAD_ID timers)."""
     if sig == 0 or t.proc.zombie:
         return
     if sig == SIGCONT or (sig_bit(sig) & STOP_SIGNALS) != 0 or sig == SIGKILL:
-        send_to_process(t.proc, sig, code, from_pid)
+        send_to_process(t.proc, sig, code, from_pid, uid, value)
         return
     if is_ignored(t.proc, sig) or init_drops(t.proc, sig, (t.sigmask & sig_bit(sig)) != 0):
         return
     if (t.pending & sig_bit(sig)) == 0:
         t.sig_code[sig] = code
         t.sig_from[sig] = from_pid
+        t.sig_uid[sig] = uid
+        t.sig_value[sig] = value
     t.pending |= sig_bit(sig)
     if (t.sigmask & sig_bit(sig)) == 0:
         make_runnable(t)
+    note_sent()
 
 
 def signal_pgrp(pgrp: u64, sig: u64) -> None:
@@ -208,7 +239,6 @@ def force_fault_signal(t: Task, sig: u64, code: u64, addr: u64) -> None:
 
 def next_signal(t: Task) -> u64:
     """Take the lowest-numbered deliverable signal off t's (then its process's) pending set; 0 if none."""
-    global taken_code, taken_from
     mine = t.pending & ~t.sigmask
     shared = t.proc.sig_pending & ~t.sigmask
     if (mine | shared) == 0:
@@ -216,15 +246,11 @@ def next_signal(t: Task) -> u64:
     # Synchronous fault signals first (they are in the thread's own set).
     for sig in range(u64(1), u64(65)):
         if (mine & sig_bit(sig)) != 0:
-            t.pending &= ~sig_bit(sig)
-            taken_code = t.sig_code[sig]
-            taken_from = t.sig_from[sig]
+            take_signal(t, sig)
             return sig
     for sig in range(u64(1), u64(65)):
         if (shared & sig_bit(sig)) != 0:
-            t.proc.sig_pending &= ~sig_bit(sig)
-            taken_code = t.proc.sig_code[sig]
-            taken_from = t.proc.sig_from[sig]
+            take_signal(t, sig)
             return sig
     return u64(0)
 
@@ -232,20 +258,29 @@ def next_signal(t: Task) -> u64:
 def take_signal(t: Task, sig: u64) -> None:
     """Remove pending sig from t (its own set first, then its process's); its info goes to
     taken_code / taken_from."""
-    global taken_code, taken_from
+    global taken_code, taken_from, taken_uid, taken_value
     if (t.pending & sig_bit(sig)) != 0:
         t.pending &= ~sig_bit(sig)
         taken_code = t.sig_code[sig]
         taken_from = t.sig_from[sig]
+        taken_uid = t.sig_uid[sig]
+        taken_value = t.sig_value[sig]
     else:
         t.proc.sig_pending &= ~sig_bit(sig)
         taken_code = t.proc.sig_code[sig]
         taken_from = t.proc.sig_from[sig]
+        taken_uid = t.proc.sig_uid[sig]
+        taken_value = t.proc.sig_value[sig]
+    if taken_code == SI_TIMER:
+        ptimers.timer_signal_taken(t.proc, taken_from, taken_uid)
 
 
-# The si_code and sender pid of the signal next_signal/take_signal just took (second results).
+# The si_code, sender pid and uid, and si_value of the signal next_signal/take_signal just took
+# (second results).
 taken_code: u64 = 0
 taken_from: u64 = 0
+taken_uid: u64 = 0
+taken_value: u64 = 0
 
 
 def interrupted(result: u64) -> bool:
@@ -317,6 +352,8 @@ def run_handler(t: Task, frame: u64, sig: u64, handler: u64) -> bool:
     info.signo = sig
     info.code = taken_code
     info.pid = taken_from
+    info.uid = taken_uid
+    info.status = taken_value
     if t.fault_addr != 0 or t.fault_code != 0:
         if sig == SIGSEGV or sig == u64(7) or sig == u64(4) or sig == u64(8) or sig == u64(5):
             info.code = t.fault_code
@@ -415,3 +452,4 @@ def stop_process(t: Task, sig: u64) -> None:
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
 # under CPython the names above must exist by the time they do.
 import asterpy.task.exit as texit  # noqa: E402
+import asterpy.task.posix_timer as ptimers  # noqa: E402

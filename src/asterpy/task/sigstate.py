@@ -22,6 +22,8 @@ class SignalState(Credentials):
     sig_pending: u64     # signals sent to the process, any thread may take them (bit sig-1)
     sig_code: List[u64]  # si_code and sender pid of each pending signal (index: the signal)
     sig_from: List[u64]
+    sig_uid: List[u64]   # the sender's uid (a POSIX timer's overrun) and si_value of each
+    sig_value: List[u64]
     stopped: bool        # stopped by a stop signal
     stop_sig: u64
     stop_report: bool    # a stop its parent's wait has not yet reported
@@ -36,9 +38,13 @@ class SignalState(Credentials):
         self.sig_pending = u64(0)
         self.sig_code = []
         self.sig_from = []
+        self.sig_uid = []
+        self.sig_value = []
         for _ in range(u64(0), NSIG_SLOTS):
             self.sig_code.append(u64(0))
             self.sig_from.append(u64(0))
+            self.sig_uid.append(u64(0))
+            self.sig_value.append(u64(0))
         self.stopped = False
         self.stop_sig = u64(0)
         self.stop_report = False

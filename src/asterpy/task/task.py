@@ -35,6 +35,8 @@ class Task:
     sigmask: u64           # blocked signals (bit sig-1)
     pending: u64           # signals sent to this thread alone (tgkill, faults)
     sig_code: List[u64]    # si_code and sender pid of each pending thread signal
+    sig_uid: List[u64]     # and the sender's uid (a timer's overrun), si_value (sigqueue, timers)
+    sig_value: List[u64]
     sig_from: List[u64]
     saved_sigmask: u64     # rt_sigsuspend / ppoll: the mask to restore after the handler
     restore_sigmask: bool
@@ -74,9 +76,13 @@ class Task:
         self.pending = u64(0)
         self.sig_code = []
         self.sig_from = []
+        self.sig_uid = []
+        self.sig_value = []
         for _ in range(u64(0), u64(65)):
             self.sig_code.append(u64(0))
             self.sig_from.append(u64(0))
+            self.sig_uid.append(u64(0))
+            self.sig_value.append(u64(0))
         self.saved_sigmask = u64(0)
         self.restore_sigmask = False
         self.clear_child_tid = u64(0)
