@@ -88,9 +88,9 @@ def drop_tree(d: "Ext2Dir") -> None:
     while len(todo) > 0:
         x = todo.pop()
         old: List[Dentry] = []
-        for e in x.slots:
-            if e is not None:
-                old.append(e)
+        for slot in x.slots:
+            if slot is not None:
+                old.append(slot)
         x.set_entries([])
         x.loaded = False
         for e in old:
