@@ -450,9 +450,24 @@ static void test_xattr(void)
     CHECK_ERR("setxattr bad flags -> EINVAL", setxattr("/", "user.a", "x", 1, 0x100), EINVAL);
 }
 
+/* A running program cannot be written: open for writing and truncate are ETXTBSY, read is fine. */
+static void test_text_busy(void)
+{
+    CHECK_ERR("open own program O_WRONLY -> ETXTBSY", open("/proc/self/exe", O_WRONLY), ETXTBSY);
+    CHECK_ERR("open own program O_RDWR|O_TRUNC -> ETXTBSY", open("/proc/self/exe", O_RDWR | O_TRUNC), ETXTBSY);
+    CHECK_ERR("truncate own program -> ETXTBSY", truncate("/proc/self/exe", 0), ETXTBSY);
+    int fd = open("/proc/self/exe", O_RDONLY);
+    CHECK("open own program O_RDONLY works", fd >= 0);
+    char magic[4] = {0};
+    CHECK("and reads its ELF header", fd >= 0 && read(fd, magic, 4) == 4 && memcmp(magic, "\x7f" "ELF", 4) == 0);
+    if (fd >= 0)
+        close(fd);
+}
+
 int main(int argc, char **argv)
 {
     kt_init(argc, argv, "t_misc");
+    test_text_busy();
     test_personality();
     test_xattr();
     test_uname();

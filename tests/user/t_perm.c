@@ -172,11 +172,23 @@ static void processes(void)
         for (;;)
             pause();
     }
+    /* The user's sleeper says when it has dropped to the user's ids: probing it before that
+     * would be probing a root process (a race the host's scheduler sometimes loses). */
+    int ready[2];
+    if (pipe(ready) != 0)
+        return;
     pid_t user_sleeper = fork_user();
     if (user_sleeper == 0) {
+        close(ready[0]);
+        if (write(ready[1], "u", 1) != 1)
+            _exit(98);
         for (;;)
             pause();
     }
+    close(ready[1]);
+    char ready_byte = 0;
+    CHECK("the user's sleeper dropped its privileges", read(ready[0], &ready_byte, 1) == 1);
+    close(ready[0]);
     CHECK_ERR("kill(SIGTERM) of root's process: EPERM", AS_USER(kill(root_sleeper, SIGTERM)), EPERM);
     CHECK_ERR("kill(0) probe of root's process: EPERM", AS_USER(kill(root_sleeper, 0)), EPERM);
     CHECK_OK("kill(0) probe of the user's own other process", AS_USER(kill(user_sleeper, 0)));

@@ -9,7 +9,7 @@ strong one would be a cycle that never dies).
 from typing import Final
 
 from asterpy.lang import Dict, List, Ptr, SysError, Weak, memcpy, memset, u8, u32, u64
-from asterpy.lang.errno import EFBIG, EINVAL
+from asterpy.lang.errno import EFBIG, EINVAL, ETXTBSY
 import asterpy.kernel.time as ktime
 from asterpy.kernel.time import monotonic_ns
 from asterpy.mm.filepages import FilePages, page_alloc, page_free
@@ -35,6 +35,12 @@ def new_ino() -> u64:
     global last_ino
     last_ino += 1
     return last_ino
+
+
+def check_not_running(ino: "RegInode") -> None:
+    """ETXTBSY when a process runs ino as its program (before it is opened for writing or truncated)."""
+    if ino.exec_users != 0:
+        raise SysError(ETXTBSY)
 
 
 def fs_now_ns() -> u64:
@@ -104,10 +110,15 @@ class RegInode(Inode):
     # for shared anonymous memory, which no file system holds.
     charged: SuperBlock | None
     uncounted: bool
+    # Processes running this file as their program: while any does, opening it for writing and
+    # truncating it are ETXTBSY (as on Linux; exec maps its pages, so a write would change or, by
+    # truncation, take away the running program's code).
+    exec_users: u64
 
     def __init__(self, perm: u32) -> None:
         """An empty regular file with permission bits perm."""
         Inode.__init__(self, S_IFREG | perm)
+        self.exec_users = u64(0)
         self.pages = []
         self.charged = None
         self.uncounted = False

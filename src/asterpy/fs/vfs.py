@@ -14,7 +14,7 @@ from asterpy.lang.errno import (
 from asterpy.fs.devfs import TTY_MAJOR, open_device
 from asterpy.fs.devpts import PTMX_MINOR, PTY_SLAVE_MAJOR, open_controlling_tty, open_master, open_slave
 from asterpy.fs.file import DirFile, File, PathFile, RegFile
-from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode
+from asterpy.fs.inode import DevInode, DirInode, Inode, RegInode, SymlinkInode, check_not_running
 from asterpy.fs.mode import (
     O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TRUNC, PERM_MASK, R_OK,
     S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, W_OK, X_OK,
@@ -170,6 +170,8 @@ def open_inode(c: Cred, ino: Inode, flags: u64, created: bool) -> File:
             want |= W_OK
         if not may_access(c, ino, want):
             raise SysError(EACCES)
+    if isinstance(ino, RegInode) and (acc != O_RDONLY or (flags & O_TRUNC) != 0):
+        check_not_running(ino)
     special = open_proc(ino, kept)
     if special is not None:
         return special
@@ -471,6 +473,7 @@ def truncate_inode(p: FsCaller, ino: Inode, length: u64) -> None:
         raise SysError(EACCES)
     r = as_reg(ino, EINVAL)
     check_writable(r)
+    check_not_running(r)
     r.set_size(length)
     r.touch_mtime()
 

@@ -220,7 +220,7 @@ def exec_into(t: Task, name: ArgBuf, args: ArgBuf, envs: ArgBuf) -> None:
             interp.reset()
             if not parse_shebang(head, got, interp):
                 load_program(t, ino, args, envs, path_addr, path_len)
-                p.exe = ino
+                p.set_exe(ino)
                 set_comm(t, name.addrs[0], name.lens[0])
                 return
             depth += 1

@@ -114,6 +114,7 @@ def process_exit(p: Process) -> None:
     """The last thread of p ended: release its memory and files, make it a zombie, tell the parent."""
     global init_ended, init_status
     p.files.close_all()
+    p.set_exe(None)     # its program may be written again (and /proc/PID/exe of a zombie is gone)
     posix_timer.posix_timers_release(p)
     sysv_sem.sem_exit(p.pid)
     # Leave the process's page tables before freeing them.

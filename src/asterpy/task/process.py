@@ -609,6 +609,16 @@ class Process(SignalState):
         self.sp = other.sp
         self.copy_image_fields(other)
 
+    def set_exe(self, ino: "Inode | None") -> None:
+        """Make ino the program this process runs (None: none, at exit); a regular file is kept
+        from being written while any process runs it (ETXTBSY, asterpy.fs.inode.check_not_running)."""
+        old = self.exe
+        if isinstance(old, RegInode) and old.exec_users > 0:
+            old.exec_users -= 1
+        self.exe = ino
+        if isinstance(ino, RegInode):
+            ino.exec_users += 1
+
     def copy_image_fields(self, other: "Process") -> None:
         """Where other's program, arguments and environment are (/proc shows them)."""
         self.arg_start = other.arg_start
@@ -617,7 +627,7 @@ class Process(SignalState):
         self.env_end = other.env_end
         self.image_start = other.image_start
         self.image_end = other.image_end
-        self.exe = other.exe
+        self.set_exe(other.exe)
         self.vdso_base = other.vdso_base
 
     def share_memory_of(self, other: "Process") -> None:
@@ -724,7 +734,7 @@ def set_current(p: Process | None) -> None:
 # CPython resolves only once Process is defined).
 from asterpy.fs.context import FsContext  # noqa: E402
 from asterpy.fs.fdtable import FdTable  # noqa: E402
-from asterpy.fs.inode import Inode  # noqa: E402
+from asterpy.fs.inode import Inode, RegInode  # noqa: E402
 
 
 # Imports of higher layers come last: those modules import this one back (an import cycle), and
