@@ -42,8 +42,6 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "fcntl": "F_SETOWN and F_GETOWN do nothing (no SIGIO); F_SETPIPE_SZ keeps 64 KiB; "
              "no F_SETLEASE, F_NOTIFY, F_ADD_SEALS/F_GET_SEALS",
     "ioctl": "FIOASYNC accepted and ignored (no SIGIO)",
-    "sync": "flushes the disks' write caches (no file cache to write back yet)",
-    "syncfs": "the same as fsync: nothing to write back",
     "setpriority": "the nice value is stored but the scheduler does not use it",
     "sched_setscheduler": "policy and priority are stored but the scheduler does not use them",
     "sched_setparam": "the priority is stored but the scheduler does not use it",
@@ -55,8 +53,6 @@ KNOWN_PARTIAL: Dict[str, str] = {
     "capset": "the sets are kept and follow set*id and execve, but privilege checks look at the euid: "
               "dropping a capability does not take its privilege away; no bounding or ambient set",
     "reboot": "RB_AUTOBOOT (restart) powers the machine off",
-    "statfs": "every path reports the ramfs",
-    "fstatfs": "every file reports the ramfs",
     "uname": "machine is x86_64 on every arch",
     "timer_create": "the CPU-time clocks run as the monotonic clock (no CPU accounting, as "
                     "clock_gettime); the alarm clocks answer EINVAL; no CPU clock of another "
