@@ -52,6 +52,16 @@ def task_of(pid: u64) -> Task:
     return t
 
 
+def who_matches(kind: u64, w: u64, p: Process, me: Process) -> bool:
+    """Whether p is named by (kind, w) of getpriority-style calls: kind PRIO_PROCESS, PRIO_PGRP or
+    PRIO_USER (ioprio's IOPRIO_WHO_* minus one); w 0 means the caller's own."""
+    if kind == PRIO_PROCESS:
+        return (w == 0 and p is me) or p.pid == w
+    if kind == PRIO_PGRP:
+        return (w == 0 and p.pgid == me.pgid) or (w != 0 and p.pgid == w)
+    return (w == 0 and p.uid == me.uid) or (w != 0 and p.uid == w)
+
+
 def prio_targets_nice(which: u64, who: u64, set_to: i64, setting: bool) -> i64:
     """getpriority/setpriority over PRIO_PROCESS, PRIO_PGRP or PRIO_USER: the lowest nice value
     found (getpriority), or set every match; ESRCH if nothing matched."""
@@ -64,14 +74,7 @@ def prio_targets_nice(which: u64, who: u64, set_to: i64, setting: bool) -> i64:
     for p in the_tables().procs:
         if p.zombie:
             continue
-        match = False
-        if which == PRIO_PROCESS:
-            match = (w == 0 and p is me) or p.pid == w
-        elif which == PRIO_PGRP:
-            match = (w == 0 and p.pgid == me.pgid) or (w != 0 and p.pgid == w)
-        else:
-            match = (w == 0 and p.uid == me.uid) or (w != 0 and p.uid == w)
-        if not match:
+        if not who_matches(which, w, p, me):
             continue
         found = True
         if setting:
@@ -100,14 +103,7 @@ def ioprio_targets(which: u64, who: u64, value: u64, setting: bool) -> u64:
     for p in the_tables().procs:
         if p.zombie:
             continue
-        match = False
-        if which == IOPRIO_WHO_PROCESS:
-            match = (w == 0 and p is me) or p.pid == w
-        elif which == IOPRIO_WHO_PGRP:
-            match = (w == 0 and p.pgid == me.pgid) or (w != 0 and p.pgid == w)
-        else:
-            match = (w == 0 and p.uid == me.uid) or (w != 0 and p.uid == w)
-        if not match:
+        if not who_matches(which - IOPRIO_WHO_PROCESS, w, p, me):
             continue
         found = True
         if setting:
